@@ -1,0 +1,2 @@
+//! Placeholder replaced by the benchmark of parse + validate + generate.
+fn main() {}

@@ -1,0 +1,188 @@
+//! `rolegen check`: the pre-deploy step in CI. Generates in memory, compares with the output
+//! directory and prints a unified diff of every stale, missing or extra file (sqlc's `diff`).
+
+use super::{Outcome, load_model, report};
+use crate::cli::Global;
+use crate::r#gen::{self, Files, Target};
+use similar::TextDiff;
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::Path;
+
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct Args {
+    /// Only these targets; default: every target the strategy uses.
+    #[arg(short, long, value_enum, value_delimiter = ',')]
+    pub target: Vec<Target>,
+}
+
+pub fn run(global: &Global, args: &Args) -> Outcome {
+    let model = match load_model(global) {
+        Ok(m) => m,
+        Err(o) => return o,
+    };
+    let name = global.config.display().to_string();
+    let targets = match r#gen::select(&model, &args.target) {
+        Ok(t) => t,
+        Err(d) => {
+            report(global, &name, "", &[d]);
+            return Outcome::Error;
+        }
+    };
+    let files = match r#gen::generate_all(&model, &targets) {
+        Ok(f) => f,
+        Err(diags) => {
+            report(global, &name, "", &diags);
+            return Outcome::Error;
+        }
+    };
+    // Folders of targets the strategy does not use should not exist either.
+    let unused: Vec<Target> = if args.target.is_empty() {
+        Target::ALL
+            .into_iter()
+            .filter(|t| !targets.contains(t))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    match compare(&global.out, &targets, &unused, &files) {
+        Ok(diffs) if diffs.is_empty() => {
+            if !global.quiet {
+                eprintln!(
+                    "{} is up to date ({} files)",
+                    global.out.display(),
+                    files.len()
+                );
+            }
+            Outcome::Ok
+        }
+        Ok(diffs) => {
+            let color = global.color_stdout();
+            for d in &diffs {
+                print!(
+                    "{}",
+                    if color {
+                        colorize(&d.diff)
+                    } else {
+                        d.diff.clone()
+                    }
+                );
+            }
+            eprintln!(
+                "error: {} stale file{} in {}: run `rolegen gen` and commit the result",
+                diffs.len(),
+                if diffs.len() == 1 { "" } else { "s" },
+                global.out.display()
+            );
+            Outcome::Failed
+        }
+        Err(e) => {
+            let d = crate::diag::Diagnostic::error(
+                "io",
+                format!("cannot read `{}`: {e}", global.out.display()),
+            );
+            report(global, &name, "", &[d]);
+            Outcome::Error
+        }
+    }
+}
+
+/// One file that differs: its path under the output directory and a unified diff from what is
+/// on disk to what rolegen generates.
+#[derive(Debug)]
+pub struct FileDiff {
+    pub path: String,
+    pub diff: String,
+}
+
+pub fn compare(
+    out: &Path,
+    targets: &[Target],
+    unused: &[Target],
+    files: &Files,
+) -> std::io::Result<Vec<FileDiff>> {
+    let mut on_disk: BTreeSet<String> = BTreeSet::new();
+    for t in targets.iter().chain(unused) {
+        list_files(out, t.dir(), &mut on_disk)?;
+    }
+    let mut diffs = Vec::new();
+    let all: BTreeSet<&String> = files.keys().chain(on_disk.iter()).collect();
+    for rel in all {
+        let generated = files
+            .get(rel)
+            .map(|b| String::from_utf8_lossy(b).into_owned());
+        let existing = match fs::read(out.join(rel)) {
+            Ok(b) => Some(String::from_utf8_lossy(&b).into_owned()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e),
+        };
+        if generated == existing {
+            continue;
+        }
+        let old = existing.as_deref().unwrap_or("");
+        let new = generated.as_deref().unwrap_or("");
+        let a = if existing.is_some() {
+            format!("a/{rel}")
+        } else {
+            "/dev/null".to_string()
+        };
+        let b = if generated.is_some() {
+            format!("b/{rel}")
+        } else {
+            "/dev/null".to_string()
+        };
+        let diff = TextDiff::from_lines(old, new)
+            .unified_diff()
+            .context_radius(3)
+            .header(&a, &b)
+            .to_string();
+        diffs.push(FileDiff {
+            path: rel.clone(),
+            diff,
+        });
+    }
+    Ok(diffs)
+}
+
+fn list_files(out: &Path, rel: &str, acc: &mut BTreeSet<String>) -> std::io::Result<()> {
+    let dir = out.join(rel);
+    let entries = match fs::read_dir(&dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let child = format!("{rel}/{name}");
+        if entry.file_type()?.is_dir() {
+            list_files(out, &child, acc)?;
+        } else {
+            acc.insert(child);
+        }
+    }
+    Ok(())
+}
+
+fn colorize(diff: &str) -> String {
+    diff.lines()
+        .map(|l| {
+            let color = if l.starts_with("+++") || l.starts_with("---") {
+                "\x1b[1m"
+            } else if l.starts_with('+') {
+                "\x1b[32m"
+            } else if l.starts_with('-') {
+                "\x1b[31m"
+            } else if l.starts_with("@@") {
+                "\x1b[36m"
+            } else {
+                ""
+            };
+            if color.is_empty() {
+                format!("{l}\n")
+            } else {
+                format!("{color}{l}\x1b[0m\n")
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,124 @@
+//! The commands, and what they share: loading the roles file into a model while reporting
+//! every problem, and the outcome → exit code mapping.
+
+pub mod check;
+pub mod r#gen;
+
+use crate::cli::{ErrorFormat, Global};
+use crate::diag::{self, Diagnostic, Source};
+use crate::model::{self, Model};
+use std::path::Path;
+use std::process::ExitCode;
+
+/// What a command ended with. `Failed` is "the check found something" (exit 1); `Error` is
+/// "rolegen could not do its job" (exit 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    Failed,
+    Error,
+}
+
+impl Outcome {
+    pub fn exit_code(self) -> ExitCode {
+        match self {
+            Outcome::Ok => ExitCode::SUCCESS,
+            Outcome::Failed => ExitCode::from(1),
+            Outcome::Error => ExitCode::from(2),
+        }
+    }
+}
+
+/// Reads and resolves a roles file. Problems are returned, not printed, so that callers and
+/// tests decide how to show them; the model is `Some` only when there is no error.
+pub struct Loaded {
+    pub name: String,
+    pub text: String,
+    pub model: Option<Model>,
+    pub diags: Vec<Diagnostic>,
+}
+
+pub fn load_text(name: &str, text: String) -> Loaded {
+    let mut diags = Vec::new();
+    let model = crate::config::read(&text, &mut diags).and_then(|raw| {
+        // Shape errors first: a model built from a half-read file would only add noise.
+        let shape_ok = !diags.iter().any(Diagnostic::is_error);
+        let m = model::build(&raw, &text, &mut diags);
+        if shape_ok { m } else { None }
+    });
+    diags.sort_by_key(|d| (d.span.map(|s| (s.line, s.column)), d.severity));
+    Loaded {
+        name: name.to_string(),
+        text,
+        model,
+        diags,
+    }
+}
+
+pub fn load_file(path: &Path) -> Result<Loaded, Diagnostic> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Diagnostic::error("io", format!("cannot read `{}`: {e}", path.display())).help(
+            if e.kind() == std::io::ErrorKind::NotFound {
+                "run rolegen where roles.yaml is, or pass `--config FILE`"
+            } else {
+                "check the file's permissions and that it is UTF-8 text"
+            },
+        )
+    })?;
+    Ok(load_text(&path.display().to_string(), text))
+}
+
+/// Prints diagnostics the way `--error-format` asks.
+pub fn report(global: &Global, name: &str, text: &str, diags: &[Diagnostic]) {
+    let shown: Vec<&Diagnostic> = diags
+        .iter()
+        .filter(|d| d.is_error() || !global.quiet)
+        .collect();
+    match global.error_format {
+        ErrorFormat::Human => {
+            let src = Source { name, text };
+            let color = global.color_stderr();
+            for d in &shown {
+                eprintln!("{}", diag::render(d, &src, color));
+            }
+            let errors = shown.iter().filter(|d| d.is_error()).count();
+            if errors > 0 {
+                eprintln!(
+                    "error: {name}: {errors} error{} found, nothing was written",
+                    if errors == 1 { "" } else { "s" }
+                );
+            }
+        }
+        ErrorFormat::Json => {
+            let items: Vec<serde_json::Value> = shown
+                .iter()
+                .map(|d| {
+                    let mut v = serde_json::to_value(d).unwrap_or_default();
+                    v["file"] = name.into();
+                    if let Some(u) = d.underlined(text) {
+                        v["underlined"] = u.into();
+                    }
+                    v
+                })
+                .collect();
+            eprintln!(
+                "{}",
+                serde_json::to_string_pretty(&items).unwrap_or_default()
+            );
+        }
+    }
+}
+
+/// Loads the configured roles file and prints its diagnostics; `Err` carries the outcome
+/// when there is no model to work with.
+pub fn load_model(global: &Global) -> Result<Model, Outcome> {
+    let loaded = match load_file(&global.config) {
+        Ok(l) => l,
+        Err(d) => {
+            report(global, &global.config.display().to_string(), "", &[d]);
+            return Err(Outcome::Error);
+        }
+    };
+    report(global, &loaded.name, &loaded.text, &loaded.diags);
+    loaded.model.ok_or(Outcome::Error)
+}

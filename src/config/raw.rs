@@ -1,0 +1,550 @@
+//! `roles.yaml` as written: every value still carries its span, nothing is resolved yet.
+//!
+//! The walker checks only the shape (keys, types); what the values mean is checked when the
+//! access model is built (`model::build`). It keeps going after a problem so that one run
+//! reports every mistake in the file.
+
+use super::yaml::{Kind, Node};
+use crate::diag::{Diagnostic, Span, suggest};
+
+/// A value and where it was written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct S<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+impl<T> S<T> {
+    pub fn new(value: T, span: Span) -> Self {
+        S { value, span }
+    }
+}
+
+/// The keys each mapping accepts. The JSON Schema (`config::schema`) is tested against these
+/// lists, so the schema an editor uses and the parser can't disagree.
+pub mod keys {
+    pub const TOP: &[&str] = &[
+        "version",
+        "api",
+        "user_pool",
+        "resource_server",
+        "scopes",
+        "groups",
+        "routes",
+    ];
+    pub const API: &[&str] = &[
+        "name",
+        "stage",
+        "authorizer",
+        "description",
+        "authorizer_ttl",
+    ];
+    pub const USER_POOL: &[&str] = &["name", "deletion_policy"];
+    pub const RESOURCE_SERVER: &[&str] = &["identifier", "name"];
+    pub const GROUP: &[&str] = &["description", "precedence", "scopes", "includes"];
+    pub const ROUTE: &[&str] = &["scopes", "public", "integration"];
+    pub const INTEGRATION: &[&str] = &["mock", "lambda", "http"];
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Raw {
+    pub version: Option<S<i64>>,
+    pub api: RawApi,
+    pub user_pool: RawUserPool,
+    pub resource_server: RawResourceServer,
+    /// Scope name and description, in file order.
+    pub scopes: Vec<(S<String>, Option<S<String>>)>,
+    pub groups: Vec<RawGroup>,
+    pub routes: Vec<RawRoute>,
+    /// Where each top-level section starts; errors about a missing entry point there.
+    pub section_spans: Vec<(&'static str, Span)>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct RawApi {
+    pub name: Option<S<String>>,
+    pub stage: Option<S<String>>,
+    pub authorizer: Option<S<String>>,
+    pub description: Option<S<String>>,
+    pub authorizer_ttl: Option<S<i64>>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct RawUserPool {
+    pub name: Option<S<String>>,
+    pub deletion_policy: Option<S<String>>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct RawResourceServer {
+    pub identifier: Option<S<String>>,
+    pub name: Option<S<String>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RawGroup {
+    pub name: S<String>,
+    pub description: Option<S<String>>,
+    pub precedence: Option<S<i64>>,
+    pub scopes: Vec<S<String>>,
+    pub includes: Vec<S<String>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RawRoute {
+    /// `GET /orders/{orderId}` as written.
+    pub key: S<String>,
+    pub access: RawAccess,
+    pub integration: Option<S<RawIntegration>>,
+}
+
+#[derive(Clone, Debug)]
+pub enum RawAccess {
+    Public(Span),
+    Scopes(Vec<S<String>>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum RawIntegration {
+    Mock,
+    /// Name of the template parameter that holds the function's ARN.
+    Lambda(S<String>),
+    Http(S<String>),
+}
+
+/// Walks the node tree of a whole file.
+pub fn walk(root: &Node, diags: &mut Vec<Diagnostic>) -> Raw {
+    let mut w = Walker { diags };
+    let mut raw = Raw::default();
+    let Some(top) = w.fields(root, "the roles file", keys::TOP) else {
+        return raw;
+    };
+    for (key, value) in top {
+        raw.section_spans.push((key.static_name, value.span));
+        match key.static_name {
+            "version" => raw.version = w.int(value, "`version`"),
+            "api" => raw.api = w.api(value),
+            "user_pool" => raw.user_pool = w.user_pool(value),
+            "resource_server" => raw.resource_server = w.resource_server(value),
+            "scopes" => raw.scopes = w.scopes(value),
+            "groups" => raw.groups = w.groups(value),
+            "routes" => raw.routes = w.routes(value),
+            _ => unreachable!("fields() returns only known keys"),
+        }
+    }
+    raw
+}
+
+struct Walker<'d> {
+    diags: &'d mut Vec<Diagnostic>,
+}
+
+/// A key of a fixed-shape mapping, matched to the `&'static str` the walker expects.
+struct Key {
+    static_name: &'static str,
+}
+
+impl Walker<'_> {
+    fn type_error(&mut self, node: &Node, what: &str, expected: &str) {
+        self.diags.push(
+            Diagnostic::error(
+                "wrong-type",
+                format!("{what} must be {expected}, found {}", node.kind.describe()),
+            )
+            .at(node.span)
+            .label(format!("expected {expected}")),
+        );
+    }
+
+    /// A mapping with a fixed set of keys: unknown keys get a "did you mean", duplicates an
+    /// error each; known keys are returned in file order.
+    fn fields<'n>(
+        &mut self,
+        node: &'n Node,
+        what: &str,
+        known: &'static [&'static str],
+    ) -> Option<Vec<(Key, &'n Node)>> {
+        let entries = self.map(node, what)?;
+        let mut out: Vec<(Key, &Node)> = Vec::new();
+        for (k, v) in entries {
+            let Some(name) = self.key_name(k) else {
+                continue;
+            };
+            match known.iter().find(|&&n| n == name.value) {
+                Some(&static_name) => {
+                    if out.iter().any(|(seen, _)| seen.static_name == static_name) {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "duplicate-key",
+                                format!("key `{static_name}` appears twice in {what}"),
+                            )
+                            .at(name.span)
+                            .label("second occurrence"),
+                        );
+                    } else {
+                        out.push((Key { static_name }, v));
+                    }
+                }
+                None => self.diags.push(
+                    Diagnostic::error(
+                        "unknown-key",
+                        format!("unknown key `{}` in {what}", name.value),
+                    )
+                    .at(name.span)
+                    .label("not a known key")
+                    .help(suggest(&name.value, known.iter().copied())),
+                ),
+            }
+        }
+        Some(out)
+    }
+
+    fn map<'n>(&mut self, node: &'n Node, what: &str) -> Option<&'n [(Node, Node)]> {
+        match &node.kind {
+            Kind::Map(entries) => Some(entries),
+            _ => {
+                self.type_error(node, what, "a mapping");
+                None
+            }
+        }
+    }
+
+    /// Names (of groups, scopes, routes) are keys: they must be written as strings, so that
+    /// a group called `404` or `true` is what the user meant and not a number or a boolean.
+    fn key_name(&mut self, key: &Node) -> Option<S<String>> {
+        match &key.kind {
+            Kind::Str(s) => Some(S::new(s.clone(), key.span)),
+            other => {
+                self.diags.push(
+                    Diagnostic::error(
+                        "wrong-type",
+                        format!("a key must be a string, found {}", other.describe()),
+                    )
+                    .at(key.span)
+                    .label("not a string")
+                    .help("quote the key, e.g. `\"404\": ...`"),
+                );
+                None
+            }
+        }
+    }
+
+    fn string(&mut self, node: &Node, what: &str) -> Option<S<String>> {
+        match &node.kind {
+            Kind::Str(s) => Some(S::new(s.clone(), node.span)),
+            _ => {
+                self.type_error(node, what, "a string");
+                None
+            }
+        }
+    }
+
+    fn int(&mut self, node: &Node, what: &str) -> Option<S<i64>> {
+        match &node.kind {
+            Kind::Int(i) => Some(S::new(*i, node.span)),
+            _ => {
+                self.type_error(node, what, "a whole number");
+                None
+            }
+        }
+    }
+
+    /// A list of names; a single name is accepted as a list of one.
+    fn names(&mut self, node: &Node, what: &str) -> Vec<S<String>> {
+        match &node.kind {
+            Kind::Seq(items) => items
+                .iter()
+                .filter_map(|item| self.string(item, &format!("an entry of {what}")))
+                .collect(),
+            Kind::Str(s) => vec![S::new(s.clone(), node.span)],
+            Kind::Null => Vec::new(),
+            _ => {
+                self.type_error(node, what, "a list of names");
+                Vec::new()
+            }
+        }
+    }
+
+    fn api(&mut self, node: &Node) -> RawApi {
+        let mut api = RawApi::default();
+        for (key, v) in self.fields(node, "`api`", keys::API).unwrap_or_default() {
+            match key.static_name {
+                "name" => api.name = self.string(v, "`api.name`"),
+                "stage" => api.stage = self.string(v, "`api.stage`"),
+                "authorizer" => api.authorizer = self.string(v, "`api.authorizer`"),
+                "description" => api.description = self.string(v, "`api.description`"),
+                "authorizer_ttl" => api.authorizer_ttl = self.int(v, "`api.authorizer_ttl`"),
+                _ => unreachable!(),
+            }
+        }
+        api
+    }
+
+    fn user_pool(&mut self, node: &Node) -> RawUserPool {
+        let mut pool = RawUserPool::default();
+        for (key, v) in self
+            .fields(node, "`user_pool`", keys::USER_POOL)
+            .unwrap_or_default()
+        {
+            match key.static_name {
+                "name" => pool.name = self.string(v, "`user_pool.name`"),
+                "deletion_policy" => {
+                    pool.deletion_policy = self.string(v, "`user_pool.deletion_policy`")
+                }
+                _ => unreachable!(),
+            }
+        }
+        pool
+    }
+
+    fn resource_server(&mut self, node: &Node) -> RawResourceServer {
+        let mut rs = RawResourceServer::default();
+        for (key, v) in self
+            .fields(node, "`resource_server`", keys::RESOURCE_SERVER)
+            .unwrap_or_default()
+        {
+            match key.static_name {
+                "identifier" => rs.identifier = self.string(v, "`resource_server.identifier`"),
+                "name" => rs.name = self.string(v, "`resource_server.name`"),
+                _ => unreachable!(),
+            }
+        }
+        rs
+    }
+
+    fn scopes(&mut self, node: &Node) -> Vec<(S<String>, Option<S<String>>)> {
+        let Some(entries) = self.map(node, "`scopes`") else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (k, v) in entries {
+            let Some(name) = self.key_name(k) else {
+                continue;
+            };
+            let description = match &v.kind {
+                Kind::Null => None,
+                _ => self.string(v, &format!("the description of scope `{}`", name.value)),
+            };
+            out.push((name, description));
+        }
+        out
+    }
+
+    fn groups(&mut self, node: &Node) -> Vec<RawGroup> {
+        let Some(entries) = self.map(node, "`groups`") else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (k, v) in entries {
+            let Some(name) = self.key_name(k) else {
+                continue;
+            };
+            let mut group = RawGroup {
+                name,
+                description: None,
+                precedence: None,
+                scopes: Vec::new(),
+                includes: Vec::new(),
+            };
+            let what = format!("group `{}`", group.name.value);
+            if !matches!(v.kind, Kind::Null) {
+                for (key, field) in self.fields(v, &what, keys::GROUP).unwrap_or_default() {
+                    match key.static_name {
+                        "description" => {
+                            group.description =
+                                self.string(field, &format!("the description of {what}"))
+                        }
+                        "precedence" => {
+                            group.precedence = self.int(field, &format!("the precedence of {what}"))
+                        }
+                        "scopes" => {
+                            group.scopes = self.names(field, &format!("the scopes of {what}"))
+                        }
+                        "includes" => {
+                            group.includes = self.names(field, &format!("the includes of {what}"))
+                        }
+                        _ => unreachable!(),
+                    }
+                }
+            }
+            out.push(group);
+        }
+        out
+    }
+
+    fn routes(&mut self, node: &Node) -> Vec<RawRoute> {
+        let Some(entries) = self.map(node, "`routes`") else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (k, v) in entries {
+            let Some(key) = self.key_name(k) else {
+                continue;
+            };
+            let what = format!("route `{}`", key.value);
+            if let Some((access, integration)) = self.route_value(v, &what) {
+                out.push(RawRoute {
+                    key,
+                    access,
+                    integration,
+                });
+            }
+        }
+        out
+    }
+
+    /// `[scopes]`, `public`, or the long form `{scopes: [...] | public: true, integration}`.
+    fn route_value(
+        &mut self,
+        v: &Node,
+        what: &str,
+    ) -> Option<(RawAccess, Option<S<RawIntegration>>)> {
+        match &v.kind {
+            Kind::Seq(_) => Some((RawAccess::Scopes(self.names(v, what)), None)),
+            Kind::Str(s) if s == "public" => Some((RawAccess::Public(v.span), None)),
+            Kind::Str(s) => {
+                self.diags.push(
+                    Diagnostic::error(
+                        "bad-route-value",
+                        format!("{what} must list its scopes or say `public`, found `{s}`"),
+                    )
+                    .at(v.span)
+                    .label("neither a list of scopes nor `public`")
+                    .help(format!("write `[{s}]` if `{s}` is a scope")),
+                );
+                None
+            }
+            Kind::Map(_) => {
+                let fields = self.fields(v, what, keys::ROUTE)?;
+                let mut access = None;
+                let mut public_seen = None;
+                let mut integration = None;
+                for (key, field) in fields {
+                    match key.static_name {
+                        "scopes" => {
+                            access = Some(RawAccess::Scopes(
+                                self.names(field, &format!("the scopes of {what}")),
+                            ))
+                        }
+                        "public" => match field.kind {
+                            Kind::Bool(true) => public_seen = Some(field.span),
+                            Kind::Bool(false) => {}
+                            _ => self.type_error(field, &format!("`public` of {what}"), "`true`"),
+                        },
+                        "integration" => integration = self.integration(field, what),
+                        _ => unreachable!(),
+                    }
+                }
+                match (access, public_seen) {
+                    (Some(_), Some(span)) => {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "bad-route-value",
+                                format!("{what} is both `public` and protected by scopes"),
+                            )
+                            .at(span)
+                            .label("remove `public` or `scopes`"),
+                        );
+                        None
+                    }
+                    (Some(a), None) => Some((a, integration)),
+                    (None, Some(span)) => Some((RawAccess::Public(span), integration)),
+                    (None, None) => {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "bad-route-value",
+                                format!("{what} says neither `scopes` nor `public: true`"),
+                            )
+                            .at(v.span)
+                            .help(
+                                "a route must say who may call it; nothing is public by accident",
+                            ),
+                        );
+                        None
+                    }
+                }
+            }
+            _ => {
+                self.type_error(v, what, "a list of scopes, `public`, or a mapping");
+                None
+            }
+        }
+    }
+
+    fn integration(&mut self, node: &Node, what: &str) -> Option<S<RawIntegration>> {
+        if let Kind::Str(s) = &node.kind
+            && s == "mock"
+        {
+            return Some(S::new(RawIntegration::Mock, node.span));
+        }
+        let what = format!("the integration of {what}");
+        let fields = self.fields(node, &what, keys::INTEGRATION)?;
+        if fields.len() != 1 {
+            self.diags.push(
+                Diagnostic::error(
+                    "bad-integration",
+                    format!("{what} must have exactly one of `mock`, `lambda`, `http`"),
+                )
+                .at(node.span),
+            );
+            return None;
+        }
+        let (key, value) = &fields[0];
+        let kind = match key.static_name {
+            "mock" => RawIntegration::Mock,
+            "lambda" => RawIntegration::Lambda(self.string(value, &format!("`lambda` of {what}"))?),
+            "http" => RawIntegration::Http(self.string(value, &format!("`http` of {what}"))?),
+            _ => unreachable!(),
+        };
+        Some(S::new(kind, node.span))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::yaml::parse;
+
+    fn walk_str(text: &str) -> (Raw, Vec<Diagnostic>) {
+        let node = parse(text).unwrap();
+        let mut diags = Vec::new();
+        let raw = walk(&node, &mut diags);
+        (raw, diags)
+    }
+
+    #[test]
+    fn unknown_keys_are_all_reported_with_hints() {
+        let (_, diags) = walk_str("version: 1\ngroup: {}\nroutez: {}\n");
+        let msgs: Vec<_> = diags
+            .iter()
+            .map(|d| (d.message.as_str(), d.help.as_deref()))
+            .collect();
+        assert_eq!(
+            msgs,
+            vec![
+                (
+                    "unknown key `group` in the roles file",
+                    Some("did you mean `groups`?")
+                ),
+                (
+                    "unknown key `routez` in the roles file",
+                    Some("did you mean `routes`?")
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn route_forms() {
+        let (raw, diags) = walk_str(
+            "routes:\n  GET /a: [x]\n  GET /b: public\n  POST /c:\n    scopes: [y]\n    integration: {lambda: FnArn}\n",
+        );
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(raw.routes.len(), 3);
+        assert!(matches!(raw.routes[1].access, RawAccess::Public(_)));
+        assert!(matches!(
+            raw.routes[2].integration.as_ref().unwrap().value,
+            RawIntegration::Lambda(_)
+        ));
+    }
+}

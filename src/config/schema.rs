@@ -1,0 +1,200 @@
+//! The JSON Schema of `roles.yaml`, for editors (`yaml-language-server`) and for readers of
+//! the format. These types describe the file; they are never used to parse it (the spanned
+//! walker in `raw` does that), and a test keeps their keys equal to the walker's.
+
+use schemars::{JsonSchema, schema_for};
+use std::collections::BTreeMap;
+
+/// rolegen's roles file: who may call which route of an API Gateway REST API.
+#[allow(dead_code)]
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields, title = "rolegen roles.yaml")]
+pub struct RolesFile {
+    /// Format version; only `1` exists.
+    #[schemars(range(min = 1, max = 1))]
+    pub version: u32,
+    pub api: Api,
+    pub user_pool: UserPool,
+    pub resource_server: ResourceServer,
+    /// OAuth scopes of the resource server, name → description. A scope `admin` is issued as
+    /// `<identifier>/admin`.
+    pub scopes: BTreeMap<String, Option<String>>,
+    /// Cognito groups (roles), name → definition.
+    pub groups: BTreeMap<String, Option<Group>>,
+    /// Routes, `METHOD /path` → who may call it. A route not listed does not exist.
+    pub routes: BTreeMap<String, Route>,
+}
+
+#[allow(dead_code)]
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Api {
+    /// Name of the REST API.
+    pub name: String,
+    /// Stage name (letters, digits and `_`).
+    #[schemars(regex(pattern = r"^[A-Za-z0-9_]{1,128}$"))]
+    pub stage: String,
+    /// How access is enforced.
+    pub authorizer: Strategy,
+    pub description: Option<String>,
+    /// Seconds API Gateway caches a Lambda authorizer's answer (`lambda` only; default 300).
+    #[schemars(range(min = 0, max = 3600))]
+    pub authorizer_ttl: Option<u32>,
+}
+
+#[allow(dead_code)]
+#[derive(JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    /// Lambda TOKEN authorizer reading `cognito:groups` from the ID token.
+    Lambda,
+    /// Cognito authorizer matching access-token scopes against `AuthorizationScopes`.
+    CognitoScopes,
+}
+
+#[allow(dead_code)]
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct UserPool {
+    #[schemars(length(min = 1, max = 128))]
+    pub name: String,
+    /// `Retain` (default) keeps the pool and its users when the stack deletes or replaces it.
+    pub deletion_policy: Option<DeletionPolicy>,
+}
+
+#[allow(dead_code)]
+#[derive(JsonSchema)]
+pub enum DeletionPolicy {
+    Retain,
+    Delete,
+}
+
+#[allow(dead_code)]
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct ResourceServer {
+    /// Prefix of every scope, e.g. `api` or `https://api.example.com`.
+    #[schemars(length(min = 1, max = 256))]
+    pub identifier: String,
+    #[schemars(length(min = 1, max = 256))]
+    pub name: String,
+}
+
+#[allow(dead_code)]
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Group {
+    #[schemars(length(max = 2048))]
+    pub description: Option<String>,
+    /// Lower wins in Cognito's `cognito:preferred_role`; does not affect access.
+    #[schemars(range(min = 0, max = 2147483647))]
+    pub precedence: Option<u32>,
+    /// Scopes this group grants.
+    pub scopes: Option<Vec<String>>,
+    /// Groups whose access this group also has (transitively).
+    pub includes: Option<Vec<String>>,
+}
+
+#[allow(dead_code)]
+#[derive(JsonSchema)]
+#[serde(untagged)]
+pub enum Route {
+    /// Any one of these scopes grants the route.
+    Scopes(Vec<String>),
+    /// `public`: no authorization at all.
+    Public(PublicWord),
+    Long(LongRoute),
+}
+
+#[allow(dead_code)]
+#[derive(JsonSchema)]
+pub enum PublicWord {
+    #[serde(rename = "public")]
+    Public,
+}
+
+#[allow(dead_code)]
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct LongRoute {
+    pub scopes: Option<Vec<String>>,
+    pub public: Option<bool>,
+    pub integration: Option<Integration>,
+}
+
+#[allow(dead_code)]
+#[derive(JsonSchema)]
+#[serde(untagged)]
+pub enum Integration {
+    Mock(MockWord),
+    Tagged(TaggedIntegration),
+}
+
+#[allow(dead_code)]
+#[derive(JsonSchema)]
+pub enum MockWord {
+    #[serde(rename = "mock")]
+    Mock,
+}
+
+#[allow(dead_code)]
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TaggedIntegration {
+    /// The default: API Gateway answers 200 itself.
+    Mock(Option<bool>),
+    /// Lambda proxy; the value names the template parameter holding the function ARN.
+    Lambda(String),
+    /// HTTP proxy to this URL (path variables are passed through).
+    Http(String),
+}
+
+/// The schema as pretty JSON, ending in a newline.
+pub fn json() -> String {
+    let schema = schema_for!(RolesFile);
+    let mut s = serde_json::to_string_pretty(&schema).expect("a schema always serializes");
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::raw::keys;
+    use serde_json::Value;
+
+    fn props(schema: &Value, def: Option<&str>) -> Vec<String> {
+        let obj = match def {
+            None => schema,
+            Some(d) => &schema["$defs"][d],
+        };
+        let mut v: Vec<String> = obj["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn sorted(k: &[&str]) -> Vec<String> {
+        let mut v: Vec<String> = k.iter().map(|s| s.to_string()).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn schema_keys_match_the_walker() {
+        let schema: Value = serde_json::from_str(&json()).unwrap();
+        assert_eq!(props(&schema, None), sorted(keys::TOP));
+        assert_eq!(props(&schema, Some("Api")), sorted(keys::API));
+        assert_eq!(props(&schema, Some("UserPool")), sorted(keys::USER_POOL));
+        assert_eq!(
+            props(&schema, Some("ResourceServer")),
+            sorted(keys::RESOURCE_SERVER)
+        );
+        assert_eq!(props(&schema, Some("Group")), sorted(keys::GROUP));
+        assert_eq!(props(&schema, Some("LongRoute")), sorted(keys::ROUTE));
+    }
+}

@@ -1,0 +1,260 @@
+//! Diagnostics: one type for every problem rolegen reports about its input, so that every
+//! error looks the same (file:line:column, the offending text underlined, a help line) and
+//! can be printed for a person or as JSON for a machine.
+//!
+//! Messages follow Cedar's style: lowercase, no final period, user input in backticks.
+
+use serde::Serialize;
+use std::fmt::Write as _;
+
+/// A place in a source file: 1-based line and column (in characters), and the length of the
+/// underlined text in characters (at least one caret is always drawn).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Span {
+    pub line: u32,
+    pub column: u32,
+    pub len: u32,
+}
+
+impl Span {
+    pub const UNKNOWN: Span = Span {
+        line: 0,
+        column: 0,
+        len: 0,
+    };
+
+    pub fn is_known(&self) -> bool {
+        self.line > 0
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// Stable identifier of the check, e.g. `unknown-scope`.
+    pub code: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub span: Option<Span>,
+    /// Short text printed under the carets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(code: &'static str, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            code,
+            message: message.into(),
+            span: None,
+            label: None,
+            help: None,
+        }
+    }
+
+    pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message)
+        }
+    }
+
+    pub fn at(mut self, span: Span) -> Self {
+        if span.is_known() {
+            self.span = Some(span);
+        }
+        self
+    }
+
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// The text the span underlines, as the tests want to see it (not byte offsets).
+    pub fn underlined<'a>(&self, source: &'a str) -> Option<&'a str> {
+        let span = self.span?;
+        let line = source.lines().nth(span.line.checked_sub(1)? as usize)?;
+        let start = char_to_byte(line, span.column.saturating_sub(1) as usize);
+        let end = char_to_byte(
+            line,
+            (span.column.saturating_sub(1) + span.len.max(1)) as usize,
+        );
+        Some(&line[start..end])
+    }
+}
+
+fn char_to_byte(line: &str, chars: usize) -> usize {
+    line.char_indices()
+        .nth(chars)
+        .map(|(i, _)| i)
+        .unwrap_or(line.len())
+}
+
+/// A source file as diagnostics need it: its display name and its text.
+pub struct Source<'a> {
+    pub name: &'a str,
+    pub text: &'a str,
+}
+
+/// Renders diagnostics the way rustc and Cedar do:
+///
+/// ```text
+/// error[unknown-scope]: group `Admin` grants undefined scope `admn`
+///   --> roles.yaml:14:14
+///    |
+/// 14 |     scopes: [admn]
+///    |              ^^^^ not declared under `scopes`
+///    = help: did you mean `admin`?
+/// ```
+pub fn render(diag: &Diagnostic, src: &Source, color: bool) -> String {
+    let (bold, red, yellow, blue, reset) = if color {
+        (
+            "\x1b[1m",
+            "\x1b[1;31m",
+            "\x1b[1;33m",
+            "\x1b[1;34m",
+            "\x1b[0m",
+        )
+    } else {
+        ("", "", "", "", "")
+    };
+    let (kind, kind_color) = match diag.severity {
+        Severity::Error => ("error", red),
+        Severity::Warning => ("warning", yellow),
+    };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{kind_color}{kind}[{}]{reset}{bold}: {}{reset}",
+        diag.code, diag.message
+    );
+    match diag.span {
+        Some(span) => {
+            let line_text = src
+                .text
+                .lines()
+                .nth(span.line.saturating_sub(1) as usize)
+                .unwrap_or("");
+            let num = span.line.to_string();
+            let pad = " ".repeat(num.len());
+            let _ = writeln!(
+                out,
+                "{pad}{blue}-->{reset} {}:{}:{}",
+                src.name, span.line, span.column
+            );
+            let _ = writeln!(out, "{pad} {blue}|{reset}");
+            let shown = line_text.replace('\t', " ");
+            let _ = writeln!(out, "{blue}{num} |{reset} {shown}");
+            // Carets are placed by characters, so non-ASCII names still line up.
+            let lead: String = shown
+                .chars()
+                .take(span.column.saturating_sub(1) as usize)
+                .map(|_| ' ')
+                .collect();
+            let carets = "^".repeat(span.len.max(1) as usize);
+            let label = diag
+                .label
+                .as_deref()
+                .map(|l| format!(" {l}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "{pad} {blue}|{reset} {lead}{kind_color}{carets}{label}{reset}"
+            );
+        }
+        None => {
+            let _ = writeln!(out, "  {blue}-->{reset} {}", src.name);
+        }
+    }
+    if let Some(help) = &diag.help {
+        let _ = writeln!(out, "  {blue}={reset} {bold}help{reset}: {help}");
+    }
+    out
+}
+
+/// The closest candidate by edit distance, for "did you mean" hints; `None` when nothing is
+/// close enough to be a plausible typo.
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let mut best: Option<(f64, &str)> = None;
+    for cand in candidates {
+        let score = strsim::jaro_winkler(&word.to_lowercase(), &cand.to_lowercase());
+        if score >= 0.8 && best.is_none_or(|(s, _)| score > s) {
+            best = Some((score, cand));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+/// The help line for an unknown name: a suggestion when one is close, else the list.
+pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str> + Clone) -> String {
+    match did_you_mean(word, candidates.clone()) {
+        Some(c) => format!("did you mean `{c}`?"),
+        None => {
+            let all: Vec<String> = candidates.into_iter().map(|c| format!("`{c}`")).collect();
+            if all.is_empty() {
+                "nothing is declared yet".to_string()
+            } else {
+                format!("expected one of {}", all.join(", "))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_span_under_non_ascii_text() {
+        let src = Source {
+            name: "roles.yaml",
+            text: "groups:\n  Über: {scopes: [admn]}\n",
+        };
+        let d = Diagnostic::error("unknown-scope", "undefined scope `admn`")
+            .at(Span {
+                line: 2,
+                column: 19,
+                len: 4,
+            })
+            .label("not declared")
+            .help("did you mean `admin`?");
+        assert_eq!(d.underlined(src.text), Some("admn"));
+        let text = render(&d, &src, false);
+        assert!(text.contains("--> roles.yaml:2:19"), "{text}");
+        assert!(
+            text.contains("                 ^^^^ not declared"),
+            "{text}"
+        );
+        assert!(text.contains("= help: did you mean `admin`?"), "{text}");
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(did_you_mean("admn", ["admin", "readonly"]), Some("admin"));
+        assert_eq!(did_you_mean("zzz", ["admin", "readonly"]), None);
+        assert_eq!(suggest("zzz", ["a", "b"]), "expected one of `a`, `b`");
+    }
+}

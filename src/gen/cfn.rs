@@ -1,0 +1,679 @@
+//! The CloudFormation template: user pool, groups, resource server and client, the
+//! strategy's Lambda functions, and the REST API with each method's authorization.
+//!
+//! Built as data (serde_json values in a fixed insertion order) and printed as YAML, never
+//! as text. Logical IDs come from names, never from positions, so reordering roles.yaml
+//! changes nothing and renaming one group touches only that group.
+
+use super::Files;
+use crate::diag::Diagnostic;
+use crate::model::{Access, Integration, Model, Path, Route, Segment, Strategy};
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+pub const TEMPLATE: &str = "cfn/template.yaml";
+/// CloudFormation: at most 500 resources per template.
+pub const MAX_RESOURCES: usize = 500;
+/// CloudFormation: a template body uploaded through S3 may be up to 1 MB.
+pub const MAX_TEMPLATE_BYTES: usize = 1_000_000;
+/// CloudFormation: a template body passed inline may be up to 51,200 bytes.
+pub const MAX_INLINE_TEMPLATE_BYTES: usize = 51_200;
+
+/// Limits are parameters so the benchmark can measure the work itself past them.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub max_resources: usize,
+    pub max_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_resources: MAX_RESOURCES,
+            max_bytes: MAX_TEMPLATE_BYTES,
+        }
+    }
+}
+
+pub fn generate(model: &Model) -> Result<Files, Vec<Diagnostic>> {
+    generate_with(model, Limits::default())
+}
+
+pub fn generate_with(model: &Model, limits: Limits) -> Result<Files, Vec<Diagnostic>> {
+    let template = template(model);
+    let n_resources = template["Resources"].as_object().map_or(0, Map::len);
+    let mut errors = Vec::new();
+    if n_resources > limits.max_resources {
+        errors.push(
+            Diagnostic::error(
+                "cfn-limit",
+                format!(
+                    "the template would have {n_resources} resources, {} over CloudFormation's limit of {}",
+                    n_resources - limits.max_resources,
+                    limits.max_resources
+                ),
+            )
+            .help(format!(
+                "{} API Gateway resources and methods come from {} routes; split the routes over several APIs (one roles file each), or merge routes into fewer paths",
+                count_api_resources(&template),
+                model.routes.len()
+            )),
+        );
+    }
+    let yaml = to_yaml(&template);
+    if yaml.len() > limits.max_bytes {
+        errors.push(
+            Diagnostic::error(
+                "cfn-limit",
+                format!(
+                    "the template would be {} bytes, {} over CloudFormation's limit of {} bytes",
+                    yaml.len(),
+                    yaml.len() - limits.max_bytes,
+                    limits.max_bytes
+                ),
+            )
+            .help("split the routes over several APIs (one roles file each)"),
+        );
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Files::from([(TEMPLATE.to_string(), yaml.into_bytes())]))
+}
+
+/// YAML for CloudFormation. serde-saphyr quotes every string that YAML would read as
+/// something else (`"200"`, `"true"`, `"null"`), which CloudFormation needs.
+pub fn to_yaml(v: &Value) -> String {
+    let mut s = serde_saphyr::to_string(v).expect("JSON values always serialize as YAML");
+    if !s.ends_with('\n') {
+        s.push('\n');
+    }
+    s
+}
+
+fn count_api_resources(t: &Value) -> usize {
+    t["Resources"].as_object().map_or(0, |r| {
+        r.values()
+            .filter(|v| {
+                matches!(
+                    v["Type"].as_str(),
+                    Some("AWS::ApiGateway::Resource" | "AWS::ApiGateway::Method")
+                )
+            })
+            .count()
+    })
+}
+
+fn r(id: &str) -> Value {
+    json!({ "Ref": id })
+}
+
+fn get_att(id: &str, attr: &str) -> Value {
+    json!({ "Fn::GetAtt": [id, attr] })
+}
+
+fn sub(s: &str) -> Value {
+    json!({ "Fn::Sub": s })
+}
+
+/// First `n` hex digits of SHA-256: a stable, machine-independent fingerprint.
+pub fn short_hash(data: &[u8], n: usize) -> String {
+    let digest = Sha256::digest(data);
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    hex[..n].to_string()
+}
+
+/// A name as part of a logical ID (which must be `[A-Za-z0-9]+`). A name that already is
+/// alphanumeric is used as is; any other gets its letters and digits plus a hash of the
+/// exact name, so `a-b` and `ab` can never meet.
+pub fn ident(name: &str) -> String {
+    if !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return name.to_string();
+    }
+    let clean: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(40)
+        .collect();
+    format!("{clean}{}", short_hash(name.as_bytes(), 8).to_uppercase())
+}
+
+pub fn group_id(name: &str) -> String {
+    format!("Group{}", ident(name))
+}
+
+/// Logical ID part for a path: readable camel case plus a hash of the exact path, so that
+/// `/a/{b}` and `/a/b` stay apart.
+fn path_ident(path: &Path) -> String {
+    let mut readable = String::new();
+    for seg in &path.segments {
+        let (word, prefix) = match seg {
+            Segment::Literal(s) => (s.as_str(), ""),
+            Segment::Var(v) => (v.as_str(), "By"),
+            Segment::Greedy(v) => (v.as_str(), "Any"),
+        };
+        readable.push_str(prefix);
+        let mut upper = true;
+        for c in word.chars() {
+            if c.is_ascii_alphanumeric() {
+                if upper {
+                    readable.push(c.to_ascii_uppercase());
+                } else {
+                    readable.push(c);
+                }
+                upper = false;
+            } else {
+                upper = true;
+            }
+        }
+    }
+    let readable: String = readable.chars().take(80).collect();
+    let root = if path.segments.is_empty() { "Root" } else { "" };
+    format!(
+        "{root}{readable}{}",
+        short_hash(path.to_string().as_bytes(), 8).to_uppercase()
+    )
+}
+
+pub fn resource_id(path: &Path) -> String {
+    format!("Resource{}", path_ident(path))
+}
+
+pub fn method_id(route: &Route) -> String {
+    let verb = route.method.as_str();
+    let verb = format!("{}{}", &verb[..1], verb[1..].to_ascii_lowercase());
+    format!("Method{verb}{}", path_ident(&route.path))
+}
+
+pub fn lambda_permission_id(param: &str) -> String {
+    format!("{param}InvokePermission")
+}
+
+/// The whole template as a JSON value, keys in the order they are printed.
+pub fn template(model: &Model) -> Value {
+    let mut params = Map::new();
+    let mut res = Map::new();
+
+    params.insert(
+        "CallbackUrl".into(),
+        json!({
+            "Type": "String",
+            "Default": "http://localhost:3000/callback",
+            "Description": "Where the hosted sign-in page may send users back to (OAuth code flow)",
+        }),
+    );
+    for p in model.lambda_params() {
+        params.insert(
+            p.to_string(),
+            json!({
+                "Type": "String",
+                "AllowedPattern": "^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9$_-]+)?$",
+                "Description": "ARN of the Lambda function behind the routes that name this parameter",
+            }),
+        );
+    }
+
+    cognito(model, &mut res);
+    if model.api.strategy == Strategy::CognitoScopes {
+        pretoken(&mut res);
+    }
+    api(model, &mut res);
+
+    let mut t = Map::new();
+    t.insert("AWSTemplateFormatVersion".into(), json!("2010-09-09"));
+    t.insert(
+        "Description".into(),
+        json!(format!(
+            "Cognito user pool and API Gateway REST API with route authorization (strategy {}). Generated by rolegen from roles.yaml; do not edit.",
+            model.api.strategy.as_str()
+        )),
+    );
+    t.insert("Parameters".into(), Value::Object(params));
+    t.insert("Resources".into(), Value::Object(res));
+    t.insert(
+        "Outputs".into(),
+        json!({
+            "UserPoolId": { "Description": "Cognito user pool id", "Value": r("UserPool") },
+            "UserPoolClientId": { "Description": "App client id", "Value": r("UserPoolClient") },
+            "ApiUrl": {
+                "Description": "Invoke URL of the stage",
+                "Value": sub("https://${RestApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${Stage}"),
+            },
+        }),
+    );
+    Value::Object(t)
+}
+
+fn cognito(model: &Model, res: &mut Map<String, Value>) {
+    let policy = if model.user_pool.retain {
+        "Retain"
+    } else {
+        "Delete"
+    };
+    let mut props = Map::new();
+    props.insert("UserPoolName".into(), json!(model.user_pool.name));
+    props.insert("UsernameAttributes".into(), json!(["email"]));
+    props.insert("AutoVerifiedAttributes".into(), json!(["email"]));
+    props.insert(
+        "AdminCreateUserConfig".into(),
+        json!({ "AllowAdminCreateUserOnly": true }),
+    );
+    match model.api.strategy {
+        Strategy::CognitoScopes => {
+            // Access-token customization (trigger V2_0) needs the Essentials feature plan.
+            props.insert("UserPoolTier".into(), json!("ESSENTIALS"));
+            props.insert(
+                "LambdaConfig".into(),
+                json!({
+                    "PreTokenGenerationConfig": {
+                        "LambdaArn": get_att("PreTokenFunction", "Arn"),
+                        "LambdaVersion": "V2_0",
+                    }
+                }),
+            );
+        }
+        Strategy::Lambda => {
+            // ID tokens carry `cognito:groups` on every plan.
+            props.insert("UserPoolTier".into(), json!("LITE"));
+        }
+    }
+    res.insert(
+        "UserPool".into(),
+        json!({
+            "Type": "AWS::Cognito::UserPool",
+            "DeletionPolicy": policy,
+            "UpdateReplacePolicy": policy,
+            "Properties": props,
+        }),
+    );
+
+    for g in &model.groups {
+        let mut props = Map::new();
+        props.insert("GroupName".into(), json!(g.name));
+        if let Some(d) = &g.description {
+            props.insert("Description".into(), json!(d));
+        }
+        if let Some(p) = g.precedence {
+            props.insert("Precedence".into(), json!(p));
+        }
+        props.insert("UserPoolId".into(), r("UserPool"));
+        res.insert(
+            group_id(&g.name),
+            json!({ "Type": "AWS::Cognito::UserPoolGroup", "Properties": props }),
+        );
+    }
+
+    let scopes: Vec<Value> = model
+        .scopes
+        .iter()
+        .map(|s| json!({ "ScopeName": s.name, "ScopeDescription": s.description }))
+        .collect();
+    res.insert(
+        "ResourceServer".into(),
+        json!({
+            "Type": "AWS::Cognito::UserPoolResourceServer",
+            "Properties": {
+                "Identifier": model.resource_server.identifier,
+                "Name": model.resource_server.name,
+                "UserPoolId": r("UserPool"),
+                "Scopes": scopes,
+            }
+        }),
+    );
+
+    let mut allowed = vec!["openid".to_string()];
+    if model.api.strategy == Strategy::CognitoScopes {
+        allowed.extend(model.scopes.iter().map(|s| s.full_name.clone()));
+    }
+    res.insert(
+        "UserPoolClient".into(),
+        json!({
+            "Type": "AWS::Cognito::UserPoolClient",
+            // The client may only allow scopes that exist.
+            "DependsOn": ["ResourceServer"],
+            "Properties": {
+                "UserPoolId": r("UserPool"),
+                "GenerateSecret": false,
+                "ExplicitAuthFlows": ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+                "PreventUserExistenceErrors": "ENABLED",
+                "SupportedIdentityProviders": ["COGNITO"],
+                "AllowedOAuthFlowsUserPoolClient": true,
+                "AllowedOAuthFlows": ["code"],
+                "AllowedOAuthScopes": allowed,
+                "CallbackURLs": [r("CallbackUrl")],
+            }
+        }),
+    );
+}
+
+fn lambda_role() -> Value {
+    json!({
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Effect": "Allow",
+                    "Principal": { "Service": "lambda.amazonaws.com" },
+                    "Action": "sts:AssumeRole",
+                }],
+            },
+            "ManagedPolicyArns": [
+                sub("arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"),
+            ],
+        }
+    })
+}
+
+/// A Node.js function whose code is a folder beside the template, uploaded by
+/// `aws cloudformation package`.
+pub fn node_function(code_dir: &str, role: &str, env: Option<Value>) -> Value {
+    let mut props = Map::new();
+    props.insert("Runtime".into(), json!("nodejs22.x"));
+    props.insert("Handler".into(), json!("index.handler"));
+    props.insert("Code".into(), json!(code_dir));
+    props.insert("Role".into(), get_att(role, "Arn"));
+    props.insert("Architectures".into(), json!(["arm64"]));
+    props.insert("MemorySize".into(), json!(256));
+    // Cognito waits at most 5 seconds for a trigger.
+    props.insert("Timeout".into(), json!(5));
+    if let Some(env) = env {
+        props.insert("Environment".into(), json!({ "Variables": env }));
+    }
+    json!({
+        "Type": "AWS::Lambda::Function",
+        // W3002 says a local code path needs `aws cloudformation package`: that is the
+        // intended deployment (see README), so only that check is silenced, only here.
+        "Metadata": { "cfn-lint": { "config": { "ignore_checks": ["W3002"] } } },
+        "Properties": props,
+    })
+}
+
+fn pretoken(res: &mut Map<String, Value>) {
+    res.insert("PreTokenFunctionRole".into(), lambda_role());
+    res.insert(
+        "PreTokenFunction".into(),
+        node_function("../pretoken", "PreTokenFunctionRole", None),
+    );
+    res.insert(
+        "PreTokenPermission".into(),
+        json!({
+            "Type": "AWS::Lambda::Permission",
+            "Properties": {
+                "Action": "lambda:InvokeFunction",
+                "FunctionName": get_att("PreTokenFunction", "Arn"),
+                "Principal": "cognito-idp.amazonaws.com",
+                "SourceArn": get_att("UserPool", "Arn"),
+            }
+        }),
+    );
+}
+
+/// How a protected method is authorized under the model's strategy.
+fn method_auth(model: &Model, route: &Route, props: &mut Map<String, Value>) {
+    match &route.access {
+        Access::Public => {
+            props.insert("AuthorizationType".into(), json!("NONE"));
+        }
+        Access::AnyOf(ids) => match model.api.strategy {
+            Strategy::CognitoScopes => {
+                props.insert("AuthorizationType".into(), json!("COGNITO_USER_POOLS"));
+                props.insert("AuthorizerId".into(), r("Authorizer"));
+                let mut scopes: Vec<&str> = ids
+                    .iter()
+                    .map(|s| model.scope(*s).full_name.as_str())
+                    .collect();
+                scopes.sort_unstable();
+                props.insert("AuthorizationScopes".into(), json!(scopes));
+            }
+            Strategy::Lambda => {
+                props.insert("AuthorizationType".into(), json!("CUSTOM"));
+                props.insert("AuthorizerId".into(), r("Authorizer"));
+            }
+        },
+    }
+}
+
+fn api(model: &Model, res: &mut Map<String, Value>) {
+    let mut rest_props = Map::new();
+    rest_props.insert("Name".into(), json!(model.api.name));
+    if let Some(d) = &model.api.description {
+        rest_props.insert("Description".into(), json!(d));
+    }
+    rest_props.insert(
+        "EndpointConfiguration".into(),
+        json!({ "Types": ["REGIONAL"] }),
+    );
+    res.insert(
+        "RestApi".into(),
+        json!({ "Type": "AWS::ApiGateway::RestApi", "Properties": rest_props }),
+    );
+
+    let authorizer = match model.api.strategy {
+        Strategy::CognitoScopes => json!({
+            "Type": "AWS::ApiGateway::Authorizer",
+            "Properties": {
+                "Name": "CognitoUserPool",
+                "Type": "COGNITO_USER_POOLS",
+                "RestApiId": r("RestApi"),
+                "IdentitySource": "method.request.header.Authorization",
+                "ProviderARNs": [get_att("UserPool", "Arn")],
+            }
+        }),
+        Strategy::Lambda => json!({
+            "Type": "AWS::ApiGateway::Authorizer",
+            "Properties": {
+                "Name": "LambdaTokenAuthorizer",
+                "Type": "TOKEN",
+                "RestApiId": r("RestApi"),
+                "IdentitySource": "method.request.header.Authorization",
+                "AuthorizerResultTtlInSeconds": model.api.authorizer_ttl,
+                "AuthorizerUri": sub("arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${AuthorizerFunction.Arn}/invocations"),
+            }
+        }),
+    };
+    // Only the part of the API that decides what the stage serves goes into the deployment's
+    // fingerprint, so a new deployment happens exactly when authorization or routes change.
+    let mut api_part: BTreeMap<String, Value> = BTreeMap::new();
+    api_part.insert("Authorizer".into(), authorizer.clone());
+    res.insert("Authorizer".into(), authorizer);
+
+    // One Resource per distinct path prefix, parents first.
+    let mut resources: BTreeMap<String, (String, Value)> = BTreeMap::new();
+    for route in &model.routes {
+        for depth in 1..=route.path.segments.len() {
+            let prefix = Path {
+                segments: route.path.segments[..depth].to_vec(),
+            };
+            let id = resource_id(&prefix);
+            if resources.contains_key(&id) {
+                continue;
+            }
+            let parent = parent_ref(&prefix);
+            let part = prefix.segments[depth - 1].path_part();
+            resources.insert(
+                id,
+                (
+                    prefix.to_string(),
+                    json!({
+                        "Type": "AWS::ApiGateway::Resource",
+                        "Properties": {
+                            "RestApiId": r("RestApi"),
+                            "ParentId": parent,
+                            "PathPart": part,
+                        }
+                    }),
+                ),
+            );
+        }
+    }
+    let mut ordered: Vec<(String, (String, Value))> = resources.into_iter().collect();
+    ordered.sort_by(|a, b| (a.1).0.cmp(&(b.1).0));
+    for (id, (_, v)) in ordered {
+        api_part.insert(id.clone(), v.clone());
+        res.insert(id, v);
+    }
+
+    let mut method_ids = Vec::new();
+    for route in &model.routes {
+        let id = method_id(route);
+        let v = method(model, route);
+        api_part.insert(id.clone(), v.clone());
+        res.insert(id.clone(), v);
+        method_ids.push(id);
+    }
+
+    for p in model.lambda_params() {
+        res.insert(
+            lambda_permission_id(p),
+            json!({
+                "Type": "AWS::Lambda::Permission",
+                "Properties": {
+                    "Action": "lambda:InvokeFunction",
+                    "FunctionName": r(p),
+                    "Principal": "apigateway.amazonaws.com",
+                    "SourceArn": sub(
+                        "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${RestApi}/*/*/*"
+                    ),
+                }
+            }),
+        );
+    }
+
+    let fingerprint = short_hash(
+        serde_json::to_string(&api_part)
+            .expect("values serialize")
+            .as_bytes(),
+        12,
+    );
+    let deployment = format!("Deployment{}", fingerprint.to_uppercase());
+    // The deployment must wait for every method: a deployment of an API without methods
+    // fails, and one made before a method exists would not serve it.
+    res.insert(
+        deployment.clone(),
+        json!({
+            "Type": "AWS::ApiGateway::Deployment",
+            "DependsOn": method_ids,
+            "Properties": {
+                "RestApiId": r("RestApi"),
+                "Description": format!("rolegen {fingerprint}"),
+            }
+        }),
+    );
+    res.insert(
+        "Stage".into(),
+        json!({
+            "Type": "AWS::ApiGateway::Stage",
+            "Properties": {
+                "RestApiId": r("RestApi"),
+                "StageName": model.api.stage,
+                "DeploymentId": r(&deployment),
+            }
+        }),
+    );
+}
+
+fn parent_ref(path: &Path) -> Value {
+    if path.segments.len() <= 1 {
+        get_att("RestApi", "RootResourceId")
+    } else {
+        let parent = Path {
+            segments: path.segments[..path.segments.len() - 1].to_vec(),
+        };
+        r(&resource_id(&parent))
+    }
+}
+
+fn resource_ref(path: &Path) -> Value {
+    if path.segments.is_empty() {
+        get_att("RestApi", "RootResourceId")
+    } else {
+        r(&resource_id(path))
+    }
+}
+
+fn method(model: &Model, route: &Route) -> Value {
+    let mut props = Map::new();
+    props.insert("RestApiId".into(), r("RestApi"));
+    props.insert("ResourceId".into(), resource_ref(&route.path));
+    props.insert("HttpMethod".into(), json!(route.method.as_str()));
+    method_auth(model, route, &mut props);
+    let vars: Vec<&str> = route.path.variables().collect();
+    match &route.integration {
+        Integration::Mock => {
+            props.insert(
+                "Integration".into(),
+                json!({
+                    "Type": "MOCK",
+                    "RequestTemplates": { "application/json": "{\"statusCode\": 200}" },
+                    "IntegrationResponses": [{ "StatusCode": "200" }],
+                }),
+            );
+            props.insert("MethodResponses".into(), json!([{ "StatusCode": "200" }]));
+        }
+        Integration::Lambda { param } => {
+            props.insert(
+                "Integration".into(),
+                json!({
+                    "Type": "AWS_PROXY",
+                    "IntegrationHttpMethod": "POST",
+                    "Uri": sub(&format!(
+                        "arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/${{{param}}}/invocations"
+                    )),
+                }),
+            );
+        }
+        Integration::Http { url } => {
+            if !vars.is_empty() {
+                let m: Map<String, Value> = vars
+                    .iter()
+                    .map(|v| (format!("method.request.path.{v}"), json!(true)))
+                    .collect();
+                props.insert("RequestParameters".into(), Value::Object(m));
+            }
+            let mut integ = Map::new();
+            integ.insert("Type".into(), json!("HTTP_PROXY"));
+            integ.insert("IntegrationHttpMethod".into(), json!(route.method.as_str()));
+            integ.insert("Uri".into(), json!(url));
+            if !vars.is_empty() {
+                let m: Map<String, Value> = vars
+                    .iter()
+                    .map(|v| {
+                        (
+                            format!("integration.request.path.{v}"),
+                            json!(format!("method.request.path.{v}")),
+                        )
+                    })
+                    .collect();
+                integ.insert("RequestParameters".into(), Value::Object(m));
+            }
+            props.insert("Integration".into(), Value::Object(integ));
+        }
+    }
+    json!({ "Type": "AWS::ApiGateway::Method", "Properties": props })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idents_are_alphanumeric_and_distinct() {
+        assert_eq!(ident("Admin"), "Admin");
+        let a = ident("a-b");
+        let b = ident("ab");
+        assert_ne!(a, b);
+        assert!(a.chars().all(|c| c.is_ascii_alphanumeric()));
+        let weird = ident("\"];process.exit(1);//");
+        assert!(weird.chars().all(|c| c.is_ascii_alphanumeric()), "{weird}");
+    }
+
+    #[test]
+    fn path_idents_keep_variables_apart_from_literals() {
+        let a = resource_id(&Path::parse("/a/{b}").unwrap());
+        let b = resource_id(&Path::parse("/a/b").unwrap());
+        assert_ne!(a, b);
+        assert!(a.starts_with("ResourceAByB"), "{a}");
+    }
+}

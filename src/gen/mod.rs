@@ -1,0 +1,112 @@
+//! Generators: each target turns the access model into files, in memory. Same shape for all
+//! (sqlc's `codegen`): model in, a sorted map of relative path → bytes out. Nothing here
+//! touches the disk (`cmd::gen` writes atomically) and nothing reads the YAML.
+
+pub mod cfn;
+pub mod pretoken;
+mod text;
+
+use crate::diag::Diagnostic;
+use crate::model::{Model, Strategy};
+use std::collections::BTreeMap;
+
+/// Relative path under the output directory ('/'-separated) → contents. A `BTreeMap` so the
+/// order of files never depends on hashing.
+pub type Files = BTreeMap<String, Vec<u8>>;
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Target {
+    /// CloudFormation template: user pool, groups, resource server, client, REST API.
+    Cfn,
+    /// Pre-token-generation V2 trigger with its group → scopes table (`cognito-scopes`).
+    Pretoken,
+    /// JSON Schema of roles.yaml, for editors.
+    Schema,
+}
+
+impl Target {
+    pub const ALL: [Target; 3] = [Target::Cfn, Target::Pretoken, Target::Schema];
+
+    /// The folder under the output directory that this target owns entirely.
+    pub fn dir(self) -> &'static str {
+        match self {
+            Target::Cfn => "cfn",
+            Target::Pretoken => "pretoken",
+            Target::Schema => "schema",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        self.dir()
+    }
+
+    /// Whether the model's strategy uses this target.
+    pub fn applies_to(self, model: &Model) -> bool {
+        match self {
+            Target::Pretoken => model.api.strategy == Strategy::CognitoScopes,
+            Target::Cfn | Target::Schema => true,
+        }
+    }
+}
+
+/// Generates one target. Errors (a template over CloudFormation's limits, say) are
+/// diagnostics like any other: nothing is written when there is one.
+pub fn generate(model: &Model, target: Target) -> Result<Files, Vec<Diagnostic>> {
+    match target {
+        Target::Cfn => cfn::generate(model),
+        Target::Pretoken => pretoken::generate(model),
+        Target::Schema => Ok(Files::from([(
+            "schema/roles.schema.json".to_string(),
+            crate::config::schema::json().into_bytes(),
+        )])),
+    }
+}
+
+/// The targets to build: the ones asked for, or every one the strategy uses. Asking for a
+/// target the strategy does not use is an error rather than a file nobody deploys.
+pub fn select(model: &Model, asked: &[Target]) -> Result<Vec<Target>, Diagnostic> {
+    if asked.is_empty() {
+        return Ok(Target::ALL
+            .into_iter()
+            .filter(|t| t.applies_to(model))
+            .collect());
+    }
+    let mut out = Vec::new();
+    for &t in asked {
+        if !t.applies_to(model) {
+            return Err(Diagnostic::error(
+                "target",
+                format!(
+                    "target `{}` is not used by `authorizer: {}`",
+                    t.name(),
+                    model.api.strategy.as_str()
+                ),
+            )
+            .help(
+                "run `rolegen gen` without `--target` to build every target this strategy uses",
+            ));
+        }
+        if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Generates several targets into one map.
+pub fn generate_all(model: &Model, targets: &[Target]) -> Result<Files, Vec<Diagnostic>> {
+    let mut files = Files::new();
+    let mut errors = Vec::new();
+    for &t in targets {
+        match generate(model, t) {
+            Ok(f) => files.extend(f),
+            Err(e) => errors.extend(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(files)
+    } else {
+        Err(errors)
+    }
+}

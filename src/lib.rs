@@ -1,0 +1,12 @@
+//! rolegen: one `roles.yaml` (Cognito groups, OAuth scopes, API routes) → everything AWS needs
+//! to enforce who may call which route, and checks that what is deployed still matches it.
+//!
+//! The tree follows the pipeline: `config` (the file as written, with spans) → `model` (the
+//! resolved access model) → `gen` (one module per target) → `cmd` (the commands) → `main.rs`.
+
+pub mod cli;
+pub mod cmd;
+pub mod config;
+pub mod diag;
+pub mod r#gen;
+pub mod model;

@@ -1,0 +1,1012 @@
+//! Raw config → access model, with every semantic check: names against AWS's rules,
+//! references, `includes` cycles, route syntax and conflicts, and AWS's limits.
+//!
+//! All problems are collected; a model is returned only when there is no error, so nothing
+//! downstream ever sees a half-valid model.
+
+use super::path::{Method, Path, Segment};
+use super::*;
+use crate::config::raw::{Raw, RawAccess, RawIntegration, S};
+use crate::diag::{Diagnostic, Span, suggest};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+/// Cognito: 100 custom scopes per resource server.
+pub const MAX_SCOPES: usize = 100;
+/// Cognito: an app client allows at most 50 OAuth scopes (`openid` counts).
+pub const MAX_CLIENT_SCOPES: usize = 50;
+/// API Gateway's default quota of resources per REST API (can be raised on request).
+pub const MAX_API_RESOURCES: usize = 300;
+/// API Gateway: authorizer result TTL is 0..=3600 seconds.
+pub const MAX_AUTHORIZER_TTL: i64 = 3600;
+
+/// Builds the model, pushing every problem (and warning) to `diags`. `text` is the source, used
+/// to point inside route keys. Returns `None` when any error was found.
+pub fn build(raw: &Raw, text: &str, diags: &mut Vec<Diagnostic>) -> Option<Model> {
+    let errors_before = diags.iter().filter(|d| d.is_error()).count();
+    let mut b = Builder { diags, text };
+    let model = b.build(raw);
+    let errors_after = b.diags.iter().filter(|d| d.is_error()).count();
+    if errors_after > errors_before {
+        None
+    } else {
+        model
+    }
+}
+
+struct Builder<'a> {
+    diags: &'a mut Vec<Diagnostic>,
+    text: &'a str,
+}
+
+/// Where a missing key should have been: the section that lacks it, or the top of the file.
+fn section_span(raw: &Raw, section: &str) -> Span {
+    raw.section_spans
+        .iter()
+        .find(|(name, _)| *name == section)
+        .map(|(_, s)| *s)
+        .unwrap_or(Span {
+            line: 1,
+            column: 1,
+            len: 1,
+        })
+}
+
+impl Builder<'_> {
+    fn err(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    fn required<'r>(
+        &mut self,
+        value: &'r Option<S<String>>,
+        raw: &Raw,
+        section: &str,
+        key: &str,
+        example: &str,
+    ) -> Option<&'r S<String>> {
+        if value.is_none() {
+            self.err(
+                Diagnostic::error("missing-key", format!("missing `{section}.{key}`"))
+                    .at(section_span(raw, section))
+                    .help(format!("add `{key}: {example}` under `{section}`")),
+            );
+        }
+        value.as_ref()
+    }
+
+    fn build(&mut self, raw: &Raw) -> Option<Model> {
+        self.version(raw);
+        let api = self.api(raw);
+        let user_pool = self.user_pool(raw);
+        let resource_server = self.resource_server(raw);
+        let identifier = resource_server
+            .as_ref()
+            .map(|r| r.identifier.clone())
+            .unwrap_or_default();
+        let scopes = self.scopes(raw, &identifier);
+        let groups = self.groups(raw, &scopes);
+        let routes = self.routes(raw, &scopes);
+
+        if let Some(api) = &api
+            && api.strategy == Strategy::CognitoScopes
+            && scopes.len() + 1 > MAX_CLIENT_SCOPES
+        {
+            self.err(
+                Diagnostic::error(
+                    "limit",
+                    format!(
+                        "{} scopes plus `openid` exceed the {MAX_CLIENT_SCOPES} scopes an app client may allow",
+                        scopes.len()
+                    ),
+                )
+                .at(section_span(raw, "scopes"))
+                .help(format!(
+                    "remove {} scopes, or use `authorizer: lambda`, which needs no scopes on the client",
+                    scopes.len() + 1 - MAX_CLIENT_SCOPES
+                )),
+            );
+        }
+
+        let resources = count_resources(&routes);
+        if resources > MAX_API_RESOURCES {
+            self.err(
+                Diagnostic::warning(
+                    "limit",
+                    format!(
+                        "the routes need {resources} API Gateway resources, over the default quota of {MAX_API_RESOURCES} per REST API"
+                    ),
+                )
+                .at(section_span(raw, "routes"))
+                .help("ask AWS to raise the quota \"Resources per API\" before deploying"),
+            );
+        }
+
+        let (api, user_pool, resource_server) = (api?, user_pool?, resource_server?);
+        let matrix = matrix(&groups, &routes, scopes.len());
+        let model = Model {
+            api,
+            user_pool,
+            resource_server,
+            scopes,
+            groups,
+            routes,
+            matrix,
+        };
+        self.warnings(&model);
+        Some(model)
+    }
+
+    fn version(&mut self, raw: &Raw) {
+        match &raw.version {
+            None => self.err(
+                Diagnostic::error("missing-key", "missing `version`")
+                    .at(Span {
+                        line: 1,
+                        column: 1,
+                        len: 1,
+                    })
+                    .help("add `version: 1` at the top of the file"),
+            ),
+            Some(v) if v.value != 1 => self.err(
+                Diagnostic::error(
+                    "bad-version",
+                    format!("unsupported format version `{}`", v.value),
+                )
+                .at(v.span)
+                .label("this rolegen reads version 1")
+                .help("write `version: 1`"),
+            ),
+            Some(_) => {}
+        }
+    }
+
+    fn api(&mut self, raw: &Raw) -> Option<Api> {
+        let a = &raw.api;
+        let name = self.required(&a.name, raw, "api", "name", "orders-api");
+        let name = name.map(|n| {
+            self.check_len(n, "API name", 1, 1024);
+            n.value.clone()
+        });
+        let stage = self
+            .required(&a.stage, raw, "api", "stage", "prod")
+            .cloned();
+        if let Some(stage) = &stage
+            && (stage.value.is_empty()
+                || stage.value.len() > 128
+                || !stage
+                    .value
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        {
+            self.err(
+                Diagnostic::error("bad-name", format!("invalid stage name `{}`", stage.value))
+                    .at(stage.span)
+                    .label("not a valid stage name")
+                    .help("use 1 to 128 letters, digits and `_`"),
+            );
+        }
+        let authorizer = self.required(&a.authorizer, raw, "api", "authorizer", "cognito-scopes");
+        let strategy = authorizer.and_then(|s| match s.value.as_str() {
+            "lambda" => Some(Strategy::Lambda),
+            "cognito-scopes" => Some(Strategy::CognitoScopes),
+            "verified-permissions" => {
+                self.err(
+                    Diagnostic::error(
+                        "unsupported",
+                        "the `verified-permissions` strategy is not implemented yet",
+                    )
+                    .at(s.span)
+                    .help("use `lambda` or `cognito-scopes`"),
+                );
+                None
+            }
+            other => {
+                self.err(
+                    Diagnostic::error("bad-value", format!("unknown authorizer `{other}`"))
+                        .at(s.span)
+                        .label("not a strategy")
+                        .help(suggest(other, ["lambda", "cognito-scopes"])),
+                );
+                None
+            }
+        });
+        let ttl = match &a.authorizer_ttl {
+            None => 300,
+            Some(t) if (0..=MAX_AUTHORIZER_TTL).contains(&t.value) => t.value as u32,
+            Some(t) => {
+                self.err(
+                    Diagnostic::error(
+                        "bad-value",
+                        format!("`authorizer_ttl` {} is out of range", t.value),
+                    )
+                    .at(t.span)
+                    .help("API Gateway caches authorizer results for 0 to 3600 seconds"),
+                );
+                300
+            }
+        };
+        if let (Some(t), Some(Strategy::CognitoScopes)) = (&a.authorizer_ttl, strategy) {
+            self.err(
+                Diagnostic::warning(
+                    "unused",
+                    "`authorizer_ttl` has no effect with `authorizer: cognito-scopes`",
+                )
+                .at(t.span),
+            );
+        }
+        Some(Api {
+            name: name?,
+            stage: stage?.value,
+            strategy: strategy?,
+            description: a.description.as_ref().map(|d| d.value.clone()),
+            authorizer_ttl: ttl,
+        })
+    }
+
+    fn user_pool(&mut self, raw: &Raw) -> Option<UserPool> {
+        let p = &raw.user_pool;
+        let name = self.required(&p.name, raw, "user_pool", "name", "my-users")?;
+        self.check_len(name, "user pool name", 1, 128);
+        self.check_chars(
+            name,
+            "user pool name",
+            is_word_space_char,
+            "letters, digits, spaces and `+=,.@-`",
+        );
+        let retain = match &p.deletion_policy {
+            None => true,
+            Some(d) if d.value == "Retain" => true,
+            Some(d) if d.value == "Delete" => false,
+            Some(d) => {
+                self.err(
+                    Diagnostic::error(
+                        "bad-value",
+                        format!("unknown deletion policy `{}`", d.value),
+                    )
+                    .at(d.span)
+                    .help(suggest(&d.value, ["Retain", "Delete"])),
+                );
+                true
+            }
+        };
+        Some(UserPool {
+            name: name.value.clone(),
+            retain,
+        })
+    }
+
+    fn resource_server(&mut self, raw: &Raw) -> Option<ResourceServer> {
+        let r = &raw.resource_server;
+        let id = self.required(&r.identifier, raw, "resource_server", "identifier", "api");
+        let name = self.required(&r.name, raw, "resource_server", "name", "My API");
+        let (id, name) = (id?, name?);
+        self.check_len(id, "resource server identifier", 1, 256);
+        self.check_chars(
+            id,
+            "resource server identifier",
+            |c| matches!(c, '\x21' | '\x23'..='\x5B' | '\x5D'..='\x7E'),
+            "printable ASCII without spaces, `\"` or `\\`",
+        );
+        self.check_len(name, "resource server name", 1, 256);
+        self.check_chars(
+            name,
+            "resource server name",
+            is_word_space_char,
+            "letters, digits, spaces and `+=,.@-`",
+        );
+        Some(ResourceServer {
+            identifier: id.value.clone(),
+            name: name.value.clone(),
+        })
+    }
+
+    fn scopes(&mut self, raw: &Raw, identifier: &str) -> Vec<Scope> {
+        let mut by_name: BTreeMap<&str, Scope> = BTreeMap::new();
+        for (name, desc) in &raw.scopes {
+            if let Some(first) = by_name.get(name.value.as_str()) {
+                let line = first.decl.line;
+                self.err(
+                    Diagnostic::error(
+                        "duplicate",
+                        format!("scope `{}` is declared twice", name.value),
+                    )
+                    .at(name.span)
+                    .label("second declaration")
+                    .help(format!("the first is on line {line}")),
+                );
+                continue;
+            }
+            self.check_len(name, "scope name", 1, 256);
+            self.check_chars(
+                name,
+                "scope name",
+                |c| matches!(c, '\x21' | '\x23'..='\x2E' | '\x30'..='\x5B' | '\x5D'..='\x7E'),
+                "printable ASCII without spaces, `/`, `\"` or `\\`",
+            );
+            let description = match desc {
+                Some(d) => {
+                    self.check_len(d, "scope description", 1, 256);
+                    d.value.clone()
+                }
+                None => name.value.clone(),
+            };
+            by_name.insert(
+                &name.value,
+                Scope {
+                    name: name.value.clone(),
+                    description,
+                    full_name: format!("{identifier}/{}", name.value),
+                    decl: name.span,
+                },
+            );
+        }
+        if by_name.len() > MAX_SCOPES {
+            self.err(
+                Diagnostic::error(
+                    "limit",
+                    format!(
+                        "{} scopes exceed Cognito's limit of {MAX_SCOPES} per resource server",
+                        by_name.len()
+                    ),
+                )
+                .at(section_span(raw, "scopes"))
+                .help(format!(
+                    "remove or merge {} scopes",
+                    by_name.len() - MAX_SCOPES
+                )),
+            );
+        }
+        by_name.into_values().collect()
+    }
+
+    fn scope_ref(&mut self, scopes: &[Scope], name: &S<String>, whose: &str) -> Option<ScopeId> {
+        match scopes.binary_search_by(|s| s.name.as_str().cmp(&name.value)) {
+            Ok(i) => Some(ScopeId(i)),
+            Err(_) => {
+                let hint = if let Some((_, rest)) = name.value.rsplit_once('/') {
+                    format!(
+                        "write the short name `{rest}`; rolegen adds the resource server identifier"
+                    )
+                } else {
+                    suggest(&name.value, scopes.iter().map(|s| s.name.as_str()))
+                };
+                self.err(
+                    Diagnostic::error(
+                        "unknown-scope",
+                        format!("{whose} uses undefined scope `{}`", name.value),
+                    )
+                    .at(name.span)
+                    .label("not declared under `scopes`")
+                    .help(hint),
+                );
+                None
+            }
+        }
+    }
+
+    fn groups(&mut self, raw: &Raw, scopes: &[Scope]) -> Vec<Group> {
+        // Sorted by name first, so ids are stable whatever the file order.
+        let mut order: Vec<&crate::config::raw::RawGroup> = Vec::new();
+        for g in &raw.groups {
+            if let Some(first) = order.iter().find(|o| o.name.value == g.name.value) {
+                let line = first.name.span.line;
+                self.err(
+                    Diagnostic::error(
+                        "duplicate",
+                        format!("group `{}` is declared twice", g.name.value),
+                    )
+                    .at(g.name.span)
+                    .label("second declaration")
+                    .help(format!("the first is on line {line}")),
+                );
+                continue;
+            }
+            order.push(g);
+        }
+        order.sort_by(|a, b| a.name.value.cmp(&b.name.value));
+        let names: Vec<&str> = order.iter().map(|g| g.name.value.as_str()).collect();
+
+        let mut groups: Vec<Group> = Vec::with_capacity(order.len());
+        for g in &order {
+            self.check_group_name(&g.name);
+            if let Some(d) = &g.description {
+                self.check_len(d, "group description", 0, 2048);
+            }
+            let precedence = g.precedence.as_ref().and_then(|p| {
+                if (0..=i64::from(i32::MAX)).contains(&p.value) {
+                    Some(p.value as u32)
+                } else {
+                    self.err(
+                        Diagnostic::error(
+                            "bad-value",
+                            format!(
+                                "precedence {} of group `{}` is out of range",
+                                p.value, g.name.value
+                            ),
+                        )
+                        .at(p.span)
+                        .help("Cognito accepts 0 to 2147483647; lower wins"),
+                    );
+                    None
+                }
+            });
+            let whose = format!("group `{}`", g.name.value);
+            let mut own: Vec<ScopeId> = g
+                .scopes
+                .iter()
+                .filter_map(|s| self.scope_ref(scopes, s, &whose))
+                .collect();
+            own.sort();
+            own.dedup();
+            let mut includes = Vec::new();
+            for inc in &g.includes {
+                if inc.value == g.name.value {
+                    self.err(
+                        Diagnostic::error(
+                            "includes-cycle",
+                            format!("group `{}` includes itself", inc.value),
+                        )
+                        .at(inc.span)
+                        .help("remove it: a group always has its own scopes"),
+                    );
+                    continue;
+                }
+                match names.binary_search(&inc.value.as_str()) {
+                    Ok(i) => includes.push(GroupId(i)),
+                    Err(_) => self.err(
+                        Diagnostic::error(
+                            "unknown-group",
+                            format!("{whose} includes undefined group `{}`", inc.value),
+                        )
+                        .at(inc.span)
+                        .label("not declared under `groups`")
+                        .help(suggest(&inc.value, names.iter().copied())),
+                    ),
+                }
+            }
+            includes.sort();
+            includes.dedup();
+            groups.push(Group {
+                name: g.name.value.clone(),
+                description: g.description.as_ref().map(|d| d.value.clone()),
+                precedence,
+                own_scopes: own,
+                includes,
+                effective: Vec::new(),
+                decl: g.name.span,
+            });
+        }
+
+        let include_spans: Vec<&crate::config::raw::RawGroup> = order;
+        if self.cycles(&groups, &include_spans) {
+            // Effective scopes are undefined on a cycle; the model will not be built anyway.
+            return groups;
+        }
+        for i in 0..groups.len() {
+            groups[i].effective = effective(&groups, GroupId(i));
+        }
+        groups
+    }
+
+    /// Reports every `includes` cycle once, naming it; true when any exists.
+    fn cycles(&mut self, groups: &[Group], raw: &[&crate::config::raw::RawGroup]) -> bool {
+        #[derive(Clone, Copy, PartialEq)]
+        enum Mark {
+            New,
+            Active,
+            Done,
+        }
+        let mut mark = vec![Mark::New; groups.len()];
+        let mut found = false;
+        let mut seen_cycles: Vec<Vec<usize>> = Vec::new();
+        for start in 0..groups.len() {
+            if mark[start] != Mark::New {
+                continue;
+            }
+            // Iterative DFS: (node, next child index), so deep hierarchies can't overflow.
+            let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+            mark[start] = Mark::Active;
+            while let Some(&mut (node, ref mut next)) = stack.last_mut() {
+                if let Some(&child) = groups[node].includes.get(*next) {
+                    *next += 1;
+                    match mark[child.0] {
+                        Mark::New => {
+                            mark[child.0] = Mark::Active;
+                            stack.push((child.0, 0));
+                        }
+                        Mark::Active => {
+                            let pos = stack.iter().position(|(n, _)| *n == child.0).unwrap_or(0);
+                            let cycle: Vec<usize> = stack[pos..].iter().map(|(n, _)| *n).collect();
+                            let mut canon = cycle.clone();
+                            canon.sort();
+                            if !seen_cycles.contains(&canon) {
+                                seen_cycles.push(canon);
+                                found = true;
+                                let mut names: Vec<String> = cycle
+                                    .iter()
+                                    .map(|&n| format!("`{}`", groups[n].name))
+                                    .collect();
+                                names.push(format!("`{}`", groups[child.0].name));
+                                let last = *cycle.last().unwrap_or(&node);
+                                let span = raw[last]
+                                    .includes
+                                    .iter()
+                                    .find(|s| s.value == groups[child.0].name)
+                                    .map(|s| s.span)
+                                    .unwrap_or(groups[last].decl);
+                                self.err(
+                                    Diagnostic::error(
+                                        "includes-cycle",
+                                        format!("`includes` cycle: {}", names.join(" → ")),
+                                    )
+                                    .at(span)
+                                    .label("closes the cycle")
+                                    .help("a group cannot include a group that includes it; remove one of these includes"),
+                                );
+                            }
+                        }
+                        Mark::Done => {}
+                    }
+                } else {
+                    mark[node] = Mark::Done;
+                    stack.pop();
+                }
+            }
+        }
+        found
+    }
+
+    fn routes(&mut self, raw: &Raw, scopes: &[Scope]) -> Vec<Route> {
+        let mut routes: Vec<Route> = Vec::new();
+        // Parent shape → the variable segment first used under it, and by which route.
+        let mut var_at: HashMap<Vec<Segment>, (Segment, String, u32)> = HashMap::new();
+        for r in &raw.routes {
+            let Some((method, path)) = self.route_key(&r.key) else {
+                continue;
+            };
+            let key = format!("{method} {path}");
+            if let Some(first) = routes
+                .iter()
+                .find(|x| x.method == method && x.path.same_shape(&path))
+            {
+                let (fk, fl) = (first.key(), first.decl.line);
+                self.err(
+                    Diagnostic::error(
+                        "duplicate-route",
+                        format!("route `{key}` is declared twice"),
+                    )
+                    .at(r.key.span)
+                    .label("second declaration")
+                    .help(format!(
+                        "`{fk}` on line {fl} is the same route; merge their scopes into one entry"
+                    )),
+                );
+                continue;
+            }
+            self.check_siblings(&path, &key, r.key.span, &mut var_at);
+            let access = match &r.access {
+                RawAccess::Public(_) => Some(Access::Public),
+                RawAccess::Scopes(list) => {
+                    let whose = format!("route `{key}`");
+                    let mut ids: Vec<ScopeId> = list
+                        .iter()
+                        .filter_map(|s| self.scope_ref(scopes, s, &whose))
+                        .collect();
+                    ids.sort();
+                    ids.dedup();
+                    if list.is_empty() {
+                        self.err(
+                            Diagnostic::error("no-scopes", format!("route `{key}` lists no scopes"))
+                                .at(r.key.span)
+                                .help("list the scopes that grant it, or write `public`; an empty list would let any signed-in user call it"),
+                        );
+                        None
+                    } else if ids.len() < list.len() && ids.is_empty() {
+                        None
+                    } else {
+                        Some(Access::AnyOf(ids))
+                    }
+                }
+            };
+            let integration = match &r.integration {
+                None => Integration::Mock,
+                Some(i) => match &i.value {
+                    RawIntegration::Mock => Integration::Mock,
+                    RawIntegration::Lambda(p) => {
+                        if p.value.is_empty()
+                            || p.value.len() > 255
+                            || !p.value.chars().all(|c| c.is_ascii_alphanumeric())
+                        {
+                            self.err(
+                                Diagnostic::error(
+                                    "bad-name",
+                                    format!("`{}` is not a CloudFormation parameter name", p.value),
+                                )
+                                .at(p.span)
+                                .help("the value names the template parameter that will hold the function ARN: letters and digits only, e.g. `CreateOrderFunctionArn`"),
+                            );
+                        }
+                        Integration::Lambda {
+                            param: p.value.clone(),
+                        }
+                    }
+                    RawIntegration::Http(u) => {
+                        self.check_http(u, &path);
+                        Integration::Http {
+                            url: u.value.clone(),
+                        }
+                    }
+                },
+            };
+            if let Some(access) = access {
+                routes.push(Route {
+                    method,
+                    path,
+                    access,
+                    integration,
+                    decl: r.key.span,
+                });
+            }
+        }
+        routes.sort_by(|a, b| (&a.path, a.method).cmp(&(&b.path, b.method)));
+        routes
+    }
+
+    /// Splits `METHOD /path` and parses both halves, pointing errors inside the key.
+    fn route_key(&mut self, key: &S<String>) -> Option<(Method, Path)> {
+        let text = key.value.as_str();
+        let trimmed = text.trim_start();
+        let lead = text.len() - trimmed.len();
+        let Some((method_str, rest)) = trimmed.split_once(char::is_whitespace) else {
+            self.err(
+                Diagnostic::error(
+                    "bad-route",
+                    format!("route `{text}` needs a method and a path"),
+                )
+                .at(key.span)
+                .help(format!("write it as `GET {text}`")),
+            );
+            return None;
+        };
+        let path_str = rest.trim();
+        let method_off = text[..lead].chars().count();
+        let path_off = text.len() - rest.trim_start().len();
+        let path_off = text[..path_off].chars().count();
+        let method = match Method::parse(method_str) {
+            Some(m) => Some(m),
+            None => {
+                let upper = method_str.to_ascii_uppercase();
+                let help = if Method::parse(&upper).is_some() {
+                    format!("write `{upper}`")
+                } else {
+                    format!(
+                        "use one of {}",
+                        Method::ALL
+                            .iter()
+                            .map(|m| format!("`{m}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                };
+                self.err(
+                    Diagnostic::error("bad-method", format!("unknown HTTP method `{method_str}`"))
+                        .at(self.inner(key, method_off, method_str.chars().count()))
+                        .label("not an API Gateway method")
+                        .help(help),
+                );
+                None
+            }
+        };
+        if path_str.contains(char::is_whitespace) {
+            self.err(
+                Diagnostic::error("bad-path", format!("path `{path_str}` contains a space"))
+                    .at(self.inner(key, path_off, path_str.chars().count()))
+                    .help("a route key is `METHOD /path` with no other spaces"),
+            );
+            return None;
+        }
+        let path = match Path::parse(path_str) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                let mut d = Diagnostic::error("bad-path", e.message)
+                    .at(self.inner(key, path_off + e.offset, e.len))
+                    .label("here");
+                if let Some(h) = e.help {
+                    d = d.help(h);
+                }
+                self.err(d);
+                None
+            }
+        };
+        Some((method?, path?))
+    }
+
+    /// A span inside a key: `offset` characters after its start, skipping an opening quote.
+    fn inner(&self, key: &S<String>, offset: usize, len: usize) -> Span {
+        let line = self
+            .text
+            .lines()
+            .nth(key.span.line.saturating_sub(1) as usize)
+            .unwrap_or("");
+        let quoted = matches!(
+            line.chars().nth(key.span.column.saturating_sub(1) as usize),
+            Some('"' | '\'')
+        );
+        Span {
+            line: key.span.line,
+            column: key.span.column + offset as u32 + u32::from(quoted),
+            len: len.max(1) as u32,
+        }
+    }
+
+    /// API Gateway rejects `/orders/{id}` beside `/orders/{orderId}/items`: one variable name
+    /// per position under the same parent.
+    fn check_siblings(
+        &mut self,
+        path: &Path,
+        key: &str,
+        span: Span,
+        var_at: &mut HashMap<Vec<Segment>, (Segment, String, u32)>,
+    ) {
+        let mut parent: Vec<Segment> = Vec::new();
+        for seg in &path.segments {
+            if seg.is_variable() {
+                match var_at.get(&parent) {
+                    Some((first, first_key, line)) if first != seg => {
+                        let (a, b) = (first.path_part(), seg.path_part());
+                        let (first_key, line) = (first_key.clone(), *line);
+                        let at = self.segment_span(span, key, &parent, seg);
+                        self.err(
+                            Diagnostic::error(
+                                "sibling-variables",
+                                format!("route `{key}` uses `{b}` where `{first_key}` (line {line}) uses `{a}`"),
+                            )
+                            .at(at)
+                            .label("conflicting variable")
+                            .help(format!("API Gateway allows one variable per path position; rename it to `{a}`")),
+                        );
+                        return;
+                    }
+                    Some(_) => {}
+                    None => {
+                        var_at.insert(parent.clone(), (seg.clone(), key.to_string(), span.line));
+                    }
+                }
+            }
+            // Normalize variables so that the parent of deeper segments does not depend on
+            // names (a conflict there was already reported).
+            parent.push(match seg {
+                Segment::Literal(_) => seg.clone(),
+                Segment::Var(_) => Segment::Var(String::new()),
+                Segment::Greedy(_) => Segment::Greedy(String::new()),
+            });
+        }
+    }
+
+    fn segment_span(&self, key_span: Span, key: &str, parent: &[Segment], seg: &Segment) -> Span {
+        // The method, a space, then one `/part` per parent segment.
+        let method_len = key.split(' ').next().unwrap_or("").chars().count();
+        let mut offset = method_len + 1;
+        let path_part = key.split_once(' ').map(|(_, p)| p).unwrap_or("");
+        let parts: Vec<&str> = path_part.split('/').skip(1).collect();
+        for p in parts.iter().take(parent.len()) {
+            offset += 1 + p.chars().count();
+        }
+        let s = S::new(key.to_string(), key_span);
+        self.inner(&s, offset + 1, seg.path_part().chars().count())
+    }
+
+    fn check_http(&mut self, url: &S<String>, path: &Path) {
+        if !(url.value.starts_with("https://") || url.value.starts_with("http://")) {
+            self.err(
+                Diagnostic::error(
+                    "bad-value",
+                    format!("`{}` is not an http(s) URL", url.value),
+                )
+                .at(url.span)
+                .help("write the backend URL, e.g. `https://backend.example.com/orders/{orderId}`"),
+            );
+            return;
+        }
+        let vars: Vec<&str> = path.variables().collect();
+        let mut rest = url.value.as_str();
+        while let Some(open) = rest.find('{') {
+            let Some(close) = rest[open..].find('}') else {
+                break;
+            };
+            let name = rest[open + 1..open + close].trim_end_matches('+');
+            if !vars.contains(&name) {
+                self.err(
+                    Diagnostic::error(
+                        "unknown-variable",
+                        format!("the URL uses `{{{name}}}`, which the route's path does not have"),
+                    )
+                    .at(url.span)
+                    .help(suggest(name, vars.iter().copied())),
+                );
+            }
+            rest = &rest[open + close..];
+        }
+    }
+
+    fn check_len(&mut self, s: &S<String>, what: &str, min: usize, max: usize) {
+        let n = s.value.chars().count();
+        if n < min || n > max {
+            self.err(
+                Diagnostic::error(
+                    "bad-name",
+                    format!("{what} `{}` is {n} characters long", truncate(&s.value)),
+                )
+                .at(s.span)
+                .label(format!("must be {min} to {max} characters"))
+                .help(format!("AWS accepts {min} to {max} characters here")),
+            );
+        }
+    }
+
+    fn check_chars(&mut self, s: &S<String>, what: &str, ok: impl Fn(char) -> bool, allowed: &str) {
+        if let Some(bad) = s.value.chars().find(|&c| !ok(c)) {
+            self.err(
+                Diagnostic::error(
+                    "bad-name",
+                    format!(
+                        "{what} `{}` contains {}",
+                        truncate(&s.value),
+                        show_char(bad)
+                    ),
+                )
+                .at(s.span)
+                .label("not allowed here")
+                .help(format!("AWS allows {allowed}")),
+            );
+        }
+    }
+
+    /// Cognito's group name pattern is `[\p{L}\p{M}\p{S}\p{N}\p{P}]+`: any letter, mark,
+    /// symbol, number or punctuation; no spaces, control or format characters.
+    fn check_group_name(&mut self, name: &S<String>) {
+        self.check_len(name, "group name", 1, 128);
+        self.check_chars(
+            name,
+            "group name",
+            |c| !(c.is_whitespace() || c.is_control() || is_format_or_private(c)),
+            "letters, marks, symbols, numbers and punctuation, without spaces",
+        );
+    }
+
+    fn warnings(&mut self, model: &Model) {
+        let mut used = vec![false; model.scopes.len()];
+        for r in &model.routes {
+            if let Access::AnyOf(ids) = &r.access {
+                for s in ids {
+                    used[s.0] = true;
+                }
+            }
+        }
+        for (i, s) in model.scopes.iter().enumerate() {
+            if !used[i] {
+                self.err(
+                    Diagnostic::warning(
+                        "unused-scope",
+                        format!("no route uses scope `{}`", s.name),
+                    )
+                    .at(s.decl)
+                    .help("add it to a route, or remove it"),
+                );
+            }
+        }
+        let public = model.matrix.public().count_ones(..);
+        for g in model.group_ids() {
+            if model.matrix.row(g).count_ones(..) == public {
+                let group = model.group(g);
+                self.err(
+                    Diagnostic::warning(
+                        "group-grants-nothing",
+                        format!(
+                            "group `{}` grants no route beyond the public ones",
+                            group.name
+                        ),
+                    )
+                    .at(group.decl)
+                    .help("give it a scope that a route uses, or include another group"),
+                );
+            }
+        }
+    }
+}
+
+fn truncate(s: &str) -> String {
+    if s.chars().count() > 40 {
+        let head: String = s.chars().take(40).collect();
+        format!("{head}…")
+    } else {
+        s.to_string()
+    }
+}
+
+fn show_char(c: char) -> String {
+    match c {
+        ' ' => "a space".to_string(),
+        '\n' => "a newline".to_string(),
+        '\t' => "a tab".to_string(),
+        c if c.is_control() || c.is_whitespace() || is_format_or_private(c) => {
+            format!("the character U+{:04X}", c as u32)
+        }
+        c => format!("`{c}`"),
+    }
+}
+
+/// Word characters, whitespace and `+=,.@-`: AWS's `[\w\s+=,.@-]+`.
+fn is_word_space_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_' || c.is_whitespace() || "+=,.@-".contains(c)
+}
+
+/// Unicode format (Cf) and private-use (Co) characters that Rust's `char` methods do not
+/// classify: zero-width and bidirectional controls, the BOM, and the private-use planes.
+fn is_format_or_private(c: char) -> bool {
+    matches!(c as u32,
+        0x00AD | 0x0600..=0x0605 | 0x061C | 0x06DD | 0x070F | 0x180E
+        | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F
+        | 0xFEFF | 0xFFF9..=0xFFFB | 0xE000..=0xF8FF | 0xF0000..=0x10FFFF
+        | 0x1D173..=0x1D17A | 0xE0001 | 0xE0020..=0xE007F)
+}
+
+/// A group's effective scopes, each with the shortest `includes` chain that brings it.
+fn effective(groups: &[Group], start: GroupId) -> Vec<EffectiveScope> {
+    let mut via: Vec<Option<Vec<GroupId>>> = vec![None; groups.len()];
+    via[start.0] = Some(vec![start]);
+    let mut queue = VecDeque::from([start]);
+    let mut found: BTreeMap<ScopeId, Vec<GroupId>> = BTreeMap::new();
+    while let Some(g) = queue.pop_front() {
+        let chain = via[g.0].clone().unwrap_or_default();
+        for s in &groups[g.0].own_scopes {
+            found.entry(*s).or_insert_with(|| chain.clone());
+        }
+        for inc in &groups[g.0].includes {
+            if via[inc.0].is_none() {
+                let mut next = chain.clone();
+                next.push(*inc);
+                via[inc.0] = Some(next);
+                queue.push_back(*inc);
+            }
+        }
+    }
+    found
+        .into_iter()
+        .map(|(scope, via)| EffectiveScope { scope, via })
+        .collect()
+}
+
+/// row[g] = public ∪ ⋃ over g's effective scopes s of routes(s).
+fn matrix(groups: &[Group], routes: &[Route], n_scopes: usize) -> Matrix {
+    let mut by_scope = vec![FixedBitSet::with_capacity(routes.len()); n_scopes];
+    let mut public = FixedBitSet::with_capacity(routes.len());
+    for (i, r) in routes.iter().enumerate() {
+        match &r.access {
+            Access::Public => public.insert(i),
+            Access::AnyOf(ids) => ids.iter().for_each(|s| by_scope[s.0].insert(i)),
+        }
+    }
+    let rows = groups
+        .iter()
+        .map(|g| {
+            let mut row = public.clone();
+            for e in &g.effective {
+                row.union_with(&by_scope[e.scope.0]);
+            }
+            row
+        })
+        .collect();
+    Matrix { rows, public }
+}
+
+/// API Gateway resources the routes need: one per distinct path prefix, the root excluded.
+pub fn count_resources(routes: &[Route]) -> usize {
+    let mut seen: std::collections::HashSet<&[Segment]> = std::collections::HashSet::new();
+    for r in routes {
+        for i in 1..=r.path.segments.len() {
+            seen.insert(&r.path.segments[..i]);
+        }
+    }
+    seen.len()
+}

@@ -1,0 +1,253 @@
+//! The resolved access model: the one truth every generator and command reads.
+//!
+//! Built once from the raw config (`build`), it holds groups with their effective scopes
+//! (includes resolved), routes with the scopes that grant them, and the group × route access
+//! matrix. Generators never see YAML and never re-derive any of this.
+//!
+//! Everything is sorted by name (groups, scopes) or by path then method (routes), so output
+//! never depends on the order of the file, and ids are indexes into those sorted lists.
+
+mod build;
+pub mod path;
+
+pub use build::build;
+pub use path::{Method, Path, Segment};
+
+use crate::diag::Span;
+use fixedbitset::FixedBitSet;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ScopeId(pub usize);
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct GroupId(pub usize);
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RouteId(pub usize);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Strategy {
+    /// Lambda TOKEN authorizer, ID token, `cognito:groups` → IAM policy.
+    Lambda,
+    /// Cognito authorizer, access token scopes ∩ method `AuthorizationScopes`.
+    CognitoScopes,
+}
+
+impl Strategy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::Lambda => "lambda",
+            Strategy::CognitoScopes => "cognito-scopes",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Api {
+    pub name: String,
+    pub stage: String,
+    pub strategy: Strategy,
+    pub description: Option<String>,
+    /// Seconds API Gateway caches a Lambda authorizer's policy per token.
+    pub authorizer_ttl: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct UserPool {
+    pub name: String,
+    /// Keep the pool (and every user in it) when the stack deletes or replaces it.
+    pub retain: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct ResourceServer {
+    pub identifier: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Scope {
+    pub name: String,
+    pub description: String,
+    /// `identifier/name`, as it appears in access tokens and `AuthorizationScopes`.
+    pub full_name: String,
+    pub decl: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Group {
+    pub name: String,
+    pub description: Option<String>,
+    pub precedence: Option<u32>,
+    /// Scopes written on the group itself.
+    pub own_scopes: Vec<ScopeId>,
+    /// Groups named in `includes`.
+    pub includes: Vec<GroupId>,
+    /// Own scopes plus those of every included group, transitively; sorted by id.
+    pub effective: Vec<EffectiveScope>,
+    pub decl: Span,
+}
+
+/// A scope a group has, and why: the chain of `includes` from the group to the group that
+/// names the scope (just the group itself for its own scopes).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EffectiveScope {
+    pub scope: ScopeId,
+    pub via: Vec<GroupId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// No authorization at all.
+    Public,
+    /// Any one of these scopes grants the route (API Gateway's rule for
+    /// `AuthorizationScopes`). Never empty; sorted by id.
+    AnyOf(Vec<ScopeId>),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Integration {
+    /// API Gateway answers 200 itself: a deployable placeholder.
+    Mock,
+    /// Lambda proxy; `param` names the template parameter holding the function ARN.
+    Lambda { param: String },
+    /// HTTP proxy; path variables are passed through.
+    Http { url: String },
+}
+
+#[derive(Clone, Debug)]
+pub struct Route {
+    pub method: Method,
+    pub path: Path,
+    pub access: Access,
+    pub integration: Integration,
+    pub decl: Span,
+}
+
+impl Route {
+    /// `GET /orders/{orderId}`.
+    pub fn key(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+}
+
+/// Group × route → allow, plus the routes everybody may call.
+#[derive(Clone, Debug)]
+pub struct Matrix {
+    /// One row per group, one bit per route; public routes are set in every row.
+    rows: Vec<FixedBitSet>,
+    public: FixedBitSet,
+}
+
+impl Matrix {
+    pub fn allows(&self, group: GroupId, route: RouteId) -> bool {
+        self.rows[group.0].contains(route.0)
+    }
+
+    /// The routes a caller in all of `groups` may call (the union of the groups' rows); with no
+    /// groups, the public routes.
+    pub fn union(&self, groups: &[GroupId]) -> FixedBitSet {
+        let mut set = self.public.clone();
+        for g in groups {
+            set.union_with(&self.rows[g.0]);
+        }
+        set
+    }
+
+    pub fn row(&self, group: GroupId) -> &FixedBitSet {
+        &self.rows[group.0]
+    }
+
+    pub fn public(&self) -> &FixedBitSet {
+        &self.public
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Model {
+    pub api: Api,
+    pub user_pool: UserPool,
+    pub resource_server: ResourceServer,
+    pub scopes: Vec<Scope>,
+    pub groups: Vec<Group>,
+    pub routes: Vec<Route>,
+    pub matrix: Matrix,
+}
+
+impl Model {
+    pub fn scope(&self, id: ScopeId) -> &Scope {
+        &self.scopes[id.0]
+    }
+
+    pub fn group(&self, id: GroupId) -> &Group {
+        &self.groups[id.0]
+    }
+
+    pub fn route(&self, id: RouteId) -> &Route {
+        &self.routes[id.0]
+    }
+
+    pub fn group_ids(&self) -> impl Iterator<Item = GroupId> + '_ {
+        (0..self.groups.len()).map(GroupId)
+    }
+
+    pub fn route_ids(&self) -> impl Iterator<Item = RouteId> + '_ {
+        (0..self.routes.len()).map(RouteId)
+    }
+
+    pub fn group_by_name(&self, name: &str) -> Option<GroupId> {
+        self.groups
+            .binary_search_by(|g| g.name.as_str().cmp(name))
+            .ok()
+            .map(GroupId)
+    }
+
+    pub fn scope_by_name(&self, name: &str) -> Option<ScopeId> {
+        self.scopes
+            .binary_search_by(|s| s.name.as_str().cmp(name))
+            .ok()
+            .map(ScopeId)
+    }
+
+    /// The route declared for `method` and a path of the same shape (variable names may differ).
+    pub fn route_by(&self, method: Method, path: &Path) -> Option<RouteId> {
+        self.routes
+            .iter()
+            .position(|r| r.method == method && r.path.same_shape(path))
+            .map(RouteId)
+    }
+
+    /// Full scope names of a group's effective scopes, sorted: what its members' access
+    /// tokens carry.
+    pub fn full_scopes_of(&self, group: GroupId) -> Vec<&str> {
+        let mut v: Vec<&str> = self.groups[group.0]
+            .effective
+            .iter()
+            .map(|e| self.scopes[e.scope.0].full_name.as_str())
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// Whether a caller holding exactly `scopes` may call `route`: the rule every strategy
+    /// must reproduce.
+    pub fn scopes_grant(&self, scopes: &[ScopeId], route: RouteId) -> bool {
+        match &self.routes[route.0].access {
+            Access::Public => true,
+            Access::AnyOf(required) => required.iter().any(|s| scopes.contains(s)),
+        }
+    }
+
+    /// The distinct Lambda integration parameters, sorted.
+    pub fn lambda_params(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self
+            .routes
+            .iter()
+            .filter_map(|r| match &r.integration {
+                Integration::Lambda { param } => Some(param.as_str()),
+                _ => None,
+            })
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+}
