@@ -1,0 +1,137 @@
+//! Shared test support: the external tools the tests check generated files with, installed
+//! on first use under `target/tools` (a Python venv, a `node_modules`), so a fresh machine
+//! runs the same tests with `cargo test` and no test ever skips for a missing tool.
+#![allow(dead_code)]
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Versions are pinned so that a new release of a tool cannot change a test's verdict
+/// without a commit here.
+pub const PIP_PACKAGES: &[&str] = &[
+    "cfn-lint==1.58.0",
+    "openapi-spec-validator==0.9.0",
+    "jsonschema==4.26.0",
+];
+pub const NPM_PACKAGES: &[&str] = &["aws-jwt-verify@5.2.1"];
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn tools_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("target"));
+    let dir = target.join("tools");
+    fs::create_dir_all(&dir).expect("create target/tools");
+    dir
+}
+
+/// Runs `install` once across all test processes: a file lock serializes them, and a stamp
+/// file that names what was installed makes later runs skip the work.
+fn once(name: &str, what: &str, install: impl FnOnce(&Path)) -> PathBuf {
+    let dir = tools_dir();
+    let lock = File::create(dir.join(format!("{name}.lock"))).expect("create lock file");
+    lock.lock().expect("lock tools dir");
+    let home = dir.join(name);
+    let stamp = home.join(".installed");
+    if fs::read_to_string(&stamp).ok().as_deref() != Some(what) {
+        let _ = fs::remove_dir_all(&home);
+        fs::create_dir_all(&home).expect("create tool dir");
+        install(&home);
+        fs::write(&stamp, what).expect("write stamp");
+    }
+    drop(lock);
+    home
+}
+
+fn run(cmd: &mut Command, what: &str) {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: cannot start: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The Python venv with cfn-lint, openapi-spec-validator and jsonschema.
+pub fn venv() -> PathBuf {
+    once("venv", &PIP_PACKAGES.join(" "), |home| {
+        run(
+            Command::new("python3").args(["-m", "venv"]).arg(home),
+            "python3 -m venv",
+        );
+        run(
+            Command::new(home.join("bin/pip"))
+                .args(["install", "--quiet", "--disable-pip-version-check"])
+                .args(PIP_PACKAGES),
+            "pip install",
+        );
+    })
+}
+
+pub fn cfn_lint() -> PathBuf {
+    venv().join("bin/cfn-lint")
+}
+
+pub fn python() -> PathBuf {
+    venv().join("bin/python")
+}
+
+/// A folder whose `node_modules` holds the npm packages the generated code imports.
+pub fn node_modules() -> PathBuf {
+    once("node", &NPM_PACKAGES.join(" "), |home| {
+        fs::write(
+            home.join("package.json"),
+            "{\"name\":\"rolegen-test-tools\",\"private\":true}\n",
+        )
+        .expect("write package.json");
+        run(
+            Command::new("npm")
+                .current_dir(home)
+                .args(["install", "--no-audit", "--no-fund", "--silent"])
+                .args(NPM_PACKAGES),
+            "npm install",
+        );
+    })
+}
+
+/// Lints a template with cfn-lint; panics with its findings unless there are none.
+pub fn assert_cfn_lint_clean(template: &Path) {
+    let out = Command::new(cfn_lint())
+        .arg("--format")
+        .arg("parseable")
+        .arg("--")
+        .arg(template)
+        .output()
+        .expect("run cfn-lint");
+    assert!(
+        out.status.success() && out.stdout.is_empty(),
+        "cfn-lint found problems in {}:\n{}{}",
+        template.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A fresh scratch folder under target/tmp, unique per test.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = tools_dir()
+        .parent()
+        .unwrap()
+        .join("tmp")
+        .join(format!("{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}
+
+/// The built `rolegen` binary.
+pub fn rolegen() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_rolegen"))
+}
