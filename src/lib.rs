@@ -10,3 +10,4 @@ pub mod config;
 pub mod diag;
 pub mod r#gen;
 pub mod model;
+pub mod report;
