@@ -3,6 +3,7 @@
 //! touches the disk (`cmd::gen` writes atomically) and nothing reads the YAML.
 
 pub mod cfn;
+pub mod docs;
 pub mod pretoken;
 mod text;
 
@@ -18,6 +19,8 @@ pub type Files = BTreeMap<String, Vec<u8>>;
 pub enum Target {
     /// CloudFormation template: user pool, groups, resource server, client, REST API.
     Cfn,
+    /// The access matrix for people: `access-matrix.md` and `access-matrix.svg`.
+    Docs,
     /// Pre-token-generation V2 trigger with its group → scopes table (`cognito-scopes`).
     Pretoken,
     /// JSON Schema of roles.yaml, for editors.
@@ -25,12 +28,13 @@ pub enum Target {
 }
 
 impl Target {
-    pub const ALL: [Target; 3] = [Target::Cfn, Target::Pretoken, Target::Schema];
+    pub const ALL: [Target; 4] = [Target::Cfn, Target::Docs, Target::Pretoken, Target::Schema];
 
     /// The folder under the output directory that this target owns entirely.
     pub fn dir(self) -> &'static str {
         match self {
             Target::Cfn => "cfn",
+            Target::Docs => "docs",
             Target::Pretoken => "pretoken",
             Target::Schema => "schema",
         }
@@ -44,7 +48,7 @@ impl Target {
     pub fn applies_to(self, model: &Model) -> bool {
         match self {
             Target::Pretoken => model.api.strategy == Strategy::CognitoScopes,
-            Target::Cfn | Target::Schema => true,
+            Target::Cfn | Target::Docs | Target::Schema => true,
         }
     }
 }
@@ -54,6 +58,7 @@ impl Target {
 pub fn generate(model: &Model, target: Target) -> Result<Files, Vec<Diagnostic>> {
     match target {
         Target::Cfn => cfn::generate(model),
+        Target::Docs => docs::generate(model),
         Target::Pretoken => pretoken::generate(model),
         Target::Schema => Ok(Files::from([(
             "schema/roles.schema.json".to_string(),

@@ -236,6 +236,20 @@ impl Model {
         }
     }
 
+    /// Why `group` may call `route`: the group's effective scopes that the route accepts, each
+    /// with its `includes` chain. Empty for a public route (nothing is needed) and for a route
+    /// the group may not call.
+    pub fn grants(&self, group: GroupId, route: RouteId) -> Vec<&EffectiveScope> {
+        match &self.routes[route.0].access {
+            Access::Public => Vec::new(),
+            Access::AnyOf(required) => self.groups[group.0]
+                .effective
+                .iter()
+                .filter(|e| required.contains(&e.scope))
+                .collect(),
+        }
+    }
+
     /// The distinct Lambda integration parameters, sorted.
     pub fn lambda_params(&self) -> Vec<&str> {
         let mut v: Vec<&str> = self
