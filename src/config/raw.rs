@@ -56,8 +56,20 @@ pub struct Raw {
     pub scopes: Vec<(S<String>, Option<S<String>>)>,
     pub groups: Vec<RawGroup>,
     pub routes: Vec<RawRoute>,
-    /// Where each top-level section starts; errors about a missing entry point there.
+    /// Where each top-level key is written; errors about a missing entry point there.
     pub section_spans: Vec<(&'static str, Span)>,
+    /// Keys that are written but could not be read (`api`, `api.stage`, `version`): a shape
+    /// error was reported for each, so the model must not also call them missing.
+    pub unreadable: Vec<String>,
+}
+
+impl Raw {
+    /// Whether `path` (`version`, `api`, `api.stage`) or the section holding it is written but
+    /// unreadable.
+    pub fn is_unreadable(&self, path: &str) -> bool {
+        let section = path.split('.').next().unwrap_or(path);
+        self.unreadable.iter().any(|u| u == path || u == section)
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -114,13 +126,17 @@ pub enum RawIntegration {
 
 /// Walks the node tree of a whole file.
 pub fn walk(root: &Node, diags: &mut Vec<Diagnostic>) -> Raw {
-    let mut w = Walker { diags };
+    let mut w = Walker {
+        diags,
+        unreadable: Vec::new(),
+    };
     let mut raw = Raw::default();
     let Some(top) = w.fields(root, "the roles file", keys::TOP) else {
         return raw;
     };
     for (key, value) in top {
-        raw.section_spans.push((key.static_name, value.span));
+        raw.section_spans.push((key.static_name, key.span));
+        let before = w.diags.len();
         match key.static_name {
             "version" => raw.version = w.int(value, "`version`"),
             "api" => raw.api = w.api(value),
@@ -131,20 +147,38 @@ pub fn walk(root: &Node, diags: &mut Vec<Diagnostic>) -> Raw {
             "routes" => raw.routes = w.routes(value),
             _ => unreachable!("fields() returns only known keys"),
         }
+        let is_section = matches!(key.static_name, "api" | "user_pool" | "resource_server");
+        if (key.static_name == "version" && w.diags.len() > before)
+            || (is_section && !matches!(value.kind, Kind::Map(_)))
+        {
+            raw.unreadable.push(key.static_name.to_string());
+        }
     }
+    raw.unreadable.append(&mut w.unreadable);
     raw
 }
 
 struct Walker<'d> {
     diags: &'d mut Vec<Diagnostic>,
+    /// `section.key` paths whose value had the wrong type.
+    unreadable: Vec<String>,
 }
 
 /// A key of a fixed-shape mapping, matched to the `&'static str` the walker expects.
 struct Key {
     static_name: &'static str,
+    span: Span,
 }
 
 impl Walker<'_> {
+    /// Records `section.key` as unreadable when reading it reported a problem.
+    fn note_unreadable(&mut self, section: &str, key: &Key, diags_before: usize) {
+        if self.diags.len() > diags_before {
+            self.unreadable
+                .push(format!("{section}.{}", key.static_name));
+        }
+    }
+
     fn type_error(&mut self, node: &Node, what: &str, expected: &str) {
         self.diags.push(
             Diagnostic::error(
@@ -182,7 +216,13 @@ impl Walker<'_> {
                             .label("second occurrence"),
                         );
                     } else {
-                        out.push((Key { static_name }, v));
+                        out.push((
+                            Key {
+                                static_name,
+                                span: name.span,
+                            },
+                            v,
+                        ));
                     }
                 }
                 None => self.diags.push(
@@ -268,6 +308,7 @@ impl Walker<'_> {
     fn api(&mut self, node: &Node) -> RawApi {
         let mut api = RawApi::default();
         for (key, v) in self.fields(node, "`api`", keys::API).unwrap_or_default() {
+            let before = self.diags.len();
             match key.static_name {
                 "name" => api.name = self.string(v, "`api.name`"),
                 "stage" => api.stage = self.string(v, "`api.stage`"),
@@ -276,6 +317,7 @@ impl Walker<'_> {
                 "authorizer_ttl" => api.authorizer_ttl = self.int(v, "`api.authorizer_ttl`"),
                 _ => unreachable!(),
             }
+            self.note_unreadable("api", &key, before);
         }
         api
     }
@@ -286,6 +328,7 @@ impl Walker<'_> {
             .fields(node, "`user_pool`", keys::USER_POOL)
             .unwrap_or_default()
         {
+            let before = self.diags.len();
             match key.static_name {
                 "name" => pool.name = self.string(v, "`user_pool.name`"),
                 "deletion_policy" => {
@@ -293,6 +336,7 @@ impl Walker<'_> {
                 }
                 _ => unreachable!(),
             }
+            self.note_unreadable("user_pool", &key, before);
         }
         pool
     }
@@ -303,11 +347,13 @@ impl Walker<'_> {
             .fields(node, "`resource_server`", keys::RESOURCE_SERVER)
             .unwrap_or_default()
         {
+            let before = self.diags.len();
             match key.static_name {
                 "identifier" => rs.identifier = self.string(v, "`resource_server.identifier`"),
                 "name" => rs.name = self.string(v, "`resource_server.name`"),
                 _ => unreachable!(),
             }
+            self.note_unreadable("resource_server", &key, before);
         }
         rs
     }
@@ -415,6 +461,7 @@ impl Walker<'_> {
                 None
             }
             Kind::Map(_) => {
+                let before = self.diags.len();
                 let fields = self.fields(v, what, keys::ROUTE)?;
                 let mut access = None;
                 let mut public_seen = None;
@@ -449,6 +496,9 @@ impl Walker<'_> {
                     }
                     (Some(a), None) => Some((a, integration)),
                     (None, Some(span)) => Some((RawAccess::Public(span), integration)),
+                    // A misspelt `scopes` or a `public: yes` was reported already; saying
+                    // the route has no access on top would only repeat it.
+                    (None, None) if self.diags.len() > before => None,
                     (None, None) => {
                         self.diags.push(
                             Diagnostic::error(

@@ -178,22 +178,65 @@ fn first_line(s: &str) -> String {
     msg
 }
 
-struct LineLengths(Vec<u32>);
+struct LineLengths<'t>(Vec<&'t str>);
 
-impl LineLengths {
-    fn new(text: &str) -> Self {
-        LineLengths(text.lines().map(|l| l.chars().count() as u32).collect())
+impl<'t> LineLengths<'t> {
+    fn new(text: &'t str) -> Self {
+        LineLengths(text.lines().collect())
     }
+}
+
+/// Characters a collection written at `column` spans on its first line: a flow collection
+/// (`[a, b]`, `{a: 1}`) up to its closing bracket, a block one up to the end of the line's
+/// content (a comment excluded). The parser reports only where a collection starts.
+fn collection_len(line: &str, column: u32) -> u32 {
+    let chars: Vec<char> = line
+        .chars()
+        .skip(column.saturating_sub(1) as usize)
+        .collect();
+    let flow = matches!(chars.first(), Some('[' | '{'));
+    let (mut depth, mut quote, mut end) = (0u32, None::<char>, 0usize);
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match quote {
+            Some('"') if c == '\\' => i += 1,
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None => match c {
+                '"' | '\'' => quote = Some(c),
+                '#' if i > 0 && chars[i - 1].is_whitespace() => break,
+                '[' | '{' if flow => depth += 1,
+                ']' | '}' if flow => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        return (i + 1) as u32;
+                    }
+                }
+                _ => {}
+            },
+        }
+        if !chars[i.min(chars.len() - 1)].is_whitespace() {
+            end = i + 1;
+        }
+        i += 1;
+    }
+    end.min(chars.len()) as u32
 }
 
 /// Collections report a span that can run over many lines; the underline is kept to the
 /// first line so that it stays readable.
 fn clamp_spans(node: &mut Node, lines: &LineLengths) {
-    let avail = lines
+    let line = lines
         .0
         .get(node.span.line.saturating_sub(1) as usize)
-        .map(|len| (len + 1).saturating_sub(node.span.column))
+        .copied();
+    let avail = line
+        .map(|l| (l.chars().count() as u32 + 1).saturating_sub(node.span.column))
         .unwrap_or(1);
+    if let (Kind::Seq(_) | Kind::Map(_), Some(line)) = (&node.kind, line) {
+        node.span.len = collection_len(line, node.span.column);
+    }
     node.span.len = node.span.len.clamp(1, avail.max(1));
     match &mut node.kind {
         Kind::Seq(items) => items.iter_mut().for_each(|n| clamp_spans(n, lines)),
@@ -222,6 +265,25 @@ mod tests {
         };
         assert_eq!(items[0].kind, Kind::Str("x y".into()));
         assert_eq!((items[0].span.line, items[0].span.column), (3, 5));
+    }
+
+    #[test]
+    fn collection_spans_cover_their_first_line() {
+        let text = "a: [x, \"]\", {b: 1}]  # note\nc:\n  d: 1 # x\n  e: 2\nf: ['[', y,\n   z]\n";
+        let node = parse(text).unwrap();
+        let Kind::Map(entries) = &node.kind else {
+            panic!("not a map")
+        };
+        let shown = |n: &Node| {
+            let line = text.lines().nth(n.span.line as usize - 1).unwrap();
+            line.chars()
+                .skip(n.span.column as usize - 1)
+                .take(n.span.len as usize)
+                .collect::<String>()
+        };
+        assert_eq!(shown(&entries[0].1), "[x, \"]\", {b: 1}]");
+        assert_eq!(shown(&entries[1].1), "d: 1");
+        assert_eq!(shown(&entries[2].1), "['[', y,");
     }
 
     #[test]

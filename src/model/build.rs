@@ -23,7 +23,11 @@ pub const MAX_AUTHORIZER_TTL: i64 = 3600;
 /// to point inside route keys. Returns `None` when any error was found.
 pub fn build(raw: &Raw, text: &str, diags: &mut Vec<Diagnostic>) -> Option<Model> {
     let errors_before = diags.iter().filter(|d| d.is_error()).count();
-    let mut b = Builder { diags, text };
+    let mut b = Builder {
+        diags,
+        text,
+        missing_sections: Vec::new(),
+    };
     let model = b.build(raw);
     let errors_after = b.diags.iter().filter(|d| d.is_error()).count();
     if errors_after > errors_before {
@@ -36,6 +40,8 @@ pub fn build(raw: &Raw, text: &str, diags: &mut Vec<Diagnostic>) -> Option<Model
 struct Builder<'a> {
     diags: &'a mut Vec<Diagnostic>,
     text: &'a str,
+    /// Sections already reported as missing, so each is reported once, not once per key.
+    missing_sections: Vec<String>,
 }
 
 /// Where a missing key should have been: the section that lacks it, or the top of the file.
@@ -64,14 +70,34 @@ impl Builder<'_> {
         key: &str,
         example: &str,
     ) -> Option<&'r S<String>> {
-        if value.is_none() {
-            self.err(
-                Diagnostic::error("missing-key", format!("missing `{section}.{key}`"))
-                    .at(section_span(raw, section))
-                    .help(format!("add `{key}: {example}` under `{section}`")),
-            );
+        if value.is_some() || raw.is_unreadable(&format!("{section}.{key}")) {
+            // Present, or present with a shape error that was already reported.
+            return value.as_ref();
         }
-        value.as_ref()
+        if !raw.section_spans.iter().any(|(name, _)| *name == section) {
+            if !self.missing_sections.iter().any(|s| s == section) {
+                self.missing_sections.push(section.to_string());
+                self.err(
+                    Diagnostic::error("missing-key", format!("missing `{section}`"))
+                        .at(Span {
+                            line: 1,
+                            column: 1,
+                            len: 1,
+                        })
+                        .help(format!(
+                            "add a `{section}:` section with `{key}: {example}` (run `rolegen schema` for every key)"
+                        )),
+                );
+            }
+            return None;
+        }
+        self.err(
+            Diagnostic::error("missing-key", format!("missing `{section}.{key}`"))
+                .at(section_span(raw, section))
+                .label(format!("needs `{key}`"))
+                .help(format!("add `{key}: {example}` under `{section}`")),
+        );
+        None
     }
 
     fn build(&mut self, raw: &Raw) -> Option<Model> {
@@ -123,6 +149,10 @@ impl Builder<'_> {
 
         let (api, user_pool, resource_server) = (api?, user_pool?, resource_server?);
         let matrix = matrix(&groups, &routes, scopes.len());
+        // Warnings are computed only on a sound file: next to an error (a route dropped for
+        // a bad path, an `includes` cycle) a scope looks unused or a group empty when it is
+        // not, which would send the user after the wrong problem.
+        let sound = !self.diags.iter().any(Diagnostic::is_error);
         let model = Model {
             api,
             user_pool,
@@ -132,12 +162,15 @@ impl Builder<'_> {
             routes,
             matrix,
         };
-        self.warnings(&model);
+        if sound {
+            self.warnings(&model);
+        }
         Some(model)
     }
 
     fn version(&mut self, raw: &Raw) {
         match &raw.version {
+            None if raw.is_unreadable("version") => {}
             None => self.err(
                 Diagnostic::error("missing-key", "missing `version`")
                     .at(Span {
@@ -363,7 +396,9 @@ impl Builder<'_> {
         match scopes.binary_search_by(|s| s.name.as_str().cmp(&name.value)) {
             Ok(i) => Some(ScopeId(i)),
             Err(_) => {
-                let hint = if let Some((_, rest)) = name.value.rsplit_once('/') {
+                let short = name.value.rsplit_once('/').map(|(_, rest)| rest);
+                let hint = if let Some(rest) = short.filter(|r| scopes.iter().any(|s| s.name == *r))
+                {
                     format!(
                         "write the short name `{rest}`; rolegen adds the resource server identifier"
                     )
@@ -583,7 +618,7 @@ impl Builder<'_> {
                 );
                 continue;
             }
-            self.check_siblings(&path, &key, r.key.span, &mut var_at);
+            self.check_siblings(&path, &key, &r.key, &mut var_at);
             let access = match &r.access {
                 RawAccess::Public(_) => Some(Access::Public),
                 RawAccess::Scopes(list) => {
@@ -745,9 +780,10 @@ impl Builder<'_> {
         &mut self,
         path: &Path,
         key: &str,
-        span: Span,
+        written: &S<String>,
         var_at: &mut HashMap<Vec<Segment>, (Segment, String, u32)>,
     ) {
+        let span = written.span;
         let mut parent: Vec<Segment> = Vec::new();
         for seg in &path.segments {
             if seg.is_variable() {
@@ -755,7 +791,7 @@ impl Builder<'_> {
                     Some((first, first_key, line)) if first != seg => {
                         let (a, b) = (first.path_part(), seg.path_part());
                         let (first_key, line) = (first_key.clone(), *line);
-                        let at = self.segment_span(span, key, &parent, seg);
+                        let at = self.segment_span(written, parent.len(), seg);
                         self.err(
                             Diagnostic::error(
                                 "sibling-variables",
@@ -783,17 +819,21 @@ impl Builder<'_> {
         }
     }
 
-    fn segment_span(&self, key_span: Span, key: &str, parent: &[Segment], seg: &Segment) -> Span {
-        // The method, a space, then one `/part` per parent segment.
-        let method_len = key.split(' ').next().unwrap_or("").chars().count();
-        let mut offset = method_len + 1;
-        let path_part = key.split_once(' ').map(|(_, p)| p).unwrap_or("");
-        let parts: Vec<&str> = path_part.split('/').skip(1).collect();
-        for p in parts.iter().take(parent.len()) {
+    /// The span of the path segment after `depth` others, in the key as written (which may
+    /// have extra spaces around the method).
+    fn segment_span(&self, written: &S<String>, depth: usize, seg: &Segment) -> Span {
+        let text = written.value.as_str();
+        let trimmed = text.trim_start();
+        let after_method = trimmed
+            .find(char::is_whitespace)
+            .map(|i| &trimmed[i..])
+            .unwrap_or("");
+        let path = after_method.trim_start();
+        let mut offset = text[..text.len() - path.len()].chars().count();
+        for p in path.split('/').skip(1).take(depth) {
             offset += 1 + p.chars().count();
         }
-        let s = S::new(key.to_string(), key_span);
-        self.inner(&s, offset + 1, seg.path_part().chars().count())
+        self.inner(written, offset + 1, seg.path_part().chars().count())
     }
 
     fn check_http(&mut self, url: &S<String>, path: &Path) {
