@@ -117,7 +117,7 @@ fn the_base_file_is_valid_and_clean() {
 #[test]
 fn missing_version() {
     let text = with_head(VALID_TAIL).replacen("version: 1\n", "", 1);
-    let help = assert_error(&text, "missing-key", "missing `version`", "a");
+    let help = assert_error(&text, "missing-key", "missing `version`", "api");
     assert_eq!(
         help.as_deref(),
         Some("add `version: 1` at the top of the file")
@@ -236,6 +236,7 @@ fn missing_section_is_reported_once() {
     let e = the_error(&text);
     assert_eq!(e.code, "missing-key");
     assert_eq!(e.message, "missing `resource_server`");
+    assert_eq!(e.underlined.as_deref(), Some("version"));
     assert!(e.help.unwrap().contains("`identifier: api`"));
 }
 

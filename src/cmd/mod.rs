@@ -95,6 +95,12 @@ pub fn report(global: &Global, name: &str, text: &str, diags: &[Diagnostic]) {
                 .map(|d| {
                     let mut v = serde_json::to_value(d).unwrap_or_default();
                     v["file"] = name.into();
+                    // Flat `line`/`column` as well as `span`, the shape linters and CI
+                    // annotation tools read (buf, eslint).
+                    if let Some(span) = d.span {
+                        v["line"] = span.line.into();
+                        v["column"] = span.column.into();
+                    }
                     if let Some(u) = d.underlined(text) {
                         v["underlined"] = u.into();
                     }

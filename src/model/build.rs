@@ -57,6 +57,16 @@ fn section_span(raw: &Raw, section: &str) -> Span {
         })
 }
 
+/// Where a missing top-level key belongs: the first top-level key written (so the underline
+/// shows the level, not a comment), or the top of the file when it has none.
+fn top_level_span(raw: &Raw) -> Span {
+    raw.section_spans.first().map(|(_, s)| *s).unwrap_or(Span {
+        line: 1,
+        column: 1,
+        len: 1,
+    })
+}
+
 impl Builder<'_> {
     fn err(&mut self, d: Diagnostic) {
         self.diags.push(d);
@@ -79,11 +89,8 @@ impl Builder<'_> {
                 self.missing_sections.push(section.to_string());
                 self.err(
                     Diagnostic::error("missing-key", format!("missing `{section}`"))
-                        .at(Span {
-                            line: 1,
-                            column: 1,
-                            len: 1,
-                        })
+                        .at(top_level_span(raw))
+                        .label("top-level keys start here")
                         .help(format!(
                             "add a `{section}:` section with `{key}: {example}` (run `rolegen schema` for every key)"
                         )),
@@ -173,11 +180,8 @@ impl Builder<'_> {
             None if raw.is_unreadable("version") => {}
             None => self.err(
                 Diagnostic::error("missing-key", "missing `version`")
-                    .at(Span {
-                        line: 1,
-                        column: 1,
-                        len: 1,
-                    })
+                    .at(top_level_span(raw))
+                    .label("top-level keys start here")
                     .help("add `version: 1` at the top of the file"),
             ),
             Some(v) if v.value != 1 => self.err(
