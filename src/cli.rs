@@ -94,6 +94,9 @@ pub enum Command {
     /// Generate in memory and compare with the output directory; print a unified diff of every
     /// stale, missing or extra file. Exit 1 when anything differs.
     Check(cmd::check::Args),
+    /// Explain who may call a route, or what a set of groups may call, and why: which scope,
+    /// reached through which `includes`.
+    Explain(cmd::explain::Args),
     /// Print the JSON Schema of roles.yaml.
     Schema,
 }
@@ -103,6 +106,7 @@ pub fn main() -> ExitCode {
     let outcome = match &cli.command {
         Command::Gen(args) => cmd::r#gen::run(&cli.global, args),
         Command::Check(args) => cmd::check::run(&cli.global, args),
+        Command::Explain(args) => cmd::explain::run(&cli.global, args),
         Command::Schema => {
             print!("{}", crate::config::schema::json());
             Outcome::Ok
