@@ -163,15 +163,8 @@ pub fn render(diag: &Diagnostic, src: &Source, color: bool) -> String {
                 src.name, span.line, span.column
             );
             let _ = writeln!(out, "{pad} {blue}|{reset}");
-            let shown = line_text.replace('\t', " ");
+            let (shown, lead, carets) = excerpt(line_text, span);
             let _ = writeln!(out, "{blue}{num} |{reset} {shown}");
-            // Carets are placed by characters, so non-ASCII names still line up.
-            let lead: String = shown
-                .chars()
-                .take(span.column.saturating_sub(1) as usize)
-                .map(|_| ' ')
-                .collect();
-            let carets = "^".repeat(span.len.max(1) as usize);
             let label = diag
                 .label
                 .as_deref()
@@ -190,6 +183,42 @@ pub fn render(diag: &Diagnostic, src: &Source, color: bool) -> String {
         let _ = writeln!(out, "  {blue}={reset} {bold}help{reset}: {help}");
     }
     out
+}
+
+/// Source lines longer than this are cut around the span (a roles file written as one line
+/// of JSON would otherwise print whole under every error).
+const MAX_SHOWN: usize = 120;
+/// Characters kept before the span when a line is cut.
+const CONTEXT_BEFORE: usize = 40;
+
+/// The source line as shown (tabs as spaces, cut to `MAX_SHOWN` around the span with `…`),
+/// the spaces before the carets, and the carets. Counted in characters, so non-ASCII names
+/// still line up.
+fn excerpt(line: &str, span: Span) -> (String, String, String) {
+    let chars: Vec<char> = line
+        .chars()
+        .map(|c| if c == '\t' { ' ' } else { c })
+        .collect();
+    let col = (span.column.saturating_sub(1) as usize).min(chars.len());
+    let (start, end) = if chars.len() <= MAX_SHOWN {
+        (0, chars.len())
+    } else {
+        let start = col.saturating_sub(CONTEXT_BEFORE);
+        (start, (start + MAX_SHOWN).min(chars.len()))
+    };
+    let mut shown = String::new();
+    if start > 0 {
+        shown.push('…');
+    }
+    shown.extend(&chars[start..end]);
+    if end < chars.len() {
+        shown.push('…');
+    }
+    let lead = " ".repeat(usize::from(start > 0) + col - start);
+    let width = (span.len.max(1) as usize)
+        .min(end.saturating_sub(col))
+        .max(1);
+    (shown, lead, "^".repeat(width))
 }
 
 /// The closest candidate by edit distance, for "did you mean" hints; `None` when nothing is
@@ -249,6 +278,28 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("= help: did you mean `admin`?"), "{text}");
+    }
+
+    #[test]
+    fn long_lines_are_cut_around_the_span() {
+        let line = format!("{}admn{}", "x".repeat(500), "y".repeat(500));
+        let src = Source {
+            name: "roles.yaml",
+            text: &line,
+        };
+        let d = Diagnostic::error("unknown-scope", "undefined scope `admn`").at(Span {
+            line: 1,
+            column: 501,
+            len: 4,
+        });
+        let text = render(&d, &src, false);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[3].len() < 200, "{text}");
+        assert!(lines[3].starts_with("1 | …xxx"), "{text}");
+        assert!(lines[3].ends_with("yyy…"), "{text}");
+        let caret = lines[4].find('^').unwrap();
+        assert_eq!(&lines[3][caret + 2..caret + 6], "admn", "{text}");
+        assert!(lines[4].ends_with("^^^^"), "{text}");
     }
 
     #[test]

@@ -477,6 +477,18 @@ fn missing_config_file_exits_2_with_a_hint() {
 }
 
 #[test]
+fn a_roles_file_that_is_not_utf8_exits_2() {
+    let dir = project("not-utf8", "");
+    fs::write(dir.join("roles.yaml"), b"version: 1\napi: \xff\xfe\n").unwrap();
+    let out = run_expect(&dir, &["check"], 2);
+    assert!(
+        stderr(&out).contains("check the file's permissions and that it is UTF-8 text"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn unknown_flag_or_command_is_a_usage_error() {
     let dir = project("usage", ROLES);
     let out = run_expect(&dir, &["frobnicate"], 2);

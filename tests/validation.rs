@@ -976,6 +976,34 @@ fn alias_bomb_is_refused_quickly() {
     assert_eq!(e.code, "yaml-syntax");
 }
 
+#[test]
+fn deep_nesting_is_refused_without_overflowing_the_stack() {
+    let text = format!("version: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    let e = the_error(&text);
+    assert_eq!(e.code, "yaml-syntax");
+}
+
+#[test]
+fn empty_file() {
+    for text in ["", "# only a comment\n"] {
+        let e = the_error(text);
+        assert_eq!(e.code, "empty-file");
+        assert_eq!(e.message, "the roles file is empty");
+        assert!(e.help.unwrap().contains("`version: 1`"));
+    }
+}
+
+#[test]
+fn a_file_that_is_not_a_mapping_is_one_error() {
+    let help = assert_error(
+        "- version: 1\n",
+        "wrong-type",
+        "the roles file must be a mapping, found a list",
+        "- version: 1",
+    );
+    assert_eq!(help, None);
+}
+
 // ---------------------------------------------------------------- several problems, warnings
 
 #[test]

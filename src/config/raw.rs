@@ -63,12 +63,17 @@ pub struct Raw {
     pub unreadable: Vec<String>,
 }
 
+/// In `Raw::unreadable`: the whole file could not be read as a mapping.
+const ALL: &str = "*";
+
 impl Raw {
-    /// Whether `path` (`version`, `api`, `api.stage`) or the section holding it is written but
-    /// unreadable.
+    /// Whether `path` (`version`, `api`, `api.stage`), the section holding it, or the whole
+    /// file is written but unreadable.
     pub fn is_unreadable(&self, path: &str) -> bool {
         let section = path.split('.').next().unwrap_or(path);
-        self.unreadable.iter().any(|u| u == path || u == section)
+        self.unreadable
+            .iter()
+            .any(|u| u == path || u == section || u == ALL)
     }
 }
 
@@ -131,7 +136,18 @@ pub fn walk(root: &Node, diags: &mut Vec<Diagnostic>) -> Raw {
         unreadable: Vec::new(),
     };
     let mut raw = Raw::default();
+    if root.kind == Kind::Null {
+        w.diags.push(
+            Diagnostic::error("empty-file", "the roles file is empty")
+                .at(root.span)
+                .help("start with `version: 1`, then the `api`, `user_pool`, `resource_server`, `scopes`, `groups` and `routes` sections (`rolegen schema` prints the format)"),
+        );
+        raw.unreadable.push(ALL.to_string());
+        return raw;
+    }
     let Some(top) = w.fields(root, "the roles file", keys::TOP) else {
+        // One error for a file that is not a mapping, not one per missing key besides.
+        raw.unreadable.push(ALL.to_string());
         return raw;
     };
     for (key, value) in top {
