@@ -943,6 +943,82 @@ fn http_integration_url_with_a_variable_the_path_lacks() {
     assert_eq!(help.as_deref(), Some("did you mean `orderId`?"));
 }
 
+#[test]
+fn authorizer_ttl_out_of_range_and_unused() {
+    let text = with_head(VALID_TAIL).replace(
+        "authorizer: cognito-scopes",
+        "authorizer: lambda\n  authorizer_ttl: 3601",
+    );
+    let help = assert_error(
+        &text,
+        "bad-value",
+        "`authorizer_ttl` 3601 is out of range",
+        "3601",
+    );
+    assert_eq!(
+        help.as_deref(),
+        Some("API Gateway caches authorizer results for 0 to 3600 seconds")
+    );
+    let text = with_head(VALID_TAIL).replace(
+        "authorizer: cognito-scopes",
+        "authorizer: cognito-scopes\n  authorizer_ttl: 60",
+    );
+    let w = warnings(&text);
+    assert_eq!(w.len(), 1, "{w:#?}");
+    assert_eq!(
+        w[0].message,
+        "`authorizer_ttl` has no effect with `authorizer: cognito-scopes`"
+    );
+    assert_eq!(w[0].underlined.as_deref(), Some("60"));
+}
+
+#[test]
+fn unknown_deletion_policy() {
+    let text = with_head(VALID_TAIL).replace(
+        "  name: orders-users",
+        "  name: orders-users\n  deletion_policy: retain",
+    );
+    let help = assert_error(
+        &text,
+        "bad-value",
+        "unknown deletion policy `retain`",
+        "retain",
+    );
+    assert_eq!(help.as_deref(), Some("did you mean `Retain`?"));
+}
+
+#[test]
+fn verified_permissions_is_not_implemented_yet() {
+    let text = with_head(VALID_TAIL).replace(
+        "authorizer: cognito-scopes",
+        "authorizer: verified-permissions",
+    );
+    let e = the_error(&text);
+    assert_eq!(e.code, "unsupported");
+    assert_eq!(e.underlined.as_deref(), Some("verified-permissions"));
+}
+
+#[test]
+fn more_than_300_api_resources_is_a_warning() {
+    let mut text = HEAD.replace("cognito-scopes", "lambda");
+    text.push_str("scopes:\n  read: Read\ngroups:\n  Reader:\n    scopes: [read]\nroutes:\n");
+    for i in 0..301 {
+        text.push_str(&format!("  GET /r{i}: [read]\n"));
+    }
+    let loaded = load(&text);
+    assert!(
+        loaded.model.is_some(),
+        "a raisable quota does not block generation"
+    );
+    let w = warnings(&text);
+    assert_eq!(w.len(), 1, "{w:#?}");
+    assert_eq!(
+        w[0].message,
+        "the routes need 301 API Gateway resources, over the default quota of 300 per REST API"
+    );
+    assert_eq!(w[0].underlined.as_deref(), Some("routes"));
+}
+
 // ---------------------------------------------------------------- YAML itself
 
 #[test]
