@@ -2,8 +2,10 @@
 //! (sqlc's `codegen`): model in, a sorted map of relative path → bytes out. Nothing here
 //! touches the disk (`cmd::gen` writes atomically) and nothing reads the YAML.
 
+pub mod authorizer;
 pub mod cfn;
 pub mod docs;
+pub mod openapi;
 pub mod pretoken;
 mod text;
 
@@ -17,10 +19,14 @@ pub type Files = BTreeMap<String, Vec<u8>>;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Target {
+    /// Lambda TOKEN authorizer with its embedded group → policy table (`lambda`).
+    Authorizer,
     /// CloudFormation template: user pool, groups, resource server, client, REST API.
     Cfn,
     /// The access matrix for people: `access-matrix.md` and `access-matrix.svg`.
     Docs,
+    /// OpenAPI 3.0 with API Gateway's extensions, for `aws apigateway import-rest-api`.
+    Openapi,
     /// Pre-token-generation V2 trigger with its group → scopes table (`cognito-scopes`).
     Pretoken,
     /// JSON Schema of roles.yaml, for editors.
@@ -28,13 +34,22 @@ pub enum Target {
 }
 
 impl Target {
-    pub const ALL: [Target; 4] = [Target::Cfn, Target::Docs, Target::Pretoken, Target::Schema];
+    pub const ALL: [Target; 6] = [
+        Target::Authorizer,
+        Target::Cfn,
+        Target::Docs,
+        Target::Openapi,
+        Target::Pretoken,
+        Target::Schema,
+    ];
 
     /// The folder under the output directory that this target owns entirely.
     pub fn dir(self) -> &'static str {
         match self {
+            Target::Authorizer => "authorizer",
             Target::Cfn => "cfn",
             Target::Docs => "docs",
+            Target::Openapi => "openapi",
             Target::Pretoken => "pretoken",
             Target::Schema => "schema",
         }
@@ -47,8 +62,9 @@ impl Target {
     /// Whether the model's strategy uses this target.
     pub fn applies_to(self, model: &Model) -> bool {
         match self {
+            Target::Authorizer => model.api.strategy == Strategy::Lambda,
             Target::Pretoken => model.api.strategy == Strategy::CognitoScopes,
-            Target::Cfn | Target::Docs | Target::Schema => true,
+            Target::Cfn | Target::Docs | Target::Openapi | Target::Schema => true,
         }
     }
 }
@@ -57,8 +73,10 @@ impl Target {
 /// diagnostics like any other: nothing is written when there is one.
 pub fn generate(model: &Model, target: Target) -> Result<Files, Vec<Diagnostic>> {
     match target {
+        Target::Authorizer => authorizer::generate(model),
         Target::Cfn => cfn::generate(model),
         Target::Docs => docs::generate(model),
+        Target::Openapi => openapi::generate(model),
         Target::Pretoken => pretoken::generate(model),
         Target::Schema => Ok(Files::from([(
             "schema/roles.schema.json".to_string(),

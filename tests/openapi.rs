@@ -1,0 +1,670 @@
+//! `gen --target openapi`: the document passes a real OpenAPI validator, says exactly what the
+//! access model says (read back by an independent YAML 1.1 parser), matches its golden file
+//! and does not depend on the order of roles.yaml.
+//!
+//! One Python process validates and parses every case at once (the validator starts slowly).
+
+mod common;
+
+use rolegen::cmd::load_text;
+use rolegen::r#gen::openapi::{
+    self, AUTHORIZER_FUNCTION_ARN, COGNITO_SCHEME, DOCUMENT, LAMBDA_SCHEME, USER_POOL_ARN,
+    method_key,
+};
+use rolegen::model::{Access, GroupId, Integration, Model, RouteId, Segment, Strategy};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::PathBuf;
+use std::process::Command;
+
+struct Case {
+    name: &'static str,
+    text: String,
+    golden: bool,
+}
+
+fn read(rel: &str) -> String {
+    fs::read_to_string(common::repo().join(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
+}
+
+/// The same file with `api.authorizer` switched to the Lambda strategy.
+fn as_lambda(text: &str) -> String {
+    let mut done = false;
+    let out: Vec<String> = text
+        .lines()
+        .map(|l| {
+            if !done && l.trim_start().starts_with("authorizer:") {
+                done = true;
+                "  authorizer: lambda".to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    assert!(done, "no `authorizer:` line to replace");
+    out.join("\n") + "\n"
+}
+
+fn cases() -> Vec<Case> {
+    let roles = read("roles.yaml");
+    let proxy = read("tests/fixtures/scopes_proxy.yaml");
+    let hostile = read("tests/fixtures/scopes_hostile.yaml");
+    let case = |name, text, golden| Case { name, text, golden };
+    vec![
+        case("roles", roles.clone(), true),
+        case("roles_lambda", as_lambda(&roles), true),
+        case(
+            "scopes_hierarchical",
+            read("tests/fixtures/scopes_hierarchical.yaml"),
+            true,
+        ),
+        case(
+            "scopes_lateral",
+            read("tests/fixtures/scopes_lateral.yaml"),
+            true,
+        ),
+        case("scopes_proxy", proxy.clone(), true),
+        case("scopes_proxy_lambda", as_lambda(&proxy), true),
+        case("scopes_hostile", hostile.clone(), true),
+        case("scopes_hostile_lambda", as_lambda(&hostile), true),
+        case(
+            "yaml_scalars",
+            read("tests/fixtures/openapi/yaml_scalars.yaml"),
+            true,
+        ),
+        // Big enough to matter, too big for a useful golden file.
+        case(
+            "scopes_large",
+            read("tests/fixtures/scopes_large.yaml"),
+            false,
+        ),
+    ]
+}
+
+fn model_of(name: &str, text: &str) -> Model {
+    let loaded = load_text(name, text.to_string());
+    let errors: Vec<_> = loaded.diags.iter().filter(|d| d.is_error()).collect();
+    loaded
+        .model
+        .unwrap_or_else(|| panic!("{name} does not load: {errors:#?}"))
+}
+
+fn generate(model: &Model) -> Vec<u8> {
+    let files = openapi::generate(model).expect("openapi generates");
+    assert_eq!(
+        files.keys().collect::<Vec<_>>(),
+        [DOCUMENT],
+        "exactly one file"
+    );
+    files[DOCUMENT].clone()
+}
+
+/// Validates each file with openapi-spec-validator (OpenAPI 3.0) and parses it with PyYAML,
+/// which reads YAML 1.1 as many importers do. An `x-amazon-apigateway-any-method` is an
+/// extension to the validator, so each file is validated a second time with it renamed to
+/// `trace` (a method API Gateway never uses), so that ANY operations are checked as
+/// operations too. Returns file → (errors, parsed document).
+const CHECK_PY: &str = r#"
+import json, sys, yaml
+from openapi_spec_validator import OpenAPIV30SpecValidator
+
+def errors(doc):
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+            for e in OpenAPIV30SpecValidator(doc).iter_errors()]
+
+out = {}
+for path in sys.argv[1:]:
+    with open(path, encoding="utf-8") as f:
+        doc = yaml.safe_load(f)
+    errs = errors(doc)
+    renamed = json.loads(json.dumps(doc, default=repr))
+    anys = 0
+    for item in (renamed.get("paths") or {}).values():
+        if isinstance(item, dict) and "x-amazon-apigateway-any-method" in item:
+            assert "trace" not in item
+            item["trace"] = item.pop("x-amazon-apigateway-any-method")
+            anys += 1
+    if anys:
+        errs += [f"(ANY as trace) {e}" for e in errors(renamed)]
+    out[path] = {"errors": errs, "doc": doc, "anys": anys}
+print(json.dumps(out, default=repr))
+"#;
+
+struct Checked {
+    errors: Vec<String>,
+    doc: Value,
+    anys: u64,
+}
+
+fn validate_all(files: &[PathBuf]) -> BTreeMap<PathBuf, Checked> {
+    let dir = common::scratch("openapi-check");
+    let script = dir.join("check.py");
+    fs::write(&script, CHECK_PY).unwrap();
+    let out = Command::new(common::python())
+        .arg(&script)
+        .args(files)
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "validator script failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("script prints JSON");
+    files
+        .iter()
+        .map(|f| {
+            let r = &v[f.to_str().unwrap()];
+            let errors = r["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e.as_str().unwrap().to_string())
+                .collect();
+            let checked = Checked {
+                errors,
+                doc: r["doc"].clone(),
+                anys: r["anys"].as_u64().unwrap(),
+            };
+            (f.clone(), checked)
+        })
+        .collect()
+}
+
+fn path_param_ok(p: &Value) -> bool {
+    p["in"] == "path"
+        && p["required"] == true
+        && p["schema"] == serde_json::json!({ "type": "string" })
+        && p.as_object().unwrap().len() == 4
+}
+
+fn names(params: Option<&Value>) -> Vec<String> {
+    params.map_or_else(Vec::new, |ps| {
+        ps.as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                assert!(path_param_ok(p), "bad parameter {p}");
+                p["name"].as_str().unwrap().to_string()
+            })
+            .collect()
+    })
+}
+
+fn strs(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("not a list: {v}"))
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Every `${NAME}` in a string.
+fn placeholders_in(s: &str, into: &mut BTreeSet<String>) {
+    let mut rest = s;
+    while let Some(i) = rest.find("${") {
+        let Some(j) = rest[i..].find('}') else { break };
+        into.insert(rest[i + 2..i + j].to_string());
+        rest = &rest[i + j..];
+    }
+}
+
+/// Reads the parsed document back and compares it with the model: every route exactly once
+/// with its method, its security, parameters and integration, and nothing else.
+fn read_back(case: &str, model: &Model, doc: &Value) {
+    let ctx = |what: &str| format!("{case}: {what}");
+    let root: Vec<&str> = doc
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(root, ["openapi", "info", "paths", "components"], "{case}");
+    assert_eq!(doc["openapi"], "3.0.1", "{case}");
+    assert_eq!(doc["info"]["title"], model.api.name.as_str(), "{case}");
+    match &model.api.description {
+        Some(d) => assert_eq!(doc["info"]["description"], d.as_str(), "{case}"),
+        None => assert!(doc["info"].get("description").is_none(), "{case}"),
+    }
+    assert!(doc["info"]["version"].is_string(), "{case}");
+
+    // Security scheme: exactly the strategy's one.
+    let schemes = doc["components"]["securitySchemes"].as_object().unwrap();
+    assert_eq!(doc["components"].as_object().unwrap().len(), 1, "{case}");
+    assert_eq!(schemes.len(), 1, "{case}: one security scheme");
+    let mut used_placeholders = BTreeSet::new();
+    let scheme_name = match model.api.strategy {
+        Strategy::CognitoScopes => COGNITO_SCHEME,
+        Strategy::Lambda => LAMBDA_SCHEME,
+    };
+    let scheme = &schemes[scheme_name];
+    assert_eq!(scheme["type"], "apiKey", "{case}");
+    assert_eq!(scheme["name"], "Authorization", "{case}");
+    assert_eq!(scheme["in"], "header", "{case}");
+    let authorizer = &scheme["x-amazon-apigateway-authorizer"];
+    match model.api.strategy {
+        Strategy::CognitoScopes => {
+            assert_eq!(
+                scheme["x-amazon-apigateway-authtype"], "cognito_user_pools",
+                "{case}"
+            );
+            assert_eq!(authorizer["type"], "cognito_user_pools", "{case}");
+            assert_eq!(
+                strs(&authorizer["providerARNs"]),
+                [format!("${{{USER_POOL_ARN}}}")],
+                "{case}"
+            );
+            placeholders_in(&format!("${{{USER_POOL_ARN}}}"), &mut used_placeholders);
+        }
+        Strategy::Lambda => {
+            assert_eq!(scheme["x-amazon-apigateway-authtype"], "custom", "{case}");
+            assert_eq!(authorizer["type"], "token", "{case}");
+            assert_eq!(
+                authorizer["identitySource"], "method.request.header.Authorization",
+                "{case}"
+            );
+            assert_eq!(
+                authorizer["authorizerResultTtlInSeconds"], model.api.authorizer_ttl,
+                "{case}"
+            );
+            let uri = authorizer["authorizerUri"].as_str().unwrap();
+            assert!(
+                uri.contains(&format!(
+                    "/functions/${{{AUTHORIZER_FUNCTION_ARN}}}/invocations"
+                )),
+                "{case}: {uri}"
+            );
+            placeholders_in(uri, &mut used_placeholders);
+        }
+    }
+
+    // Paths and operations.
+    let paths = doc["paths"].as_object().unwrap();
+    let declared: BTreeSet<String> = model.routes.iter().map(|r| r.path.to_string()).collect();
+    let listed: BTreeSet<String> = paths.keys().cloned().collect();
+    assert_eq!(listed, declared, "{case}: paths");
+    let mut seen = 0;
+    for (path, item) in paths {
+        let item = item.as_object().unwrap();
+        for (key, op) in item {
+            if key == "parameters" {
+                continue;
+            }
+            seen += 1;
+            let route = model
+                .routes
+                .iter()
+                .find(|r| r.path.to_string() == *path && method_key(r.method) == key)
+                .unwrap_or_else(|| panic!("{}", ctx(&format!("undeclared `{key} {path}`"))));
+            check_operation(
+                case,
+                model,
+                route,
+                item.get("parameters"),
+                op,
+                &mut used_placeholders,
+            );
+        }
+    }
+    assert_eq!(seen, model.routes.len(), "{case}: one operation per route");
+
+    let expected: BTreeSet<String> = openapi::placeholders(model).into_iter().collect();
+    assert_eq!(used_placeholders, expected, "{case}: placeholders");
+}
+
+fn check_operation(
+    case: &str,
+    model: &Model,
+    route: &rolegen::model::Route,
+    path_params: Option<&Value>,
+    op: &Value,
+    used_placeholders: &mut BTreeSet<String>,
+) {
+    let key = route.key();
+    let keys: BTreeSet<&str> = op.as_object().unwrap().keys().map(String::as_str).collect();
+    let mut allowed = BTreeSet::from(["security", "responses", "x-amazon-apigateway-integration"]);
+    // API Gateway's names for the path variables (`proxy` for `{proxy+}`).
+    let vars: Vec<String> = route.path.variables().map(str::to_string).collect();
+    if !vars.is_empty() {
+        allowed.insert("parameters");
+    }
+    assert_eq!(keys, allowed, "{case}: `{key}` keys");
+
+    // Parameters: each template expression of the path, under its exact name (`proxy+` for
+    // a greedy `{proxy+}`), and nothing else.
+    let template: Vec<String> = route
+        .path
+        .segments
+        .iter()
+        .filter_map(|s| match s {
+            Segment::Literal(_) => None,
+            Segment::Var(v) => Some(v.clone()),
+            Segment::Greedy(v) => Some(format!("{v}+")),
+        })
+        .collect();
+    assert_eq!(
+        names(op.get("parameters")),
+        template,
+        "{case}: `{key}` parameters"
+    );
+    assert!(
+        path_params.is_none(),
+        "{case}: `{key}`: parameters on the path item"
+    );
+    let path = route.path.to_string();
+    let written: Vec<&str> = path
+        .split('/')
+        .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+        .collect();
+    assert_eq!(
+        written, template,
+        "{case}: `{key}`: the path's template expressions"
+    );
+
+    // Security: one requirement per scope (OR), or none at all for a public route.
+    let security = op["security"].as_array().unwrap();
+    match (&route.access, model.api.strategy) {
+        (Access::Public, _) => assert!(security.is_empty(), "{case}: `{key}` is public"),
+        (Access::AnyOf(ids), Strategy::CognitoScopes) => {
+            let mut want: Vec<String> = ids
+                .iter()
+                .map(|s| model.scope(*s).full_name.clone())
+                .collect();
+            want.sort();
+            let got: Vec<String> = security
+                .iter()
+                .map(|req| {
+                    let req = req.as_object().unwrap();
+                    assert_eq!(req.len(), 1, "{case}: `{key}`: one scheme per requirement");
+                    let scopes = strs(&req[COGNITO_SCHEME]);
+                    assert_eq!(
+                        scopes.len(),
+                        1,
+                        "{case}: `{key}`: one scope per requirement"
+                    );
+                    scopes[0].clone()
+                })
+                .collect();
+            assert_eq!(got, want, "{case}: `{key}` scopes");
+        }
+        (Access::AnyOf(_), Strategy::Lambda) => {
+            assert_eq!(
+                op["security"],
+                serde_json::json!([{ LAMBDA_SCHEME: [] }]),
+                "{case}: `{key}`"
+            );
+        }
+    }
+
+    // Integration.
+    let integ = &op["x-amazon-apigateway-integration"];
+    match &route.integration {
+        Integration::Mock => {
+            assert_eq!(integ["type"], "mock", "{case}: `{key}`");
+            assert_eq!(
+                integ["requestTemplates"]["application/json"], "{\"statusCode\": 200}",
+                "{case}: `{key}`"
+            );
+            assert_eq!(integ["responses"]["default"]["statusCode"], "200", "{case}");
+            assert!(op["responses"].get("200").is_some(), "{case}: `{key}`");
+        }
+        Integration::Lambda { param } => {
+            assert_eq!(integ["type"], "aws_proxy", "{case}: `{key}`");
+            assert_eq!(integ["httpMethod"], "POST", "{case}: `{key}`");
+            let uri = integ["uri"].as_str().unwrap();
+            assert!(
+                uri.starts_with("arn:${AWS_PARTITION}:apigateway:${AWS_REGION}:lambda:path/2015-03-31/functions/")
+                    && uri.ends_with(&format!("/functions/${{{param}}}/invocations")),
+                "{case}: `{key}`: {uri}"
+            );
+            placeholders_in(uri, used_placeholders);
+        }
+        Integration::Http { url } => {
+            assert_eq!(integ["type"], "http_proxy", "{case}: `{key}`");
+            assert_eq!(
+                integ["httpMethod"],
+                route.method.as_str(),
+                "{case}: `{key}`"
+            );
+            assert_eq!(integ["uri"], url.as_str(), "{case}: `{key}`");
+            let mapped: Vec<(String, String)> = integ
+                .get("requestParameters")
+                .and_then(Value::as_object)
+                .map_or_else(Vec::new, |m| {
+                    m.iter()
+                        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+                        .collect()
+                });
+            let want: Vec<(String, String)> = vars
+                .iter()
+                .map(|v| {
+                    (
+                        format!("integration.request.path.{v}"),
+                        format!("method.request.path.{v}"),
+                    )
+                })
+                .collect();
+            assert_eq!(mapped, want, "{case}: `{key}` request parameters");
+        }
+    }
+}
+
+/// Read as OpenAPI means it (requirements are alternatives, the scopes within one are all
+/// required), the document lets a caller through exactly where the access matrix does: for
+/// every group alone and every pair of groups.
+fn matrix_agrees(case: &str, model: &Model, doc: &Value) {
+    let allows = |scopes: &BTreeSet<&str>, route: RouteId| -> bool {
+        let r = model.route(route);
+        let op = &doc["paths"][r.path.to_string()][method_key(r.method)];
+        let security = op["security"].as_array().unwrap();
+        security.is_empty()
+            || security.iter().any(|req| {
+                req.as_object()
+                    .unwrap()
+                    .values()
+                    .all(|needed| strs(needed).iter().all(|s| scopes.contains(s.as_str())))
+            })
+    };
+    let groups: Vec<GroupId> = model.group_ids().collect();
+    let mut sets: Vec<Vec<GroupId>> = vec![vec![]];
+    for (i, &a) in groups.iter().enumerate() {
+        sets.push(vec![a]);
+        for &b in &groups[i + 1..] {
+            sets.push(vec![a, b]);
+        }
+    }
+    for set in sets {
+        let held: BTreeSet<&str> = set.iter().flat_map(|&g| model.full_scopes_of(g)).collect();
+        let want = model.matrix.union(&set);
+        for route in model.route_ids() {
+            assert_eq!(
+                allows(&held, route),
+                want.contains(route.0),
+                "{case}: groups {:?} on `{}`",
+                set.iter()
+                    .map(|&g| &model.group(g).name)
+                    .collect::<Vec<_>>(),
+                model.route(route).key()
+            );
+        }
+    }
+}
+
+fn golden_path(case: &str) -> PathBuf {
+    common::repo()
+        .join("tests/golden/openapi")
+        .join(case)
+        .join("openapi.yaml")
+}
+
+fn check_golden(case: &str, bytes: &[u8]) -> Option<String> {
+    let path = golden_path(case);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, bytes).unwrap();
+        return None;
+    }
+    let want = fs::read(&path).unwrap_or_default();
+    if want == bytes {
+        return None;
+    }
+    let (got, want) = (
+        String::from_utf8_lossy(bytes),
+        String::from_utf8_lossy(&want),
+    );
+    let line = got
+        .lines()
+        .zip(want.lines())
+        .position(|(a, b)| a != b)
+        .map_or(got.lines().count().min(want.lines().count()), |i| i);
+    Some(format!(
+        "{case}: differs from {} at line {} (refresh with UPDATE_GOLDEN=1 cargo test --test openapi)",
+        path.display(),
+        line + 1
+    ))
+}
+
+#[test]
+fn documents_validate_read_back_and_match_goldens() {
+    let dir = common::scratch("openapi-docs");
+    let mut work = Vec::new();
+    for case in cases() {
+        let model = model_of(case.name, &case.text);
+        let bytes = generate(&model);
+        let file = dir.join(format!("{}.yaml", case.name));
+        fs::write(&file, &bytes).unwrap();
+        work.push((case, model, bytes, file));
+    }
+    let files: Vec<PathBuf> = work.iter().map(|w| w.3.clone()).collect();
+    let checked = validate_all(&files);
+
+    let mut failures = Vec::new();
+    for (case, model, bytes, file) in &work {
+        let c = &checked[file];
+        if !c.errors.is_empty() {
+            failures.push(format!(
+                "{}: not valid OpenAPI 3.0:\n  {}",
+                case.name,
+                c.errors.join("\n  ")
+            ));
+            continue;
+        }
+        let anys = model
+            .routes
+            .iter()
+            .filter(|r| r.method == rolegen::model::Method::Any);
+        assert_eq!(
+            c.anys,
+            anys.map(|r| r.path.to_string())
+                .collect::<BTreeSet<_>>()
+                .len() as u64
+        );
+        read_back(case.name, model, &c.doc);
+        if model.api.strategy == Strategy::CognitoScopes {
+            matrix_agrees(case.name, model, &c.doc);
+        }
+        if case.golden
+            && let Some(f) = check_golden(case.name, bytes)
+        {
+            failures.push(f);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The validator run must be able to fail: a document with an undeclared path parameter, a
+/// security requirement whose scopes are not a list and an ANY operation without responses is
+/// rejected, each for its own reason. (It does not check that a requirement names a declared
+/// scheme: `read_back` does.)
+#[test]
+fn the_validator_rejects_broken_documents() {
+    let model = model_of("proxy", &read("tests/fixtures/scopes_proxy.yaml"));
+    let mut doc: Value = serde_yaml_via_json(&String::from_utf8(generate(&model)).unwrap());
+    let paths = doc["paths"].as_object_mut().unwrap();
+    paths["/items/{itemId}"]["get"]
+        .as_object_mut()
+        .unwrap()
+        .remove("parameters");
+    // Scopes as a bare string instead of a list.
+    paths["/files"]["get"]["security"] =
+        serde_json::json!([{ COGNITO_SCHEME: "files/files.read" }]);
+    paths["/legacy/{proxy+}"]["x-amazon-apigateway-any-method"]
+        .as_object_mut()
+        .unwrap()
+        .remove("responses");
+    let dir = common::scratch("openapi-broken");
+    let file = dir.join("broken.yaml");
+    fs::write(&file, rolegen::r#gen::cfn::to_yaml(&doc)).unwrap();
+    let checked = validate_all(std::slice::from_ref(&file));
+    let errors = checked[&file].errors.join("\n");
+    for needle in ["itemId", "files/files.read", "(ANY as trace)"] {
+        assert!(
+            errors.contains(needle),
+            "no error about {needle}:\n{errors}"
+        );
+    }
+}
+
+/// The generated YAML parsed back into a JSON value (by rolegen's own YAML reader: this is
+/// only the starting point of a test, not a check).
+fn serde_yaml_via_json(text: &str) -> Value {
+    serde_saphyr::from_str(text).expect("generated YAML parses")
+}
+
+#[test]
+fn output_is_deterministic_and_independent_of_file_order() {
+    let text = read("roles.yaml");
+    let a = generate(&model_of("a", &text));
+    let b = generate(&model_of("b", &text));
+    assert_eq!(a, b, "two runs differ");
+
+    // The routes block with its entries in reverse order.
+    let (head, routes) = text.split_at(text.find("\nroutes:\n").unwrap() + "\nroutes:\n".len());
+    let mut entries: Vec<String> = Vec::new();
+    for line in routes.lines() {
+        if line.starts_with("  ") && !line.starts_with("   ") {
+            entries.push(String::new());
+        }
+        let e = entries.last_mut().expect("routes start with an entry");
+        e.push_str(line);
+        e.push('\n');
+    }
+    assert!(entries.len() > 5);
+    entries.reverse();
+    let reordered = format!("{head}{}", entries.concat());
+    assert_ne!(reordered, text);
+    assert_eq!(
+        generate(&model_of("c", &reordered)),
+        a,
+        "route order changed the output"
+    );
+}
+
+/// The command writes the document where the README says, for either strategy.
+#[test]
+fn gen_target_openapi_writes_the_document() {
+    let dir = common::scratch("openapi-cli");
+    let roles = read("roles.yaml");
+    for (name, text) in [("scopes", roles.clone()), ("lambda", as_lambda(&roles))] {
+        let config = dir.join(format!("{name}.yaml"));
+        fs::write(&config, &text).unwrap();
+        let out = dir.join(format!("out-{name}"));
+        let status = common::rolegen()
+            .arg("--config")
+            .arg(&config)
+            .arg("--out")
+            .arg(&out)
+            .args(["--quiet", "gen", "--target", "openapi"])
+            .status()
+            .unwrap();
+        assert!(status.success(), "{name}: rolegen gen failed");
+        let written = fs::read(out.join("openapi/openapi.yaml")).unwrap();
+        assert_eq!(written, generate(&model_of(name, &text)), "{name}");
+        let entries: Vec<_> = fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(entries, ["openapi"], "{name}: only the asked target");
+    }
+}
