@@ -4,6 +4,7 @@
 //! The tree follows the pipeline: `config` (the file as written, with spans) → `model` (the
 //! resolved access model) → `gen` (one module per target) → `cmd` (the commands) → `main.rs`.
 
+pub mod apidef;
 pub mod cli;
 pub mod cmd;
 pub mod config;

@@ -1,0 +1,717 @@
+//! CloudFormation and SAM templates: hand-written ones, `cdk synth` output (long logical IDs,
+//! `Fn::GetAtt [Api, RootResourceId]`), `serverless package` output (`ApiGatewayResource…`,
+//! `ApiGatewayMethod…`) and SAM's `AWS::Serverless::*` resources.
+//!
+//! A REST API's routes come from three places, all read here:
+//! - an inline OpenAPI `Body` (`AWS::ApiGateway::RestApi`) or `DefinitionBody`
+//!   (`AWS::Serverless::Api`);
+//! - `AWS::ApiGateway::Resource` / `Method` trees, each path rebuilt by following `ParentId`
+//!   up to the API's `RootResourceId`;
+//! - SAM function events of type `Api`, authorized by the event's `Auth` or the API's
+//!   `Auth.DefaultAuthorizer` (the implicit API `ServerlessRestApi` takes `Globals.Api.Auth`).
+//!
+//! Only what the template states is used: a `Ref` to a parameter, an import, a condition are
+//! not evaluated; whatever depends on them is reported as unresolved.
+
+use super::openapi::{self, Defaults, Scheme};
+use super::tree::{Entry, Node};
+use super::{ApiDef, ApiRoute, Auth, CustomKind, RestApi, Source, Unresolved};
+use super::{parse_method, parse_path};
+use crate::diag::{Diagnostic, Span};
+use crate::model::Path;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+const SAM_TRANSFORM: &str = "AWS::Serverless-2016-10-31";
+const IMPLICIT_API: &str = "ServerlessRestApi";
+
+struct Res<'a> {
+    entry: &'a Entry,
+    ty: &'a str,
+    props: Option<&'a Node>,
+}
+
+impl Res<'_> {
+    fn prop(&self, key: &str) -> Option<&Node> {
+        self.props.and_then(|p| p.get(key))
+    }
+    fn condition(&self) -> Option<&str> {
+        self.entry.value.get("Condition").and_then(Node::as_str)
+    }
+}
+
+/// A resource's path, or why it has none; the API it belongs to.
+type Resolved = Result<(String, Path), String>;
+
+struct Ctx<'a> {
+    res: HashMap<&'a str, Res<'a>>,
+    memo: HashMap<&'a str, Resolved>,
+}
+
+pub fn read(doc: &Node) -> Result<ApiDef, Diagnostic> {
+    let resources = doc.get("Resources").expect("checked by the caller");
+    if !resources.is_map() {
+        return Err(Diagnostic::error(
+            "api-format",
+            format!("`Resources` is {}, not a mapping", resources.show()),
+        )
+        .at(resources.span())
+        .help("a CloudFormation template maps logical IDs to resources under `Resources`"));
+    }
+    let mut unknown = Vec::new();
+    doc.unknown_intrinsics(&mut unknown);
+    if let Some(e) = unknown.first() {
+        return Err(Diagnostic::error(
+            "api-intrinsic",
+            format!("unknown intrinsic function `{}`", e.key),
+        )
+        .at(Span {
+            line: e.line,
+            column: e.column,
+            len: e.key.chars().count() as u32,
+        })
+        .help(format!(
+            "CloudFormation's functions are `Ref`, `Condition`, {}",
+            super::quote_list(super::tree::INTRINSICS)
+        )));
+    }
+    let mut ctx = Ctx {
+        res: HashMap::new(),
+        memo: HashMap::new(),
+    };
+    for e in resources.entries() {
+        let ty = e.value.get("Type").and_then(Node::as_str).unwrap_or("");
+        ctx.res.insert(
+            e.key.as_str(),
+            Res {
+                entry: e,
+                ty,
+                props: e.value.get("Properties"),
+            },
+        );
+    }
+    let transform_is_sam = match doc.get("Transform") {
+        Some(t) => {
+            t.as_str() == Some(SAM_TRANSFORM)
+                || t.items().iter().any(|i| i.as_str() == Some(SAM_TRANSFORM))
+        }
+        None => false,
+    };
+    let sam = transform_is_sam
+        || ctx
+            .res
+            .values()
+            .any(|r| r.ty.starts_with("AWS::Serverless::"));
+
+    let mut apis: BTreeMap<String, RestApi> = BTreeMap::new();
+    let mut loose: Vec<Unresolved> = Vec::new();
+
+    // REST APIs and their inline bodies.
+    let mut ids: Vec<&str> = ctx.res.keys().copied().collect();
+    ids.sort_unstable();
+    for &id in &ids {
+        let r = &ctx.res[id];
+        if r.ty != "AWS::ApiGateway::RestApi" {
+            continue;
+        }
+        let mut api = RestApi {
+            id: id.to_string(),
+            name: r.prop("Name").and_then(Node::as_str).map(str::to_string),
+            ..RestApi::default()
+        };
+        if let Some(body) = r.prop("Body") {
+            read_body(body, &Defaults::default(), &mut api, "Body");
+        }
+        if let Some(s3) = r.prop("BodyS3Location") {
+            api.unresolved.push(Unresolved::at(
+                s3.line,
+                s3.column,
+                format!("the definition of API `{id}` is in S3 (`BodyS3Location`), which rolegen does not read: pass `aws apigateway get-export` output instead"),
+            ));
+        }
+        apis.insert(id.to_string(), api);
+    }
+
+    // SAM APIs: explicit ones, then the implicit one if any event uses it.
+    let globals_auth = doc
+        .get("Globals")
+        .and_then(|g| g.get("Api"))
+        .and_then(|a| a.get("Auth"));
+    let mut sam_auth: HashMap<String, Defaults> = HashMap::new();
+    for &id in &ids {
+        let r = &ctx.res[id];
+        if r.ty != "AWS::Serverless::Api" {
+            continue;
+        }
+        let mut api = RestApi {
+            id: id.to_string(),
+            name: r.prop("Name").and_then(Node::as_str).map(str::to_string),
+            ..RestApi::default()
+        };
+        let defaults = sam_defaults(globals_auth, r.prop("Auth"), &mut api);
+        if let Some(body) = r.prop("DefinitionBody") {
+            read_body(body, &defaults, &mut api, "DefinitionBody");
+        }
+        if let Some(uri) = r.prop("DefinitionUri") {
+            api.unresolved.push(Unresolved::at(
+                uri.line,
+                uri.column,
+                format!(
+                    "the definition of API `{id}` is in another file (`DefinitionUri` {}), which rolegen does not read: pass that file, or `aws apigateway get-export` output",
+                    uri.show()
+                ),
+            ));
+        }
+        sam_auth.insert(id.to_string(), defaults);
+        apis.insert(id.to_string(), api);
+    }
+
+    // Resource / Method trees.
+    for &id in &ids {
+        if ctx.res[id].ty != "AWS::ApiGateway::Method" {
+            continue;
+        }
+        read_method(&mut ctx, id, &mut apis, &mut loose);
+    }
+
+    // SAM function events.
+    for &id in &ids {
+        let r = &ctx.res[id];
+        if r.ty != "AWS::Serverless::Function" {
+            continue;
+        }
+        let Some(events) = r.prop("Events") else {
+            continue;
+        };
+        for ev in events.entries() {
+            read_event(
+                &ctx,
+                id,
+                ev,
+                globals_auth,
+                &mut apis,
+                &mut sam_auth,
+                &mut loose,
+            );
+        }
+    }
+
+    if apis.is_empty() {
+        let v2 = ctx
+            .res
+            .values()
+            .any(|r| r.ty.starts_with("AWS::ApiGatewayV2::"));
+        return Err(Diagnostic::error(
+            "api-format",
+            "the template defines no REST API",
+        )
+        .at(resources.span())
+        .help(if v2 {
+            "it has HTTP or WebSocket APIs (`AWS::ApiGatewayV2::*`), which are not REST APIs; rolegen compares REST APIs (`AWS::ApiGateway::RestApi`, `AWS::Serverless::Api`, SAM `Api` events)"
+        } else {
+            "rolegen looks for `AWS::ApiGateway::RestApi`, `AWS::Serverless::Api` and SAM function events of type `Api`"
+        }));
+    }
+    Ok(ApiDef {
+        source: if sam {
+            Source::Sam
+        } else {
+            Source::CloudFormation
+        },
+        apis: apis.into_values().collect(),
+        unresolved: loose,
+    })
+}
+
+fn read_body(body: &Node, defaults: &Defaults, api: &mut RestApi, what: &str) {
+    if let Some((func, _)) = body.intrinsic() {
+        api.unresolved.push(Unresolved::at(
+            body.line,
+            body.column,
+            format!(
+                "the `{what}` of API `{}` is built with `{func}`, which rolegen does not follow",
+                api.id
+            ),
+        ));
+        return;
+    }
+    openapi::read_paths(body, defaults, api);
+}
+
+/// SAM's `Auth` of an API (its own keys over `Globals.Api.Auth`'s) as OpenAPI defaults.
+fn sam_defaults(globals: Option<&Node>, own: Option<&Node>, api: &mut RestApi) -> Defaults {
+    let pick = |key: &str| {
+        own.and_then(|a| a.get(key))
+            .or(globals.and_then(|g| g.get(key)))
+    };
+    let mut d = Defaults::default();
+    if let Some(auths) = pick("Authorizers") {
+        for e in auths.entries() {
+            d.schemes
+                .insert(e.key.clone(), sam_scheme(&e.key, &e.value));
+        }
+    }
+    if let Some(def) = pick("DefaultAuthorizer") {
+        match def.as_str() {
+            Some(s) => d.default_authorizer = Some(s.to_string()),
+            None => api.unresolved.push(Unresolved::at(
+                def.line,
+                def.column,
+                format!("`DefaultAuthorizer` {} is not plain text", def.show()),
+            )),
+        }
+    }
+    d
+}
+
+fn sam_scheme(name: &str, node: &Node) -> Scheme {
+    let scopes: Vec<String> = node
+        .get("AuthorizationScopes")
+        .map(|s| {
+            s.items()
+                .iter()
+                .filter_map(|i| i.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    if node.get("UserPoolArn").is_some() {
+        Scheme::Cognito {
+            default_scopes: scopes,
+        }
+    } else if node.get("FunctionArn").is_some() {
+        match node.get("FunctionPayloadType").and_then(Node::as_str) {
+            Some("REQUEST") => Scheme::Custom(CustomKind::Request),
+            _ => Scheme::Custom(CustomKind::Token),
+        }
+    } else {
+        Scheme::Other(format!(
+            "SAM authorizer `{name}` has neither `UserPoolArn` nor `FunctionArn`"
+        ))
+    }
+}
+
+/// The API and root path a `ParentId` / `ResourceId` points at.
+fn follow<'a>(ctx: &mut Ctx<'a>, node: &Node, what: &str) -> Resolved {
+    match node.intrinsic() {
+        Some(("Fn::GetAtt", arg)) => {
+            let items = arg.items();
+            match (
+                items.first().and_then(Node::as_str),
+                items.get(1).and_then(Node::as_str),
+            ) {
+                (Some(api), Some("RootResourceId")) if is_api(ctx, api) => {
+                    Ok((api.to_string(), Path::root()))
+                }
+                _ => Err(format!(
+                    "`{what}` {} is not the `RootResourceId` of a REST API in this template",
+                    node.show()
+                )),
+            }
+        }
+        Some(("Ref", arg)) => match arg
+            .as_str()
+            .and_then(|id| ctx.res.get_key_value(id))
+            .filter(|(_, r)| r.ty == "AWS::ApiGateway::Resource")
+            .map(|(k, _)| *k)
+        {
+            Some(id) => resolve_resource(ctx, id),
+            _ => Err(format!(
+                "`{what}` {} is not a resource of this template",
+                node.show()
+            )),
+        },
+        _ => Err(format!(
+            "`{what}` {} cannot be followed to a resource of this template",
+            node.show()
+        )),
+    }
+}
+
+fn is_api(ctx: &Ctx, id: &str) -> bool {
+    ctx.res
+        .get(id)
+        .is_some_and(|r| r.ty == "AWS::ApiGateway::RestApi" || r.ty == "AWS::Serverless::Api")
+}
+
+/// The path of an `AWS::ApiGateway::Resource`, following `ParentId` up to the root. Iterative,
+/// so a deep or cyclic chain cannot overflow the stack; memoized, so each resource is walked
+/// once however many methods and children it has.
+fn resolve_resource<'a>(ctx: &mut Ctx<'a>, start: &'a str) -> Resolved {
+    let mut chain: Vec<&'a str> = Vec::new();
+    let mut seen: HashSet<&'a str> = HashSet::new();
+    let mut cur = start;
+    let mut base: Resolved = loop {
+        if let Some(r) = ctx.memo.get(cur) {
+            break r.clone();
+        }
+        if !seen.insert(cur) {
+            break Err(format!(
+                "resource `{cur}` is its own ancestor (a `ParentId` cycle)"
+            ));
+        }
+        chain.push(cur);
+        let r = &ctx.res[cur];
+        let Some(parent) = r.prop("ParentId") else {
+            break Err(format!("resource `{cur}` has no `ParentId`"));
+        };
+        match parent.intrinsic() {
+            Some(("Ref", arg))
+                if arg.as_str().is_some_and(|id| {
+                    ctx.res
+                        .get(id)
+                        .is_some_and(|r| r.ty == "AWS::ApiGateway::Resource")
+                }) =>
+            {
+                let id = arg.as_str().unwrap_or_default();
+                // Re-borrow the key with the map's lifetime.
+                cur = ctx.res.get_key_value(id).map(|(k, _)| *k).unwrap_or(cur);
+            }
+            _ => {
+                let parent = parent.clone();
+                break follow(ctx, &parent, "ParentId")
+                    .map_err(|e| format!("resource `{cur}`: {e}"));
+            }
+        }
+    };
+    while let Some(id) = chain.pop() {
+        base = base.and_then(|(api, path)| {
+            let r = &ctx.res[id];
+            let part = r.prop("PathPart");
+            let Some(part_text) = part.and_then(Node::as_str) else {
+                return Err(match part {
+                    Some(p) => format!(
+                        "the `PathPart` of resource `{id}` is {}, which rolegen cannot follow",
+                        p.show()
+                    ),
+                    None => format!("resource `{id}` has no `PathPart`"),
+                });
+            };
+            let text = if path.segments.is_empty() {
+                format!("/{part_text}")
+            } else {
+                format!("{path}/{part_text}")
+            };
+            parse_path(&text)
+                .map(|p| (api, p))
+                .map_err(|why| format!("resource `{id}` makes path `{text}`: {why}"))
+        });
+        ctx.memo.insert(id, base.clone());
+    }
+    base
+}
+
+fn read_method(
+    ctx: &mut Ctx,
+    id: &str,
+    apis: &mut BTreeMap<String, RestApi>,
+    loose: &mut Vec<Unresolved>,
+) {
+    let (entry, method_node, resource_node, rest_api, condition) = {
+        let r = &ctx.res[id];
+        (
+            r.entry,
+            r.prop("HttpMethod").cloned(),
+            r.prop("ResourceId").cloned(),
+            r.prop("RestApiId")
+                .and_then(|n| n.intrinsic())
+                .filter(|(f, _)| *f == "Ref")
+                .and_then(|(_, a)| a.as_str())
+                .map(str::to_string),
+            r.condition().map(str::to_string),
+        )
+    };
+    let unresolved = |msg: String| Unresolved::at(entry.line, entry.column, msg);
+    let push = |apis: &mut BTreeMap<String, RestApi>,
+                loose: &mut Vec<Unresolved>,
+                api: Option<&str>,
+                u: Unresolved| {
+        match api.and_then(|a| apis.get_mut(a)) {
+            Some(a) => a.unresolved.push(u),
+            None => loose.push(u),
+        }
+    };
+    let Some(method) = method_node
+        .as_ref()
+        .and_then(Node::as_str)
+        .and_then(parse_method)
+    else {
+        let shown = method_node.map(|n| n.show()).unwrap_or("nothing".into());
+        push(
+            apis,
+            loose,
+            rest_api.as_deref(),
+            unresolved(format!(
+                "method `{id}` has `HttpMethod` {shown}, which is no HTTP method rolegen can read"
+            )),
+        );
+        return;
+    };
+    let Some(resource_node) = resource_node else {
+        push(
+            apis,
+            loose,
+            rest_api.as_deref(),
+            unresolved(format!("method `{id}` ({method}) has no `ResourceId`")),
+        );
+        return;
+    };
+    let (api_id, path) = match follow(ctx, &resource_node, "ResourceId") {
+        Ok(x) => x,
+        Err(why) => {
+            push(
+                apis,
+                loose,
+                rest_api.as_deref(),
+                unresolved(format!(
+                    "method `{id}` ({method}) is served on a path rolegen cannot resolve: {why}"
+                )),
+            );
+            return;
+        }
+    };
+    let api_id = rest_api.filter(|a| apis.contains_key(a)).unwrap_or(api_id);
+    let mut auth = method_auth(ctx, id);
+    if let Some(c) = condition {
+        auth = Auth::Unresolved(format!(
+            "method `{id}` exists only when condition `{c}` holds"
+        ));
+    }
+    if let Some(api) = apis.get_mut(&api_id) {
+        api.routes.push(ApiRoute {
+            method,
+            path,
+            auth,
+            line: entry.line,
+            column: entry.column,
+        });
+    }
+}
+
+fn method_auth(ctx: &Ctx, id: &str) -> Auth {
+    let r = &ctx.res[id];
+    let kind = match r.prop("AuthorizationType") {
+        None => "NONE",
+        Some(n) => match n.as_str() {
+            Some(s) => s,
+            None => {
+                return Auth::Unresolved(format!(
+                    "`AuthorizationType` {} is not plain text",
+                    n.show()
+                ));
+            }
+        },
+    };
+    // The authorizer's name and type, when `AuthorizerId` refers to one in the template.
+    let authorizer = r
+        .prop("AuthorizerId")
+        .and_then(|n| n.intrinsic())
+        .filter(|(f, _)| *f == "Ref")
+        .and_then(|(_, a)| a.as_str())
+        .and_then(|a| ctx.res.get(a).map(|r| (a, r)))
+        .filter(|(_, r)| r.ty == "AWS::ApiGateway::Authorizer");
+    let authorizer_name = authorizer
+        .map(|(id, r)| {
+            r.prop("Name")
+                .and_then(Node::as_str)
+                .unwrap_or(id)
+                .to_string()
+        })
+        .unwrap_or_default();
+    match kind.to_ascii_uppercase().as_str() {
+        "NONE" => Auth::None,
+        "AWS_IAM" => Auth::Iam,
+        "CUSTOM" => Auth::Custom {
+            authorizer: authorizer_name,
+            kind: match authorizer
+                .and_then(|(_, r)| r.prop("Type"))
+                .and_then(Node::as_str)
+            {
+                Some("TOKEN") => CustomKind::Token,
+                Some("REQUEST") => CustomKind::Request,
+                _ => CustomKind::Unknown,
+            },
+        },
+        "COGNITO_USER_POOLS" => {
+            let mut scopes = Vec::new();
+            if let Some(list) = r.prop("AuthorizationScopes") {
+                if list.intrinsic().is_some() || !matches!(list.kind, super::tree::Kind::Seq(_)) {
+                    return Auth::Unresolved(format!(
+                        "`AuthorizationScopes` {} cannot be followed",
+                        list.show()
+                    ));
+                }
+                for s in list.items() {
+                    match plain_text(s) {
+                        Some(t) => scopes.push(t),
+                        None => {
+                            return Auth::Unresolved(format!(
+                                "scope {} is built with an intrinsic rolegen cannot follow",
+                                s.show()
+                            ));
+                        }
+                    }
+                }
+            }
+            scopes.sort();
+            scopes.dedup();
+            Auth::Cognito {
+                authorizer: authorizer_name,
+                scopes,
+            }
+        }
+        other => Auth::Unresolved(format!("unknown `AuthorizationType` `{other}`")),
+    }
+}
+
+/// Text, or `Fn::Sub` of text with no `${…}` in it (which is that text).
+fn plain_text(n: &Node) -> Option<String> {
+    if let Some(s) = n.as_str() {
+        return Some(s.to_string());
+    }
+    match n.intrinsic() {
+        Some(("Fn::Sub", arg)) => arg
+            .as_str()
+            .filter(|s| !s.contains("${"))
+            .map(str::to_string),
+        _ => None,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn read_event(
+    ctx: &Ctx,
+    function: &str,
+    ev: &Entry,
+    globals_auth: Option<&Node>,
+    apis: &mut BTreeMap<String, RestApi>,
+    sam_auth: &mut HashMap<String, Defaults>,
+    loose: &mut Vec<Unresolved>,
+) {
+    let ty = ev.value.get("Type").and_then(Node::as_str).unwrap_or("");
+    let here = |msg: String| Unresolved::at(ev.line, ev.column, msg);
+    if ty == "HttpApi" {
+        loose.push(here(format!(
+            "event `{}` of function `{function}` is an HTTP API (`HttpApi`) route, not a REST API one: not compared",
+            ev.key
+        )));
+        return;
+    }
+    if ty != "Api" {
+        return;
+    }
+    let props = ev.value.get("Properties");
+    let prop = |k: &str| props.and_then(|p| p.get(k));
+    let api_id = match prop("RestApiId") {
+        None => IMPLICIT_API.to_string(),
+        Some(n) => match n.intrinsic() {
+            Some(("Ref", a))
+                if a.as_str().is_some_and(|id| {
+                    ctx.res
+                        .get(id)
+                        .is_some_and(|r| r.ty == "AWS::Serverless::Api")
+                }) =>
+            {
+                a.as_str().unwrap_or_default().to_string()
+            }
+            _ => {
+                loose.push(here(format!(
+                    "event `{}` of function `{function}` targets `RestApiId` {}, which is no `AWS::Serverless::Api` of this template",
+                    ev.key,
+                    n.show()
+                )));
+                return;
+            }
+        },
+    };
+    if !apis.contains_key(&api_id) {
+        // SAM creates the implicit API on first use; its Auth is `Globals.Api.Auth`.
+        let mut api = RestApi {
+            id: api_id.clone(),
+            ..RestApi::default()
+        };
+        let d = sam_defaults(globals_auth, None, &mut api);
+        sam_auth.insert(api_id.clone(), d);
+        apis.insert(api_id.clone(), api);
+    }
+    let api = apis.get_mut(&api_id).expect("inserted above");
+    let defaults = sam_auth.get(&api_id).cloned().unwrap_or_default();
+    let path = match prop("Path") {
+        Some(n) => match n.as_str() {
+            Some(t) => match parse_path(t) {
+                Ok(p) => p,
+                Err(why) => {
+                    api.unresolved.push(here(format!(
+                        "event `{}` of function `{function}`: path `{t}` is not an API Gateway path: {why}",
+                        ev.key
+                    )));
+                    return;
+                }
+            },
+            None => {
+                api.unresolved.push(here(format!(
+                    "event `{}` of function `{function}` has `Path` {}, which rolegen cannot follow",
+                    ev.key,
+                    n.show()
+                )));
+                return;
+            }
+        },
+        None => {
+            api.unresolved.push(here(format!(
+                "event `{}` of function `{function}` has no `Path`",
+                ev.key
+            )));
+            return;
+        }
+    };
+    let Some(method) = prop("Method").and_then(Node::as_str).and_then(parse_method) else {
+        api.unresolved.push(here(format!(
+            "event `{}` of function `{function}` has no `Method` rolegen can read",
+            ev.key
+        )));
+        return;
+    };
+    let auth_node = prop("Auth");
+    let scopes_node = auth_node.and_then(|a| a.get("AuthorizationScopes"));
+    let scopes: Option<Vec<String>> = scopes_node.map(|s| {
+        s.items()
+            .iter()
+            .filter_map(|i| i.as_str().map(str::to_string))
+            .collect()
+    });
+    let auth = if scopes_node.is_some_and(|s| {
+        !matches!(s.kind, super::tree::Kind::Seq(_))
+            || s.items().iter().any(|i| i.as_str().is_none())
+    }) {
+        Auth::Unresolved(format!(
+            "`AuthorizationScopes` {} cannot be followed",
+            scopes_node.map(|s| s.show()).unwrap_or_default()
+        ))
+    } else {
+        let named = match auth_node.and_then(|a| a.get("Authorizer")) {
+            Some(n) => match n.as_str() {
+                Some(s) => Some(s.to_string()),
+                None => {
+                    api.unresolved.push(here(format!(
+                        "event `{}` of function `{function}` has `Authorizer` {}, which rolegen cannot follow",
+                        ev.key,
+                        n.show()
+                    )));
+                    return;
+                }
+            },
+            None => defaults.default_authorizer.clone(),
+        };
+        match named.as_deref() {
+            None | Some("NONE") => Auth::None,
+            Some("AWS_IAM") => Auth::Iam,
+            Some(name) => openapi::named_auth(name, scopes, &defaults.schemes),
+        }
+    };
+    api.routes.push(ApiRoute {
+        method,
+        path,
+        auth,
+        line: ev.line,
+        column: ev.column,
+    });
+}

@@ -1,0 +1,222 @@
+//! Readers of API definitions written by other tools, for `rolegen drift`.
+//!
+//! Teams define their API in SAM, CDK, the Serverless Framework or by hand, and export it from
+//! API Gateway; each tool writes a different shape. Every reader here turns its shape into the
+//! same list of routes (method, path, how the API authorizes it, where in the file), so the
+//! comparison with `roles.yaml` is written once. What a reader cannot follow (a path built
+//! from an import, an authorizer it cannot find) is kept as an `Unresolved` item or an
+//! `Auth::Unresolved` route, never guessed and never dropped.
+//!
+//! The format is told from the content, not the file name: `openapi`/`swagger` → OpenAPI,
+//! `Resources` → CloudFormation (SAM when it uses the Serverless transform), `items` with
+//! `resourceMethods` → `aws apigateway get-resources`.
+
+mod cfn;
+mod openapi;
+mod resources;
+pub mod tree;
+
+use crate::diag::Diagnostic;
+use crate::model::{Method, Path};
+use tree::Node;
+
+/// Which kind of file the definition came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    OpenApi3,
+    Swagger2,
+    CloudFormation,
+    Sam,
+    GetResources,
+}
+
+impl Source {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Source::OpenApi3 => "OpenAPI 3",
+            Source::Swagger2 => "Swagger 2",
+            Source::CloudFormation => "CloudFormation template",
+            Source::Sam => "SAM template",
+            Source::GetResources => "`aws apigateway get-resources` output",
+        }
+    }
+}
+
+/// What the file holds: one or more REST APIs (a template can define several).
+#[derive(Clone, Debug)]
+pub struct ApiDef {
+    pub source: Source,
+    pub apis: Vec<RestApi>,
+    /// What could not be tied to one API (a method whose `RestApiId` and resource are both
+    /// imported, say): reported whichever API is compared.
+    pub unresolved: Vec<Unresolved>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct RestApi {
+    /// The logical ID in a template (`ServerlessRestApi` for SAM's implicit API); empty for a
+    /// file that holds one API only.
+    pub id: String,
+    /// The API's `Name`, when written as plain text.
+    pub name: Option<String>,
+    pub routes: Vec<ApiRoute>,
+    pub unresolved: Vec<Unresolved>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiRoute {
+    /// `Method::Any` for `ANY` / `x-amazon-apigateway-any-method`.
+    pub method: Method,
+    pub path: Path,
+    pub auth: Auth,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl ApiRoute {
+    pub fn key(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+}
+
+/// How the API authorizes a method.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Auth {
+    /// `NONE`: anybody may call it.
+    None,
+    /// `COGNITO_USER_POOLS`; `scopes` empty means any valid token of the pool (ID tokens too).
+    Cognito {
+        authorizer: String,
+        scopes: Vec<String>,
+    },
+    /// `CUSTOM`: a Lambda authorizer.
+    Custom {
+        authorizer: String,
+        kind: CustomKind,
+    },
+    /// `AWS_IAM`: SigV4-signed requests, IAM policies decide.
+    Iam,
+    /// The reader could not tell; the text says why.
+    Unresolved(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CustomKind {
+    Token,
+    Request,
+    /// The authorizer's type is not in the file (e.g. `get-resources` output).
+    Unknown,
+}
+
+impl Auth {
+    /// "no authorization (`NONE`)", "the Cognito authorizer `Pool` with scopes `a`, `b`".
+    pub fn describe(&self) -> String {
+        match self {
+            Auth::None => "no authorization (`NONE`)".into(),
+            Auth::Cognito { authorizer, scopes } => {
+                let who = if authorizer.is_empty() {
+                    "a Cognito authorizer".to_string()
+                } else {
+                    format!("the Cognito authorizer `{authorizer}`")
+                };
+                if scopes.is_empty() {
+                    format!("{who} without scopes")
+                } else {
+                    format!("{who} with scopes {}", quote_list(scopes))
+                }
+            }
+            Auth::Custom { authorizer, kind } => {
+                let kind = match kind {
+                    CustomKind::Token => "TOKEN ",
+                    CustomKind::Request => "REQUEST ",
+                    CustomKind::Unknown => "",
+                };
+                if authorizer.is_empty() {
+                    format!("a {kind}Lambda authorizer (`CUSTOM`)")
+                } else {
+                    format!("the {kind}Lambda authorizer `{authorizer}` (`CUSTOM`)")
+                }
+            }
+            Auth::Iam => "IAM authorization (`AWS_IAM`)".into(),
+            Auth::Unresolved(why) => format!("an authorization rolegen cannot resolve ({why})"),
+        }
+    }
+}
+
+/// "`a`, `b`".
+pub fn quote_list<S: AsRef<str>>(items: &[S]) -> String {
+    items
+        .iter()
+        .map(|s| format!("`{}`", s.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Something in the file that may serve routes but could not be followed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unresolved {
+    pub message: String,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl Unresolved {
+    pub fn at(node_line: u32, node_column: u32, message: impl Into<String>) -> Self {
+        Unresolved {
+            message: message.into(),
+            line: node_line,
+            column: node_column,
+        }
+    }
+}
+
+/// Reads an API definition of any supported kind.
+pub fn read(text: &str) -> Result<ApiDef, Diagnostic> {
+    let doc = tree::parse(text)?;
+    read_tree(&doc)
+}
+
+pub fn read_tree(doc: &Node) -> Result<ApiDef, Diagnostic> {
+    if doc.get("openapi").is_some() || doc.get("swagger").is_some() {
+        let (source, api) = openapi::read_document(doc, &openapi::Defaults::default())?;
+        return Ok(ApiDef {
+            source,
+            apis: vec![api],
+            unresolved: Vec::new(),
+        });
+    }
+    if doc.get("Resources").is_some() {
+        return cfn::read(doc);
+    }
+    if let Some(items) = doc.get("items")
+        && items.items().iter().all(|i| i.get("path").is_some())
+    {
+        return resources::read(doc, items);
+    }
+    let what = match &doc.kind {
+        tree::Kind::Map(_) => "a mapping without `openapi`, `swagger`, `Resources` or `items`",
+        tree::Kind::Seq(_) => "a list",
+        _ => "a single value",
+    };
+    Err(Diagnostic::error(
+        "api-format",
+        format!("cannot tell what kind of API definition this is: it is {what}"),
+    )
+    .at(doc.span())
+    .help(
+        "pass an OpenAPI 3 / Swagger 2 export (`aws apigateway get-export`), a CloudFormation or SAM template, or the JSON of `aws apigateway get-resources --embed methods`",
+    ))
+}
+
+/// A path as API Gateway would take it, or the reason it is not one.
+pub(crate) fn parse_path(text: &str) -> Result<Path, String> {
+    Path::parse(text).map_err(|e| e.message)
+}
+
+pub(crate) fn parse_method(text: &str) -> Option<Method> {
+    let upper = text.to_ascii_uppercase();
+    if upper == "X-AMAZON-APIGATEWAY-ANY-METHOD" {
+        return Some(Method::Any);
+    }
+    Method::parse(&upper)
+}

@@ -1,0 +1,803 @@
+//! One document tree for every API definition, JSON or YAML, whose nodes know their line.
+//!
+//! Findings about the API side point at the file's line, and most real inputs are JSON (API
+//! Gateway exports, CDK and Serverless templates), for which serde_json keeps no positions; so
+//! JSON is read by the small parser below and YAML by serde-saphyr (with its budgets against
+//! alias bombs), both into this tree. CloudFormation's short-form tags (`!Ref X`,
+//! `!GetAtt A.B`, `!Sub …`) become the long form (`{"Ref": X}`, `{"Fn::GetAtt": [A, B]}`) here,
+//! so the readers see one shape; a tag that is no CloudFormation function is an error.
+
+use crate::diag::{Diagnostic, Span};
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::{Budget, DuplicateKeyPolicy, Options, Spanned, Tagged};
+use std::collections::HashSet;
+use std::fmt;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub line: u32,
+    pub column: u32,
+    pub kind: Kind,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Kind {
+    Null,
+    Bool(bool),
+    /// The number as written: its value never matters to a route, only that it is one.
+    Num(String),
+    Str(String),
+    Seq(Vec<Node>),
+    Map(Vec<Entry>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    pub key: String,
+    pub line: u32,
+    pub column: u32,
+    pub value: Node,
+}
+
+/// CloudFormation's intrinsic functions and condition functions, by their long name: a key of
+/// a one-entry mapping that starts with `Fn::` and is not here is a typo or an invention.
+pub const INTRINSICS: &[&str] = &[
+    "Fn::And",
+    "Fn::Base64",
+    "Fn::Cidr",
+    "Fn::Equals",
+    "Fn::FindInMap",
+    "Fn::GetAZs",
+    "Fn::GetAtt",
+    "Fn::If",
+    "Fn::ImportValue",
+    "Fn::Join",
+    "Fn::Length",
+    "Fn::Not",
+    "Fn::Or",
+    "Fn::Select",
+    "Fn::Split",
+    "Fn::Sub",
+    "Fn::ToJsonString",
+    "Fn::Transform",
+];
+
+/// Whether `key` names a CloudFormation function (`Fn::ForEach::<name>` loops included).
+pub fn is_intrinsic(key: &str) -> bool {
+    INTRINSICS.contains(&key) || key.starts_with("Fn::ForEach::")
+}
+
+impl Node {
+    pub fn span(&self) -> Span {
+        Span {
+            line: self.line,
+            column: self.column,
+            len: 1,
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        match &self.kind {
+            Kind::Map(entries) => entries.iter().find(|e| e.key == key).map(|e| &e.value),
+            _ => None,
+        }
+    }
+
+    /// The entry itself, for the key's position.
+    pub fn entry(&self, key: &str) -> Option<&Entry> {
+        match &self.kind {
+            Kind::Map(entries) => entries.iter().find(|e| e.key == key),
+            _ => None,
+        }
+    }
+
+    pub fn entries(&self) -> &[Entry] {
+        match &self.kind {
+            Kind::Map(entries) => entries,
+            _ => &[],
+        }
+    }
+
+    pub fn items(&self) -> &[Node] {
+        match &self.kind {
+            Kind::Seq(items) => items,
+            _ => &[],
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match &self.kind {
+            Kind::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    pub fn is_map(&self) -> bool {
+        matches!(self.kind, Kind::Map(_))
+    }
+
+    /// `Some((name, argument))` when this is an intrinsic function call: a one-entry mapping
+    /// whose key is `Ref`, `Condition` or `Fn::…`.
+    pub fn intrinsic(&self) -> Option<(&str, &Node)> {
+        match &self.kind {
+            Kind::Map(entries) if entries.len() == 1 => {
+                let e = &entries[0];
+                (e.key == "Ref" || e.key == "Condition" || e.key.starts_with("Fn::"))
+                    .then_some((e.key.as_str(), &e.value))
+            }
+            _ => None,
+        }
+    }
+
+    /// The node as compact text, for messages ("`{"Fn::ImportValue": "X"}`").
+    pub fn show(&self) -> String {
+        let s = serde_json::to_string(&self.to_json()).unwrap_or_default();
+        if s.chars().count() > 80 {
+            let cut: String = s.chars().take(77).collect();
+            format!("{cut}...")
+        } else {
+            s
+        }
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value;
+        match &self.kind {
+            Kind::Null => Value::Null,
+            Kind::Bool(b) => Value::Bool(*b),
+            Kind::Num(n) => serde_json::from_str(n).unwrap_or(Value::String(n.clone())),
+            Kind::Str(s) => Value::String(s.clone()),
+            Kind::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
+            Kind::Map(entries) => Value::Object(
+                entries
+                    .iter()
+                    .map(|e| (e.key.clone(), e.value.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Every `Fn::…` key in the tree that is not a CloudFormation function.
+    pub fn unknown_intrinsics<'a>(&'a self, out: &mut Vec<&'a Entry>) {
+        match &self.kind {
+            Kind::Map(entries) => {
+                for e in entries {
+                    if e.key.starts_with("Fn::") && !is_intrinsic(&e.key) {
+                        out.push(e);
+                    }
+                    e.value.unknown_intrinsics(out);
+                }
+            }
+            Kind::Seq(items) => items.iter().for_each(|n| n.unknown_intrinsics(out)),
+            _ => {}
+        }
+    }
+}
+
+/// Reads JSON or YAML, by the first significant character: a document that opens with `{` or
+/// `[` is JSON (every exporting tool writes JSON that way); anything else is YAML.
+pub fn parse(text: &str) -> Result<Node, Diagnostic> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    match text.trim_start().chars().next() {
+        Some('{') | Some('[') => parse_json(text),
+        None => Err(Diagnostic::error("api-syntax", "the file is empty")),
+        _ => parse_yaml(text),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// JSON
+
+/// Nesting deeper than this is no API definition; refusing it keeps the recursion bounded.
+const MAX_DEPTH: usize = 256;
+
+pub fn parse_json(text: &str) -> Result<Node, Diagnostic> {
+    let mut p = JsonParser {
+        s: text.as_bytes(),
+        text,
+        pos: 0,
+        line: 1,
+        line_start: 0,
+    };
+    p.ws();
+    let node = p.value(0)?;
+    p.ws();
+    if p.pos < p.s.len() {
+        return Err(p.err("invalid JSON: unexpected text after the document"));
+    }
+    Ok(node)
+}
+
+struct JsonParser<'a> {
+    s: &'a [u8],
+    text: &'a str,
+    pos: usize,
+    line: u32,
+    line_start: usize,
+}
+
+impl JsonParser<'_> {
+    fn column(&self) -> u32 {
+        // Columns count characters, not bytes.
+        self.text[self.line_start..self.pos.min(self.s.len())]
+            .chars()
+            .count() as u32
+            + 1
+    }
+
+    fn err(&self, msg: &str) -> Diagnostic {
+        let msg = if self.pos >= self.s.len() {
+            "invalid JSON: the file ends in the middle of a value (truncated?)".to_string()
+        } else {
+            msg.to_string()
+        };
+        Diagnostic::error("api-syntax", msg)
+            .at(Span {
+                line: self.line,
+                column: self.column(),
+                len: 1,
+            })
+            .help(
+                "check that the file is complete, valid JSON (as `aws` or the build tool wrote it)",
+            )
+    }
+
+    fn ws(&mut self) {
+        while let Some(&c) = self.s.get(self.pos) {
+            match c {
+                b' ' | b'\t' | b'\r' => self.pos += 1,
+                b'\n' => {
+                    self.pos += 1;
+                    self.line += 1;
+                    self.line_start = self.pos;
+                }
+                _ => break,
+            }
+        }
+    }
+
+    fn node(&self, line: u32, column: u32, kind: Kind) -> Node {
+        Node { line, column, kind }
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Node, Diagnostic> {
+        if depth > MAX_DEPTH {
+            return Err(self.err("invalid JSON: nested more than 256 levels deep"));
+        }
+        let (line, column) = (self.line, self.column());
+        match self.s.get(self.pos) {
+            None => Err(self.err("")),
+            Some(b'{') => {
+                self.pos += 1;
+                let mut entries: Vec<Entry> = Vec::new();
+                let mut seen: HashSet<String> = HashSet::new();
+                self.ws();
+                if self.s.get(self.pos) == Some(&b'}') {
+                    self.pos += 1;
+                    return Ok(self.node(line, column, Kind::Map(entries)));
+                }
+                loop {
+                    self.ws();
+                    let (kl, kc) = (self.line, self.column());
+                    if self.s.get(self.pos) != Some(&b'"') {
+                        return Err(self.err("invalid JSON: expected a key in double quotes"));
+                    }
+                    let key = self.string()?;
+                    if !seen.insert(key.clone()) {
+                        return Err(Diagnostic::error(
+                            "api-syntax",
+                            format!("duplicate key `{key}`"),
+                        )
+                        .at(Span {
+                            line: kl,
+                            column: kc,
+                            len: key.chars().count() as u32 + 2,
+                        })
+                        .help("a key may appear once per object; remove one of them"));
+                    }
+                    self.ws();
+                    if self.s.get(self.pos) != Some(&b':') {
+                        return Err(self.err("invalid JSON: expected `:` after the key"));
+                    }
+                    self.pos += 1;
+                    self.ws();
+                    let value = self.value(depth + 1)?;
+                    entries.push(Entry {
+                        key,
+                        line: kl,
+                        column: kc,
+                        value,
+                    });
+                    self.ws();
+                    match self.s.get(self.pos) {
+                        Some(b',') => self.pos += 1,
+                        Some(b'}') => {
+                            self.pos += 1;
+                            return Ok(self.node(line, column, Kind::Map(entries)));
+                        }
+                        _ => return Err(self.err("invalid JSON: expected `,` or `}`")),
+                    }
+                }
+            }
+            Some(b'[') => {
+                self.pos += 1;
+                let mut items = Vec::new();
+                self.ws();
+                if self.s.get(self.pos) == Some(&b']') {
+                    self.pos += 1;
+                    return Ok(self.node(line, column, Kind::Seq(items)));
+                }
+                loop {
+                    self.ws();
+                    items.push(self.value(depth + 1)?);
+                    self.ws();
+                    match self.s.get(self.pos) {
+                        Some(b',') => self.pos += 1,
+                        Some(b']') => {
+                            self.pos += 1;
+                            return Ok(self.node(line, column, Kind::Seq(items)));
+                        }
+                        _ => return Err(self.err("invalid JSON: expected `,` or `]`")),
+                    }
+                }
+            }
+            Some(b'"') => {
+                let s = self.string()?;
+                Ok(self.node(line, column, Kind::Str(s)))
+            }
+            Some(b't') => self.word("true", Kind::Bool(true), line, column),
+            Some(b'f') => self.word("false", Kind::Bool(false), line, column),
+            Some(b'n') => self.word("null", Kind::Null, line, column),
+            Some(b'-' | b'0'..=b'9') => {
+                let n = self.number()?;
+                Ok(self.node(line, column, Kind::Num(n)))
+            }
+            Some(_) => Err(self.err("invalid JSON: expected a value")),
+        }
+    }
+
+    fn word(&mut self, w: &str, kind: Kind, line: u32, column: u32) -> Result<Node, Diagnostic> {
+        if self.s[self.pos..].starts_with(w.as_bytes()) {
+            self.pos += w.len();
+            Ok(self.node(line, column, kind))
+        } else {
+            Err(self.err("invalid JSON: expected a value"))
+        }
+    }
+
+    fn number(&mut self) -> Result<String, Diagnostic> {
+        let start = self.pos;
+        let digits = |p: &mut Self| {
+            let b = p.pos;
+            while p.s.get(p.pos).is_some_and(u8::is_ascii_digit) {
+                p.pos += 1;
+            }
+            p.pos > b
+        };
+        if self.s.get(self.pos) == Some(&b'-') {
+            self.pos += 1;
+        }
+        if self.s.get(self.pos) == Some(&b'0') {
+            self.pos += 1;
+        } else if !digits(self) {
+            return Err(self.err("invalid JSON: expected a digit"));
+        }
+        if self.s.get(self.pos) == Some(&b'.') {
+            self.pos += 1;
+            if !digits(self) {
+                return Err(self.err("invalid JSON: expected a digit after `.`"));
+            }
+        }
+        if matches!(self.s.get(self.pos), Some(b'e' | b'E')) {
+            self.pos += 1;
+            if matches!(self.s.get(self.pos), Some(b'+' | b'-')) {
+                self.pos += 1;
+            }
+            if !digits(self) {
+                return Err(self.err("invalid JSON: expected a digit in the exponent"));
+            }
+        }
+        Ok(self.text[start..self.pos].to_string())
+    }
+
+    fn hex4(&mut self) -> Result<u32, Diagnostic> {
+        let h = self
+            .text
+            .get(self.pos..self.pos + 4)
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+            .filter(|_| {
+                self.s[self.pos..self.pos + 4]
+                    .iter()
+                    .all(u8::is_ascii_hexdigit)
+            })
+            .ok_or_else(|| self.err("invalid JSON: expected four hex digits after `\\u`"))?;
+        self.pos += 4;
+        Ok(h)
+    }
+
+    /// A string starting at the opening quote.
+    fn string(&mut self) -> Result<String, Diagnostic> {
+        self.pos += 1;
+        let mut out = String::new();
+        loop {
+            let start = self.pos;
+            while let Some(&c) = self.s.get(self.pos) {
+                if c == b'"' || c == b'\\' || c < 0x20 {
+                    break;
+                }
+                self.pos += 1;
+            }
+            out.push_str(&self.text[start..self.pos]);
+            match self.s.get(self.pos) {
+                None => return Err(self.err("")),
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    let Some(&e) = self.s.get(self.pos) else {
+                        return Err(self.err(""));
+                    };
+                    self.pos += 1;
+                    match e {
+                        b'"' => out.push('"'),
+                        b'\\' => out.push('\\'),
+                        b'/' => out.push('/'),
+                        b'b' => out.push('\u{8}'),
+                        b'f' => out.push('\u{c}'),
+                        b'n' => out.push('\n'),
+                        b'r' => out.push('\r'),
+                        b't' => out.push('\t'),
+                        b'u' => {
+                            let hi = self.hex4()?;
+                            let c = if (0xD800..0xDC00).contains(&hi) {
+                                if self.s.get(self.pos..self.pos + 2) != Some(b"\\u") {
+                                    return Err(self.err("invalid JSON: unpaired surrogate"));
+                                }
+                                self.pos += 2;
+                                let lo = self.hex4()?;
+                                if !(0xDC00..0xE000).contains(&lo) {
+                                    return Err(self.err("invalid JSON: unpaired surrogate"));
+                                }
+                                char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00))
+                            } else {
+                                char::from_u32(hi)
+                            };
+                            match c {
+                                Some(c) => out.push(c),
+                                None => {
+                                    return Err(self.err("invalid JSON: unpaired surrogate"));
+                                }
+                            }
+                        }
+                        _ => {
+                            self.pos -= 1;
+                            return Err(self.err("invalid JSON: unknown escape"));
+                        }
+                    }
+                }
+                Some(_) => {
+                    return Err(self.err("invalid JSON: control character in a string"));
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// YAML
+
+/// API definitions are machine-written and can be large (a 10,000-route template is ~400,000
+/// nodes), so the node and event budgets are far above the roles file's; the alias limits
+/// that stop a billion-laughs document stay.
+fn yaml_options() -> Options {
+    let mut budget = Budget::default();
+    budget.max_depth = 128;
+    budget.max_aliases = 1_000;
+    budget.max_nodes = 5_000_000;
+    budget.max_events = 10_000_000;
+    let mut options = Options::default();
+    options.budget = Some(budget);
+    options.strict_booleans = true;
+    options.with_snippet = false;
+    options.duplicate_keys = DuplicateKeyPolicy::Error;
+    options
+}
+
+pub fn parse_yaml(text: &str) -> Result<Node, Diagnostic> {
+    let raw: YNode = serde_saphyr::from_str_with_options(text, yaml_options()).map_err(|e| {
+        let span = e
+            .location()
+            .map(|l| Span {
+                line: l.line() as u32,
+                column: l.column() as u32,
+                len: 1,
+            })
+            .unwrap_or(Span::UNKNOWN);
+        let full = e.to_string();
+        let line = full.lines().next().unwrap_or("").trim();
+        let line = line.find(" at line ").map(|i| &line[..i]).unwrap_or(line);
+        Diagnostic::error("api-syntax", format!("invalid YAML: {line}"))
+            .at(span)
+            .help("check that the file is complete, valid YAML")
+    })?;
+    convert(raw)
+}
+
+/// What serde-saphyr gives: a value with its place and its tag, before the tags are mapped.
+struct YNode {
+    line: u32,
+    column: u32,
+    tag: Option<String>,
+    kind: YKind,
+}
+
+enum YKind {
+    Null,
+    Bool(bool),
+    Num(String),
+    Str(String),
+    Seq(Vec<YNode>),
+    Map(Vec<(YNode, YNode)>),
+}
+
+impl<'de> Deserialize<'de> for YNode {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = Spanned::<Tagged<YKind>>::deserialize(d)?;
+        Ok(YNode {
+            line: s.referenced.line() as u32,
+            column: s.referenced.column() as u32,
+            tag: s.value.1,
+            kind: s.value.0,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for YKind {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(YVisitor)
+    }
+}
+
+struct YVisitor;
+
+impl<'de> Visitor<'de> for YVisitor {
+    type Value = YKind;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<YKind, E> {
+        Ok(YKind::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<YKind, E> {
+        Ok(YKind::Num(v.to_string()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<YKind, E> {
+        Ok(YKind::Num(v.to_string()))
+    }
+    fn visit_i128<E>(self, v: i128) -> Result<YKind, E> {
+        Ok(YKind::Num(v.to_string()))
+    }
+    fn visit_u128<E>(self, v: u128) -> Result<YKind, E> {
+        Ok(YKind::Num(v.to_string()))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<YKind, E> {
+        Ok(YKind::Num(v.to_string()))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<YKind, E> {
+        Ok(YKind::Str(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<YKind, E> {
+        Ok(YKind::Str(v))
+    }
+    fn visit_unit<E>(self) -> Result<YKind, E> {
+        Ok(YKind::Null)
+    }
+    fn visit_none<E>(self) -> Result<YKind, E> {
+        Ok(YKind::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<YKind, D::Error> {
+        YKind::deserialize(d)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<YKind, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<YNode>()? {
+            items.push(item);
+        }
+        Ok(YKind::Seq(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<YKind, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(key) = map.next_key::<YNode>()? {
+            let value = map.next_value::<YNode>()?;
+            entries.push((key, value));
+        }
+        Ok(YKind::Map(entries))
+    }
+    fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<YKind, E> {
+        Err(E::custom("binary values are not supported"))
+    }
+}
+
+/// The long name of a short-form tag: `!Ref` → `Ref`, `!GetAtt` → `Fn::GetAtt`. `None` for
+/// YAML's own tags (`!!str`), which change nothing here.
+fn tag_function(tag: &str) -> Option<String> {
+    if tag.starts_with("tag:yaml.org,2002:") || tag.starts_with("!!") {
+        return None;
+    }
+    let name = tag.trim_start_matches('!');
+    Some(match name {
+        "Ref" | "Condition" => name.to_string(),
+        _ => format!("Fn::{name}"),
+    })
+}
+
+fn convert(y: YNode) -> Result<Node, Diagnostic> {
+    let (line, column) = (y.line, y.column);
+    let kind = match y.kind {
+        YKind::Null => Kind::Null,
+        YKind::Bool(b) => Kind::Bool(b),
+        YKind::Num(n) => Kind::Num(n),
+        YKind::Str(s) => Kind::Str(s),
+        YKind::Seq(items) => Kind::Seq(items.into_iter().map(convert).collect::<Result<_, _>>()?),
+        YKind::Map(entries) => {
+            let mut out = Vec::with_capacity(entries.len());
+            for (k, v) in entries {
+                let key = match k.kind {
+                    YKind::Str(s) => s,
+                    YKind::Num(n) => n,
+                    YKind::Bool(b) => b.to_string(),
+                    YKind::Null => "null".to_string(),
+                    _ => {
+                        return Err(Diagnostic::error(
+                            "api-syntax",
+                            "a mapping key is itself a list or mapping",
+                        )
+                        .at(Span {
+                            line: k.line,
+                            column: k.column,
+                            len: 1,
+                        })
+                        .help("API definitions use plain text keys"));
+                    }
+                };
+                out.push(Entry {
+                    key,
+                    line: k.line,
+                    column: k.column,
+                    value: convert(v)?,
+                });
+            }
+            Kind::Map(out)
+        }
+    };
+    let node = Node { line, column, kind };
+    let Some(tag) = y.tag.as_deref() else {
+        return Ok(node);
+    };
+    let Some(func) = tag_function(tag) else {
+        return Ok(node);
+    };
+    if func != "Ref" && func != "Condition" && !is_intrinsic(&func) {
+        return Err(Diagnostic::error(
+            "api-syntax",
+            format!("unknown tag `{tag}`: it is no CloudFormation function"),
+        )
+        .at(Span {
+            line,
+            column,
+            len: tag.chars().count() as u32,
+        })
+        .help(
+            "CloudFormation's short forms are `!Ref`, `!GetAtt`, `!Sub`, `!Join`, `!If`, `!Select`, `!Split`, `!FindInMap`, `!ImportValue`, `!Base64`, `!Cidr`, `!GetAZs`, `!Equals`, `!And`, `!Or`, `!Not`, `!Condition`, `!Transform`",
+        ));
+    }
+    // `!GetAtt A.B` is the short form of `[A, B]`: the resource name has no dot in it.
+    let arg = match (&*func, node.kind) {
+        ("Fn::GetAtt", Kind::Str(s)) => match s.split_once('.') {
+            Some((a, b)) => Kind::Seq(vec![
+                Node {
+                    line,
+                    column,
+                    kind: Kind::Str(a.to_string()),
+                },
+                Node {
+                    line,
+                    column,
+                    kind: Kind::Str(b.to_string()),
+                },
+            ]),
+            None => Kind::Str(s),
+        },
+        (_, k) => k,
+    };
+    Ok(Node {
+        line,
+        column,
+        kind: Kind::Map(vec![Entry {
+            key: func,
+            line,
+            column,
+            value: Node {
+                line,
+                column,
+                kind: arg,
+            },
+        }]),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_matches_serde_json_and_has_lines() {
+        let text = "{\n  \"a\": [1, -2.5e3, true, null],\n  \"b\\u00e9\": {\"c\": \"x\\ny\\ud83d\\ude00\"}\n}";
+        let node = parse(text).unwrap();
+        let expected: serde_json::Value = serde_json::from_str(text).unwrap();
+        assert_eq!(node.to_json(), expected);
+        let b = node.entry("bé").unwrap();
+        assert_eq!((b.line, b.column), (3, 3));
+        assert_eq!(b.value.get("c").unwrap().line, 3);
+    }
+
+    #[test]
+    fn json_errors_have_places() {
+        for (text, msg, line) in [
+            ("{\"a\": [1, 2", "truncated", 1),
+            ("{\"a\": 1,\n \"a\": 2}", "duplicate key `a`", 2),
+            ("{\"a\": tru}", "expected a value", 1),
+            ("{\"a\": 1} x", "unexpected text", 1),
+            ("{\"a\": \"\\q\"}", "unknown escape", 1),
+            ("[01]", "expected `,` or `]`", 1),
+        ] {
+            let e = parse(text).unwrap_err();
+            assert!(e.message.contains(msg), "{text}: {}", e.message);
+            assert_eq!(e.span.unwrap().line, line, "{text}");
+        }
+        let deep = "[".repeat(10_000);
+        assert!(parse(&deep).unwrap_err().message.contains("256 levels"));
+    }
+
+    #[test]
+    fn yaml_short_forms_become_long_forms() {
+        let text = "A:\n  R: !Ref Foo\n  G: !GetAtt Api.RootResourceId\n  S: !Sub '${X}/a'\n  J: !Join ['', [a, !Ref B]]\n  Q: !!str 12\n";
+        let node = parse(text).unwrap();
+        let a = node.get("A").unwrap();
+        assert_eq!(
+            a.get("R").unwrap().to_json(),
+            serde_json::json!({"Ref": "Foo"})
+        );
+        assert_eq!(
+            a.get("G").unwrap().to_json(),
+            serde_json::json!({"Fn::GetAtt": ["Api", "RootResourceId"]})
+        );
+        assert_eq!(
+            a.get("S").unwrap().to_json(),
+            serde_json::json!({"Fn::Sub": "${X}/a"})
+        );
+        assert_eq!(
+            a.get("J").unwrap().to_json(),
+            serde_json::json!({"Fn::Join": ["", ["a", {"Ref": "B"}]]})
+        );
+        assert_eq!(a.get("Q").unwrap().to_json(), serde_json::json!("12"));
+        assert_eq!(a.get("R").unwrap().line, 2);
+    }
+
+    #[test]
+    fn yaml_unknown_tag_and_duplicates_are_errors() {
+        let e = parse("A: !Reff X\n").unwrap_err();
+        assert!(e.message.contains("unknown tag `!Reff`"), "{}", e.message);
+        let e = parse("A: 1\nA: 2\n").unwrap_err();
+        assert!(e.message.contains("invalid YAML"), "{}", e.message);
+    }
+}
