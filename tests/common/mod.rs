@@ -13,6 +13,7 @@ pub const PIP_PACKAGES: &[&str] = &[
     "cfn-lint==1.58.0",
     "openapi-spec-validator==0.9.0",
     "jsonschema==4.26.0",
+    "markdown-it-py==4.0.0",
 ];
 pub const NPM_PACKAGES: &[&str] = &["aws-jwt-verify@5.2.1"];
 
