@@ -1,2 +1,152 @@
-//! Placeholder replaced by the benchmark of parse + validate + generate.
-fn main() {}
+//! How long rolegen takes, stage by stage, on synthetic roles files of 10 to 10,000 routes
+//! (`rolegen::synth`, the same files `rolegen synth` prints). The aims (issue 2): 1,000 routes
+//! with 100 groups in under 10 ms, 10,000 routes in under 100 ms, growth linear.
+//!
+//! Stages: `load` (parse + validate + build the model), one group per generator target, and
+//! `pipeline` (all of it, every target the strategy uses). CloudFormation refuses templates
+//! over 500 resources, so the `cfn` generator runs here with its limits lifted: the benchmark
+//! measures the work, not the refusal. Throughput is per route, so linear growth shows as a
+//! flat routes/s figure across sizes.
+//!
+//! Run: `cargo bench --bench pipeline` (about two minutes on 2 cores).
+
+use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use rolegen::cmd::load_text;
+use rolegen::r#gen::{self, Files, Target, cfn};
+use rolegen::model::{Model, Strategy};
+use rolegen::synth::{SynthParams, roles_yaml};
+use std::hint::black_box;
+use std::time::Duration;
+
+const SIZES: [usize; 4] = [10, 100, 1_000, 10_000];
+
+fn lifted() -> cfn::Limits {
+    cfn::Limits {
+        max_resources: usize::MAX,
+        max_bytes: usize::MAX,
+    }
+}
+
+/// One target, with CloudFormation's limits lifted.
+fn generate(model: &Model, target: Target) -> Files {
+    let files = match target {
+        Target::Cfn => cfn::generate_with(model, lifted()),
+        t => r#gen::generate(model, t),
+    };
+    files.unwrap_or_else(|e| panic!("target {} failed: {e:#?}", target.name()))
+}
+
+/// Everything `rolegen gen` does in memory: load, then every target the strategy uses.
+fn pipeline(text: String) -> Files {
+    let loaded = load_text("roles.yaml", text);
+    let model = loaded.model.expect("synthetic files are valid");
+    let mut files = Files::new();
+    for t in Target::ALL.into_iter().filter(|t| t.applies_to(&model)) {
+        files.extend(generate(&model, t));
+    }
+    files
+}
+
+struct Case {
+    routes: usize,
+    params: SynthParams,
+    text: String,
+    model: Model,
+}
+
+fn cases(strategy: Strategy) -> Vec<Case> {
+    SIZES
+        .iter()
+        .map(|&routes| {
+            let params = SynthParams {
+                strategy,
+                ..SynthParams::for_routes(routes)
+            };
+            let text = roles_yaml(&params);
+            let loaded = load_text("roles.yaml", text.clone());
+            let errors: Vec<_> = loaded.diags.iter().filter(|d| d.is_error()).collect();
+            assert!(errors.is_empty(), "{params:?}: {errors:#?}");
+            let model = loaded.model.expect("no error, so a model");
+            Case {
+                routes,
+                params,
+                text,
+                model,
+            }
+        })
+        .collect()
+}
+
+/// Small sizes take microseconds; 10,000 routes take long enough that ten samples suffice.
+fn tune(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    routes: usize,
+) {
+    group.warm_up_time(Duration::from_millis(500));
+    if routes >= 10_000 {
+        group.sample_size(10);
+        group.measurement_time(Duration::from_secs(3));
+    } else {
+        group.sample_size(30);
+        group.measurement_time(Duration::from_secs(2));
+    }
+}
+
+fn id(case: &Case) -> BenchmarkId {
+    BenchmarkId::from_parameter(format!(
+        "{}r-{}g-{}s",
+        case.routes, case.params.groups, case.params.scopes
+    ))
+}
+
+fn bench(c: &mut Criterion) {
+    let scoped = cases(Strategy::CognitoScopes);
+
+    let mut group = c.benchmark_group("load");
+    for case in &scoped {
+        tune(&mut group, case.routes);
+        group.throughput(Throughput::Elements(case.routes as u64));
+        group.bench_with_input(id(case), case, |b, case| {
+            b.iter_batched(
+                || case.text.clone(),
+                |text| black_box(load_text("roles.yaml", text)),
+                BatchSize::LargeInput,
+            )
+        });
+    }
+    group.finish();
+
+    for target in Target::ALL {
+        let mut group = c.benchmark_group(format!("gen-{}", target.name()));
+        for case in scoped.iter().filter(|c| target.applies_to(&c.model)) {
+            tune(&mut group, case.routes);
+            group.throughput(Throughput::Elements(case.routes as u64));
+            group.bench_with_input(id(case), case, |b, case| {
+                b.iter(|| black_box(generate(&case.model, target)))
+            });
+        }
+        group.finish();
+    }
+
+    for (name, cases) in [
+        ("pipeline-cognito-scopes", scoped),
+        ("pipeline-lambda", self::cases(Strategy::Lambda)),
+    ] {
+        let mut group = c.benchmark_group(name);
+        for case in &cases {
+            tune(&mut group, case.routes);
+            group.throughput(Throughput::Elements(case.routes as u64));
+            group.bench_with_input(id(case), case, |b, case| {
+                b.iter_batched(
+                    || case.text.clone(),
+                    |text| black_box(pipeline(text)),
+                    BatchSize::LargeInput,
+                )
+            });
+        }
+        group.finish();
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -99,6 +99,9 @@ pub enum Command {
     Explain(cmd::explain::Args),
     /// Print the JSON Schema of roles.yaml.
     Schema,
+    /// Print a synthetic roles.yaml of the given size (for benchmarks and trials at scale).
+    #[command(hide = true)]
+    Synth(crate::synth::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -106,6 +109,7 @@ pub fn main() -> ExitCode {
     let outcome = match &cli.command {
         Command::Gen(args) => cmd::r#gen::run(&cli.global, args),
         Command::Check(args) => cmd::check::run(&cli.global, args),
+        Command::Synth(args) => crate::synth::run(&cli.global, args),
         Command::Explain(args) => cmd::explain::run(&cli.global, args),
         Command::Schema => {
             print!("{}", crate::config::schema::json());
