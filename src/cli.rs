@@ -94,6 +94,10 @@ pub enum Command {
     /// Generate in memory and compare with the output directory; print a unified diff of every
     /// stale, missing or extra file. Exit 1 when anything differs.
     Check(cmd::check::Args),
+    /// Compare roles.yaml with an API definition (OpenAPI export, CloudFormation/SAM/CDK/
+    /// Serverless template, get-resources JSON) and report every route whose protection
+    /// differs. Exit 1 on a finding at or above `--fail-on`.
+    Drift(cmd::drift::Args),
     /// Explain who may call a route, or what a set of groups may call, and why: which scope,
     /// reached through which `includes`.
     Explain(cmd::explain::Args),
@@ -109,6 +113,7 @@ pub fn main() -> ExitCode {
     let outcome = match &cli.command {
         Command::Gen(args) => cmd::r#gen::run(&cli.global, args),
         Command::Check(args) => cmd::check::run(&cli.global, args),
+        Command::Drift(args) => cmd::drift::run(&cli.global, args),
         Command::Synth(args) => crate::synth::run(&cli.global, args),
         Command::Explain(args) => cmd::explain::run(&cli.global, args),
         Command::Schema => {

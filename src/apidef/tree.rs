@@ -39,12 +39,15 @@ pub struct Entry {
     pub value: Node,
 }
 
-/// CloudFormation's intrinsic functions and condition functions, by their long name: a key of
+/// CloudFormation's intrinsic, condition and rule functions, by their long name: a key of
 /// a one-entry mapping that starts with `Fn::` and is not here is a typo or an invention.
 pub const INTRINSICS: &[&str] = &[
     "Fn::And",
     "Fn::Base64",
     "Fn::Cidr",
+    "Fn::Contains",
+    "Fn::EachMemberEquals",
+    "Fn::EachMemberIn",
     "Fn::Equals",
     "Fn::FindInMap",
     "Fn::GetAZs",
@@ -55,11 +58,14 @@ pub const INTRINSICS: &[&str] = &[
     "Fn::Length",
     "Fn::Not",
     "Fn::Or",
+    "Fn::RefAll",
     "Fn::Select",
     "Fn::Split",
     "Fn::Sub",
     "Fn::ToJsonString",
     "Fn::Transform",
+    "Fn::ValueOf",
+    "Fn::ValueOfAll",
 ];
 
 /// Whether `key` names a CloudFormation function (`Fn::ForEach::<name>` loops included).

@@ -1,0 +1,636 @@
+//! `rolegen drift --api FILE`: does the API that is (or will be) deployed still match
+//! `roles.yaml`? Teams rarely let a generator own their whole API, so routes get added in SAM,
+//! CDK or by hand without anyone touching the roles; this finds them.
+//!
+//! The model is the truth. Routes match by method and path shape (variable names may differ).
+//! The API's `ANY` answers every method it has no explicit method for; a greedy `{proxy+}`
+//! answers every path below it that has no resource of its own. So a declared route the API
+//! has no method for is still "served" when an `ANY` or a `{proxy+}` answers it, and is
+//! compared with that method's authorization; an `ANY` or `{proxy+}` that answers methods or
+//! paths `roles.yaml` does not declare is itself an undeclared route.
+
+use super::{Outcome, load_model, report};
+use crate::apidef::{self, ApiDef, ApiRoute, Auth, CustomKind, RestApi, Unresolved};
+use crate::cli::{ErrorFormat, Global};
+use crate::diag::{self, Diagnostic, Source};
+use crate::model::{Access, Method, Model, Path, RouteId, Segment, Strategy};
+use crate::report::{Finding, Format, Location, Rule, Severity, ToolCtx};
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct Args {
+    /// The API definition: an OpenAPI 3 / Swagger 2 export (`aws apigateway get-export`), a
+    /// CloudFormation, SAM, CDK (`cdk synth`) or Serverless (`serverless package`) template, or
+    /// the JSON of `aws apigateway get-resources --embed methods`; JSON or YAML, told apart by
+    /// content.
+    #[arg(long, value_name = "FILE")]
+    pub api: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit 1 when a finding is at least this severe.
+    #[arg(long, value_enum, default_value_t = Severity::Error, value_name = "SEVERITY")]
+    pub fail_on: Severity,
+    /// The logical ID of the REST API to compare, when the template defines several
+    /// [default: the only one, or the one whose `Name` is roles.yaml's `api.name`].
+    #[arg(long, value_name = "LOGICAL_ID")]
+    pub rest_api: Option<String>,
+}
+
+pub const UNDECLARED: Rule = Rule {
+    id: "RG101",
+    name: "undeclared-route",
+    severity: Severity::Error,
+    summary: "the API serves a route that roles.yaml does not declare",
+};
+pub const UNPROTECTED: Rule = Rule {
+    id: "RG102",
+    name: "unprotected-route",
+    severity: Severity::Error,
+    summary: "roles.yaml protects the route but the API serves it with no authorization (NONE)",
+};
+pub const LOOSER: Rule = Rule {
+    id: "RG103",
+    name: "scopes-looser",
+    severity: Severity::Error,
+    summary: "the API accepts scopes roles.yaml does not grant the route, or any token (no scopes)",
+};
+pub const STRICTER: Rule = Rule {
+    id: "RG104",
+    name: "scopes-stricter",
+    severity: Severity::Warning,
+    summary: "the API no longer accepts some scopes roles.yaml grants the route",
+};
+pub const AUTHORIZER: Rule = Rule {
+    id: "RG105",
+    name: "authorizer-mismatch",
+    severity: Severity::Error,
+    summary: "the API authorizes the route with another kind of authorizer than roles.yaml's strategy",
+};
+pub const PUBLIC_PROTECTED: Rule = Rule {
+    id: "RG106",
+    name: "public-route-protected",
+    severity: Severity::Warning,
+    summary: "roles.yaml declares the route public but the API requires authorization",
+};
+pub const MISSING: Rule = Rule {
+    id: "RG107",
+    name: "missing-route",
+    severity: Severity::Warning,
+    summary: "roles.yaml declares a route the API does not serve",
+};
+pub const UNRESOLVED: Rule = Rule {
+    id: "RG108",
+    name: "unresolved",
+    severity: Severity::Warning,
+    summary: "part of the API definition could not be followed, so it was not compared",
+};
+
+/// Every rule `drift` reports. IDs are stable: never reuse one for another meaning.
+pub const RULES: &[Rule] = &[
+    UNDECLARED,
+    UNPROTECTED,
+    LOOSER,
+    STRICTER,
+    AUTHORIZER,
+    PUBLIC_PROTECTED,
+    MISSING,
+    UNRESOLVED,
+];
+
+pub fn run(global: &Global, args: &Args) -> Outcome {
+    let model = match load_model(global) {
+        Ok(m) => m,
+        Err(o) => return o,
+    };
+    let api_name = args.api.display().to_string();
+    let text = match std::fs::read_to_string(&args.api) {
+        Ok(t) => t,
+        Err(e) => {
+            let d = Diagnostic::error("io", format!("cannot read `{api_name}`: {e}")).help(
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    "pass the API definition's path with `--api FILE`"
+                } else {
+                    "check the file's permissions and that it is UTF-8 text"
+                },
+            );
+            api_error(global, &api_name, "", &d);
+            return Outcome::Error;
+        }
+    };
+    let def = match apidef::read(&text) {
+        Ok(d) => d,
+        Err(d) => {
+            api_error(global, &api_name, &text, &d);
+            return Outcome::Error;
+        }
+    };
+    let api = match select(&def, &model, args.rest_api.as_deref()) {
+        Ok(a) => a,
+        Err(d) => {
+            api_error(global, &api_name, &text, &d);
+            return Outcome::Error;
+        }
+    };
+    let roles_name = global.config.display().to_string();
+    let files = Files {
+        roles: &roles_name,
+        api: &api_name,
+    };
+    let mut findings = compare(&model, api, &def.unresolved, &files);
+    crate::report::sort(&mut findings);
+    let which = if api.id.is_empty() {
+        String::new()
+    } else {
+        format!(", API `{}`", api.id)
+    };
+    let subject = format!(
+        "`{roles_name}` against `{api_name}` ({}{which})",
+        def.source.describe()
+    );
+    let ctx = ToolCtx {
+        command: "drift",
+        subject: &subject,
+        rules: RULES,
+        color: global.color_stdout(),
+    };
+    print!("{}", crate::report::render(&findings, args.format, &ctx));
+    if crate::report::fails(&findings, args.fail_on) {
+        Outcome::Failed
+    } else {
+        Outcome::Ok
+    }
+}
+
+/// A problem with the API file: rendered like every diagnostic, then what it means here.
+fn api_error(global: &Global, name: &str, text: &str, d: &Diagnostic) {
+    match global.error_format {
+        ErrorFormat::Json => report(global, name, text, std::slice::from_ref(d)),
+        ErrorFormat::Human => {
+            let src = Source { name, text };
+            eprintln!("{}", diag::render(d, &src, global.color_stderr()));
+            eprintln!("error: {name}: cannot compare it with the roles file");
+        }
+    }
+}
+
+/// The API to compare: the one asked for, the only one, or the one named like roles.yaml's.
+pub fn select<'a>(
+    def: &'a ApiDef,
+    model: &Model,
+    asked: Option<&str>,
+) -> Result<&'a RestApi, Diagnostic> {
+    let ids = || apidef::quote_list(&def.apis.iter().map(|a| a.id.as_str()).collect::<Vec<_>>());
+    if let Some(id) = asked {
+        return def.apis.iter().find(|a| a.id == id).ok_or_else(|| {
+            Diagnostic::error(
+                "api-select",
+                format!("the API definition has no REST API `{id}`"),
+            )
+            .help(format!("it defines {}", ids()))
+        });
+    }
+    if let [only] = def.apis.as_slice() {
+        return Ok(only);
+    }
+    let named: Vec<&RestApi> = def
+        .apis
+        .iter()
+        .filter(|a| a.name.as_deref() == Some(model.api.name.as_str()))
+        .collect();
+    if let [one] = named.as_slice() {
+        return Ok(one);
+    }
+    Err(Diagnostic::error(
+        "api-select",
+        format!(
+            "the template defines {} REST APIs and none is the only one named `{}`",
+            def.apis.len(),
+            model.api.name
+        ),
+    )
+    .help(format!("choose one with `--rest-api`: {}", ids())))
+}
+
+/// The display names of the two files, for locations.
+pub struct Files<'a> {
+    pub roles: &'a str,
+    pub api: &'a str,
+}
+
+/// A path's shape: literals as written, variables as `{}`, a greedy variable as `{+}` (no
+/// literal can contain a brace, so shapes of different paths never collide).
+fn shape(segments: &[Segment]) -> String {
+    let mut s = String::with_capacity(segments.len() * 8);
+    for seg in segments {
+        s.push('/');
+        match seg {
+            Segment::Literal(l) => s.push_str(l),
+            Segment::Var(_) => s.push_str("{}"),
+            Segment::Greedy(_) => s.push_str("{+}"),
+        }
+    }
+    s
+}
+
+/// The methods an `ANY` stands for.
+const CONCRETE: [Method; 7] = [
+    Method::Get,
+    Method::Post,
+    Method::Put,
+    Method::Patch,
+    Method::Delete,
+    Method::Head,
+    Method::Options,
+];
+
+/// Compares the API's routes with the model's: every finding, unsorted.
+pub fn compare(model: &Model, api: &RestApi, loose: &[Unresolved], files: &Files) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let api_loc = |line: u32, column: u32| {
+        Some(Location {
+            file: files.api.to_string(),
+            line,
+            column,
+        })
+    };
+    for u in api.unresolved.iter().chain(loose) {
+        out.push(finding(
+            UNRESOLVED,
+            Severity::Warning,
+            None,
+            u.message.clone(),
+            api_loc(u.line, u.column),
+            Some("this part of the API was not compared; export the deployed API with `aws apigateway get-export` for a definition rolegen can follow".into()),
+        ));
+    }
+
+    let mut declared: HashMap<(Method, String), RouteId> =
+        HashMap::with_capacity(model.routes.len());
+    for id in model.route_ids() {
+        let r = model.route(id);
+        declared
+            .entry((r.method, shape(&r.path.segments)))
+            .or_insert(id);
+    }
+    let mut served: HashMap<(Method, String), usize> = HashMap::with_capacity(api.routes.len());
+    let mut served_methods: HashMap<String, Vec<Method>> = HashMap::new();
+    // Greedy routes by the shape of the path above `{proxy+}`.
+    let mut greedy: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, r) in api.routes.iter().enumerate() {
+        let s = shape(&r.path.segments);
+        if let Some(&first) = served.get(&(r.method, s.clone())) {
+            let f = &api.routes[first];
+            out.push(finding(
+                UNRESOLVED,
+                Severity::Warning,
+                Some(r.key()),
+                format!(
+                    "the API defines this route twice (also at line {}); only the first is compared",
+                    f.line
+                ),
+                api_loc(r.line, r.column),
+                Some("API Gateway keeps one method per path and verb; remove one of them".into()),
+            ));
+            continue;
+        }
+        if let Some(Segment::Greedy(_)) = r.path.segments.last() {
+            let above = shape(&r.path.segments[..r.path.segments.len() - 1]);
+            greedy.entry(above).or_default().push(i);
+        }
+        served_methods.entry(s.clone()).or_default().push(r.method);
+        served.insert((r.method, s), i);
+    }
+
+    let mut matched = vec![false; model.routes.len()];
+    let ctx = Cmp { model, files };
+    for (&(method, ref s), &i) in &served {
+        let r = &api.routes[i];
+        if let Some(&rid) = declared.get(&(method, s.clone())) {
+            matched[rid.0] = true;
+            out.extend(ctx.auth(rid, r, None));
+            continue;
+        }
+        if method == Method::Any {
+            // The methods this ANY answers that roles.yaml does not declare on this path.
+            if declared.contains_key(&(Method::Any, s.clone())) {
+                continue;
+            }
+            let explicit = served_methods.get(s).map(Vec::as_slice).unwrap_or(&[]);
+            let extra: Vec<&str> = CONCRETE
+                .iter()
+                .filter(|m| !explicit.contains(m) && !declared.contains_key(&(**m, s.clone())))
+                .map(|m| m.as_str())
+                .collect();
+            if extra.is_empty() {
+                continue;
+            }
+            let all = extra.len() == CONCRETE.len();
+            out.push(finding(
+                UNDECLARED,
+                Severity::Error,
+                Some(r.key()),
+                format!(
+                    "the API serves {}{}, which roles.yaml does not declare: it answers {} with {}",
+                    if all { "every method" } else { "methods" },
+                    below(&r.path),
+                    extra.join(", "),
+                    r.auth.describe()
+                ),
+                api_loc(r.line, r.column),
+                Some("declare the route in roles.yaml (`ANY` covers every method), or remove it from the API".into()),
+            ));
+            continue;
+        }
+        if let Some(&rid) = declared.get(&(Method::Any, s.clone())) {
+            // roles.yaml's ANY declares every method of this path.
+            out.extend(ctx.auth(rid, r, None));
+            continue;
+        }
+        out.push(finding(
+            UNDECLARED,
+            Severity::Error,
+            Some(r.key()),
+            format!(
+                "the API serves this route{}, which roles.yaml does not declare, with {}",
+                below(&r.path),
+                r.auth.describe()
+            ),
+            api_loc(r.line, r.column),
+            Some("declare the route in roles.yaml with the scopes that grant it (or `public`), or remove it from the API".into()),
+        ));
+    }
+
+    for id in model.route_ids() {
+        if matched[id.0] {
+            continue;
+        }
+        let route = model.route(id);
+        let s = shape(&route.path.segments);
+        if route.method != Method::Any {
+            if let Some(&i) = served.get(&(Method::Any, s.clone())) {
+                let r = &api.routes[i];
+                out.extend(ctx.auth(id, r, Some(r.key())));
+                continue;
+            }
+            if let Some(r) = catch_all(&route.path, route.method, &greedy, &api.routes) {
+                out.extend(ctx.auth(id, r, Some(r.key())));
+                continue;
+            }
+        }
+        let explicit = served_methods.get(&s).map(Vec::as_slice).unwrap_or(&[]);
+        let message = if route.method == Method::Any && !explicit.is_empty() {
+            let mut ms: Vec<&str> = explicit.iter().map(|m| m.as_str()).collect();
+            ms.sort_unstable();
+            format!(
+                "roles.yaml declares every method of this path; the API has no `ANY` method here, only {}",
+                ms.join(", ")
+            )
+        } else {
+            "roles.yaml declares this route; the API does not serve it".to_string()
+        };
+        out.push(finding(
+            MISSING,
+            Severity::Warning,
+            Some(route.key()),
+            message,
+            ctx.roles_loc(id),
+            Some("deploy the route (`rolegen gen` writes it), or remove it from roles.yaml".into()),
+        ));
+    }
+    out
+}
+
+/// " (every path below `/files`)" for a greedy route, else nothing.
+fn below(path: &Path) -> String {
+    match path.segments.last() {
+        Some(Segment::Greedy(_)) => {
+            let above = Path {
+                segments: path.segments[..path.segments.len() - 1].to_vec(),
+            };
+            format!(" (every path below `{above}`)")
+        }
+        _ => String::new(),
+    }
+}
+
+/// The greedy route nearest above `path` that answers `method`: API Gateway's fallback for a
+/// path that has no resource of its own.
+fn catch_all<'a>(
+    path: &Path,
+    method: Method,
+    greedy: &HashMap<String, Vec<usize>>,
+    routes: &'a [ApiRoute],
+) -> Option<&'a ApiRoute> {
+    // `{proxy+}` matches one or more segments, so the path must be longer than its parent.
+    for k in (0..path.segments.len()).rev() {
+        let Some(cands) = greedy.get(&shape(&path.segments[..k])) else {
+            continue;
+        };
+        let pick = |m: Method| cands.iter().map(|&i| &routes[i]).find(|r| r.method == m);
+        if let Some(r) = pick(method).or_else(|| pick(Method::Any)) {
+            return Some(r);
+        }
+    }
+    None
+}
+
+fn finding(
+    rule: Rule,
+    severity: Severity,
+    route: Option<String>,
+    message: String,
+    location: Option<Location>,
+    help: Option<String>,
+) -> Finding {
+    Finding {
+        rule: rule.id,
+        rule_name: rule.name,
+        severity,
+        route,
+        message,
+        location,
+        help,
+    }
+}
+
+struct Cmp<'a> {
+    model: &'a Model,
+    files: &'a Files<'a>,
+}
+
+impl Cmp<'_> {
+    fn roles_loc(&self, id: RouteId) -> Option<Location> {
+        let span = self.model.route(id).decl;
+        Some(Location {
+            file: self.files.roles.to_string(),
+            line: span.line,
+            column: span.column,
+        })
+    }
+
+    /// Compares the authorization of declared route `id` with the API method `r` that serves
+    /// it (`via`: the API's `ANY` or `{proxy+}` route when it is not the route's own method).
+    fn auth(&self, id: RouteId, r: &ApiRoute, via: Option<String>) -> Option<Finding> {
+        let model = self.model;
+        let route = model.route(id);
+        let strategy = model.api.strategy;
+        let served = match &via {
+            Some(v) => format!("served by the API's `{v}`: "),
+            None => String::new(),
+        };
+        let at = format!("the API's method is at `{}:{}`", self.files.api, r.line);
+        let wanted: Vec<&str> = match &route.access {
+            Access::Public => Vec::new(),
+            Access::AnyOf(ids) => {
+                let mut v: Vec<&str> = ids
+                    .iter()
+                    .map(|s| model.scope(*s).full_name.as_str())
+                    .collect();
+                v.sort_unstable();
+                v
+            }
+        };
+        let expected = match (&route.access, strategy) {
+            (Access::Public, _) => "no authorization (`NONE`)".to_string(),
+            (Access::AnyOf(_), Strategy::CognitoScopes) => format!(
+                "the Cognito authorizer with `AuthorizationScopes` {}",
+                apidef::quote_list(&wanted)
+            ),
+            (Access::AnyOf(_), Strategy::Lambda) => {
+                "rolegen's Lambda TOKEN authorizer (`CUSTOM`)".to_string()
+            }
+        };
+        let make = |rule: Rule, sev: Severity, msg: String, fix: &str| {
+            Some(finding(
+                rule,
+                sev,
+                Some(route.key()),
+                format!("{served}{msg}"),
+                self.roles_loc(id),
+                Some(format!("{fix}; {at}")),
+            ))
+        };
+        let regen = "make the API's method match roles.yaml (`rolegen gen` writes it)";
+        if let Auth::Unresolved(why) = &r.auth {
+            return make(
+                UNRESOLVED,
+                Severity::Warning,
+                format!("rolegen cannot tell how the API authorizes this route: {why}"),
+                &format!("roles.yaml expects {expected}"),
+            );
+        }
+        match &route.access {
+            Access::Public => match &r.auth {
+                Auth::None => None,
+                other => make(
+                    PUBLIC_PROTECTED,
+                    Severity::Warning,
+                    format!(
+                        "roles.yaml declares this route `public`; the API requires {}",
+                        other.describe()
+                    ),
+                    "set the method's authorization to `NONE`, or give the route scopes in roles.yaml",
+                ),
+            },
+            Access::AnyOf(_) => match (&r.auth, strategy) {
+                (Auth::None, _) => make(
+                    UNPROTECTED,
+                    Severity::Error,
+                    format!(
+                        "roles.yaml requires one of {}; the API serves it with no authorization (`NONE`): anyone can call it",
+                        apidef::quote_list(&wanted)
+                    ),
+                    &format!("{regen}: {expected}"),
+                ),
+                (Auth::Cognito { scopes, .. }, Strategy::CognitoScopes) => {
+                    self.scopes(&wanted, scopes, &make)
+                }
+                (Auth::Custom { kind, .. }, Strategy::Lambda) => match kind {
+                    CustomKind::Token | CustomKind::Unknown => None,
+                    CustomKind::Request => make(
+                        AUTHORIZER,
+                        Severity::Warning,
+                        format!(
+                            "the API uses {}; roles.yaml's strategy `lambda` generates a TOKEN authorizer",
+                            r.auth.describe()
+                        ),
+                        "point the method at rolegen's authorizer",
+                    ),
+                },
+                (other, _) => make(
+                    AUTHORIZER,
+                    Severity::Error,
+                    format!(
+                        "the API uses {}; roles.yaml's strategy `{}` expects {expected}",
+                        other.describe(),
+                        strategy.as_str()
+                    ),
+                    &format!("{regen}, or change `api.authorizer` in roles.yaml"),
+                ),
+            },
+        }
+    }
+
+    fn scopes(
+        &self,
+        wanted: &[&str],
+        have: &[String],
+        make: &dyn Fn(Rule, Severity, String, &str) -> Option<Finding>,
+    ) -> Option<Finding> {
+        let fix = format!(
+            "set the method's `AuthorizationScopes` to {}",
+            apidef::quote_list(wanted)
+        );
+        if have.is_empty() {
+            return make(
+                LOOSER,
+                Severity::Error,
+                format!(
+                    "the API accepts any token of the user pool (no `AuthorizationScopes`, so ID tokens too); roles.yaml requires one of {}",
+                    apidef::quote_list(wanted)
+                ),
+                &fix,
+            );
+        }
+        let extra: Vec<&str> = have
+            .iter()
+            .map(String::as_str)
+            .filter(|s| !wanted.contains(s))
+            .collect();
+        let lacking: Vec<&str> = wanted
+            .iter()
+            .copied()
+            .filter(|s| !have.iter().any(|h| h == s))
+            .collect();
+        match (extra.is_empty(), lacking.is_empty()) {
+            (true, true) => None,
+            (false, _) => {
+                let also = if lacking.is_empty() {
+                    String::new()
+                } else {
+                    format!(", and no longer accepts {}", apidef::quote_list(&lacking))
+                };
+                make(
+                    LOOSER,
+                    Severity::Error,
+                    format!(
+                        "the API also accepts {}, which roles.yaml does not grant this route{also}",
+                        apidef::quote_list(&extra)
+                    ),
+                    &fix,
+                )
+            }
+            (true, false) => make(
+                STRICTER,
+                Severity::Warning,
+                format!(
+                    "the API no longer accepts {}, which roles.yaml grants this route: callers with only that scope get 403",
+                    apidef::quote_list(&lacking)
+                ),
+                &fix,
+            ),
+        }
+    }
+}
