@@ -219,6 +219,7 @@ pub fn template(model: &Model) -> Value {
         pretoken(&mut res);
     }
     api(model, &mut res);
+    silence_literal_subs(&mut res);
 
     let mut t = Map::new();
     t.insert("AWSTemplateFormatVersion".into(), json!("2010-09-09"));
@@ -243,6 +244,48 @@ pub fn template(model: &Model) -> Value {
         }),
     );
     Value::Object(t)
+}
+
+/// cfn-lint's E1029 takes `${...}` in a plain string for a forgotten `Fn::Sub`. Names and
+/// descriptions from roles.yaml may hold it on purpose (CloudFormation keeps a plain string as
+/// written), so the check is silenced on exactly the resources that carry such a string.
+fn silence_literal_subs(res: &mut Map<String, Value>) {
+    for resource in res.values_mut() {
+        if !resource.get("Properties").is_some_and(has_literal_sub) {
+            continue;
+        }
+        let Some(obj) = resource.as_object_mut() else {
+            continue;
+        };
+        if !obj.contains_key("Metadata") {
+            // Metadata goes before Properties, as on every other resource that has it.
+            let old = std::mem::take(obj);
+            for (k, v) in old {
+                if k == "Properties" {
+                    obj.insert("Metadata".into(), json!({}));
+                }
+                obj.insert(k, v);
+            }
+        }
+        let meta = &mut obj["Metadata"];
+        if meta.get("cfn-lint").is_none() {
+            meta["cfn-lint"] = json!({ "config": { "ignore_checks": [] } });
+        }
+        if let Some(checks) = meta["cfn-lint"]["config"]["ignore_checks"].as_array_mut()
+            && !checks.iter().any(|c| c == "E1029")
+        {
+            checks.push(json!("E1029"));
+        }
+    }
+}
+
+fn has_literal_sub(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.contains("${"),
+        Value::Array(a) => a.iter().any(has_literal_sub),
+        Value::Object(o) => o.iter().any(|(k, v)| k != "Fn::Sub" && has_literal_sub(v)),
+        _ => false,
+    }
 }
 
 fn cognito(model: &Model, res: &mut Map<String, Value>) {

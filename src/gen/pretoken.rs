@@ -26,3 +26,113 @@ pub fn generate(model: &Model) -> Result<Files, Vec<Diagnostic>> {
     );
     Ok(Files::from([(HANDLER.to_string(), code.into_bytes())]))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::GroupId;
+    use std::process::Command;
+
+    /// Names Cognito would refuse (validation rejects whitespace and line separators), forced
+    /// into a model to show that even then the table stays data: the module parses, nothing
+    /// runs, and each name still finds its own scopes.
+    #[test]
+    fn names_that_could_break_out_stay_data() {
+        let text = "\
+version: 1
+api: { name: x, stage: prod, authorizer: cognito-scopes }
+user_pool: { name: x }
+resource_server: { identifier: api, name: X }
+scopes: { a: A, b: B, c: C }
+groups:
+  A: { scopes: [a] }
+  B: { scopes: [b] }
+  C: { scopes: [c] }
+routes:
+  GET /a: [a]
+  GET /b: [b]
+  GET /c: [c]
+";
+        let mut model = crate::cmd::load_text("roles.yaml", text.to_string())
+            .model
+            .expect("valid model");
+        let hostile = ["line\nbreak", "\"]; process.exit(1); //", "a\u{2028}b"];
+        for (i, name) in hostile.iter().enumerate() {
+            model.groups[i].name = name.to_string();
+        }
+        let files = generate(&model).unwrap();
+        let code = std::str::from_utf8(&files[HANDLER]).unwrap();
+        // The whole table is on one line: no name ended the line inside a string.
+        assert!(
+            code.lines()
+                .any(|l| l.starts_with("const GROUP_SCOPES = new Map(") && l.ends_with(");")),
+            "{code}"
+        );
+
+        let dir =
+            std::env::temp_dir().join(format!("rolegen-pretoken-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("index.mjs"), code).unwrap();
+        let check = Command::new("node")
+            .arg("--check")
+            .arg(dir.join("index.mjs"))
+            .output()
+            .expect("run node (Node.js 20 or later must be installed)");
+        assert!(
+            check.status.success(),
+            "{}",
+            String::from_utf8_lossy(&check.stderr)
+        );
+
+        // Each hostile name, and near misses that must grant nothing.
+        let mut asked: Vec<String> = hostile.iter().map(|s| s.to_string()).collect();
+        asked.extend(["linebreak", "\"]", "a", "ab"].map(String::from));
+        std::fs::write(
+            dir.join("names.json"),
+            serde_json::to_string(&asked).unwrap(),
+        )
+        .unwrap();
+        let driver = r#"
+import { readFileSync } from "node:fs";
+import { handler } from "./index.mjs";
+const names = JSON.parse(readFileSync(new URL("./names.json", import.meta.url), "utf8"));
+const out = [];
+for (const name of names) {
+  const event = { request: { groupConfiguration: { groupsToOverride: [name] }, scopes: [] } };
+  const r = await handler(event);
+  out.push([name, r.response.claimsAndScopeOverrideDetails.accessTokenGeneration.scopesToAdd]);
+}
+process.stdout.write(JSON.stringify(out));
+"#;
+        std::fs::write(dir.join("driver.mjs"), driver).unwrap();
+        let run = Command::new("node")
+            .arg(dir.join("driver.mjs"))
+            .output()
+            .expect("run node");
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(
+            run.status.success(),
+            "{}\n{}",
+            String::from_utf8_lossy(&run.stdout),
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let got: Vec<(String, Vec<String>)> = serde_json::from_slice(&run.stdout).unwrap();
+        let want: Vec<(String, Vec<String>)> = asked
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let scopes = if i < hostile.len() {
+                    model
+                        .full_scopes_of(GroupId(i))
+                        .iter()
+                        .map(|s| s.to_string())
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                (n.clone(), scopes)
+            })
+            .collect();
+        assert_eq!(got, want);
+    }
+}

@@ -120,6 +120,26 @@ pub fn assert_cfn_lint_clean(template: &Path) {
     );
 }
 
+/// Lints several templates in one cfn-lint run (it starts slowly); panics with every finding
+/// unless there is none.
+pub fn assert_cfn_lint_clean_all(templates: &[PathBuf]) {
+    assert!(!templates.is_empty(), "no template to lint");
+    let out = Command::new(cfn_lint())
+        .arg("--format")
+        .arg("parseable")
+        .arg("--")
+        .args(templates)
+        .output()
+        .expect("run cfn-lint");
+    assert!(
+        out.status.success() && out.stdout.is_empty(),
+        "cfn-lint found problems in {} templates:\n{}{}",
+        templates.len(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// A fresh scratch folder under target/tmp, unique per test.
 pub fn scratch(name: &str) -> PathBuf {
     let dir = tools_dir()
