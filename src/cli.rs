@@ -98,6 +98,10 @@ pub enum Command {
     /// Serverless template, get-resources JSON) and report every route whose protection
     /// differs. Exit 1 on a finding at or above `--fail-on`.
     Drift(cmd::drift::Args),
+    /// What access changes between two versions of roles.yaml (per route and per group, with
+    /// the reason), and the changes CloudFormation cannot apply without losing data. Exit 1 on
+    /// a finding at or above `--fail-on`, or with `--fail-on-grant` when access is widened.
+    Diff(cmd::diff::Args),
     /// Explain who may call a route, or what a set of groups may call, and why: which scope,
     /// reached through which `includes`.
     Explain(cmd::explain::Args),
@@ -114,8 +118,9 @@ pub fn main() -> ExitCode {
         Command::Gen(args) => cmd::r#gen::run(&cli.global, args),
         Command::Check(args) => cmd::check::run(&cli.global, args),
         Command::Drift(args) => cmd::drift::run(&cli.global, args),
-        Command::Synth(args) => crate::synth::run(&cli.global, args),
+        Command::Diff(args) => cmd::diff::run(&cli.global, args),
         Command::Explain(args) => cmd::explain::run(&cli.global, args),
+        Command::Synth(args) => crate::synth::run(&cli.global, args),
         Command::Schema => {
             print!("{}", crate::config::schema::json());
             Outcome::Ok

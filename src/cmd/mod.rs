@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod drift;
+pub mod diff;
 pub mod explain;
 pub mod r#gen;
 
