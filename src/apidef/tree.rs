@@ -535,7 +535,8 @@ pub fn parse_yaml(text: &str) -> Result<Node, Diagnostic> {
             .at(span)
             .help("check that the file is complete, valid YAML")
     })?;
-    convert(raw)
+    let lines: Vec<&str> = text.lines().collect();
+    convert(raw, &lines)
 }
 
 /// What serde-saphyr gives: a value with its place and its tag, before the tags are mapped.
@@ -646,14 +647,19 @@ fn tag_function(tag: &str) -> Option<String> {
     })
 }
 
-fn convert(y: YNode) -> Result<Node, Diagnostic> {
+fn convert(y: YNode, lines: &[&str]) -> Result<Node, Diagnostic> {
     let (line, column) = (y.line, y.column);
     let kind = match y.kind {
         YKind::Null => Kind::Null,
         YKind::Bool(b) => Kind::Bool(b),
         YKind::Num(n) => Kind::Num(n),
         YKind::Str(s) => Kind::Str(s),
-        YKind::Seq(items) => Kind::Seq(items.into_iter().map(convert).collect::<Result<_, _>>()?),
+        YKind::Seq(items) => Kind::Seq(
+            items
+                .into_iter()
+                .map(|i| convert(i, lines))
+                .collect::<Result<_, _>>()?,
+        ),
         YKind::Map(entries) => {
             let mut out = Vec::with_capacity(entries.len());
             for (k, v) in entries {
@@ -679,7 +685,7 @@ fn convert(y: YNode) -> Result<Node, Diagnostic> {
                     key,
                     line: k.line,
                     column: k.column,
-                    value: convert(v)?,
+                    value: convert(v, lines)?,
                 });
             }
             Kind::Map(out)
@@ -693,13 +699,23 @@ fn convert(y: YNode) -> Result<Node, Diagnostic> {
         return Ok(node);
     };
     if func != "Ref" && func != "Condition" && !is_intrinsic(&func) {
+        // The parser places the node at its value; the tag itself stands before it.
+        let tag_column = lines
+            .get(line.saturating_sub(1) as usize)
+            .and_then(|l| {
+                let before: String = l.chars().take(column.saturating_sub(1) as usize).collect();
+                before
+                    .rfind(tag)
+                    .map(|b| before[..b].chars().count() as u32 + 1)
+            })
+            .unwrap_or(column);
         return Err(Diagnostic::error(
             "api-syntax",
             format!("unknown tag `{tag}`: it is no CloudFormation function"),
         )
         .at(Span {
             line,
-            column,
+            column: tag_column,
             len: tag.chars().count() as u32,
         })
         .help(

@@ -327,15 +327,26 @@ pub fn compare(model: &Model, api: &RestApi, loose: &[Unresolved], files: &Files
                 continue;
             }
             let all = extra.len() == CONCRETE.len();
+            let place = match r.path.segments.last() {
+                Some(Segment::Greedy(_)) => format!(
+                    "on every path below `{}`",
+                    Path {
+                        segments: r.path.segments[..r.path.segments.len() - 1].to_vec(),
+                    }
+                ),
+                _ => "on this path".to_string(),
+            };
+            let what = if all {
+                format!("the API answers every method {place}")
+            } else {
+                format!("the API's `ANY` also answers {} {place}", extra.join(", "))
+            };
             out.push(finding(
                 UNDECLARED,
                 Severity::Error,
                 Some(r.key()),
                 format!(
-                    "the API serves {}{}, which roles.yaml does not declare: it answers {} with {}",
-                    if all { "every method" } else { "methods" },
-                    below(&r.path),
-                    extra.join(", "),
+                    "{what}, which roles.yaml does not declare, with {}",
                     r.auth.describe()
                 ),
                 api_loc(r.line, r.column),

