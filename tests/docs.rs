@@ -102,12 +102,25 @@ for path in sys.argv[1:]:
         root = ET.parse(path).getroot()
         ns = "{http://www.w3.org/2000/svg}"
         assert root.tag == ns + "svg", root.tag
+        # Allowed and public cells are `<use data-group>` inside a row `<g data-route>`;
+        # denied cells are the patterned background, drawn once.
         cells = [
-            [r.get("data-group"), r.get("data-route"), r.get("class")]
-            for r in root.iter(ns + "rect") if r.get("data-route") is not None
+            [u.get("data-group"), g.get("data-route"), u.get("class")]
+            for g in root.iter(ns + "g") if g.get("data-route") is not None
+            for u in g if u.tag == ns + "use"
         ]
         heads = [t.get("data-group") for t in root.iter(ns + "text") if t.get("data-group") is not None]
-        out[path] = {"cells": cells, "heads": heads, "width": root.get("width"), "height": root.get("height")}
+        # A cell must sit in its column (same x for one group) and its row (same y for one route).
+        xs, ys, misplaced = {}, {}, 0
+        for g in root.iter(ns + "g"):
+            if g.get("data-route") is None: continue
+            for u in g:
+                if u.tag != ns + "use": continue
+                if xs.setdefault(u.get("data-group"), u.get("x")) != u.get("x"): misplaced += 1
+                if ys.setdefault(g.get("data-route"), u.get("y")) != u.get("y"): misplaced += 1
+        order = sorted(xs, key=lambda k: float(xs[k]))
+        if [h for h in heads if h in xs] != order: misplaced += 1
+        out[path] = {"cells": cells, "heads": heads, "misplaced": misplaced, "width": root.get("width"), "height": root.get("height")}
 print(json.dumps(out))
 "#;
 
@@ -237,9 +250,21 @@ fn markdown_tables_and_svg_cells_match_the_matrix() {
             .map(|h| h.as_str().unwrap())
             .collect();
         assert_eq!(heads, group_names, "{name}: column headers");
+        // Every cell is in its group's column and its route's row.
+        assert_eq!(svg_data["misplaced"], 0, "{name}");
         let cells = svg_data["cells"].as_array().unwrap();
-        assert_eq!(cells.len(), m.groups.len() * m.routes.len(), "{name}");
+        let allowed: usize = m.group_ids().map(|g| m.matrix.row(g).count_ones(..)).sum();
+        assert_eq!(
+            cells.len(),
+            allowed,
+            "{name}: one mark per allowed cell, none twice"
+        );
+        let mut seen = std::collections::BTreeSet::new();
         for cell in cells {
+            assert!(
+                seen.insert((cell[0].to_string(), cell[1].to_string())),
+                "{name}: {cell}"
+            );
             let group = m
                 .group_by_name(cell[0].as_str().unwrap())
                 .unwrap_or_else(|| panic!("{name}: cell names unknown group {}", cell[0]));
@@ -248,11 +273,11 @@ fn markdown_tables_and_svg_cells_match_the_matrix() {
                 .find(|r| m.route(*r).key() == cell[1].as_str().unwrap())
                 .unwrap_or_else(|| panic!("{name}: cell names unknown route {}", cell[1]));
             let public = m.route(route).access == Access::Public;
-            let want = match (m.matrix.allows(group, route), public) {
-                (true, true) => "public",
-                (true, false) => "allow",
-                (false, _) => "deny",
-            };
+            assert!(
+                m.matrix.allows(group, route),
+                "{name}: marked but denied: {cell}"
+            );
+            let want = if public { "public" } else { "allow" };
             assert_eq!(cell[2], want, "{name}: {cell}");
         }
         assert!(svg_data["width"].as_str().unwrap().parse::<f64>().unwrap() > 100.0);

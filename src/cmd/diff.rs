@@ -594,11 +594,19 @@ pub fn compare(old: &Side, new: &Side) -> Changes {
         );
     }
 
-    // ---- routes: by method and path shape.
+    // ---- routes: by method and path shape, matched once each way.
+    let old_of: Vec<Option<RouteId>> = nm
+        .route_ids()
+        .map(|rn| om.route_by(nm.route(rn).method, &nm.route(rn).path))
+        .collect();
+    let new_of: Vec<Option<RouteId>> = om
+        .route_ids()
+        .map(|ro| nm.route_by(om.route(ro).method, &om.route(ro).path))
+        .collect();
     let mut route_pairs: Vec<(RouteId, RouteId)> = Vec::new();
     for rn in nm.route_ids() {
         let route = nm.route(rn);
-        match om.route_by(route.method, &route.path) {
+        match old_of[rn.0] {
             Some(ro) => route_pairs.push((ro, rn)),
             None => {
                 let key = route.key();
@@ -647,7 +655,7 @@ pub fn compare(old: &Side, new: &Side) -> Changes {
     }
     for ro in om.route_ids() {
         let route = om.route(ro);
-        if nm.route_by(route.method, &route.path).is_some() {
+        if new_of[ro.0].is_some() {
             continue;
         }
         let message = if route.access == Access::Public {
@@ -795,9 +803,7 @@ pub fn compare(old: &Side, new: &Side) -> Changes {
             if nm.route(rn).access == Access::Public || !nm.matrix.allows(gn, rn) {
                 continue;
             }
-            let before = om
-                .route_by(nm.route(rn).method, &nm.route(rn).path)
-                .is_some_and(|ro| om.matrix.allows(go, ro));
+            let before = old_of[rn.0].is_some_and(|ro| om.matrix.allows(go, ro));
             if !before {
                 gained.push(nm.route(rn).key());
             }
@@ -806,9 +812,7 @@ pub fn compare(old: &Side, new: &Side) -> Changes {
             if om.route(ro).access == Access::Public || !om.matrix.allows(go, ro) {
                 continue;
             }
-            let after = nm
-                .route_by(om.route(ro).method, &om.route(ro).path)
-                .is_some_and(|rn| nm.matrix.allows(gn, rn));
+            let after = new_of[ro.0].is_some_and(|rn| nm.matrix.allows(gn, rn));
             if !after {
                 lost.push(om.route(ro).key());
             }
