@@ -218,8 +218,37 @@ fn markdown(model: &Model) -> String {
 /// For the `lambda` strategy, the size of the largest policy the authorizer can return: the
 /// figure to watch as routes grow.
 fn largest_policy_line(model: &Model) -> Option<String> {
-    let _ = model;
-    None
+    if model.api.strategy != Strategy::Lambda {
+        return None;
+    }
+    let p = super::authorizer::largest_policy(model);
+    let who = if p.groups.is_empty() {
+        "a caller in no group".to_string()
+    } else {
+        format!(
+            "a caller in {}",
+            p.groups
+                .iter()
+                .map(|g| md_escape(g))
+                .collect::<Vec<_>>()
+                .join(" + ")
+        )
+    };
+    let measured = if p.exhaustive {
+        format!(
+            "every combination of groups measured ({} distinct sets of routes)",
+            p.combinations
+        )
+    } else {
+        format!(
+            "every combination of up to {} groups measured ({} distinct sets of routes)",
+            p.max_groups, p.combinations
+        )
+    };
+    Some(format!(
+        "Largest policy the Lambda authorizer returns: **{} bytes** ({} Allow and {} Deny resource patterns), for {who}; {measured}.",
+        p.bytes, p.allow, p.deny
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
