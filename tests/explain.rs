@@ -105,10 +105,7 @@ fn check_grant(m: &Model, group: GroupId, route_key: &str, grant: &Value) {
 #[test]
 fn who_can_call_each_route_matches_the_matrix_with_valid_reasons() {
     for name in FIXTURES {
-        let (dir, m) = setup(
-            "who_can_call_each_route_matches_the_matrix_with_valid_reasons",
-            name,
-        );
+        let (dir, m) = setup("who", name);
         for r in m.route_ids() {
             let key = m.route(r).key();
             let v = json(&explain(&dir, &[&key, "--format", "json"]));
@@ -155,10 +152,7 @@ fn who_can_call_each_route_matches_the_matrix_with_valid_reasons() {
 #[test]
 fn what_groups_can_call_matches_the_union_with_valid_reasons() {
     for name in FIXTURES {
-        let (dir, m) = setup(
-            "what_groups_can_call_matches_the_union_with_valid_reasons",
-            name,
-        );
+        let (dir, m) = setup("groups", name);
         let mut sets: Vec<Vec<GroupId>> = m.group_ids().map(|g| vec![g]).collect();
         let ids: Vec<GroupId> = m.group_ids().collect();
         for w in ids.windows(2) {
@@ -226,10 +220,7 @@ fn what_groups_can_call_matches_the_union_with_valid_reasons() {
 
 #[test]
 fn route_text_names_scope_and_includes_chain() {
-    let (dir, _) = setup(
-        "route_text_names_scope_and_includes_chain",
-        "scopes_hierarchical",
-    );
+    let (dir, _) = setup("text", "scopes_hierarchical");
     let out = text(&explain(&dir, &["GET /orders/{id}"]));
     let expected = "\
 GET /orders/{orderId}  (roles.yaml:60; asked as `GET /orders/{id}`)
@@ -297,10 +288,7 @@ GET /orders/{orderId}  (roles.yaml:60; asked as `GET /orders/{id}`)
 
 #[test]
 fn lambda_strategy_says_which_token_is_checked() {
-    let (dir, _) = setup(
-        "lambda_strategy_says_which_token_is_checked",
-        "scopes_hierarchical",
-    );
+    let (dir, _) = setup("lambda", "scopes_hierarchical");
     let text_yaml = fs::read_to_string(dir.join("roles.yaml"))
         .unwrap()
         .replace("authorizer: cognito-scopes", "authorizer: lambda");
@@ -314,10 +302,7 @@ fn lambda_strategy_says_which_token_is_checked() {
 
 #[test]
 fn concrete_paths_find_the_route_api_gateway_would_use() {
-    let (dir, _) = setup(
-        "concrete_paths_find_the_route_api_gateway_would_use",
-        "scopes_proxy",
-    );
+    let (dir, _) = setup("concrete", "scopes_proxy");
     for (asked, route) in [
         ("GET /files", "GET /files"),
         ("GET /files/a/b/c.txt", "GET /files/{proxy+}"),
@@ -352,10 +337,7 @@ fn concrete_paths_find_the_route_api_gateway_would_use() {
 
 #[test]
 fn unknown_names_are_exit_2_with_a_suggestion() {
-    let (dir, _) = setup(
-        "unknown_names_are_exit_2_with_a_suggestion",
-        "scopes_hierarchical",
-    );
+    let (dir, _) = setup("unknown", "scopes_hierarchical");
     for (args, says) in [
         (
             vec!["GET /order/{id}"],
