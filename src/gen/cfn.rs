@@ -215,8 +215,9 @@ pub fn template(model: &Model) -> Value {
     }
 
     cognito(model, &mut res);
-    if model.api.strategy == Strategy::CognitoScopes {
-        pretoken(&mut res);
+    match model.api.strategy {
+        Strategy::CognitoScopes => pretoken(&mut res),
+        Strategy::Lambda => authorizer_function(&mut res),
     }
     api(model, &mut res);
     silence_literal_subs(&mut res);
@@ -448,6 +449,38 @@ fn pretoken(res: &mut Map<String, Value>) {
                 "FunctionName": get_att("PreTokenFunction", "Arn"),
                 "Principal": "cognito-idp.amazonaws.com",
                 "SourceArn": get_att("UserPool", "Arn"),
+            }
+        }),
+    );
+}
+
+/// The `lambda` strategy's TOKEN authorizer (the `Authorizer` resource in `api` points at
+/// it). It verifies ID tokens for this pool and client, so both come in as environment
+/// variables. One permission for the authorizer as a whole, not one per method.
+fn authorizer_function(res: &mut Map<String, Value>) {
+    res.insert("AuthorizerFunctionRole".into(), lambda_role());
+    res.insert(
+        "AuthorizerFunction".into(),
+        node_function(
+            "../authorizer",
+            "AuthorizerFunctionRole",
+            Some(json!({
+                "USER_POOL_ID": r("UserPool"),
+                "CLIENT_ID": r("UserPoolClient"),
+            })),
+        ),
+    );
+    res.insert(
+        "AuthorizerPermission".into(),
+        json!({
+            "Type": "AWS::Lambda::Permission",
+            "Properties": {
+                "Action": "lambda:InvokeFunction",
+                "FunctionName": get_att("AuthorizerFunction", "Arn"),
+                "Principal": "apigateway.amazonaws.com",
+                "SourceArn": sub(
+                    "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${RestApi}/authorizers/${Authorizer}"
+                ),
             }
         }),
     );

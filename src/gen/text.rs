@@ -8,10 +8,16 @@ use std::sync::OnceLock;
 
 /// The templates under `templates/`, compiled into the binary so that output never depends
 /// on files beside it.
-const TEMPLATES: &[(&str, &str)] = &[(
-    "pretoken.mjs.j2",
-    include_str!("../../templates/pretoken.mjs.j2"),
-)];
+const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "authorizer.mjs.j2",
+        include_str!("../../templates/authorizer.mjs.j2"),
+    ),
+    (
+        "pretoken.mjs.j2",
+        include_str!("../../templates/pretoken.mjs.j2"),
+    ),
+];
 
 fn env() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();

@@ -1,0 +1,1589 @@
+//! The `lambda` strategy's authorizer: a Node.js 22 Lambda TOKEN authorizer that verifies the
+//! caller's Cognito ID token and answers with an IAM policy for every route the caller's
+//! groups may call, computed from a table that is embedded in its code.
+//!
+//! API Gateway caches that policy per token and applies it to the caller's next requests, so
+//! the policy must cover all of the caller's routes, not just the one being called. And in an
+//! `execute-api` ARN, `*` also matches `/`: the pattern that allows `GET /orders/{id}`
+//! (`GET/orders/*`) also matches `GET /orders/1/secret`. So the table is not a plain
+//! group → routes list. At generation time this module works out, exactly, which declared
+//! routes each candidate pattern covers (all of the route's requests match it) and reaches
+//! (some of them match it); the handler then only combines bitsets: it picks the most general
+//! patterns whose stray reach can be cut off with explicit `Deny` statements that touch no
+//! allowed route. When some combination of groups could not be expressed that way, generation
+//! fails with a diagnostic instead of writing a policy that differs from the access matrix.
+//!
+//! `Table::policy` is the same algorithm as the handler's, in Rust: it checks every
+//! combination of groups that matters at generation time and measures policy sizes.
+
+use super::Files;
+use super::text::{js_literal, render};
+use crate::diag::Diagnostic;
+use crate::model::{Access, GroupId, Method, Model, Path, Route, RouteId, Segment};
+use fixedbitset::FixedBitSet;
+use serde_json::{Value, json};
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+
+pub const HANDLER: &str = "authorizer/index.mjs";
+pub const PACKAGE_JSON: &str = "authorizer/package.json";
+pub const PACKAGE_LOCK: &str = "authorizer/package-lock.json";
+
+/// The token verification library the handler imports, pinned, with its npm integrity hash
+/// so that `npm ci` installs exactly the code that was tested.
+pub const AWS_JWT_VERIFY_VERSION: &str = "5.2.1";
+const AWS_JWT_VERIFY_INTEGRITY: &str = "sha512-J+buA4M+qvQDk58WXFBLkDodkEX3DDL1ac5XFQPW3opxAsaLXYu5hYnlSHsaBRDBUXBAn695kE/cw/mdyJKwJg==";
+
+/// A long but real ARN prefix (region, account, API id, stage come from `methodArn` at run
+/// time), used to state policy sizes in bytes.
+pub fn sample_arn_prefix(stage: &str) -> String {
+    format!("arn:aws:execute-api:ap-southeast-2:123456789012:abcdefghij/{stage}/")
+}
+
+/// How many distinct allowed-route sets `largest_policy` builds a policy for before it stops
+/// widening the combinations it tries.
+const MAX_COMBINATIONS: usize = 2048;
+
+// ---------------------------------------------------------------------------------------------
+// Languages of ARN suffixes (`GET/orders/1`), and the exact questions asked about them.
+// ---------------------------------------------------------------------------------------------
+
+/// The characters one item of a language matches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Class {
+    Byte(u8),
+    /// Any character, `/` included: IAM's `*` and `?`, and a greedy path variable.
+    Any,
+    /// Any character but `/`: a `{var}` path variable.
+    NotSlash,
+}
+
+/// One item: a class, once or any number of times.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Item {
+    class: Class,
+    star: bool,
+}
+
+type Lang = Vec<Item>;
+
+/// A byte no pattern or path contains: stands for "any other character" in searches.
+const OTHER: u8 = 0x01;
+/// What a path variable is when a route is written out symbolically: only IAM's `*` can
+/// match it, which is exactly "every value of the variable matches".
+const HOLE: u8 = 0x00;
+
+fn compatible(a: Class, b: Class) -> bool {
+    match (a, b) {
+        (Class::Byte(x), Class::Byte(y)) => x == y,
+        (Class::Byte(x), Class::NotSlash) | (Class::NotSlash, Class::Byte(x)) => x != b'/',
+        _ => true,
+    }
+}
+
+fn matches(c: Class, byte: u8) -> bool {
+    match c {
+        Class::Byte(x) => x == byte,
+        Class::Any => true,
+        Class::NotSlash => byte != b'/',
+    }
+}
+
+/// An IAM resource pattern (`*` any run of characters, `?` one character).
+fn pattern_lang(p: &str) -> Lang {
+    p.bytes()
+        .map(|b| match b {
+            b'*' => Item {
+                class: Class::Any,
+                star: true,
+            },
+            b'?' => Item {
+                class: Class::Any,
+                star: false,
+            },
+            b => Item {
+                class: Class::Byte(b),
+                star: false,
+            },
+        })
+        .collect()
+}
+
+/// Every ARN suffix a request to `path` with verb `verb` can have: a `{var}` is one or more
+/// characters without `/`, a `{var+}` one or more characters of any kind.
+fn route_lang(verb: &str, path: &Path) -> Lang {
+    let byte = |b| Item {
+        class: Class::Byte(b),
+        star: false,
+    };
+    let mut l: Lang = verb.bytes().map(byte).collect();
+    l.push(byte(b'/'));
+    for (i, seg) in path.segments.iter().enumerate() {
+        if i > 0 {
+            l.push(byte(b'/'));
+        }
+        match seg {
+            Segment::Literal(s) => l.extend(s.bytes().map(byte)),
+            Segment::Var(_) | Segment::Greedy(_) => {
+                let class = if matches!(seg, Segment::Var(_)) {
+                    Class::NotSlash
+                } else {
+                    Class::Any
+                };
+                l.push(Item { class, star: false });
+                l.push(Item { class, star: true });
+            }
+        }
+    }
+    l
+}
+
+/// The route written out with each variable as one `HOLE`.
+fn route_symbolic(verb: &str, path: &Path) -> Vec<u8> {
+    let mut s: Vec<u8> = verb.as_bytes().to_vec();
+    s.push(b'/');
+    for (i, seg) in path.segments.iter().enumerate() {
+        if i > 0 {
+            s.push(b'/');
+        }
+        match seg {
+            Segment::Literal(l) => s.extend_from_slice(l.as_bytes()),
+            Segment::Var(_) | Segment::Greedy(_) => s.push(HOLE),
+        }
+    }
+    s
+}
+
+/// The bytes every word of the language starts with.
+fn literal_prefix(l: &Lang) -> Vec<u8> {
+    l.iter()
+        .map_while(|i| match (i.class, i.star) {
+            (Class::Byte(b), false) => Some(b),
+            _ => None,
+        })
+        .collect()
+}
+
+fn prefixes_agree(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len().min(b.len());
+    a[..n] == b[..n]
+}
+
+/// Whether some word is in both languages: a search over pairs of positions.
+fn intersects(a: &Lang, b: &Lang, seen: &mut Vec<bool>) -> bool {
+    let w = b.len() + 1;
+    seen.clear();
+    seen.resize((a.len() + 1) * w, false);
+    let mut stack = vec![(0usize, 0usize)];
+    seen[0] = true;
+    while let Some((i, j)) = stack.pop() {
+        if i == a.len() && j == b.len() {
+            return true;
+        }
+        let mut next = |i: usize, j: usize, stack: &mut Vec<(usize, usize)>| {
+            if !seen[i * w + j] {
+                seen[i * w + j] = true;
+                stack.push((i, j));
+            }
+        };
+        if i < a.len() && a[i].star {
+            next(i + 1, j, &mut stack);
+        }
+        if j < b.len() && b[j].star {
+            next(i, j + 1, &mut stack);
+        }
+        if i < a.len() && j < b.len() && compatible(a[i].class, b[j].class) {
+            let ni = if a[i].star { i } else { i + 1 };
+            let nj = if b[j].star { j } else { j + 1 };
+            if (ni, nj) != (i, j) {
+                next(ni, nj, &mut stack);
+            }
+        }
+    }
+    false
+}
+
+/// The positions of `l` reachable from `set` without reading a character.
+fn closure(l: &Lang, set: &mut FixedBitSet) {
+    // In order: a run of starred items is crossed in one pass.
+    for (i, item) in l.iter().enumerate() {
+        if item.star && set.contains(i) {
+            set.insert(i + 1);
+        }
+    }
+}
+
+fn step(l: &Lang, set: &FixedBitSet, byte: u8) -> FixedBitSet {
+    let mut out = FixedBitSet::with_capacity(l.len() + 1);
+    for i in set.ones() {
+        if i < l.len() && matches(l[i].class, byte) {
+            out.insert(if l[i].star { i } else { i + 1 });
+        }
+    }
+    closure(l, &mut out);
+    out
+}
+
+/// Whether some word is in every language of `pos` and in none of `neg`: a search over the
+/// subset automata, with one representative for every character no language names.
+fn exists(pos: &[&Lang], neg: &[&Lang]) -> bool {
+    let langs: Vec<&Lang> = pos.iter().chain(neg).copied().collect();
+    let mut alphabet: Vec<u8> = vec![b'/', OTHER];
+    for l in &langs {
+        for i in l.iter() {
+            if let Class::Byte(b) = i.class {
+                alphabet.push(b);
+            }
+        }
+    }
+    alphabet.sort_unstable();
+    alphabet.dedup();
+    if langs.iter().all(|l| l.len() < 128) {
+        exists_small(&langs, pos.len(), &alphabet)
+    } else {
+        exists_large(&langs, pos.len(), &alphabet)
+    }
+}
+
+/// `exists` with each language's set of positions in a `u128` and its transitions
+/// precomputed per character: the common case, and fast enough for generation time.
+fn exists_small(langs: &[&Lang], n_pos: usize, alphabet: &[u8]) -> bool {
+    let close = |l: &Lang, mut set: u128| {
+        for (i, item) in l.iter().enumerate() {
+            if item.star && set & (1 << i) != 0 {
+                set |= 1 << (i + 1);
+            }
+        }
+        set
+    };
+    // trans[char][lang][position] → set of positions after reading the char.
+    let trans: Vec<Vec<Vec<u128>>> = alphabet
+        .iter()
+        .map(|&c| {
+            langs
+                .iter()
+                .map(|l| {
+                    (0..=l.len())
+                        .map(|i| {
+                            if i < l.len() && matches(l[i].class, c) {
+                                close(l, 1 << if l[i].star { i } else { i + 1 })
+                            } else {
+                                0
+                            }
+                        })
+                        .collect()
+                })
+                .collect()
+        })
+        .collect();
+    let start: Vec<u128> = langs.iter().map(|l| close(l, 1)).collect();
+    let accepting = |state: &[u128]| {
+        state
+            .iter()
+            .zip(langs)
+            .enumerate()
+            .all(|(k, (s, l))| (s & (1 << l.len()) != 0) == (k < n_pos))
+    };
+    let mut seen: HashSet<Vec<u128>> = HashSet::new();
+    let mut queue = VecDeque::new();
+    seen.insert(start.clone());
+    queue.push_back(start);
+    while let Some(state) = queue.pop_front() {
+        if accepting(&state) {
+            return true;
+        }
+        'chars: for by_lang in &trans {
+            let mut next = Vec::with_capacity(state.len());
+            for (k, &set) in state.iter().enumerate() {
+                let mut out = 0u128;
+                let mut rest = set;
+                while rest != 0 {
+                    let i = rest.trailing_zeros() as usize;
+                    out |= by_lang[k][i];
+                    rest &= rest - 1;
+                }
+                if out == 0 && k < n_pos {
+                    continue 'chars;
+                }
+                next.push(out);
+            }
+            if seen.insert(next.clone()) {
+                queue.push_back(next);
+            }
+        }
+    }
+    false
+}
+
+fn exists_large(langs: &[&Lang], n_pos: usize, alphabet: &[u8]) -> bool {
+    let start: Vec<FixedBitSet> = langs
+        .iter()
+        .map(|l| {
+            let mut s = FixedBitSet::with_capacity(l.len() + 1);
+            s.insert(0);
+            closure(l, &mut s);
+            s
+        })
+        .collect();
+    let accepting = |state: &[FixedBitSet]| {
+        state
+            .iter()
+            .zip(langs)
+            .enumerate()
+            .all(|(k, (s, l))| s.contains(l.len()) == (k < n_pos))
+    };
+    let mut seen: HashSet<Vec<FixedBitSet>> = HashSet::new();
+    let mut queue = VecDeque::new();
+    seen.insert(start.clone());
+    queue.push_back(start);
+    while let Some(state) = queue.pop_front() {
+        if accepting(&state) {
+            return true;
+        }
+        for &c in alphabet {
+            let next: Vec<FixedBitSet> = state
+                .iter()
+                .zip(langs)
+                .map(|(s, l)| step(l, s, c))
+                .collect();
+            if next[..n_pos].iter().any(|s| s.is_clear()) {
+                continue;
+            }
+            if seen.insert(next.clone()) {
+                queue.push_back(next);
+            }
+        }
+    }
+    false
+}
+
+/// Whether IAM pattern `p` matches the symbolic route `s`, a `HOLE` matching only inside a
+/// `*`: then every request of the route matches `p`. (Exact for patterns whose `?` are not
+/// needed to match variables, as all of rolegen's are; otherwise it can only say no.)
+fn glob_covers(p: &[u8], s: &[u8]) -> bool {
+    let (mut pi, mut si) = (0, 0);
+    let mut back: Option<(usize, usize)> = None;
+    while si < s.len() {
+        if pi < p.len() && p[pi] == b'*' {
+            back = Some((pi, si));
+            pi += 1;
+        } else if pi < p.len() && (p[pi] == s[si] || p[pi] == b'?') && s[si] != HOLE {
+            pi += 1;
+            si += 1;
+        } else if let Some((bp, bs)) = back {
+            pi = bp + 1;
+            si = bs + 1;
+            back = Some((bp, bs + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == b'*')
+}
+
+// ---------------------------------------------------------------------------------------------
+// Routes as API Gateway dispatches them.
+// ---------------------------------------------------------------------------------------------
+
+/// The verbs a request to a route can carry in `methodArn`. A request to an `ANY` method
+/// arrives with its real verb; `ANY` itself is kept too, so that nothing depends on that.
+fn verbs(method: Method) -> Vec<&'static str> {
+    if method == Method::Any {
+        let mut v: Vec<&str> = Method::ALL
+            .iter()
+            .filter(|m| **m != Method::Any)
+            .map(|m| m.as_str())
+            .collect();
+        v.push("ANY");
+        v
+    } else {
+        vec![method.as_str()]
+    }
+}
+
+fn accepts(route: &Route, verb: &str) -> bool {
+    route.method == Method::Any || route.method.as_str() == verb
+}
+
+/// API Gateway picks the most specific resource: at the first segment where two paths
+/// differ in kind, a literal beats `{var}`, which beats `{var+}`; on the same resource, a
+/// method beats `ANY`. `Greater` means `e` wins over `d` wherever both match a request.
+fn precedence(e: &Route, d: &Route) -> Ordering {
+    let rank = |s: &Segment| match s {
+        Segment::Literal(_) => 2,
+        Segment::Var(_) => 1,
+        Segment::Greedy(_) => 0,
+    };
+    for (x, y) in e.path.segments.iter().zip(&d.path.segments) {
+        match rank(x).cmp(&rank(y)) {
+            Ordering::Equal => {}
+            o => return o,
+        }
+    }
+    if e.path.segments.len() == d.path.segments.len() {
+        match (e.method == Method::Any, d.method == Method::Any) {
+            (false, true) => Ordering::Greater,
+            (true, false) => Ordering::Less,
+            _ => Ordering::Equal,
+        }
+    } else {
+        Ordering::Equal
+    }
+}
+
+/// The path part of a route's patterns: each variable becomes `*`.
+fn path_pattern(path: &Path) -> String {
+    let segs: Vec<&str> = path
+        .segments
+        .iter()
+        .map(|s| match s {
+            Segment::Literal(l) => l.as_str(),
+            _ => "*",
+        })
+        .collect();
+    segs.join("/")
+}
+
+/// The verb part of a pattern for every verb of this length: `?` matches one character, so
+/// `???/legacy/*` stays in the verb segment. (`*/legacy/*` would not: it also matches
+/// `GET/orders/legacy/items/1`.)
+fn any_verb(len: usize) -> String {
+    "?".repeat(len)
+}
+
+/// The lengths of the verbs a method's requests carry.
+fn verb_lengths(method: Method) -> Vec<usize> {
+    let mut v: Vec<usize> = verbs(method).iter().map(|v| v.len()).collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// The narrowest IAM patterns that together match every request of a route and as little
+/// else as possible: each variable becomes `*`; an `ANY` method needs one pattern per verb
+/// length.
+pub fn route_patterns(route: &Route) -> Vec<String> {
+    let path = path_pattern(&route.path);
+    if route.method == Method::Any {
+        verb_lengths(Method::Any)
+            .into_iter()
+            .map(|n| format!("{}/{path}", any_verb(n)))
+            .collect()
+    } else {
+        vec![format!("{}/{path}", route.method)]
+    }
+}
+
+struct RouteLangs {
+    /// Per verb: the verb, the language, its literal prefix, the symbolic form, and the routes
+    /// that win over this one for some of those requests (their languages).
+    per_verb: Vec<VerbLang>,
+}
+
+struct VerbLang {
+    lang: Lang,
+    prefix: Vec<u8>,
+    symbolic: Vec<u8>,
+    shadows: Vec<Lang>,
+}
+
+fn route_langs(model: &Model) -> Vec<RouteLangs> {
+    let mut scratch = Vec::new();
+    let all: Vec<Vec<(&str, Lang)>> = model
+        .routes
+        .iter()
+        .map(|r| {
+            verbs(r.method)
+                .into_iter()
+                .map(|v| (v, route_lang(v, &r.path)))
+                .collect()
+        })
+        .collect();
+    model
+        .routes
+        .iter()
+        .enumerate()
+        .map(|(di, d)| RouteLangs {
+            per_verb: all[di]
+                .iter()
+                .map(|(v, lang)| {
+                    let mut shadows = Vec::new();
+                    for (ei, e) in model.routes.iter().enumerate() {
+                        if ei == di || !accepts(e, v) || precedence(e, d) != Ordering::Greater {
+                            continue;
+                        }
+                        let el = route_lang(v, &e.path);
+                        if intersects(&el, lang, &mut scratch) {
+                            shadows.push(el);
+                        }
+                    }
+                    VerbLang {
+                        prefix: literal_prefix(lang),
+                        symbolic: route_symbolic(v, &d.path),
+                        lang: lang.clone(),
+                        shadows,
+                    }
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deny patterns cut to what an allow pattern actually reaches.
+// ---------------------------------------------------------------------------------------------
+
+/// A segment of a route-shaped pattern or route, for aligning one against the other.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Seg {
+    Lit(String),
+    /// `*` in a pattern (any run of segments); `{var}` in a route (one segment).
+    Star,
+    /// `{var+}` in a route: one or more segments, last.
+    Greedy,
+}
+
+fn pattern_segs(path: &str) -> Vec<Seg> {
+    if path.is_empty() {
+        return Vec::new();
+    }
+    path.split('/')
+        .map(|s| {
+            if s == "*" {
+                Seg::Star
+            } else {
+                Seg::Lit(s.to_string())
+            }
+        })
+        .collect()
+}
+
+fn route_segs(path: &Path) -> Vec<Seg> {
+    path.segments
+        .iter()
+        .map(|s| match s {
+            Segment::Literal(l) => Seg::Lit(l.clone()),
+            Segment::Var(_) => Seg::Star,
+            Segment::Greedy(_) => Seg::Greedy,
+        })
+        .collect()
+}
+
+fn seg_text(s: &Seg) -> &str {
+    match s {
+        Seg::Lit(l) => l,
+        Seg::Star | Seg::Greedy => "*",
+    }
+}
+
+/// The path patterns of the requests of route `d` that pattern path `p` matches, one per
+/// way of aligning the two: a route variable under a pattern literal takes that literal's
+/// value, one under a pattern `*` stays `*`. Pattern literals and `*` are whole segments, so
+/// segment alignment is all there is to it (a `*` matching no segment would need an empty
+/// one, which no request has).
+fn align(p: &[Seg], d: &[Seg], acc: &mut Vec<String>, out: &mut BTreeSet<String>) {
+    match (p.first(), d.first()) {
+        (None, None) => {
+            out.insert(acc.join("/"));
+        }
+        (Some(Seg::Star), _) => {
+            for k in 1..=d.len() {
+                let n = acc.len();
+                acc.extend(d[..k].iter().map(|s| seg_text(s).to_string()));
+                if d[k - 1] == Seg::Greedy && p.len() > 1 {
+                    // The star ends inside the greedy variable, whose rest is `p[1..]`.
+                    let mut whole = acc.clone();
+                    whole.extend(p[1..].iter().map(|s| seg_text(s).to_string()));
+                    out.insert(whole.join("/"));
+                }
+                align(&p[1..], &d[k..], acc, out);
+                acc.truncate(n);
+            }
+        }
+        (Some(_), Some(Seg::Greedy)) => {
+            // The greedy variable (always last) takes the rest of the pattern.
+            let mut whole = acc.clone();
+            whole.extend(p.iter().map(|s| seg_text(s).to_string()));
+            out.insert(whole.join("/"));
+        }
+        (Some(Seg::Lit(a)), Some(Seg::Lit(b))) if a == b => {
+            acc.push(a.clone());
+            align(&p[1..], &d[1..], acc, out);
+            acc.pop();
+        }
+        (Some(Seg::Lit(a)), Some(Seg::Star)) => {
+            acc.push(a.clone());
+            align(&p[1..], &d[1..], acc, out);
+            acc.pop();
+        }
+        _ => {}
+    }
+}
+
+/// The patterns for the requests of route `d` that pattern `suffix` matches (a superset
+/// of them; `None` when alignment does not apply and the route's own patterns must do).
+fn meet(suffix: &str, d: &Route) -> Option<Vec<String>> {
+    let (verb, path) = suffix.split_once('/')?;
+    if d.path.segments.is_empty() {
+        return None;
+    }
+    // The verb of the requests both match: `?…?` stands for every verb of its length.
+    let verb = match (verb.contains('?'), d.method) {
+        (_, Method::Any) => verb.to_string(),
+        (true, m) if m.as_str().len() == verb.len() => m.as_str().to_string(),
+        (false, m) if m.as_str() == verb => verb.to_string(),
+        _ => return Some(Vec::new()),
+    };
+    let mut out = BTreeSet::new();
+    align(
+        &pattern_segs(path),
+        &route_segs(&d.path),
+        &mut Vec::new(),
+        &mut out,
+    );
+    Some(out.into_iter().map(|p| format!("{verb}/{p}")).collect())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The table.
+// ---------------------------------------------------------------------------------------------
+
+/// IAM resource patterns used together (ARN suffixes after `{api}/{stage}/`), with the
+/// protected routes they cover (every request matches one of them) and reach (some request
+/// matches one of them).
+#[derive(Clone, Debug)]
+pub struct Pattern {
+    pub suffixes: Vec<String>,
+    pub cover: FixedBitSet,
+    pub reach: FixedBitSet,
+    /// The protected route whose own narrowest patterns these are.
+    pub owner: Option<usize>,
+    /// For an allow pattern: each reached route with the pattern that denies what this one
+    /// reaches of it.
+    pub denies: Vec<(usize, usize)>,
+    /// For a pattern that can be denied: the other such patterns that match everything it
+    /// matches (of two that match the same, only the later one lists the earlier), so that
+    /// its `Deny` can be left out when one of them is written.
+    pub within: Vec<usize>,
+}
+
+/// What the handler embeds: the protected routes, the patterns, and each group's allowed
+/// routes. Indexes are into `routes` and `patterns`.
+#[derive(Clone, Debug)]
+pub struct Table {
+    /// Model route ids of the protected routes (public ones never reach the authorizer).
+    pub routes: Vec<RouteId>,
+    /// Allow patterns first, most general first (the order they are tried in), then the
+    /// patterns used only to deny.
+    pub patterns: Vec<Pattern>,
+    pub allow_count: usize,
+    /// Pattern index of each route's own patterns.
+    pub own: Vec<usize>,
+    /// Per group (model order): allowed protected routes.
+    pub rows: Vec<FixedBitSet>,
+}
+
+/// Orders patterns of equal generality: fewer statements, then shorter, then by text.
+fn weight(p: &Pattern) -> (usize, usize, &[String]) {
+    let len = p.suffixes.iter().map(String::len).sum();
+    (p.suffixes.len(), len, &p.suffixes)
+}
+
+/// A policy as pattern indexes: `Allow` these, `Deny` those.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Policy {
+    pub allow: Vec<usize>,
+    pub deny: Vec<usize>,
+    /// Allowed routes no safe pattern could cover (left denied). Always empty for a table
+    /// `generate` accepted.
+    pub uncovered: Vec<usize>,
+}
+
+/// Measures patterns against the routes with the exact searches above.
+struct Measure<'a> {
+    routes: &'a [RouteId],
+    langs: Vec<RouteLangs>,
+    scratch: Vec<bool>,
+}
+
+impl Measure<'_> {
+    fn measure(&mut self, suffixes: &[String]) -> (FixedBitSet, FixedBitSet) {
+        let n = self.routes.len();
+        let plangs: Vec<(Lang, Vec<u8>)> = suffixes
+            .iter()
+            .map(|s| {
+                let l = pattern_lang(s);
+                let prefix = literal_prefix(&l);
+                (l, prefix)
+            })
+            .collect();
+        let mut cover = FixedBitSet::with_capacity(n);
+        let mut reach = FixedBitSet::with_capacity(n);
+        for (i, r) in self.routes.iter().enumerate() {
+            let mut reached = false;
+            let mut covered = true;
+            for vl in &self.langs[r.0].per_verb {
+                let mut verb_covered = false;
+                for (suffix, (plang, pprefix)) in suffixes.iter().zip(&plangs) {
+                    let touches = prefixes_agree(pprefix, &vl.prefix)
+                        && intersects(plang, &vl.lang, &mut self.scratch);
+                    verb_covered |= touches && glob_covers(suffix.as_bytes(), &vl.symbolic);
+                    if touches && !reached {
+                        // A request that a more specific route wins is not this route's.
+                        let neg: Vec<&Lang> = vl.shadows.iter().collect();
+                        reached = neg.is_empty() || exists(&[plang, &vl.lang], &neg);
+                    }
+                }
+                covered &= verb_covered;
+            }
+            if reached {
+                reach.insert(i);
+            }
+            if covered {
+                cover.insert(i);
+            }
+        }
+        (cover, reach)
+    }
+
+    /// Whether `denies` match every request of protected route `d` that `allows` match.
+    fn cuts(&mut self, allows: &[String], d: usize, denies: &[String]) -> bool {
+        let deny_langs: Vec<Lang> = denies.iter().map(|s| pattern_lang(s)).collect();
+        let deny_refs: Vec<&Lang> = deny_langs.iter().collect();
+        let scratch = &mut self.scratch;
+        allows.iter().all(|a| {
+            let al = pattern_lang(a);
+            self.langs[self.routes[d].0].per_verb.iter().all(|vl| {
+                // Cheapest questions first: most pairs do not meet at all, and most cuts hold
+                // without counting the requests more specific routes win.
+                if !intersects(&al, &vl.lang, scratch) || !exists(&[&al, &vl.lang], &deny_refs) {
+                    return true;
+                }
+                let neg: Vec<&Lang> = deny_langs.iter().chain(&vl.shadows).collect();
+                !exists(&[&al, &vl.lang], &neg)
+            })
+        })
+    }
+}
+
+impl Table {
+    pub fn new(model: &Model) -> Table {
+        let routes: Vec<RouteId> = model
+            .route_ids()
+            .filter(|r| matches!(model.route(*r).access, Access::AnyOf(_)))
+            .collect();
+        let index: HashMap<RouteId, usize> =
+            routes.iter().enumerate().map(|(i, r)| (*r, i)).collect();
+        let n = routes.len();
+        let mut m = Measure {
+            routes: &routes,
+            langs: route_langs(model),
+            scratch: Vec::new(),
+        };
+
+        let mut patterns: Vec<Pattern> = Vec::new();
+        for (suffixes, owner) in allow_candidates(model, &routes) {
+            let (cover, reach) = m.measure(&suffixes);
+            if cover.is_clear() {
+                continue;
+            }
+            patterns.push(Pattern {
+                suffixes,
+                cover,
+                reach,
+                owner,
+                denies: Vec::new(),
+                within: Vec::new(),
+            });
+        }
+
+        // Wide patterns that cover and reach exactly what another one does add nothing.
+        let mut keep: HashMap<(Vec<usize>, Vec<usize>), usize> = HashMap::new();
+        let mut drop = vec![false; patterns.len()];
+        for (k, p) in patterns.iter().enumerate() {
+            if p.owner.is_some() {
+                continue;
+            }
+            let key = (p.cover.ones().collect(), p.reach.ones().collect());
+            match keep.get(&key) {
+                Some(&other) if weight(&patterns[other]) <= weight(p) => drop[k] = true,
+                Some(&other) => {
+                    drop[other] = true;
+                    keep.insert(key, k);
+                }
+                None => {
+                    keep.insert(key, k);
+                }
+            }
+        }
+        let mut patterns: Vec<Pattern> = patterns
+            .into_iter()
+            .zip(drop)
+            .filter(|(_, d)| !d)
+            .map(|(p, _)| p)
+            .collect();
+        // Most general first; of equals, the fewest statements.
+        patterns.sort_by(|a, b| {
+            b.cover
+                .count_ones(..)
+                .cmp(&a.cover.count_ones(..))
+                .then_with(|| weight(a).cmp(&weight(b)))
+        });
+        let allow_count = patterns.len();
+        let mut own = vec![usize::MAX; n];
+        for (k, p) in patterns.iter().enumerate() {
+            if let Some(o) = p.owner {
+                own[o] = k;
+            }
+        }
+        assert!(
+            own.iter().all(|&k| k != usize::MAX),
+            "a route's own patterns always cover it"
+        );
+
+        // For each allow pattern and each route it reaches: what to deny if that route is
+        // denied. The part of the route the pattern reaches, when that can be told apart and
+        // the searches confirm it; else the route's own patterns.
+        let mut by_suffixes: BTreeMap<Vec<String>, usize> = patterns
+            .iter()
+            .enumerate()
+            .map(|(k, p)| (p.suffixes.clone(), k))
+            .collect();
+        let mut extra: Vec<Vec<String>> = Vec::new();
+        for k in 0..allow_count {
+            let mut denies = Vec::new();
+            for d in patterns[k].reach.ones() {
+                let route = model.route(routes[d]);
+                let mut cut: BTreeSet<String> = BTreeSet::new();
+                let mut ok = true;
+                for s in &patterns[k].suffixes {
+                    match meet(s, route) {
+                        Some(v) => cut.extend(v),
+                        None => ok = false,
+                    }
+                }
+                let cut: Vec<String> = cut.into_iter().collect();
+                let own_suffixes = &patterns[own[d]].suffixes;
+                let unit = if !ok
+                    || cut.is_empty()
+                    || &cut == own_suffixes
+                    || !m.cuts(&patterns[k].suffixes, d, &cut)
+                {
+                    own[d]
+                } else if let Some(&u) = by_suffixes.get(&cut) {
+                    u
+                } else {
+                    let u = allow_count + extra.len();
+                    by_suffixes.insert(cut.clone(), u);
+                    extra.push(cut);
+                    u
+                };
+                denies.push((d, unit));
+            }
+            patterns[k].denies = denies;
+        }
+        // Deny-only patterns in a fixed order: renumber by text.
+        let mut order: Vec<usize> = (0..extra.len()).collect();
+        order.sort_by(|a, b| extra[*a].cmp(&extra[*b]));
+        let mut renumber = vec![0; extra.len()];
+        for (new, old) in order.iter().enumerate() {
+            renumber[*old] = allow_count + new;
+        }
+        for p in patterns.iter_mut() {
+            for (_, u) in p.denies.iter_mut() {
+                if *u >= allow_count {
+                    *u = renumber[*u - allow_count];
+                }
+            }
+        }
+        for old in order {
+            let suffixes = std::mem::take(&mut extra[old]);
+            let (cover, reach) = m.measure(&suffixes);
+            patterns.push(Pattern {
+                suffixes,
+                cover,
+                reach,
+                owner: None,
+                denies: Vec::new(),
+                within: Vec::new(),
+            });
+        }
+
+        // Which deny patterns hold which.
+        let deniers: BTreeSet<usize> = patterns
+            .iter()
+            .flat_map(|p| p.denies.iter().map(|&(_, u)| u))
+            .collect();
+        let symbolic: HashMap<usize, Vec<Vec<u8>>> = deniers
+            .iter()
+            .map(|&u| {
+                let s = patterns[u]
+                    .suffixes
+                    .iter()
+                    .map(|x| {
+                        x.bytes()
+                            .map(|b| if b == b'*' || b == b'?' { HOLE } else { b })
+                            .collect()
+                    })
+                    .collect();
+                (u, s)
+            })
+            .collect();
+        let inside = |u: usize, v: usize| {
+            symbolic[&u].iter().all(|su| {
+                patterns[v]
+                    .suffixes
+                    .iter()
+                    .any(|sv| glob_covers(sv.as_bytes(), su))
+            })
+        };
+        let within: Vec<(usize, Vec<usize>)> = deniers
+            .iter()
+            .map(|&u| {
+                let w = deniers
+                    .iter()
+                    .copied()
+                    .filter(|&v| v != u && inside(u, v) && !(v > u && inside(v, u)))
+                    .collect();
+                (u, w)
+            })
+            .collect();
+        for (u, w) in within {
+            patterns[u].within = w;
+        }
+
+        let rows = model
+            .group_ids()
+            .map(|g| {
+                let mut row = FixedBitSet::with_capacity(n);
+                for r in model.matrix.row(g).ones() {
+                    if let Some(&i) = index.get(&RouteId(r)) {
+                        row.insert(i);
+                    }
+                }
+                row
+            })
+            .collect();
+        Table {
+            routes,
+            patterns,
+            allow_count,
+            own,
+            rows,
+        }
+    }
+
+    /// The protected routes a caller in all of `groups` may call.
+    pub fn allowed(&self, groups: &[GroupId]) -> FixedBitSet {
+        let mut a = FixedBitSet::with_capacity(self.routes.len());
+        for g in groups {
+            a.union_with(&self.rows[g.0]);
+        }
+        a
+    }
+
+    /// The policy for a caller allowed `allowed`: the handler's algorithm, step for step.
+    ///
+    /// Greedy set cover: each round takes the allow pattern that covers the most routes not
+    /// yet covered for the fewest statements (its own, plus one `Deny` per denied route it
+    /// reaches that nothing denies yet), while that gain is positive. A pattern is only taken
+    /// when every denied route it reaches can be cut off by a pattern that reaches no allowed
+    /// route. Then every route still uncovered takes its own patterns, which can always be
+    /// cut off that way (for a table `generate` accepted).
+    pub fn policy(&self, allowed: &FixedBitSet) -> Policy {
+        let n = self.routes.len();
+        let mut uncovered = allowed.clone();
+        let mut denied_routes = FixedBitSet::with_capacity(n);
+        let mut deny_set = FixedBitSet::with_capacity(self.patterns.len());
+        let mut allow = Vec::new();
+        let mut deniable: HashMap<usize, bool> = HashMap::new();
+        let mut not_allowed = allowed.clone();
+        not_allowed.toggle_range(..);
+        let mut alive: Vec<usize> = (0..self.allow_count)
+            .filter(|&k| !self.patterns[k].cover.is_disjoint(allowed))
+            .collect();
+        // Takes pattern `k` if its denies can be made; returns whether it did.
+        let mut take = |k: usize,
+                        uncovered: &mut FixedBitSet,
+                        denied_routes: &mut FixedBitSet,
+                        deny_set: &mut FixedBitSet,
+                        allow: &mut Vec<usize>|
+         -> bool {
+            let p = &self.patterns[k];
+            let mut new: Vec<usize> = Vec::new();
+            for &(d, u) in &p.denies {
+                if allowed.contains(d)
+                    || deny_set.contains(u)
+                    || deny_set.contains(self.own[d])
+                    || new.contains(&u)
+                {
+                    continue;
+                }
+                let can = *deniable
+                    .entry(u)
+                    .or_insert_with(|| self.patterns[u].reach.is_disjoint(allowed));
+                if !can {
+                    return false;
+                }
+                new.push(u);
+            }
+            allow.push(k);
+            uncovered.difference_with(&p.cover);
+            for d in p.reach.intersection(&not_allowed) {
+                denied_routes.insert(d);
+            }
+            for u in new {
+                deny_set.insert(u);
+            }
+            true
+        };
+        loop {
+            let mut best: Option<(usize, usize)> = None; // (position in alive, gain)
+            for (i, &k) in alive.iter().enumerate() {
+                let p = &self.patterns[k];
+                let fresh = p.cover.intersection_count(&uncovered);
+                let stray: u32 = p
+                    .reach
+                    .as_slice()
+                    .iter()
+                    .zip(not_allowed.as_slice())
+                    .zip(denied_routes.as_slice())
+                    .map(|((r, a), d)| (r & a & !d).count_ones())
+                    .sum();
+                let cost = p.suffixes.len() + stray as usize;
+                if fresh > cost && best.is_none_or(|(_, g)| fresh - cost > g) {
+                    best = Some((i, fresh - cost));
+                }
+            }
+            let Some((i, _)) = best else { break };
+            let k = alive.remove(i);
+            take(
+                k,
+                &mut uncovered,
+                &mut denied_routes,
+                &mut deny_set,
+                &mut allow,
+            );
+        }
+        for k in 0..self.allow_count {
+            if self.patterns[k]
+                .owner
+                .is_some_and(|o| uncovered.contains(o))
+            {
+                take(
+                    k,
+                    &mut uncovered,
+                    &mut denied_routes,
+                    &mut deny_set,
+                    &mut allow,
+                );
+            }
+        }
+        let deny = deny_set
+            .ones()
+            .filter(|&u| {
+                !self.patterns[u]
+                    .within
+                    .iter()
+                    .any(|&v| deny_set.contains(v))
+            })
+            .collect();
+        Policy {
+            allow,
+            deny,
+            uncovered: uncovered.ones().collect(),
+        }
+    }
+
+    /// The policy document the handler returns for `allowed`, with ARNs under `prefix`
+    /// (`arn:…:{api}/{stage}/`); `method_arn` is what a caller without access is denied.
+    pub fn document(&self, allowed: &FixedBitSet, prefix: &str, method_arn: &str) -> Value {
+        let statement = |effect: &str, resource: Value| json!({ "Action": "execute-api:Invoke", "Effect": effect, "Resource": resource });
+        let mut statements = Vec::new();
+        if allowed.is_clear() {
+            statements.push(statement("Deny", json!(method_arn)));
+        } else {
+            let p = self.policy(allowed);
+            let arns = |ks: &[usize]| -> Value {
+                ks.iter()
+                    .flat_map(|&k| &self.patterns[k].suffixes)
+                    .map(|s| Value::String(format!("{prefix}{s}")))
+                    .collect()
+            };
+            if !p.allow.is_empty() {
+                statements.push(statement("Allow", arns(&p.allow)));
+            }
+            if !p.deny.is_empty() {
+                statements.push(statement("Deny", arns(&p.deny)));
+            }
+        }
+        json!({ "Version": "2012-10-17", "Statement": statements })
+    }
+
+    /// Allowed route `r`'s own patterns reach denied route `d`, and the patterns that cut
+    /// that off reach allowed route `a`: the triple that makes a set of allowed routes
+    /// inexpressible.
+    fn conflicts_in(&self, allowed: &FixedBitSet, out: &mut Vec<(usize, usize, usize, usize)>) {
+        for r in allowed.ones() {
+            for &(d, u) in &self.patterns[self.own[r]].denies {
+                if allowed.contains(d) {
+                    continue;
+                }
+                for a in self.patterns[u].reach.intersection(allowed) {
+                    out.push((r, d, a, u));
+                }
+            }
+        }
+    }
+}
+
+/// Allow candidates: each route's own patterns (with the route), and the wider ones that
+/// compaction can use (everything, a subtree for one verb or every verb, every verb of a
+/// path).
+fn allow_candidates(model: &Model, routes: &[RouteId]) -> BTreeMap<Vec<String>, Option<usize>> {
+    let mut candidates: BTreeMap<Vec<String>, Option<usize>> = BTreeMap::new();
+    for (i, r) in routes.iter().enumerate() {
+        candidates.insert(route_patterns(model.route(*r)), Some(i));
+    }
+    let mut wide: Vec<Vec<String>> = vec![vec!["*".into()]];
+    // Path pattern → methods of the routes at it / below it.
+    let mut at: BTreeMap<String, BTreeSet<Method>> = BTreeMap::new();
+    let mut below: BTreeMap<String, BTreeSet<Method>> = BTreeMap::new();
+    for r in routes {
+        let route = model.route(*r);
+        at.entry(path_pattern(&route.path))
+            .or_default()
+            .insert(route.method);
+        for depth in 0..route.path.segments.len() {
+            let prefix = Path {
+                segments: route.path.segments[..depth].to_vec(),
+            };
+            below
+                .entry(path_pattern(&prefix))
+                .or_default()
+                .insert(route.method);
+        }
+    }
+    let lengths = |methods: &BTreeSet<Method>| -> BTreeSet<usize> {
+        methods.iter().flat_map(|m| verb_lengths(*m)).collect()
+    };
+    // `?…?` for every verb of one length (`???` is GET and PUT), when that is more than one
+    // of the methods there.
+    let by_length = |methods: &BTreeSet<Method>, rest: &str, wide: &mut Vec<Vec<String>>| {
+        for n in lengths(methods) {
+            let same = methods
+                .iter()
+                .filter(|m| verb_lengths(**m).contains(&n))
+                .count();
+            if same > 1 || methods.contains(&Method::Any) {
+                wide.push(vec![format!("{}/{rest}", any_verb(n))]);
+            }
+        }
+    };
+    for (path, methods) in &at {
+        if methods.len() > 1 {
+            wide.push(
+                lengths(methods)
+                    .into_iter()
+                    .map(|n| format!("{}/{path}", any_verb(n)))
+                    .collect(),
+            );
+            by_length(methods, path, &mut wide);
+        }
+    }
+    for (prefix, methods) in &below {
+        let slash = if prefix.is_empty() { "" } else { "/" };
+        let rest = format!("{prefix}{slash}*");
+        for m in methods {
+            if *m != Method::Any {
+                wide.push(vec![format!("{m}/{rest}")]);
+            }
+        }
+        if methods.len() > 1 || methods.contains(&Method::Any) {
+            wide.push(
+                lengths(methods)
+                    .into_iter()
+                    .map(|n| format!("{}/{rest}", any_verb(n)))
+                    .collect(),
+            );
+            by_length(methods, &rest, &mut wide);
+        }
+    }
+    for w in wide {
+        candidates.entry(w).or_insert(None);
+    }
+    candidates
+}
+
+/// Every combination of groups whose policy cannot match the access matrix, as diagnostics.
+///
+/// A combination fails only through a triple (route `r` allowed, `d` denied, `a` allowed):
+/// one group grants `r` and one grants `a`, so that pair already shows the triple unless it
+/// grants `d`, and adding groups only adds routes. Checking every group and every pair is
+/// therefore checking every combination.
+pub fn conflicts(model: &Model, table: &Table) -> Vec<Diagnostic> {
+    let groups: Vec<GroupId> = model.group_ids().collect();
+    let mut combos: Vec<Vec<GroupId>> = groups.iter().map(|g| vec![*g]).collect();
+    for (i, a) in groups.iter().enumerate() {
+        for b in &groups[i + 1..] {
+            combos.push(vec![*a, *b]);
+        }
+    }
+    let mut found: BTreeMap<(usize, usize), (usize, usize, Vec<GroupId>)> = BTreeMap::new();
+    let mut triples = Vec::new();
+    for combo in &combos {
+        triples.clear();
+        table.conflicts_in(&table.allowed(combo), &mut triples);
+        for &(r, d, a, u) in &triples {
+            found.entry((d, a)).or_insert_with(|| (r, u, combo.clone()));
+        }
+    }
+    found
+        .into_iter()
+        .map(|((d, a), (r, u, combo))| {
+            let route = |i: usize| model.route(table.routes[i]);
+            let who = combo
+                .iter()
+                .map(|g| format!("`{}`", model.group(*g).name))
+                .collect::<Vec<_>>()
+                .join(" and ");
+            let who = if combo.len() > 1 {
+                format!("a caller in {who}")
+            } else {
+                who
+            };
+            let (dr, ar, rr) = (route(d), route(a), route(r));
+            let dp = table.patterns[u].suffixes.join("`, `");
+            let rp = table.patterns[table.own[r]].suffixes.join("`, `");
+            let also = if r == a { "" } else { "also " };
+            Diagnostic::error(
+                "lambda-policy",
+                format!(
+                    "no IAM policy can deny `{}` to {who} and allow `{}`",
+                    dr.key(),
+                    ar.key()
+                ),
+            )
+            .at(dr.decl)
+            .label(format!("denied to {who}"))
+            .help(format!(
+                "`{}` is allowed, and its pattern `{rp}` also matches requests to `{}` (`*` matches `/` too); denying those takes `{dp}`, which {also}matches requests to `{}`; give these routes the same access for {who}, change a path so that one is not an extension of the other, or use `authorizer: cognito-scopes`",
+                rr.key(),
+                dr.key(),
+                ar.key(),
+            ))
+        })
+        .collect()
+}
+
+/// The largest policy document any combination of groups gets, for the docs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicySize {
+    /// Bytes of the policy document as the handler serializes it, with `arn_prefix`.
+    pub bytes: usize,
+    /// A smallest combination of groups that gets it.
+    pub groups: Vec<String>,
+    /// Resources (ARN patterns) in its `Allow` and `Deny` statements.
+    pub allow: usize,
+    pub deny: usize,
+    /// Distinct sets of allowed routes measured.
+    pub combinations: usize,
+    /// Whether every combination of groups was measured (otherwise every combination of up
+    /// to `max_groups` groups was).
+    pub exhaustive: bool,
+    pub max_groups: usize,
+    pub arn_prefix: String,
+}
+
+/// Measures the policy of every distinct set of allowed routes that a combination of groups
+/// yields (smallest combinations first, up to `MAX_COMBINATIONS` sets).
+pub fn largest_policy(model: &Model) -> PolicySize {
+    largest_policy_of(model, &Table::new(model))
+}
+
+/// `largest_policy` with the table already built.
+pub fn largest_policy_of(model: &Model, table: &Table) -> PolicySize {
+    let prefix = sample_arn_prefix(&model.api.stage);
+    let method_arn = format!("{prefix}GET/");
+    let n = table.routes.len();
+    let mut seen: HashMap<FixedBitSet, Vec<GroupId>> = HashMap::new();
+    seen.insert(FixedBitSet::with_capacity(n), Vec::new());
+    // Breadth first over distinct sets of allowed routes: level k holds the sets first reached
+    // with k groups, so when level k is complete every combination of k groups was measured.
+    let mut frontier: Vec<FixedBitSet> = vec![FixedBitSet::with_capacity(n)];
+    let mut exhaustive = true;
+    let mut complete = 0;
+    'levels: while !frontier.is_empty() {
+        let mut next = Vec::new();
+        for set in &frontier {
+            for g in model.group_ids() {
+                let mut t = set.clone();
+                t.union_with(&table.rows[g.0]);
+                if seen.contains_key(&t) {
+                    continue;
+                }
+                if seen.len() >= MAX_COMBINATIONS {
+                    exhaustive = false;
+                    break 'levels;
+                }
+                let mut combo = seen[set].clone();
+                combo.push(g);
+                combo.sort();
+                seen.insert(t.clone(), combo);
+                next.push(t);
+            }
+        }
+        complete += 1;
+        frontier = next;
+    }
+    let max_groups = if exhaustive {
+        model.groups.len()
+    } else {
+        complete
+    };
+    let mut best: Option<(usize, Vec<GroupId>, usize, usize)> = None;
+    let mut sets: Vec<(&FixedBitSet, &Vec<GroupId>)> = seen.iter().collect();
+    sets.sort_by(|a, b| (a.1.len(), a.1).cmp(&(b.1.len(), b.1)));
+    for (set, combo) in sets {
+        let doc = table.document(set, &prefix, &method_arn);
+        let bytes = serde_json::to_string(&doc).expect("json").len();
+        if best.as_ref().is_none_or(|b| bytes > b.0) {
+            let p = table.policy(set);
+            let count = |ks: &[usize]| -> usize {
+                ks.iter().map(|&k| table.patterns[k].suffixes.len()).sum()
+            };
+            let (allow, deny) = if set.is_clear() {
+                (0, 1)
+            } else {
+                (count(&p.allow), count(&p.deny))
+            };
+            best = Some((bytes, combo.clone(), allow, deny));
+        }
+    }
+    let (bytes, combo, allow, deny) = best.expect("the empty combination is always measured");
+    PolicySize {
+        bytes,
+        groups: combo.iter().map(|g| model.group(*g).name.clone()).collect(),
+        allow,
+        deny,
+        combinations: seen.len(),
+        exhaustive,
+        max_groups,
+        arn_prefix: prefix,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files.
+// ---------------------------------------------------------------------------------------------
+
+pub fn generate(model: &Model) -> Result<Files, Vec<Diagnostic>> {
+    generate_from(model, &Table::new(model))
+}
+
+/// `generate` with the table already built.
+pub fn generate_from(model: &Model, table: &Table) -> Result<Files, Vec<Diagnostic>> {
+    let errors = conflicts(model, table);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let lines = |items: Vec<String>| -> String {
+        if items.is_empty() {
+            "[]".to_string()
+        } else {
+            format!("[\n  {}\n]", items.join(",\n  "))
+        }
+    };
+    let routes = lines(
+        table
+            .routes
+            .iter()
+            .map(|r| js_literal(&model.route(*r).key()))
+            .collect(),
+    );
+    let patterns = lines(
+        table
+            .patterns
+            .iter()
+            .map(|p| {
+                let cover: Vec<usize> = p.cover.ones().collect();
+                let reach: Vec<usize> = p.reach.ones().collect();
+                let owner: i64 = p.owner.map_or(-1, |o| o as i64);
+                let denies: Vec<usize> = p.denies.iter().flat_map(|&(d, u)| [d, u]).collect();
+                js_literal(&(&p.suffixes, cover, reach, owner, denies, &p.within))
+            })
+            .collect(),
+    );
+    let groups = lines(
+        model
+            .group_ids()
+            .map(|g| {
+                let routes: Vec<usize> = table.rows[g.0].ones().collect();
+                js_literal(&(&model.group(g).name, routes))
+            })
+            .collect(),
+    );
+    let code = render(
+        "authorizer.mjs.j2",
+        minijinja::context! {
+            routes => routes,
+            patterns => patterns,
+            allow_count => table.allow_count,
+            groups => groups,
+        },
+    );
+    let package = json!({
+        "name": "rolegen-authorizer",
+        "version": "1.0.0",
+        "private": true,
+        "description": "Lambda TOKEN authorizer generated by rolegen from roles.yaml",
+        "type": "module",
+        "main": "index.mjs",
+        "engines": { "node": ">=22" },
+        "dependencies": { "aws-jwt-verify": AWS_JWT_VERIFY_VERSION },
+    });
+    let lock = json!({
+        "name": "rolegen-authorizer",
+        "version": "1.0.0",
+        "lockfileVersion": 3,
+        "requires": true,
+        "packages": {
+            "": {
+                "name": "rolegen-authorizer",
+                "version": "1.0.0",
+                "dependencies": { "aws-jwt-verify": AWS_JWT_VERIFY_VERSION },
+                "engines": { "node": ">=22" },
+            },
+            "node_modules/aws-jwt-verify": {
+                "version": AWS_JWT_VERIFY_VERSION,
+                "resolved": format!("https://registry.npmjs.org/aws-jwt-verify/-/aws-jwt-verify-{AWS_JWT_VERIFY_VERSION}.tgz"),
+                "integrity": AWS_JWT_VERIFY_INTEGRITY,
+                "license": "Apache-2.0",
+                "engines": { "node": ">=18.0.0" },
+            },
+        },
+    });
+    let pretty = |v: &Value| {
+        let mut s = serde_json::to_string_pretty(v).expect("json");
+        s.push('\n');
+        s.into_bytes()
+    };
+    Ok(Files::from([
+        (HANDLER.to_string(), code.into_bytes()),
+        (PACKAGE_JSON.to_string(), pretty(&package)),
+        (PACKAGE_LOCK.to_string(), pretty(&lock)),
+    ]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every word over `alphabet` up to `len` characters.
+    fn words(alphabet: &[u8], len: usize) -> Vec<Vec<u8>> {
+        let mut all = vec![Vec::new()];
+        let mut level = vec![Vec::new()];
+        for _ in 0..len {
+            let mut next = Vec::new();
+            for w in &level {
+                for &c in alphabet {
+                    let mut x: Vec<u8> = w.clone();
+                    x.push(c);
+                    next.push(x);
+                }
+            }
+            all.extend(next.iter().cloned());
+            level = next;
+        }
+        all
+    }
+
+    /// The language's membership test, by brute force over positions.
+    fn member(l: &Lang, w: &[u8]) -> bool {
+        let mut set = FixedBitSet::with_capacity(l.len() + 1);
+        set.insert(0);
+        closure(l, &mut set);
+        for &c in w {
+            set = step(l, &set, c);
+        }
+        set.contains(l.len())
+    }
+
+    fn p(s: &str) -> Path {
+        Path::parse(s).unwrap()
+    }
+
+    #[test]
+    fn searches_agree_with_brute_force() {
+        let alphabet = b"G/ab";
+        let ws = words(alphabet, 6);
+        let langs: Vec<Lang> = vec![
+            pattern_lang("G/*"),
+            pattern_lang("G/a*"),
+            pattern_lang("*/a"),
+            pattern_lang("G/?"),
+            pattern_lang("*b*"),
+            route_lang("G", &p("/a")),
+            route_lang("G", &p("/{x}")),
+            route_lang("G", &p("/a/{x}")),
+            route_lang("G", &p("/{x+}")),
+            route_lang("G", &p("/a/b")),
+            route_lang("G", &p("/")),
+        ];
+        let mut scratch = Vec::new();
+        for a in &langs {
+            for b in &langs {
+                let brute = ws.iter().any(|w| member(a, w) && member(b, w));
+                // Words up to 6 characters decide these small languages.
+                assert_eq!(intersects(a, b, &mut scratch), brute, "{a:?} ∩ {b:?}");
+                assert_eq!(exists(&[a, b], &[]), brute);
+                let brute_diff = ws.iter().any(|w| member(a, w) && !member(b, w));
+                assert_eq!(exists(&[a], &[b]), brute_diff, "{a:?} \\ {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn covers_means_every_request_matches() {
+        let cases = [
+            ("GET/orders/*", "/orders/{id}", true),
+            ("GET/orders/*", "/orders/{id}/items", true),
+            ("GET/orders/*", "/orders", false),
+            ("GET/orders/*/items", "/orders/{id}/items", true),
+            ("GET/orders/*/items", "/orders/{id}", false),
+            ("GET/*s", "/orders/{id}", false),
+            ("GET/*", "/", true),
+            ("*", "/{p+}", true),
+            ("GET/o*/*", "/orders/{id}", true),
+        ];
+        for (pat, path, want) in cases {
+            let s = route_symbolic("GET", &p(path));
+            assert_eq!(glob_covers(pat.as_bytes(), &s), want, "{pat} {path}");
+        }
+    }
+
+    #[test]
+    fn star_reaches_across_slashes() {
+        let mut scratch = Vec::new();
+        let allow = pattern_lang("GET/orders/*");
+        let secret = route_lang("GET", &p("/orders/{id}/secret"));
+        assert!(intersects(&allow, &secret, &mut scratch));
+        let deny = pattern_lang("GET/orders/*/secret");
+        let item = route_lang("GET", &p("/orders/{id}"));
+        let deep = route_lang("GET", &p("/orders/{id}/items/secret"));
+        assert!(!intersects(&deny, &item, &mut scratch));
+        assert!(intersects(&deny, &deep, &mut scratch));
+        // `/orders` and `/ordersarchive` share a prefix, not a path.
+        let archive = route_lang("GET", &p("/ordersarchive"));
+        assert!(!intersects(
+            &pattern_lang("GET/orders"),
+            &archive,
+            &mut scratch
+        ));
+        assert!(intersects(
+            &pattern_lang("GET/orders*"),
+            &archive,
+            &mut scratch
+        ));
+    }
+}
