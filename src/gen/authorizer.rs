@@ -656,8 +656,8 @@ pub struct Pattern {
     pub suffixes: Vec<String>,
     pub cover: FixedBitSet,
     pub reach: FixedBitSet,
-    /// The protected route whose own narrowest patterns these are.
-    pub owner: Option<usize>,
+    /// Whether these are some route's own narrowest patterns.
+    pub own: bool,
     /// For an allow pattern: each reached route with the pattern that denies what this one
     /// reaches of it.
     pub denies: Vec<(usize, usize)>,
@@ -782,7 +782,7 @@ impl Table {
         };
 
         let mut patterns: Vec<Pattern> = Vec::new();
-        for (suffixes, owner) in allow_candidates(model, &routes) {
+        for (suffixes, own) in allow_candidates(model, &routes) {
             let (cover, reach) = m.measure(&suffixes);
             if cover.is_clear() {
                 continue;
@@ -791,7 +791,7 @@ impl Table {
                 suffixes,
                 cover,
                 reach,
-                owner,
+                own,
                 denies: Vec::new(),
                 within: Vec::new(),
             });
@@ -801,7 +801,7 @@ impl Table {
         let mut keep: HashMap<(Vec<usize>, Vec<usize>), usize> = HashMap::new();
         let mut drop = vec![false; patterns.len()];
         for (k, p) in patterns.iter().enumerate() {
-            if p.owner.is_some() {
+            if p.own {
                 continue;
             }
             let key = (p.cover.ones().collect(), p.reach.ones().collect());
@@ -830,16 +830,16 @@ impl Table {
                 .then_with(|| weight(a).cmp(&weight(b)))
         });
         let allow_count = patterns.len();
-        let mut own = vec![usize::MAX; n];
-        for (k, p) in patterns.iter().enumerate() {
-            if let Some(o) = p.owner {
-                own[o] = k;
-            }
-        }
-        assert!(
-            own.iter().all(|&k| k != usize::MAX),
-            "a route's own patterns always cover it"
-        );
+        let position: HashMap<&[String], usize> = patterns
+            .iter()
+            .enumerate()
+            .map(|(k, p)| (p.suffixes.as_slice(), k))
+            .collect();
+        // A route's own patterns cover it, so they were kept.
+        let own: Vec<usize> = routes
+            .iter()
+            .map(|r| position[route_patterns(model.route(*r)).as_slice()])
+            .collect();
 
         // For each allow pattern and each route it reaches: what to deny if that route is
         // denied. The part of the route the pattern reaches, when that can be told apart and
@@ -903,7 +903,7 @@ impl Table {
                 suffixes,
                 cover,
                 reach,
-                owner: None,
+                own: false,
                 denies: Vec::new(),
                 within: Vec::new(),
             });
@@ -999,8 +999,12 @@ impl Table {
         let mut deniable: HashMap<usize, bool> = HashMap::new();
         let mut not_allowed = allowed.clone();
         not_allowed.toggle_range(..);
+        // Only patterns that cover more allowed routes than they have statements can gain.
         let mut alive: Vec<usize> = (0..self.allow_count)
-            .filter(|&k| !self.patterns[k].cover.is_disjoint(allowed))
+            .filter(|&k| {
+                let p = &self.patterns[k];
+                p.cover.intersection_count(allowed) > p.suffixes.len()
+            })
             .collect();
         // Takes pattern `k` if its denies can be made; returns whether it did.
         let mut take = |k: usize,
@@ -1065,13 +1069,10 @@ impl Table {
                 &mut allow,
             );
         }
-        for k in 0..self.allow_count {
-            if self.patterns[k]
-                .owner
-                .is_some_and(|o| uncovered.contains(o))
-            {
+        for r in 0..n {
+            if uncovered.contains(r) {
                 take(
-                    k,
+                    self.own[r],
                     &mut uncovered,
                     &mut denied_routes,
                     &mut deny_set,
@@ -1140,10 +1141,10 @@ impl Table {
 /// Allow candidates: each route's own patterns (with the route), and the wider ones that
 /// compaction can use (everything, a subtree for one verb or every verb, every verb of a
 /// path).
-fn allow_candidates(model: &Model, routes: &[RouteId]) -> BTreeMap<Vec<String>, Option<usize>> {
-    let mut candidates: BTreeMap<Vec<String>, Option<usize>> = BTreeMap::new();
-    for (i, r) in routes.iter().enumerate() {
-        candidates.insert(route_patterns(model.route(*r)), Some(i));
+fn allow_candidates(model: &Model, routes: &[RouteId]) -> BTreeMap<Vec<String>, bool> {
+    let mut candidates: BTreeMap<Vec<String>, bool> = BTreeMap::new();
+    for r in routes {
+        candidates.insert(route_patterns(model.route(*r)), true);
     }
     let mut wide: Vec<Vec<String>> = vec![vec!["*".into()]];
     // Path pattern → methods of the routes at it / below it.
@@ -1210,7 +1211,7 @@ fn allow_candidates(model: &Model, routes: &[RouteId]) -> BTreeMap<Vec<String>, 
         }
     }
     for w in wide {
-        candidates.entry(w).or_insert(None);
+        candidates.entry(w).or_insert(false);
     }
     candidates
 }
@@ -1408,9 +1409,8 @@ pub fn generate_from(model: &Model, table: &Table) -> Result<Files, Vec<Diagnost
             .map(|p| {
                 let cover: Vec<usize> = p.cover.ones().collect();
                 let reach: Vec<usize> = p.reach.ones().collect();
-                let owner: i64 = p.owner.map_or(-1, |o| o as i64);
                 let denies: Vec<usize> = p.denies.iter().flat_map(|&(d, u)| [d, u]).collect();
-                js_literal(&(&p.suffixes, cover, reach, owner, denies, &p.within))
+                js_literal(&(&p.suffixes, cover, reach, denies, &p.within))
             })
             .collect(),
     );
@@ -1429,6 +1429,7 @@ pub fn generate_from(model: &Model, table: &Table) -> Result<Files, Vec<Diagnost
             routes => routes,
             patterns => patterns,
             allow_count => table.allow_count,
+            own => js_literal(&table.own),
             groups => groups,
         },
     );

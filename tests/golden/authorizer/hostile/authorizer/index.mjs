@@ -10,9 +10,9 @@
 // In an execute-api ARN `*` also matches `/`, so a pattern such as `GET/orders/*` reaches
 // more routes than the one it was written for. rolegen computed, for every pattern below,
 // which protected routes it covers (every request matches) and reaches (some request
-// matches); this handler only picks patterns and adds a Deny for each denied route that an
-// allowed pattern reaches. rolegen checked at generation time that every combination of
-// groups gets exactly the routes of the access matrix.
+// matches), and what to deny when it reaches a route the caller may not call; this handler
+// only combines those precomputed sets. rolegen checked at generation time that every
+// combination of groups gets exactly the routes of the access matrix.
 
 import { CognitoJwtVerifier } from "aws-jwt-verify";
 
@@ -31,34 +31,37 @@ const ROUTES = [
   "GET /ticks"
 ];
 
-// [ARN suffixes after `{api}/{stage}/`, used together; covered routes; reached routes; route
-// whose own narrowest patterns these are, or -1; [reached route, pattern that denies what
-// these reach of it, …]; patterns whose Deny also denies all these match]. `?` matches one
-// character, so `???/path` is every three-letter verb. The first ALLOW_COUNT are allow patterns, most general first: the order they are
-// tried in; the rest are only ever denied.
+// [ARN suffixes after `{api}/{stage}/`, used together; covered routes; reached routes;
+// [reached route, pattern that denies what these reach of it, …]; patterns whose Deny also
+// denies everything these match]. `?` matches one character, so `???/path` is every
+// three-letter verb. The first ALLOW_COUNT are allow patterns, most general first (the
+// order they are tried in); the rest are only ever denied.
 const PATTERNS = [
-  [["*"],[0,1,2,3,4,5,6,7,8,9,10],[0,1,2,3,4,5,6,7,8,9,10],-1,[0,16,1,17,2,9,3,14,4,10,5,11,6,15,7,12,8,18,9,19,10,13],[]],
-  [["???/*"],[0,1,2,4,5,6,7,8,10],[0,1,2,4,5,6,7,8,10],-1,[0,16,1,17,2,9,4,10,5,11,6,15,7,12,8,18,10,13],[]],
-  [["GET/*"],[0,2,4,5,6,7,8,10],[0,2,4,5,6,7,8,10],-1,[0,16,2,9,4,10,5,11,6,15,7,12,8,18,10,13],[]],
-  [["???/colon/*"],[0,1],[0,1],-1,[0,16,1,17],[]],
-  [["???/html","????/html"],[2,3],[2,3],-1,[2,9,3,14],[]],
-  [["???/template","??????/template"],[8,9],[8,9],-1,[8,18,9,19],[]],
-  [["PUT/*"],[1],[1],-1,[1,17],[]],
-  [["POST/*"],[3],[3],-1,[3,14],[]],
-  [["DELETE/*"],[9],[9],-1,[9,19],[]],
-  [["GET/html"],[2],[2],2,[2,9],[]],
-  [["GET/plain"],[4],[4],4,[4,10],[]],
-  [["GET/quote"],[5],[5],5,[5,11],[]],
-  [["GET/subst"],[7],[7],7,[7,12],[]],
-  [["GET/ticks"],[10],[10],10,[10,13],[]],
-  [["POST/html"],[3],[3],3,[3,14],[]],
-  [["GET/region"],[6],[6],6,[6,15],[]],
-  [["GET/colon/*"],[0],[0],0,[0,16],[]],
-  [["PUT/colon/*"],[1],[1],1,[1,17],[]],
-  [["GET/template"],[8],[8],8,[8,18],[]],
-  [["DELETE/template"],[9],[9],9,[9,19],[]]
+  [["*"],[0,1,2,3,4,5,6,7,8,9,10],[0,1,2,3,4,5,6,7,8,9,10],[0,16,1,17,2,9,3,14,4,10,5,11,6,15,7,12,8,18,9,19,10,13],[]],
+  [["???/*"],[0,1,2,4,5,6,7,8,10],[0,1,2,4,5,6,7,8,10],[0,16,1,17,2,9,4,10,5,11,6,15,7,12,8,18,10,13],[]],
+  [["GET/*"],[0,2,4,5,6,7,8,10],[0,2,4,5,6,7,8,10],[0,16,2,9,4,10,5,11,6,15,7,12,8,18,10,13],[]],
+  [["???/colon/*"],[0,1],[0,1],[0,16,1,17],[]],
+  [["???/html","????/html"],[2,3],[2,3],[2,9,3,14],[]],
+  [["???/template","??????/template"],[8,9],[8,9],[8,18,9,19],[]],
+  [["PUT/*"],[1],[1],[1,17],[]],
+  [["POST/*"],[3],[3],[3,14],[]],
+  [["DELETE/*"],[9],[9],[9,19],[]],
+  [["GET/html"],[2],[2],[2,9],[]],
+  [["GET/plain"],[4],[4],[4,10],[]],
+  [["GET/quote"],[5],[5],[5,11],[]],
+  [["GET/subst"],[7],[7],[7,12],[]],
+  [["GET/ticks"],[10],[10],[10,13],[]],
+  [["POST/html"],[3],[3],[3,14],[]],
+  [["GET/region"],[6],[6],[6,15],[]],
+  [["GET/colon/*"],[0],[0],[0,16],[]],
+  [["PUT/colon/*"],[1],[1],[1,17],[]],
+  [["GET/template"],[8],[8],[8,18],[]],
+  [["DELETE/template"],[9],[9],[9,19],[]]
 ];
 const ALLOW_COUNT = 20;
+
+// Each route's own narrowest patterns (an index into PATTERNS).
+const OWN = [16,17,9,14,10,11,15,12,18,19,13];
 
 // [group name, allowed routes]. A Map, not an object literal, so that no group name
 // (`__proto__`, `constructor`) can reach a prototype; unknown groups grant nothing.
@@ -109,14 +112,12 @@ function popcount(x) {
 const SUFFIXES = PATTERNS.map((p) => p[0]);
 const COVER = PATTERNS.map((p) => bits(p[1]));
 const REACH = PATTERNS.map((p) => bits(p[2]));
-const OWNER = Int32Array.from(PATTERNS, (p) => p[3]);
-const DENIES = PATTERNS.map((p) => Int32Array.from(p[4]));
-const WITHIN = PATTERNS.map((p) => p[5]);
-const OWN = new Int32Array(N);
-PATTERNS.forEach((p, k) => {
-  if (p[3] >= 0) OWN[p[3]] = k;
-});
+const DENIES = PATTERNS.map((p) => Int32Array.from(p[3]));
+const WITHIN = PATTERNS.map((p) => p[4]);
 const GROUPS = new Map(GROUP_ROUTES.map(([name, routes]) => [name, bits(routes)]));
+
+/** The group names the table knows (for tests and the benchmark). */
+export const GROUP_NAMES = GROUP_ROUTES.map(([name]) => name);
 
 /** The routes a caller in all of `groups` may call. */
 function allowedFor(groups) {
@@ -179,42 +180,42 @@ function buildPolicy(allowed) {
     }
     for (const u of fresh) denySet[u] = 1;
   };
-  const alive = [];
+  // Only patterns that cover more allowed routes than they have statements can ever gain.
+  let alive = [];
   for (let k = 0; k < ALLOW_COUNT; k++) {
     const cov = COVER[k];
-    for (let w = 0; w < WORDS; w++) {
-      if ((cov[w] & allowed[w]) !== 0) {
-        alive.push(k);
-        break;
-      }
-    }
+    let n = 0;
+    for (let w = 0; w < WORDS; w++) n += popcount(cov[w] & allowed[w]);
+    if (n > SUFFIXES[k].length) alive.push(k);
   }
   for (;;) {
     let best = -1;
     let bestGain = 0;
+    let kept = 0;
     for (let i = 0; i < alive.length; i++) {
       const k = alive[i];
       const cov = COVER[k];
+      let fresh = 0;
+      for (let w = 0; w < WORDS; w++) fresh += popcount(cov[w] & uncovered[w]);
+      // Covered routes only ever go: a pattern that no longer gains never will.
+      if (fresh <= SUFFIXES[k].length) continue;
+      alive[kept++] = k;
       const rch = REACH[k];
-      let gain = -SUFFIXES[k].length;
-      for (let w = 0; w < WORDS; w++) {
-        gain += popcount(cov[w] & uncovered[w]);
+      let gain = fresh - SUFFIXES[k].length;
+      for (let w = 0; w < WORDS && gain > bestGain; w++) {
         gain -= popcount(rch[w] & notAllowed[w] & ~deniedRoutes[w]);
       }
       if (gain > bestGain) {
-        best = i;
+        best = k;
         bestGain = gain;
       }
     }
+    alive.length = kept;
     if (best < 0) break;
-    const k = alive[best];
-    alive.splice(best, 1);
-    take(k);
+    alive = alive.filter((k) => k !== best);
+    take(best);
   }
-  for (let k = 0; k < ALLOW_COUNT; k++) {
-    const owner = OWNER[k];
-    if (owner >= 0 && has(uncovered, owner)) take(k);
-  }
+  for (let r = 0; r < N; r++) if (has(uncovered, r)) take(OWN[r]);
   // A Deny inside another written Deny is left out.
   const deny = [];
   for (let u = 0; u < PATTERNS.length; u++) {

@@ -10,9 +10,9 @@
 // In an execute-api ARN `*` also matches `/`, so a pattern such as `GET/orders/*` reaches
 // more routes than the one it was written for. rolegen computed, for every pattern below,
 // which protected routes it covers (every request matches) and reaches (some request
-// matches); this handler only picks patterns and adds a Deny for each denied route that an
-// allowed pattern reaches. rolegen checked at generation time that every combination of
-// groups gets exactly the routes of the access matrix.
+// matches), and what to deny when it reaches a route the caller may not call; this handler
+// only combines those precomputed sets. rolegen checked at generation time that every
+// combination of groups gets exactly the routes of the access matrix.
 
 import { CognitoJwtVerifier } from "aws-jwt-verify";
 
@@ -44,63 +44,66 @@ const ROUTES = [
   "GET /users/{userId}"
 ];
 
-// [ARN suffixes after `{api}/{stage}/`, used together; covered routes; reached routes; route
-// whose own narrowest patterns these are, or -1; [reached route, pattern that denies what
-// these reach of it, …]; patterns whose Deny also denies all these match]. `?` matches one
-// character, so `???/path` is every three-letter verb. The first ALLOW_COUNT are allow patterns, most general first: the order they are
-// tried in; the rest are only ever denied.
+// [ARN suffixes after `{api}/{stage}/`, used together; covered routes; reached routes;
+// [reached route, pattern that denies what these reach of it, …]; patterns whose Deny also
+// denies everything these match]. `?` matches one character, so `???/path` is every
+// three-letter verb. The first ALLOW_COUNT are allow patterns, most general first (the
+// order they are tried in); the rest are only ever denied.
 const PATTERNS = [
-  [["*"],[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23],[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23],-1,[0,17,1,20,2,23,3,26,4,31,5,16,6,21,7,25,8,32,9,5,10,29,11,30,12,35,13,37,14,13,15,11,16,33,17,24,18,15,19,12,20,38,21,34,22,28,23,10],[]],
-  [["???/*"],[0,1,2,3,4,6,8,9,10,12,13,14,15,16,17,19,20,21,22,23],[0,1,2,3,4,5,6,8,9,10,12,13,14,15,16,17,18,19,20,21,22,23],-1,[0,17,1,20,2,23,3,26,4,31,5,27,6,21,8,32,9,5,10,29,12,35,13,37,14,13,15,11,16,33,17,24,18,22,19,12,20,38,21,34,22,28,23,10],[]],
-  [["GET/*"],[0,1,2,4,6,8,9,12,13,14,15,16,17,19,20,21,22,23],[0,1,2,4,5,6,8,9,12,13,14,15,16,17,19,20,21,22,23],-1,[0,17,1,20,2,23,4,31,5,43,6,21,8,32,9,5,12,35,13,37,14,13,15,11,16,33,17,24,19,12,20,38,21,34,22,28,23,10],[]],
-  [["???/orders/*","??????/orders/*"],[8,9,10,11,12,13,14,15],[8,9,10,11,12,13,14,15],-1,[8,32,9,5,10,29,11,30,12,35,13,37,14,13,15,11],[]],
-  [["???/orders/*"],[8,9,10,12,13,14,15],[8,9,10,12,13,14,15],-1,[8,32,9,5,10,29,12,35,13,37,14,13,15,11],[]],
-  [["GET/orders/*"],[8,9,12,13,14,15],[8,9,12,13,14,15],9,[8,32,9,5,12,35,13,37,14,13,15,11],[]],
-  [["GET/orders/*/*"],[12,13,14,15],[12,13,14,15],-1,[12,35,13,37,14,13,15,11],[]],
-  [["GET/teams/*"],[19,20,21],[19,20,21],-1,[19,12,20,38,21,34],[]],
-  [["PUT/*"],[3,10],[3,5,10,18],-1,[3,26,5,47,10,29,18,48],[]],
-  [["???/files/*"],[2,3],[2,3],-1,[2,23,3,26],[]],
-  [["GET/users/*"],[22,23],[22,23],23,[22,28,23,10],[]],
-  [["GET/orders/*/secret"],[13,15],[13,15],15,[13,37,15,11],[5]],
-  [["GET/teams/*/audit/*"],[19,20],[19,20],19,[19,12,20,45],[]],
-  [["GET/orders/*/items/*"],[13,14],[13,14],14,[13,37,14,13],[5]],
-  [["???/orders","????/orders"],[6,7],[6,7],-1,[6,21,7,25],[]],
-  [["???/reports","????/reports","?????/reports","??????/reports","???????/reports"],[17,18],[17,18],18,[17,24,18,15],[]],
-  [["???/legacy/*","????/legacy/*","?????/legacy/*","??????/legacy/*","???????/legacy/*"],[4,5],[4,5],5,[4,31,5,16],[]],
-  [["GET/"],[0],[0],0,[0,17],[]],
-  [["????/*"],[7],[5,7,18],-1,[5,39,7,25,18,40],[]],
-  [["??????/*"],[11],[5,11,18],-1,[5,41,11,30,18,42],[]],
-  [["GET/files"],[1],[1],1,[1,20],[]],
-  [["GET/orders"],[6],[6],6,[6,21],[]],
-  [["???/reports"],[17],[17,18],-1,[17,24,18,22],[]],
-  [["GET/files/*"],[2],[2],2,[2,23],[]],
-  [["GET/reports"],[17],[17],17,[17,24],[15,22]],
-  [["POST/orders"],[7],[7],7,[7,25],[]],
-  [["PUT/files/*"],[3],[3],3,[3,26],[]],
-  [["???/legacy/*"],[4],[4,5],-1,[4,31,5,27],[]],
-  [["GET/users/me"],[22],[22],22,[22,28],[10]],
-  [["PUT/orders/*"],[10],[10],10,[10,29],[]],
-  [["DELETE/orders/*"],[11],[11],11,[11,30],[]],
-  [["GET/legacy/status"],[4],[4],4,[4,31],[16,27,43]],
-  [["GET/orders/export"],[8],[8],8,[8,32],[5]],
-  [["GET/ordersarchive"],[16],[16],16,[16,33],[]],
-  [["GET/teams/*/notes"],[21],[19,21],21,[19,46,21,34],[]],
-  [["GET/orders/*/items"],[12],[12,14],12,[12,35,14,44],[5]],
-  [["GET/teams/*/audit/*/*"],[20],[20],-1,[20,38],[]],
-  [["GET/orders/*/items/secret"],[13],[13],13,[13,37],[5,11,13]],
-  [["GET/teams/*/audit/*/summary"],[20],[20],20,[20,38],[12]],
-  [["????/legacy/*"],[],[5],-1,[],[]],
-  [["????/reports"],[],[18],-1,[],[]],
-  [["??????/legacy/*"],[],[5],-1,[],[]],
-  [["??????/reports"],[],[18],-1,[],[]],
-  [["GET/legacy/*"],[4],[4,5],-1,[],[16,27]],
-  [["GET/orders/*/items/items"],[],[14],-1,[],[5,13,35]],
-  [["GET/teams/*/audit/*/summary","GET/teams/*/audit/audit/summary"],[20],[20],-1,[],[12,38]],
-  [["GET/teams/*/audit/notes"],[],[19],-1,[],[12,34]],
-  [["PUT/legacy/*"],[],[5],-1,[],[16,27]],
-  [["PUT/reports"],[],[18],-1,[],[15,22]]
+  [["*"],[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23],[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23],[0,17,1,20,2,23,3,26,4,31,5,16,6,21,7,25,8,32,9,5,10,29,11,30,12,35,13,37,14,13,15,11,16,33,17,24,18,15,19,12,20,38,21,34,22,28,23,10],[]],
+  [["???/*"],[0,1,2,3,4,6,8,9,10,12,13,14,15,16,17,19,20,21,22,23],[0,1,2,3,4,5,6,8,9,10,12,13,14,15,16,17,18,19,20,21,22,23],[0,17,1,20,2,23,3,26,4,31,5,27,6,21,8,32,9,5,10,29,12,35,13,37,14,13,15,11,16,33,17,24,18,22,19,12,20,38,21,34,22,28,23,10],[]],
+  [["GET/*"],[0,1,2,4,6,8,9,12,13,14,15,16,17,19,20,21,22,23],[0,1,2,4,5,6,8,9,12,13,14,15,16,17,19,20,21,22,23],[0,17,1,20,2,23,4,31,5,43,6,21,8,32,9,5,12,35,13,37,14,13,15,11,16,33,17,24,19,12,20,38,21,34,22,28,23,10],[]],
+  [["???/orders/*","??????/orders/*"],[8,9,10,11,12,13,14,15],[8,9,10,11,12,13,14,15],[8,32,9,5,10,29,11,30,12,35,13,37,14,13,15,11],[]],
+  [["???/orders/*"],[8,9,10,12,13,14,15],[8,9,10,12,13,14,15],[8,32,9,5,10,29,12,35,13,37,14,13,15,11],[]],
+  [["GET/orders/*"],[8,9,12,13,14,15],[8,9,12,13,14,15],[8,32,9,5,12,35,13,37,14,13,15,11],[]],
+  [["GET/orders/*/*"],[12,13,14,15],[12,13,14,15],[12,35,13,37,14,13,15,11],[]],
+  [["GET/teams/*"],[19,20,21],[19,20,21],[19,12,20,38,21,34],[]],
+  [["PUT/*"],[3,10],[3,5,10,18],[3,26,5,47,10,29,18,48],[]],
+  [["???/files/*"],[2,3],[2,3],[2,23,3,26],[]],
+  [["GET/users/*"],[22,23],[22,23],[22,28,23,10],[]],
+  [["GET/orders/*/secret"],[13,15],[13,15],[13,37,15,11],[5]],
+  [["GET/teams/*/audit/*"],[19,20],[19,20],[19,12,20,45],[]],
+  [["GET/orders/*/items/*"],[13,14],[13,14],[13,37,14,13],[5]],
+  [["???/orders","????/orders"],[6,7],[6,7],[6,21,7,25],[]],
+  [["???/reports","????/reports","?????/reports","??????/reports","???????/reports"],[17,18],[17,18],[17,24,18,15],[]],
+  [["???/legacy/*","????/legacy/*","?????/legacy/*","??????/legacy/*","???????/legacy/*"],[4,5],[4,5],[4,31,5,16],[]],
+  [["GET/"],[0],[0],[0,17],[]],
+  [["????/*"],[7],[5,7,18],[5,39,7,25,18,40],[]],
+  [["??????/*"],[11],[5,11,18],[5,41,11,30,18,42],[]],
+  [["GET/files"],[1],[1],[1,20],[]],
+  [["GET/orders"],[6],[6],[6,21],[]],
+  [["???/reports"],[17],[17,18],[17,24,18,22],[]],
+  [["GET/files/*"],[2],[2],[2,23],[]],
+  [["GET/reports"],[17],[17],[17,24],[15,22]],
+  [["POST/orders"],[7],[7],[7,25],[]],
+  [["PUT/files/*"],[3],[3],[3,26],[]],
+  [["???/legacy/*"],[4],[4,5],[4,31,5,27],[]],
+  [["GET/users/me"],[22],[22],[22,28],[10]],
+  [["PUT/orders/*"],[10],[10],[10,29],[]],
+  [["DELETE/orders/*"],[11],[11],[11,30],[]],
+  [["GET/legacy/status"],[4],[4],[4,31],[16,27,43]],
+  [["GET/orders/export"],[8],[8],[8,32],[5]],
+  [["GET/ordersarchive"],[16],[16],[16,33],[]],
+  [["GET/teams/*/notes"],[21],[19,21],[19,46,21,34],[]],
+  [["GET/orders/*/items"],[12],[12,14],[12,35,14,44],[5]],
+  [["GET/teams/*/audit/*/*"],[20],[20],[20,38],[]],
+  [["GET/orders/*/items/secret"],[13],[13],[13,37],[5,11,13]],
+  [["GET/teams/*/audit/*/summary"],[20],[20],[20,38],[12]],
+  [["????/legacy/*"],[],[5],[],[]],
+  [["????/reports"],[],[18],[],[]],
+  [["??????/legacy/*"],[],[5],[],[]],
+  [["??????/reports"],[],[18],[],[]],
+  [["GET/legacy/*"],[4],[4,5],[],[16,27]],
+  [["GET/orders/*/items/items"],[],[14],[],[5,13,35]],
+  [["GET/teams/*/audit/*/summary","GET/teams/*/audit/audit/summary"],[20],[20],[],[12,38]],
+  [["GET/teams/*/audit/notes"],[],[19],[],[12,34]],
+  [["PUT/legacy/*"],[],[5],[],[16,27]],
+  [["PUT/reports"],[],[18],[],[15,22]]
 ];
 const ALLOW_COUNT = 39;
+
+// Each route's own narrowest patterns (an index into PATTERNS).
+const OWN = [17,20,23,26,31,16,21,25,32,5,29,30,35,37,13,11,33,24,15,12,38,34,28,10];
 
 // [group name, allowed routes]. A Map, not an object literal, so that no group name
 // (`__proto__`, `constructor`) can reach a prototype; unknown groups grant nothing.
@@ -144,14 +147,12 @@ function popcount(x) {
 const SUFFIXES = PATTERNS.map((p) => p[0]);
 const COVER = PATTERNS.map((p) => bits(p[1]));
 const REACH = PATTERNS.map((p) => bits(p[2]));
-const OWNER = Int32Array.from(PATTERNS, (p) => p[3]);
-const DENIES = PATTERNS.map((p) => Int32Array.from(p[4]));
-const WITHIN = PATTERNS.map((p) => p[5]);
-const OWN = new Int32Array(N);
-PATTERNS.forEach((p, k) => {
-  if (p[3] >= 0) OWN[p[3]] = k;
-});
+const DENIES = PATTERNS.map((p) => Int32Array.from(p[3]));
+const WITHIN = PATTERNS.map((p) => p[4]);
 const GROUPS = new Map(GROUP_ROUTES.map(([name, routes]) => [name, bits(routes)]));
+
+/** The group names the table knows (for tests and the benchmark). */
+export const GROUP_NAMES = GROUP_ROUTES.map(([name]) => name);
 
 /** The routes a caller in all of `groups` may call. */
 function allowedFor(groups) {
@@ -214,42 +215,42 @@ function buildPolicy(allowed) {
     }
     for (const u of fresh) denySet[u] = 1;
   };
-  const alive = [];
+  // Only patterns that cover more allowed routes than they have statements can ever gain.
+  let alive = [];
   for (let k = 0; k < ALLOW_COUNT; k++) {
     const cov = COVER[k];
-    for (let w = 0; w < WORDS; w++) {
-      if ((cov[w] & allowed[w]) !== 0) {
-        alive.push(k);
-        break;
-      }
-    }
+    let n = 0;
+    for (let w = 0; w < WORDS; w++) n += popcount(cov[w] & allowed[w]);
+    if (n > SUFFIXES[k].length) alive.push(k);
   }
   for (;;) {
     let best = -1;
     let bestGain = 0;
+    let kept = 0;
     for (let i = 0; i < alive.length; i++) {
       const k = alive[i];
       const cov = COVER[k];
+      let fresh = 0;
+      for (let w = 0; w < WORDS; w++) fresh += popcount(cov[w] & uncovered[w]);
+      // Covered routes only ever go: a pattern that no longer gains never will.
+      if (fresh <= SUFFIXES[k].length) continue;
+      alive[kept++] = k;
       const rch = REACH[k];
-      let gain = -SUFFIXES[k].length;
-      for (let w = 0; w < WORDS; w++) {
-        gain += popcount(cov[w] & uncovered[w]);
+      let gain = fresh - SUFFIXES[k].length;
+      for (let w = 0; w < WORDS && gain > bestGain; w++) {
         gain -= popcount(rch[w] & notAllowed[w] & ~deniedRoutes[w]);
       }
       if (gain > bestGain) {
-        best = i;
+        best = k;
         bestGain = gain;
       }
     }
+    alive.length = kept;
     if (best < 0) break;
-    const k = alive[best];
-    alive.splice(best, 1);
-    take(k);
+    alive = alive.filter((k) => k !== best);
+    take(best);
   }
-  for (let k = 0; k < ALLOW_COUNT; k++) {
-    const owner = OWNER[k];
-    if (owner >= 0 && has(uncovered, owner)) take(k);
-  }
+  for (let r = 0; r < N; r++) if (has(uncovered, r)) take(OWN[r]);
   // A Deny inside another written Deny is left out.
   const deny = [];
   for (let u = 0; u < PATTERNS.length; u++) {
