@@ -99,7 +99,6 @@ pub struct ToolCtx<'a> {
 }
 
 pub const TOOL_NAME: &str = "rolegen";
-pub const TOOL_URI: &str = "https://github.com/rolegen/rolegen";
 const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
 /// Sorts findings the way every format shows them: worst first, then by file and line, then
@@ -436,7 +435,6 @@ fn sarif_value(findings: &[Finding], ctx: &ToolCtx) -> Value {
                 "name": r.name,
                 "shortDescription": { "text": r.summary },
                 "defaultConfiguration": { "level": r.severity.as_str() },
-                "helpUri": format!("{TOOL_URI}#{}", r.id.to_lowercase()),
             })
         })
         .collect();
@@ -490,7 +488,6 @@ fn sarif_value(findings: &[Finding], ctx: &ToolCtx) -> Value {
                 "driver": {
                     "name": TOOL_NAME,
                     "version": env!("CARGO_PKG_VERSION"),
-                    "informationUri": TOOL_URI,
                     "rules": rules_json,
                 }
             },

@@ -25,13 +25,13 @@ const SAM_TRANSFORM: &str = "AWS::Serverless-2016-10-31";
 const IMPLICIT_API: &str = "ServerlessRestApi";
 
 struct Res<'a> {
-    entry: &'a Entry,
+    entry: &'a Entry<'a>,
     ty: &'a str,
-    props: Option<&'a Node>,
+    props: Option<&'a Node<'a>>,
 }
 
-impl Res<'_> {
-    fn prop(&self, key: &str) -> Option<&Node> {
+impl<'a> Res<'a> {
+    fn prop(&self, key: &str) -> Option<&'a Node<'a>> {
         self.props.and_then(|p| p.get(key))
     }
     fn condition(&self) -> Option<&str> {
@@ -81,7 +81,7 @@ pub fn read(doc: &Node) -> Result<ApiDef, Diagnostic> {
     for e in resources.entries() {
         let ty = e.value.get("Type").and_then(Node::as_str).unwrap_or("");
         ctx.res.insert(
-            e.key.as_str(),
+            &*e.key,
             Res {
                 entry: e,
                 ty,
@@ -247,7 +247,7 @@ fn sam_defaults(globals: Option<&Node>, own: Option<&Node>, api: &mut RestApi) -
     if let Some(auths) = pick("Authorizers") {
         for e in auths.entries() {
             d.schemes
-                .insert(e.key.clone(), sam_scheme(&e.key, &e.value));
+                .insert(e.key.to_string(), sam_scheme(&e.key, &e.value));
         }
     }
     if let Some(def) = pick("DefaultAuthorizer") {

@@ -98,7 +98,7 @@ pub fn read_paths(doc: &Node, defaults: &Defaults, api: &mut RestApi) {
         .chain(doc.get("components").and_then(|c| c.get("securitySchemes")));
     for defs in defs {
         for e in defs.entries() {
-            schemes.insert(e.key.clone(), scheme_of(&e.key, &e.value));
+            schemes.insert(e.key.to_string(), scheme_of(&e.key, &e.value));
         }
     }
     let global = doc.get("security");
@@ -136,8 +136,10 @@ pub fn read_paths(doc: &Node, defaults: &Defaults, api: &mut RestApi) {
             ));
         }
         for op in p.value.entries() {
-            let key = op.key.to_ascii_lowercase();
-            if !METHOD_KEYS.contains(&key.as_str()) {
+            let key: &str = &op.key;
+            let is_method = METHOD_KEYS.iter().any(|m| m.eq_ignore_ascii_case(key));
+            if !is_method {
+                let key = key.to_ascii_lowercase();
                 if !(PATH_ITEM_KEYS.contains(&key.as_str())
                     || key.starts_with("x-")
                     || key == "$ref")
@@ -226,7 +228,7 @@ fn auth_of(sec: &Node, schemes: &BTreeMap<String, Scheme>) -> Auth {
         }
         let mut any = false;
         for e in req.entries() {
-            if schemes.get(&e.key) == Some(&Scheme::ApiKey) {
+            if schemes.get(&*e.key) == Some(&Scheme::ApiKey) {
                 continue;
             }
             any = true;
@@ -245,14 +247,14 @@ fn auth_of(sec: &Node, schemes: &BTreeMap<String, Scheme>) -> Auth {
             }
             match named.iter_mut().find(|(n, _)| *n == e.key) {
                 Some((_, v)) => v.extend(scopes),
-                None => named.push((&e.key, scopes)),
+                None => named.push((&*e.key, scopes)),
             }
         }
         if !any
             && req
                 .entries()
                 .iter()
-                .all(|e| schemes.get(&e.key) != Some(&Scheme::ApiKey))
+                .all(|e| schemes.get(&*e.key) != Some(&Scheme::ApiKey))
         {
             empty_alternative = true;
         }

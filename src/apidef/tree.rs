@@ -10,33 +10,35 @@
 use crate::diag::{Diagnostic, Span};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::{Budget, DuplicateKeyPolicy, Options, Spanned, Tagged};
-use std::collections::HashSet;
+use std::borrow::Cow;
 use std::fmt;
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Node {
+pub struct Node<'a> {
     pub line: u32,
     pub column: u32,
-    pub kind: Kind,
+    pub kind: Kind<'a>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub enum Kind {
+/// Text borrows from the file where it can: a 10,000-route export is a million keys and
+/// values, and copying each one dominated the time to read it.
+pub enum Kind<'a> {
     Null,
     Bool(bool),
     /// The number as written: its value never matters to a route, only that it is one.
-    Num(String),
-    Str(String),
-    Seq(Vec<Node>),
-    Map(Vec<Entry>),
+    Num(Cow<'a, str>),
+    Str(Cow<'a, str>),
+    Seq(Vec<Node<'a>>),
+    Map(Vec<Entry<'a>>),
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Entry {
-    pub key: String,
+pub struct Entry<'a> {
+    pub key: Cow<'a, str>,
     pub line: u32,
     pub column: u32,
-    pub value: Node,
+    pub value: Node<'a>,
 }
 
 /// CloudFormation's intrinsic, condition and rule functions, by their long name: a key of
@@ -73,7 +75,7 @@ pub fn is_intrinsic(key: &str) -> bool {
     INTRINSICS.contains(&key) || key.starts_with("Fn::ForEach::")
 }
 
-impl Node {
+impl<'a> Node<'a> {
     pub fn span(&self) -> Span {
         Span {
             line: self.line,
@@ -136,7 +138,7 @@ impl Node {
             Kind::Map(entries) if entries.len() == 1 => {
                 let e = &entries[0];
                 (e.key == "Ref" || e.key == "Condition" || e.key.starts_with("Fn::"))
-                    .then_some((e.key.as_str(), &e.value))
+                    .then_some((&*e.key, &e.value))
             }
             _ => None,
         }
@@ -158,20 +160,20 @@ impl Node {
         match &self.kind {
             Kind::Null => Value::Null,
             Kind::Bool(b) => Value::Bool(*b),
-            Kind::Num(n) => serde_json::from_str(n).unwrap_or(Value::String(n.clone())),
-            Kind::Str(s) => Value::String(s.clone()),
+            Kind::Num(n) => serde_json::from_str(n).unwrap_or(Value::String(n.to_string())),
+            Kind::Str(s) => Value::String(s.to_string()),
             Kind::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
             Kind::Map(entries) => Value::Object(
                 entries
                     .iter()
-                    .map(|e| (e.key.clone(), e.value.to_json()))
+                    .map(|e| (e.key.to_string(), e.value.to_json()))
                     .collect(),
             ),
         }
     }
 
     /// Every `Fn::…` key in the tree that is not a CloudFormation function.
-    pub fn unknown_intrinsics<'a>(&'a self, out: &mut Vec<&'a Entry>) {
+    pub fn unknown_intrinsics<'s>(&'s self, out: &mut Vec<&'s Entry<'a>>) {
         match &self.kind {
             Kind::Map(entries) => {
                 for e in entries {
@@ -189,7 +191,7 @@ impl Node {
 
 /// Reads JSON or YAML, by the first significant character: a document that opens with `{` or
 /// `[` is JSON (every exporting tool writes JSON that way); anything else is YAML.
-pub fn parse(text: &str) -> Result<Node, Diagnostic> {
+pub fn parse(text: &str) -> Result<Node<'_>, Diagnostic> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     match text.trim_start().chars().next() {
         Some('{') | Some('[') => parse_json(text),
@@ -204,13 +206,17 @@ pub fn parse(text: &str) -> Result<Node, Diagnostic> {
 /// Nesting deeper than this is no API definition; refusing it keeps the recursion bounded.
 const MAX_DEPTH: usize = 256;
 
-pub fn parse_json(text: &str) -> Result<Node, Diagnostic> {
+pub fn parse_json(text: &str) -> Result<Node<'_>, Diagnostic> {
     let mut p = JsonParser {
         s: text.as_bytes(),
         text,
         pos: 0,
         line: 1,
         line_start: 0,
+        counted_to: 0,
+        counted: 0,
+        entry_stack: Vec::new(),
+        item_stack: Vec::new(),
     };
     p.ws();
     let node = p.value(0)?;
@@ -221,21 +227,45 @@ pub fn parse_json(text: &str) -> Result<Node, Diagnostic> {
     Ok(node)
 }
 
+/// Objects up to this many keys are checked for duplicates by a scan as each key is read.
+const SMALL_OBJECT: usize = 16;
+
+fn duplicate(key: &str, line: u32, column: u32) -> Diagnostic {
+    Diagnostic::error("api-syntax", format!("duplicate key `{key}`"))
+        .at(Span {
+            line,
+            column,
+            len: key.chars().count() as u32 + 2,
+        })
+        .help("a key may appear once per object; remove one of them")
+}
+
 struct JsonParser<'a> {
     s: &'a [u8],
     text: &'a str,
     pos: usize,
     line: u32,
     line_start: usize,
+    /// Characters counted so far on the current line, up to byte `counted_to`: positions only
+    /// move forward, so a minified file on one line is still counted once, not per node.
+    counted_to: usize,
+    counted: u32,
+    /// Children of the containers being read, moved into an exactly sized `Vec` when each
+    /// closes: growing every object's own `Vec` one entry at a time cost more than the parse.
+    entry_stack: Vec<Entry<'a>>,
+    item_stack: Vec<Node<'a>>,
 }
 
-impl JsonParser<'_> {
-    fn column(&self) -> u32 {
-        // Columns count characters, not bytes.
-        self.text[self.line_start..self.pos.min(self.s.len())]
-            .chars()
-            .count() as u32
-            + 1
+impl<'a> JsonParser<'a> {
+    fn column(&mut self) -> u32 {
+        if self.counted_to < self.line_start {
+            self.counted_to = self.line_start;
+            self.counted = 0;
+        }
+        let end = self.pos.min(self.s.len());
+        self.counted += self.text[self.counted_to..end].chars().count() as u32;
+        self.counted_to = end;
+        self.counted + 1
     }
 
     fn err(&self, msg: &str) -> Diagnostic {
@@ -247,7 +277,11 @@ impl JsonParser<'_> {
         Diagnostic::error("api-syntax", msg)
             .at(Span {
                 line: self.line,
-                column: self.column(),
+                // Errors are rare: count from the line's start rather than borrow mutably.
+                column: self.text[self.line_start..self.pos.min(self.s.len())]
+                    .chars()
+                    .count() as u32
+                    + 1,
                 len: 1,
             })
             .help(
@@ -269,11 +303,11 @@ impl JsonParser<'_> {
         }
     }
 
-    fn node(&self, line: u32, column: u32, kind: Kind) -> Node {
+    fn node(&self, line: u32, column: u32, kind: Kind<'a>) -> Node<'a> {
         Node { line, column, kind }
     }
 
-    fn value(&mut self, depth: usize) -> Result<Node, Diagnostic> {
+    fn value(&mut self, depth: usize) -> Result<Node<'a>, Diagnostic> {
         if depth > MAX_DEPTH {
             return Err(self.err("invalid JSON: nested more than 256 levels deep"));
         }
@@ -282,12 +316,11 @@ impl JsonParser<'_> {
             None => Err(self.err("")),
             Some(b'{') => {
                 self.pos += 1;
-                let mut entries: Vec<Entry> = Vec::new();
-                let mut seen: HashSet<String> = HashSet::new();
+                let base = self.entry_stack.len();
                 self.ws();
                 if self.s.get(self.pos) == Some(&b'}') {
                     self.pos += 1;
-                    return Ok(self.node(line, column, Kind::Map(entries)));
+                    return Ok(self.node(line, column, Kind::Map(Vec::new())));
                 }
                 loop {
                     self.ws();
@@ -296,17 +329,10 @@ impl JsonParser<'_> {
                         return Err(self.err("invalid JSON: expected a key in double quotes"));
                     }
                     let key = self.string()?;
-                    if !seen.insert(key.clone()) {
-                        return Err(Diagnostic::error(
-                            "api-syntax",
-                            format!("duplicate key `{key}`"),
-                        )
-                        .at(Span {
-                            line: kl,
-                            column: kc,
-                            len: key.chars().count() as u32 + 2,
-                        })
-                        .help("a key may appear once per object; remove one of them"));
+                    // Small objects are checked as they grow; large ones once, sorted, below.
+                    let seen = &self.entry_stack[base..];
+                    if seen.len() < SMALL_OBJECT && seen.iter().any(|e| e.key == key) {
+                        return Err(duplicate(&key, kl, kc));
                     }
                     self.ws();
                     if self.s.get(self.pos) != Some(&b':') {
@@ -315,7 +341,7 @@ impl JsonParser<'_> {
                     self.pos += 1;
                     self.ws();
                     let value = self.value(depth + 1)?;
-                    entries.push(Entry {
+                    self.entry_stack.push(Entry {
                         key,
                         line: kl,
                         column: kc,
@@ -326,6 +352,20 @@ impl JsonParser<'_> {
                         Some(b',') => self.pos += 1,
                         Some(b'}') => {
                             self.pos += 1;
+                            let entries = self.entry_stack.split_off(base);
+                            if entries.len() > SMALL_OBJECT {
+                                let mut order: Vec<usize> = (0..entries.len()).collect();
+                                order.sort_by(|&a, &b| {
+                                    entries[a].key.cmp(&entries[b].key).then(a.cmp(&b))
+                                });
+                                if let Some(w) = order
+                                    .windows(2)
+                                    .find(|w| entries[w[0]].key == entries[w[1]].key)
+                                {
+                                    let e = &entries[w[1]];
+                                    return Err(duplicate(&e.key, e.line, e.column));
+                                }
+                            }
                             return Ok(self.node(line, column, Kind::Map(entries)));
                         }
                         _ => return Err(self.err("invalid JSON: expected `,` or `}`")),
@@ -334,20 +374,22 @@ impl JsonParser<'_> {
             }
             Some(b'[') => {
                 self.pos += 1;
-                let mut items = Vec::new();
+                let base = self.item_stack.len();
                 self.ws();
                 if self.s.get(self.pos) == Some(&b']') {
                     self.pos += 1;
-                    return Ok(self.node(line, column, Kind::Seq(items)));
+                    return Ok(self.node(line, column, Kind::Seq(Vec::new())));
                 }
                 loop {
                     self.ws();
-                    items.push(self.value(depth + 1)?);
+                    let item = self.value(depth + 1)?;
+                    self.item_stack.push(item);
                     self.ws();
                     match self.s.get(self.pos) {
                         Some(b',') => self.pos += 1,
                         Some(b']') => {
                             self.pos += 1;
+                            let items = self.item_stack.split_off(base);
                             return Ok(self.node(line, column, Kind::Seq(items)));
                         }
                         _ => return Err(self.err("invalid JSON: expected `,` or `]`")),
@@ -369,7 +411,13 @@ impl JsonParser<'_> {
         }
     }
 
-    fn word(&mut self, w: &str, kind: Kind, line: u32, column: u32) -> Result<Node, Diagnostic> {
+    fn word(
+        &mut self,
+        w: &str,
+        kind: Kind<'a>,
+        line: u32,
+        column: u32,
+    ) -> Result<Node<'a>, Diagnostic> {
         if self.s[self.pos..].starts_with(w.as_bytes()) {
             self.pos += w.len();
             Ok(self.node(line, column, kind))
@@ -378,7 +426,7 @@ impl JsonParser<'_> {
         }
     }
 
-    fn number(&mut self) -> Result<String, Diagnostic> {
+    fn number(&mut self) -> Result<Cow<'a, str>, Diagnostic> {
         let start = self.pos;
         let digits = |p: &mut Self| {
             let b = p.pos;
@@ -410,7 +458,7 @@ impl JsonParser<'_> {
                 return Err(self.err("invalid JSON: expected a digit in the exponent"));
             }
         }
-        Ok(self.text[start..self.pos].to_string())
+        Ok(Cow::Borrowed(&self.text[start..self.pos]))
     }
 
     fn hex4(&mut self) -> Result<u32, Diagnostic> {
@@ -429,8 +477,21 @@ impl JsonParser<'_> {
     }
 
     /// A string starting at the opening quote.
-    fn string(&mut self) -> Result<String, Diagnostic> {
+    fn string(&mut self) -> Result<Cow<'a, str>, Diagnostic> {
         self.pos += 1;
+        // Most strings have no escape: borrow them whole.
+        let start = self.pos;
+        while let Some(&c) = self.s.get(self.pos) {
+            if c == b'"' || c == b'\\' || c < 0x20 {
+                break;
+            }
+            self.pos += 1;
+        }
+        if self.s.get(self.pos) == Some(&b'"') {
+            self.pos += 1;
+            return Ok(Cow::Borrowed(&self.text[start..self.pos - 1]));
+        }
+        self.pos = start;
         let mut out = String::new();
         loop {
             let start = self.pos;
@@ -445,7 +506,7 @@ impl JsonParser<'_> {
                 None => return Err(self.err("")),
                 Some(b'"') => {
                     self.pos += 1;
-                    return Ok(out);
+                    return Ok(Cow::Owned(out));
                 }
                 Some(b'\\') => {
                     self.pos += 1;
@@ -518,7 +579,7 @@ fn yaml_options() -> Options {
     options
 }
 
-pub fn parse_yaml(text: &str) -> Result<Node, Diagnostic> {
+pub fn parse_yaml(text: &str) -> Result<Node<'static>, Diagnostic> {
     let raw: YNode = serde_saphyr::from_str_with_options(text, yaml_options()).map_err(|e| {
         let span = e
             .location()
@@ -647,13 +708,13 @@ fn tag_function(tag: &str) -> Option<String> {
     })
 }
 
-fn convert(y: YNode, lines: &[&str]) -> Result<Node, Diagnostic> {
+fn convert(y: YNode, lines: &[&str]) -> Result<Node<'static>, Diagnostic> {
     let (line, column) = (y.line, y.column);
     let kind = match y.kind {
         YKind::Null => Kind::Null,
         YKind::Bool(b) => Kind::Bool(b),
-        YKind::Num(n) => Kind::Num(n),
-        YKind::Str(s) => Kind::Str(s),
+        YKind::Num(n) => Kind::Num(Cow::Owned(n)),
+        YKind::Str(s) => Kind::Str(Cow::Owned(s)),
         YKind::Seq(items) => Kind::Seq(
             items
                 .into_iter()
@@ -682,7 +743,7 @@ fn convert(y: YNode, lines: &[&str]) -> Result<Node, Diagnostic> {
                     }
                 };
                 out.push(Entry {
-                    key,
+                    key: Cow::Owned(key),
                     line: k.line,
                     column: k.column,
                     value: convert(v, lines)?,
@@ -729,12 +790,12 @@ fn convert(y: YNode, lines: &[&str]) -> Result<Node, Diagnostic> {
                 Node {
                     line,
                     column,
-                    kind: Kind::Str(a.to_string()),
+                    kind: Kind::Str(Cow::Owned(a.to_string())),
                 },
                 Node {
                     line,
                     column,
-                    kind: Kind::Str(b.to_string()),
+                    kind: Kind::Str(Cow::Owned(b.to_string())),
                 },
             ]),
             None => Kind::Str(s),
@@ -745,7 +806,7 @@ fn convert(y: YNode, lines: &[&str]) -> Result<Node, Diagnostic> {
         line,
         column,
         kind: Kind::Map(vec![Entry {
-            key: func,
+            key: Cow::Owned(func),
             line,
             column,
             value: Node {
@@ -786,6 +847,16 @@ mod tests {
             assert!(e.message.contains(msg), "{text}: {}", e.message);
             assert_eq!(e.span.unwrap().line, line, "{text}");
         }
+        // A large object is checked once it is complete; the second occurrence is named.
+        let mut big: Vec<String> = (0..40).map(|i| format!("\"k{i}\": {i}")).collect();
+        big.push("\"k7\": 0".into());
+        let e = parse(&format!("{{{}}}", big.join(",\n"))).unwrap_err();
+        assert!(e.message.contains("duplicate key `k7`"), "{}", e.message);
+        assert_eq!(e.span.unwrap().line, 41);
+        // Columns on one long (minified) line count characters, not bytes.
+        let node = parse("{\"é\": 1, \"b\": {\"c\": 2}}").unwrap();
+        assert_eq!(node.entry("b").unwrap().column, 10);
+        assert_eq!(node.get("b").unwrap().entry("c").unwrap().column, 16);
         let deep = "[".repeat(10_000);
         assert!(parse(&deep).unwrap_err().message.contains("256 levels"));
     }

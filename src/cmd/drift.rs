@@ -487,11 +487,6 @@ impl Cmp<'_> {
         let model = self.model;
         let route = model.route(id);
         let strategy = model.api.strategy;
-        let served = match &via {
-            Some(v) => format!("served by the API's `{v}`: "),
-            None => String::new(),
-        };
-        let at = format!("the API's method is at `{}:{}`", self.files.api, r.line);
         let wanted: Vec<&str> = match &route.access {
             Access::Public => Vec::new(),
             Access::AnyOf(ids) => {
@@ -503,7 +498,8 @@ impl Cmp<'_> {
                 v
             }
         };
-        let expected = match (&route.access, strategy) {
+        // Texts are built only for a finding: most routes match and need none of them.
+        let expected = || match (&route.access, strategy) {
             (Access::Public, _) => "no authorization (`NONE`)".to_string(),
             (Access::AnyOf(_), Strategy::CognitoScopes) => format!(
                 "the Cognito authorizer with `AuthorizationScopes` {}",
@@ -514,13 +510,20 @@ impl Cmp<'_> {
             }
         };
         let make = |rule: Rule, sev: Severity, msg: String, fix: &str| {
+            let served = match &via {
+                Some(v) => format!("served by the API's `{v}`: "),
+                None => String::new(),
+            };
             Some(finding(
                 rule,
                 sev,
                 Some(route.key()),
                 format!("{served}{msg}"),
                 self.roles_loc(id),
-                Some(format!("{fix}; {at}")),
+                Some(format!(
+                    "{fix}; the API's method is at `{}:{}`",
+                    self.files.api, r.line
+                )),
             ))
         };
         let regen = "make the API's method match roles.yaml (`rolegen gen` writes it)";
@@ -529,7 +532,7 @@ impl Cmp<'_> {
                 UNRESOLVED,
                 Severity::Warning,
                 format!("rolegen cannot tell how the API authorizes this route: {why}"),
-                &format!("roles.yaml expects {expected}"),
+                &format!("roles.yaml expects {}", expected()),
             );
         }
         match &route.access {
@@ -553,7 +556,7 @@ impl Cmp<'_> {
                         "roles.yaml requires one of {}; the API serves it with no authorization (`NONE`): anyone can call it",
                         apidef::quote_list(&wanted)
                     ),
-                    &format!("{regen}: {expected}"),
+                    &format!("{regen}: {}", expected()),
                 ),
                 (Auth::Cognito { scopes, .. }, Strategy::CognitoScopes) => {
                     self.scopes(&wanted, scopes, &make)
@@ -574,9 +577,10 @@ impl Cmp<'_> {
                     AUTHORIZER,
                     Severity::Error,
                     format!(
-                        "the API uses {}; roles.yaml's strategy `{}` expects {expected}",
+                        "the API uses {}; roles.yaml's strategy `{}` expects {}",
                         other.describe(),
-                        strategy.as_str()
+                        strategy.as_str(),
+                        expected()
                     ),
                     &format!("{regen}, or change `api.authorizer` in roles.yaml"),
                 ),
