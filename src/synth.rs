@@ -271,6 +271,8 @@ struct Emitter<'a> {
     out: String,
     left: usize,
     domains: &'a [Domain],
+    /// One access per collection subtree and method kind (see `roles_yaml`).
+    uniform: bool,
 }
 
 impl Emitter<'_> {
@@ -326,6 +328,12 @@ impl Emitter<'_> {
 
 /// A synthetic roles.yaml with exactly `params.routes` routes. Assumes `params.validate()`
 /// passes; out-of-range counts are clamped rather than refused.
+///
+/// For `authorizer: lambda` every route under a top-level collection has the same access per
+/// kind of method (reads, writes), and no collection has public reads: an IAM policy cannot
+/// allow `GET /orders/{orderId}` and deny `GET /orders/{orderId}/notes` (its `*` matches `/`
+/// too), and rolegen refuses such a file for that strategy, so mixed access below one
+/// collection is only generated for `cognito-scopes`.
 pub fn roles_yaml(params: &SynthParams) -> String {
     let mut rng = Rng(params.seed);
     let n_scopes = params.scopes.max(1);
@@ -380,6 +388,7 @@ pub fn roles_yaml(params: &SynthParams) -> String {
         out,
         left: params.routes,
         domains: &domains,
+        uniform: params.strategy == Strategy::Lambda,
     };
     e.route("GET", "/health", None, &Integration::Mock);
     let mut collection = 0;
@@ -502,7 +511,7 @@ fn collection_routes(e: &mut Emitter, rng: &mut Rng, c: usize) {
             e.domains[dom].name
         )),
     };
-    let public_reads = rng.one_in(10);
+    let public_reads = rng.one_in(10) && !e.uniform;
     let base = format!("/{plural}");
     let item = format!("{base}/{{{singular}Id}}");
     let (read, write, admin) = (e.read(dom), e.write(dom), vec!["admin".to_string()]);
@@ -518,7 +527,8 @@ fn collection_routes(e: &mut Emitter, rng: &mut Rng, c: usize) {
     if rng.one_in(2) {
         e.route("PATCH", &item, Some(&write), &integ);
     }
-    e.route("DELETE", &item, Some(&admin), &integ);
+    let delete = if e.uniform { &write } else { &admin };
+    e.route("DELETE", &item, Some(delete), &integ);
     let mut actions: Vec<&str> = ACTIONS.to_vec();
     for _ in 0..rng.below(3) {
         let a = actions.remove(rng.below(actions.len()));
@@ -533,18 +543,27 @@ fn collection_routes(e: &mut Emitter, rng: &mut Rng, c: usize) {
         );
     }
     let count = 1 + rng.below(3);
-    sub_collections(e, rng, &item, count, 2);
+    sub_collections(e, rng, &item, dom, count, 2);
 }
 
-/// `count` sub-collections under `parent`, each with its own domain, recursing `depth` levels.
-fn sub_collections(e: &mut Emitter, rng: &mut Rng, parent: &str, count: usize, depth: usize) {
+/// `count` sub-collections under `parent`, each with its own domain (the parent's when
+/// uniform), recursing `depth` levels.
+fn sub_collections(
+    e: &mut Emitter,
+    rng: &mut Rng,
+    parent: &str,
+    parent_dom: usize,
+    count: usize,
+    depth: usize,
+) {
     let mut subs: Vec<(&str, &str)> = SUBS.to_vec();
     for _ in 0..count {
         if e.left == 0 {
             return;
         }
         let (plural, singular) = subs.remove(rng.below(subs.len()));
-        let dom = rng.below(e.domains.len());
+        let picked = rng.below(e.domains.len());
+        let dom = if e.uniform { parent_dom } else { picked };
         let (read, write) = (e.read(dom), e.write(dom));
         let base = format!("{parent}/{plural}");
         let item = format!("{base}/{{{singular}Id}}");
@@ -557,7 +576,7 @@ fn sub_collections(e: &mut Emitter, rng: &mut Rng, parent: &str, count: usize, d
         e.route("DELETE", &item, Some(&write), &Integration::Mock);
         if depth > 1 && rng.one_in(3) {
             let count = 1 + rng.below(2);
-            sub_collections(e, rng, &item, count, depth - 1);
+            sub_collections(e, rng, &item, dom, count, depth - 1);
         }
     }
 }
@@ -637,6 +656,26 @@ mod tests {
             m.group_ids()
                 .all(|g| m.matrix.row(g).count_ones(..) > public)
         );
+    }
+
+    /// Every target accepts the files: for `lambda`, that means the policy compiler can
+    /// express their access matrix (mixed access below one collection would be refused).
+    #[test]
+    fn every_target_accepts_the_files() {
+        for strategy in [Strategy::CognitoScopes, Strategy::Lambda] {
+            for seed in [3] {
+                let p = SynthParams {
+                    strategy,
+                    seed,
+                    ..SynthParams::for_routes(100)
+                };
+                let m = load(&p);
+                let targets = crate::r#gen::select(&m, &[]).unwrap();
+                if let Err(e) = crate::r#gen::generate_all(&m, &targets) {
+                    panic!("{p:?}: {e:#?}");
+                }
+            }
+        }
     }
 
     #[test]
