@@ -227,6 +227,29 @@ pub fn parse_json(text: &str) -> Result<Node<'_>, Diagnostic> {
     Ok(node)
 }
 
+/// Keys whose values never decide a route or how it is authorized (responses, integrations,
+/// schemas, metadata). In JSON their values are checked for syntax but not kept: in a real
+/// export they are most of the file, and building them was most of the time to read it.
+/// YAML documents keep everything (serde-saphyr builds them anyway).
+const UNREAD_KEYS: &[&str] = &[
+    "responses",
+    "x-amazon-apigateway-integration",
+    "requestBody",
+    "parameters",
+    "definitions",
+    "schemas",
+    "examples",
+    "Integration",
+    "MethodResponses",
+    "RequestParameters",
+    "RequestModels",
+    "Metadata",
+    "methodIntegration",
+    "methodResponses",
+    "requestParameters",
+    "requestModels",
+];
+
 /// Objects up to this many keys are checked for duplicates by a scan as each key is read.
 const SMALL_OBJECT: usize = 16;
 
@@ -340,7 +363,11 @@ impl<'a> JsonParser<'a> {
                     }
                     self.pos += 1;
                     self.ws();
-                    let value = self.value(depth + 1)?;
+                    let value = if UNREAD_KEYS.contains(&&*key) {
+                        self.skip(depth + 1, kl, kc)?
+                    } else {
+                        self.value(depth + 1)?
+                    };
                     self.entry_stack.push(Entry {
                         key,
                         line: kl,
@@ -409,6 +436,90 @@ impl<'a> JsonParser<'a> {
             }
             Some(_) => Err(self.err("invalid JSON: expected a value")),
         }
+    }
+
+    /// Checks a value's syntax without keeping it; it stands in the tree as `null`.
+    fn skip(&mut self, depth: usize, line: u32, column: u32) -> Result<Node<'a>, Diagnostic> {
+        let mut open = Vec::new();
+        loop {
+            if depth + open.len() > MAX_DEPTH {
+                return Err(self.err("invalid JSON: nested more than 256 levels deep"));
+            }
+            self.ws();
+            match self.s.get(self.pos) {
+                None => return Err(self.err("")),
+                Some(&c @ (b'{' | b'[')) => {
+                    self.pos += 1;
+                    self.ws();
+                    let close = if c == b'{' { b'}' } else { b']' };
+                    if self.s.get(self.pos) == Some(&close) {
+                        self.pos += 1;
+                    } else {
+                        open.push(close);
+                        if c == b'{' {
+                            self.skip_key()?;
+                        }
+                        continue;
+                    }
+                }
+                Some(b'"') => {
+                    self.string()?;
+                }
+                Some(b't') => self.word("true", Kind::Null, 0, 0).map(|_| ())?,
+                Some(b'f') => self.word("false", Kind::Null, 0, 0).map(|_| ())?,
+                Some(b'n') => self.word("null", Kind::Null, 0, 0).map(|_| ())?,
+                Some(b'-' | b'0'..=b'9') => {
+                    self.number()?;
+                }
+                Some(_) => return Err(self.err("invalid JSON: expected a value")),
+            }
+            // After a complete value: close containers or go on to the next member.
+            loop {
+                let Some(&close) = open.last() else {
+                    return Ok(Node {
+                        line,
+                        column,
+                        kind: Kind::Null,
+                    });
+                };
+                self.ws();
+                match self.s.get(self.pos) {
+                    Some(b',') => {
+                        self.pos += 1;
+                        if close == b'}' {
+                            self.skip_key()?;
+                        }
+                        break;
+                    }
+                    Some(&c) if c == close => {
+                        self.pos += 1;
+                        open.pop();
+                    }
+                    _ => {
+                        return Err(self.err(if close == b'}' {
+                            "invalid JSON: expected `,` or `}`"
+                        } else {
+                            "invalid JSON: expected `,` or `]`"
+                        }));
+                    }
+                }
+            }
+        }
+    }
+
+    /// `"key":` inside a skipped object.
+    fn skip_key(&mut self) -> Result<(), Diagnostic> {
+        self.ws();
+        if self.s.get(self.pos) != Some(&b'"') {
+            return Err(self.err("invalid JSON: expected a key in double quotes"));
+        }
+        self.string()?;
+        self.ws();
+        if self.s.get(self.pos) != Some(&b':') {
+            return Err(self.err("invalid JSON: expected `:` after the key"));
+        }
+        self.pos += 1;
+        Ok(())
     }
 
     fn word(
@@ -831,6 +942,22 @@ mod tests {
         let b = node.entry("bé").unwrap();
         assert_eq!((b.line, b.column), (3, 3));
         assert_eq!(b.value.get("c").unwrap().line, 3);
+    }
+
+    #[test]
+    fn json_unread_values_are_checked_but_not_kept() {
+        let node =
+            parse(r#"{"responses": {"200": [1, {"b": "x\"y"}, [], {}]}, "k": [true]}"#).unwrap();
+        assert_eq!(node.get("responses").unwrap().kind, Kind::Null);
+        assert_eq!(node.to_json()["k"], serde_json::json!([true]));
+        for bad in [
+            r#"{"responses": {"200": }, "k": 1}"#,
+            r#"{"responses": {"200" 1}}"#,
+            r#"{"responses": [1 2]}"#,
+            r#"{"responses": {"a": [1, 2"#,
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
