@@ -44,6 +44,9 @@ pub fn sample_arn_prefix(stage: &str) -> String {
 /// widening the combinations it tries.
 const MAX_COMBINATIONS: usize = 2048;
 
+/// How many routes that cannot be denied `generate` reports one by one.
+const MAX_CONFLICTS: usize = 20;
+
 // ---------------------------------------------------------------------------------------------
 // Languages of ARN suffixes (`GET/orders/1`), and the exact questions asked about them.
 // ---------------------------------------------------------------------------------------------
@@ -474,16 +477,20 @@ pub fn route_patterns(route: &Route) -> Vec<String> {
     }
 }
 
+/// A declared route's requests, one entry per verb they can carry.
 struct RouteLangs {
-    /// Per verb: the verb, the language, its literal prefix, the symbolic form, and the routes
-    /// that win over this one for some of those requests (their languages).
     per_verb: Vec<VerbLang>,
 }
 
 struct VerbLang {
+    /// Every ARN suffix of a request to the route with this verb.
     lang: Lang,
+    /// What all of them start with (a cheap first test).
     prefix: Vec<u8>,
+    /// The route written with `HOLE` for each variable (see `glob_covers`).
     symbolic: Vec<u8>,
+    /// The routes that win over this one for some of those requests: those requests are
+    /// theirs, not this route's.
     shadows: Vec<Lang>,
 }
 
@@ -984,13 +991,30 @@ impl Table {
 
     /// The policy for a caller allowed `allowed`: the handler's algorithm, step for step.
     ///
-    /// Greedy set cover: each round takes the allow pattern that covers the most routes not
-    /// yet covered for the fewest statements (its own, plus one `Deny` per denied route it
-    /// reaches that nothing denies yet), while that gain is positive. A pattern is only taken
-    /// when every denied route it reaches can be cut off by a pattern that reaches no allowed
-    /// route. Then every route still uncovered takes its own patterns, which can always be
-    /// cut off that way (for a table `generate` accepted).
+    /// Greedy set cover, twice: each round takes the allow pattern that saves the most
+    /// statements, or (second run) that covers the most routes per statement it adds; a
+    /// pattern costs its own statements plus one `Deny` per denied route it reaches that
+    /// nothing denies yet, and is only taken when each of those routes can be cut off by a
+    /// pattern that reaches no allowed route. Then every route still uncovered takes its own
+    /// patterns, which can always be cut off that way (for a table `generate` accepted). Of
+    /// the two policies, the one with fewer resources wins, then the one with fewer
+    /// characters: neither depends on the ARN prefix, so the handler chooses as rolegen does.
     pub fn policy(&self, allowed: &FixedBitSet) -> Policy {
+        let a = self.greedy(allowed, false);
+        let b = self.greedy(allowed, true);
+        let size = |p: &Policy| {
+            let all = p
+                .allow
+                .iter()
+                .chain(&p.deny)
+                .flat_map(|&k| &self.patterns[k].suffixes);
+            let (n, chars) = all.fold((0, 0), |(n, c), s| (n + 1, c + s.len()));
+            (n, chars)
+        };
+        if size(&b) < size(&a) { b } else { a }
+    }
+
+    fn greedy(&self, allowed: &FixedBitSet, by_ratio: bool) -> Policy {
         let n = self.routes.len();
         let mut uncovered = allowed.clone();
         let mut denied_routes = FixedBitSet::with_capacity(n);
@@ -1042,7 +1066,8 @@ impl Table {
             true
         };
         loop {
-            let mut best: Option<(usize, usize)> = None; // (position in alive, gain)
+            // (position in alive, routes newly covered, statements added)
+            let mut best: Option<(usize, usize, usize)> = None;
             for (i, &k) in alive.iter().enumerate() {
                 let p = &self.patterns[k];
                 let fresh = p.cover.intersection_count(&uncovered);
@@ -1055,11 +1080,18 @@ impl Table {
                     .map(|((r, a), d)| (r & a & !d).count_ones())
                     .sum();
                 let cost = p.suffixes.len() + stray as usize;
-                if fresh > cost && best.is_none_or(|(_, g)| fresh - cost > g) {
-                    best = Some((i, fresh - cost));
+                let better = |(_, bf, bc): (usize, usize, usize)| {
+                    if by_ratio {
+                        fresh * bc > bf * cost
+                    } else {
+                        fresh - cost > bf - bc
+                    }
+                };
+                if fresh > cost && best.is_none_or(better) {
+                    best = Some((i, fresh, cost));
                 }
             }
-            let Some((i, _)) = best else { break };
+            let Some((i, _, _)) = best else { break };
             let k = alive.remove(i);
             take(
                 k,
@@ -1230,37 +1262,64 @@ pub fn conflicts(model: &Model, table: &Table) -> Vec<Diagnostic> {
             combos.push(vec![*a, *b]);
         }
     }
-    let mut found: BTreeMap<(usize, usize), (usize, usize, Vec<GroupId>)> = BTreeMap::new();
+    // One diagnostic per denied route (its first conflict), counting the routes it clashes
+    // with, so that one bad subtree does not print a screenful.
+    struct Found {
+        a: usize,
+        r: usize,
+        u: usize,
+        combo: Vec<GroupId>,
+        clashes: BTreeSet<usize>,
+    }
+    let mut found: BTreeMap<usize, Found> = BTreeMap::new();
     let mut triples = Vec::new();
     for combo in &combos {
         triples.clear();
         table.conflicts_in(&table.allowed(combo), &mut triples);
         for &(r, d, a, u) in &triples {
-            found.entry((d, a)).or_insert_with(|| (r, u, combo.clone()));
+            found
+                .entry(d)
+                .or_insert_with(|| Found {
+                    a,
+                    r,
+                    u,
+                    combo: combo.clone(),
+                    clashes: BTreeSet::new(),
+                })
+                .clashes
+                .insert(a);
         }
     }
-    found
+    let total = found.len();
+    let mut out: Vec<Diagnostic> = found
         .into_iter()
-        .map(|((d, a), (r, u, combo))| {
+        .take(MAX_CONFLICTS)
+        .map(|(d, f)| {
             let route = |i: usize| model.route(table.routes[i]);
-            let who = combo
+            let who = f
+                .combo
                 .iter()
                 .map(|g| format!("`{}`", model.group(*g).name))
                 .collect::<Vec<_>>()
                 .join(" and ");
-            let who = if combo.len() > 1 {
+            let who = if f.combo.len() > 1 {
                 format!("a caller in {who}")
             } else {
                 who
             };
-            let (dr, ar, rr) = (route(d), route(a), route(r));
-            let dp = table.patterns[u].suffixes.join("`, `");
-            let rp = table.patterns[table.own[r]].suffixes.join("`, `");
-            let also = if r == a { "" } else { "also " };
+            let (dr, ar, rr) = (route(d), route(f.a), route(f.r));
+            let dp = table.patterns[f.u].suffixes.join("`, `");
+            let rp = table.patterns[table.own[f.r]].suffixes.join("`, `");
+            let also = if f.r == f.a { "" } else { "also " };
+            let more = match f.clashes.len() - 1 {
+                0 => String::new(),
+                1 => " (and 1 more route like it)".to_string(),
+                n => format!(" (and {n} more routes like it)"),
+            };
             Diagnostic::error(
                 "lambda-policy",
                 format!(
-                    "no IAM policy can deny `{}` to {who} and allow `{}`",
+                    "no IAM policy can deny `{}` to {who} and allow `{}`{more}",
                     dr.key(),
                     ar.key()
                 ),
@@ -1274,7 +1333,20 @@ pub fn conflicts(model: &Model, table: &Table) -> Vec<Diagnostic> {
                 ar.key(),
             ))
         })
-        .collect()
+        .collect();
+    if total > MAX_CONFLICTS {
+        out.push(
+            Diagnostic::error(
+                "lambda-policy",
+                format!(
+                    "{} more routes cannot be denied where the access matrix says so",
+                    total - MAX_CONFLICTS
+                ),
+            )
+            .help("fix the ones above first; the rest often share their cause"),
+        );
+    }
+    out
 }
 
 /// The largest policy document any combination of groups gets, for the docs.

@@ -131,14 +131,34 @@ function allowedFor(groups) {
 
 /**
  * Pattern indexes to Allow and to Deny for `allowed` (the same algorithm as rolegen's
- * `Table::policy`). Greedy set cover: each round takes the allow pattern that covers the
- * most routes not yet covered for the fewest statements (its own, plus one Deny per denied
- * route it reaches that nothing denies yet), while that gain is positive. A pattern is only
- * taken when every denied route it reaches can be cut off by a pattern that reaches no
- * allowed route. Then every route still uncovered takes its own patterns, which rolegen
- * checked can always be cut off that way.
+ * `Table::policy`). Greedy set cover, twice: each round takes the allow pattern that saves
+ * the most statements, or (second run) that covers the most routes per statement it adds; a
+ * pattern costs its own statements plus one Deny per denied route it reaches that nothing
+ * denies yet, and is only taken when each of those routes can be cut off by a pattern that
+ * reaches no allowed route. Then every route still uncovered takes its own patterns, which
+ * rolegen checked can always be cut off that way. Of the two, the policy with fewer
+ * resources wins, then the one with fewer characters.
  */
 function buildPolicy(allowed) {
+  const a = greedy(allowed, false);
+  const b = greedy(allowed, true);
+  return size(b) < size(a) ? b : a;
+}
+
+function size({ allow, deny }) {
+  let n = 0;
+  let chars = 0;
+  for (const k of allow.concat(deny)) {
+    for (const s of SUFFIXES[k]) {
+      n++;
+      chars += s.length;
+    }
+  }
+  // Resources first, then characters (fewer than 2^20 per policy).
+  return n * 1048576 + chars;
+}
+
+function greedy(allowed, byRatio) {
   const uncovered = allowed.slice();
   const notAllowed = new Uint32Array(WORDS);
   for (let w = 0; w < WORDS; w++) notAllowed[w] = ~allowed[w];
@@ -189,25 +209,32 @@ function buildPolicy(allowed) {
     if (n > SUFFIXES[k].length) alive.push(k);
   }
   for (;;) {
+    // The pattern that saves the most statements (or covers the most routes per statement),
+    // among those that save statements at all.
     let best = -1;
-    let bestGain = 0;
+    let bestFresh = 0;
+    let bestCost = 1;
     let kept = 0;
     for (let i = 0; i < alive.length; i++) {
       const k = alive[i];
       const cov = COVER[k];
       let fresh = 0;
       for (let w = 0; w < WORDS; w++) fresh += popcount(cov[w] & uncovered[w]);
-      // Covered routes only ever go: a pattern that no longer gains never will.
+      // Covered routes only ever go: a pattern that no longer saves statements never will.
       if (fresh <= SUFFIXES[k].length) continue;
       alive[kept++] = k;
       const rch = REACH[k];
-      let gain = fresh - SUFFIXES[k].length;
-      for (let w = 0; w < WORDS && gain > bestGain; w++) {
-        gain -= popcount(rch[w] & notAllowed[w] & ~deniedRoutes[w]);
+      let cost = SUFFIXES[k].length;
+      for (let w = 0; w < WORDS && cost < fresh; w++) {
+        cost += popcount(rch[w] & notAllowed[w] & ~deniedRoutes[w]);
       }
-      if (gain > bestGain) {
+      const better = byRatio
+        ? fresh * bestCost > bestFresh * cost
+        : fresh - cost > bestFresh - bestCost;
+      if (cost < fresh && (best < 0 || better)) {
         best = k;
-        bestGain = gain;
+        bestFresh = fresh;
+        bestCost = cost;
       }
     }
     alive.length = kept;
