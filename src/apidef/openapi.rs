@@ -158,7 +158,7 @@ pub fn read_paths(doc: &Node, defaults: &Defaults, api: &mut RestApi) {
                 }
                 continue;
             }
-            let Some(method) = parse_method(&key) else {
+            let Some(method) = parse_method(key) else {
                 continue;
             };
             let auth = match op.value.get("security").or(global) {

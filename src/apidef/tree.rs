@@ -84,7 +84,7 @@ impl<'a> Node<'a> {
         }
     }
 
-    pub fn get(&self, key: &str) -> Option<&Node> {
+    pub fn get(&self, key: &str) -> Option<&Node<'a>> {
         match &self.kind {
             Kind::Map(entries) => entries.iter().find(|e| e.key == key).map(|e| &e.value),
             _ => None,
@@ -92,21 +92,21 @@ impl<'a> Node<'a> {
     }
 
     /// The entry itself, for the key's position.
-    pub fn entry(&self, key: &str) -> Option<&Entry> {
+    pub fn entry(&self, key: &str) -> Option<&Entry<'a>> {
         match &self.kind {
             Kind::Map(entries) => entries.iter().find(|e| e.key == key),
             _ => None,
         }
     }
 
-    pub fn entries(&self) -> &[Entry] {
+    pub fn entries(&self) -> &[Entry<'a>] {
         match &self.kind {
             Kind::Map(entries) => entries,
             _ => &[],
         }
     }
 
-    pub fn items(&self) -> &[Node] {
+    pub fn items(&self) -> &[Node<'a>] {
         match &self.kind {
             Kind::Seq(items) => items,
             _ => &[],
@@ -133,7 +133,7 @@ impl<'a> Node<'a> {
 
     /// `Some((name, argument))` when this is an intrinsic function call: a one-entry mapping
     /// whose key is `Ref`, `Condition` or `Fn::…`.
-    pub fn intrinsic(&self) -> Option<(&str, &Node)> {
+    pub fn intrinsic(&self) -> Option<(&str, &Node<'a>)> {
         match &self.kind {
             Kind::Map(entries) if entries.len() == 1 => {
                 let e = &entries[0];
