@@ -45,22 +45,22 @@ for (let i = 0; i < 30; i++) {
 }
 
 // Module load, cold: a fresh node process that imports the handler, minus one that starts
-// and exits.
+// and exits, run in turns so that a change in machine load hits both alike.
 const spawnMs = (code) => {
-  const xs = [];
-  for (let i = 0; i < 7; i++) {
-    const t = performance.now();
-    const r = spawnSync(process.execPath, ["--input-type=module", "-e", code], {
-      env: process.env,
-      stdio: "inherit",
-    });
-    if (r.status !== 0) throw new Error("child failed");
-    xs.push(performance.now() - t);
-  }
-  return median(xs);
+  const t = performance.now();
+  const r = spawnSync(process.execPath, ["--input-type=module", "-e", code], {
+    env: process.env,
+    stdio: "inherit",
+  });
+  if (r.status !== 0) throw new Error("child failed");
+  return performance.now() - t;
 };
-const empty = spawnMs("");
-const cold = spawnMs(`await import(${JSON.stringify(url)});`) - empty;
+const colds = [];
+for (let i = 0; i < 11; i++) {
+  const empty = spawnMs("");
+  colds.push(spawnMs(`await import(${JSON.stringify(url)});`) - empty);
+}
+const cold = median(colds);
 
 // Per call: every group alone, every pair, and all groups, asked for one method ARN.
 const names = mod.GROUP_NAMES;
