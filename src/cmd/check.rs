@@ -1,9 +1,9 @@
 //! `rolegen check`: the pre-deploy step in CI. Generates in memory, compares with the output
 //! directory and prints a unified diff of every stale, missing or extra file (sqlc's `diff`).
 
-use super::{Outcome, load_model, report};
+use super::{Generated, Outcome, generate, report};
 use crate::cli::Global;
-use crate::r#gen::{self, Files, Target};
+use crate::r#gen::{Files, Target};
 use similar::TextDiff;
 use std::collections::BTreeSet;
 use std::fs;
@@ -17,34 +17,15 @@ pub struct Args {
 }
 
 pub fn run(global: &Global, args: &Args) -> Outcome {
-    let model = match load_model(global) {
-        Ok(m) => m,
+    let Generated {
+        files,
+        targets,
+        unused,
+    } = match generate(global, &args.target) {
+        Ok(g) => g,
         Err(o) => return o,
     };
     let name = global.config.display().to_string();
-    let targets = match r#gen::select(&model, &args.target) {
-        Ok(t) => t,
-        Err(d) => {
-            report(global, &name, "", &[d]);
-            return Outcome::Error;
-        }
-    };
-    let files = match r#gen::generate_all(&model, &targets) {
-        Ok(f) => f,
-        Err(diags) => {
-            report(global, &name, "", &diags);
-            return Outcome::Error;
-        }
-    };
-    // Folders of targets the strategy does not use should not exist either.
-    let unused: Vec<Target> = if args.target.is_empty() {
-        Target::ALL
-            .into_iter()
-            .filter(|t| !targets.contains(t))
-            .collect()
-    } else {
-        Vec::new()
-    };
     match compare(&global.out, &targets, &unused, &files) {
         Ok(diffs) if diffs.is_empty() => {
             if !global.quiet {

@@ -2,10 +2,10 @@
 //! the output directory. Nothing on disk changes before everything generated; a folder is
 //! replaced by rename, so a reader never sees it half-written.
 
-use super::{Outcome, load_model, report};
+use super::{Generated, Outcome, generate, report};
 use crate::cli::Global;
 use crate::diag::Diagnostic;
-use crate::r#gen::{self, Files, Target};
+use crate::r#gen::{Files, Target};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -19,36 +19,16 @@ pub struct Args {
 }
 
 pub fn run(global: &Global, args: &Args) -> Outcome {
-    let model = match load_model(global) {
-        Ok(m) => m,
+    let Generated {
+        files,
+        targets,
+        unused,
+    } = match generate(global, &args.target) {
+        Ok(g) => g,
         Err(o) => return o,
     };
     let name = global.config.display().to_string();
-    let targets = match r#gen::select(&model, &args.target) {
-        Ok(t) => t,
-        Err(d) => {
-            report(global, &name, "", &[d]);
-            return Outcome::Error;
-        }
-    };
-    let files = match r#gen::generate_all(&model, &targets) {
-        Ok(f) => f,
-        Err(diags) => {
-            report(global, &name, "", &diags);
-            return Outcome::Error;
-        }
-    };
-    // With every target asked for, folders of targets the strategy no longer uses go away, so
-    // switching strategy leaves no stale authorizer or trigger behind.
-    let remove: Vec<Target> = if args.target.is_empty() {
-        Target::ALL
-            .into_iter()
-            .filter(|t| !targets.contains(t))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    match write_atomically(&global.out, &targets, &remove, &files) {
+    match write_atomically(&global.out, &targets, &unused, &files) {
         Ok(()) => {
             if !global.quiet {
                 eprintln!(

@@ -2,8 +2,8 @@
 //! every problem, and the outcome → exit code mapping.
 
 pub mod check;
-pub mod drift;
 pub mod diff;
+pub mod drift;
 pub mod explain;
 pub mod r#gen;
 
@@ -121,6 +121,12 @@ pub fn report(global: &Global, name: &str, text: &str, diags: &[Diagnostic]) {
 /// Loads the configured roles file and prints its diagnostics; `Err` carries the outcome
 /// when there is no model to work with.
 pub fn load_model(global: &Global) -> Result<Model, Outcome> {
+    load_model_and_text(global).map(|(model, _)| model)
+}
+
+/// Like `load_model`, also returning the file's text so that later diagnostics (from a
+/// generator) can show the lines they point at.
+pub fn load_model_and_text(global: &Global) -> Result<(Model, String), Outcome> {
     let loaded = match load_file(&global.config) {
         Ok(l) => l,
         Err(d) => {
@@ -129,5 +135,44 @@ pub fn load_model(global: &Global) -> Result<Model, Outcome> {
         }
     };
     report(global, &loaded.name, &loaded.text, &loaded.diags);
-    loaded.model.ok_or(Outcome::Error)
+    match loaded.model {
+        Some(model) => Ok((model, loaded.text)),
+        None => Err(Outcome::Error),
+    }
+}
+
+/// What `gen` and `check` both need: the files of the selected targets, generated in memory,
+/// and the targets whose folders should not exist (with no `--target`, those the strategy
+/// does not use, so that switching strategy leaves nothing stale behind).
+pub struct Generated {
+    pub files: crate::r#gen::Files,
+    pub targets: Vec<crate::r#gen::Target>,
+    pub unused: Vec<crate::r#gen::Target>,
+}
+
+pub fn generate(global: &Global, asked: &[crate::r#gen::Target]) -> Result<Generated, Outcome> {
+    use crate::r#gen::{self, Target};
+    let (model, text) = load_model_and_text(global)?;
+    let name = global.config.display().to_string();
+    let targets = r#gen::select(&model, asked).map_err(|d| {
+        report(global, &name, &text, &[d]);
+        Outcome::Error
+    })?;
+    let files = r#gen::generate_all(&model, &targets).map_err(|diags| {
+        report(global, &name, &text, &diags);
+        Outcome::Error
+    })?;
+    let unused = if asked.is_empty() {
+        Target::ALL
+            .into_iter()
+            .filter(|t| !targets.contains(t))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Generated {
+        files,
+        targets,
+        unused,
+    })
 }
