@@ -41,9 +41,12 @@ pub fn generate(model: &Model) -> Result<Files, Vec<Diagnostic>> {
 }
 
 pub fn generate_with(model: &Model, limits: Limits) -> Result<Files, Vec<Diagnostic>> {
+    let mut errors = id_clashes(model);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
     let template = template(model);
     let n_resources = template["Resources"].as_object().map_or(0, Map::len);
-    let mut errors = Vec::new();
     if n_resources > limits.max_resources {
         errors.push(
             Diagnostic::error(
@@ -199,6 +202,92 @@ pub fn method_id(route: &Route) -> String {
     let verb = route.method.as_str();
     let verb = format!("{}{}", &verb[..1], verb[1..].to_ascii_lowercase());
     format!("Method{verb}{}", path_ident(&route.path))
+}
+
+/// Logical IDs the template always has; a Lambda parameter may not take one of them.
+const FIXED_IDS: &[&str] = &[
+    "CallbackUrl",
+    "UserPool",
+    "ResourceServer",
+    "UserPoolClient",
+    "PreTokenFunctionRole",
+    "PreTokenFunction",
+    "PreTokenPermission",
+    "AuthorizerFunctionRole",
+    "AuthorizerFunction",
+    "AuthorizerPermission",
+    "RestApi",
+    "Authorizer",
+    "Stage",
+];
+
+/// Parameters and resources share one namespace of logical IDs, and the template is built in
+/// maps where a second entry under the same ID would silently replace the first. Every ID
+/// rolegen derives is checked for a clash before anything is built.
+fn id_clashes(model: &Model) -> Vec<Diagnostic> {
+    let mut seen: std::collections::HashMap<String, String> = FIXED_IDS
+        .iter()
+        .map(|id| {
+            (
+                id.to_string(),
+                "a resource rolegen always generates".to_string(),
+            )
+        })
+        .collect();
+    let mut ids: Vec<(String, String, Option<crate::diag::Span>)> = Vec::new();
+    for p in model.lambda_params() {
+        ids.push((p.to_string(), format!("the Lambda parameter `{p}`"), None));
+        ids.push((
+            lambda_permission_id(p),
+            format!("the permission of `{p}`"),
+            None,
+        ));
+    }
+    for g in &model.groups {
+        ids.push((
+            group_id(&g.name),
+            format!("group `{}`", g.name),
+            Some(g.decl),
+        ));
+    }
+    let mut prefixes: std::collections::BTreeSet<Path> = std::collections::BTreeSet::new();
+    for r in &model.routes {
+        ids.push((method_id(r), format!("route `{}`", r.key()), Some(r.decl)));
+        for depth in 1..=r.path.segments.len() {
+            prefixes.insert(Path {
+                segments: r.path.segments[..depth].to_vec(),
+            });
+        }
+    }
+    for p in &prefixes {
+        ids.push((resource_id(p), format!("path `{p}`"), None));
+    }
+    let mut errors = Vec::new();
+    for (id, what, span) in ids {
+        if id.starts_with("Deployment") {
+            errors.push(clash(&id, &what, "the API deployment", span));
+            continue;
+        }
+        match seen.get(&id) {
+            Some(other) => errors.push(clash(&id, &what, other, span)),
+            None => {
+                seen.insert(id, what);
+            }
+        }
+    }
+    errors
+}
+
+fn clash(id: &str, what: &str, other: &str, span: Option<crate::diag::Span>) -> Diagnostic {
+    let d = Diagnostic::error(
+        "cfn-logical-id",
+        format!("{what} would get the CloudFormation logical ID `{id}`, already used by {other}"),
+    )
+    .help("rename one of them (a Lambda integration parameter is best renamed, e.g. `OrdersFunctionArn`)");
+    match span {
+        Some(s) => d.at(s),
+        None => d,
+    }
 }
 
 pub fn lambda_permission_id(param: &str) -> String {
@@ -775,5 +864,25 @@ mod tests {
         let b = resource_id(&Path::parse("/a/b").unwrap());
         assert_ne!(a, b);
         assert!(a.starts_with("ResourceAByB"), "{a}");
+    }
+
+    #[test]
+    fn a_parameter_named_like_a_resource_is_refused() {
+        let text = "version: 1\napi: {name: a, stage: prod, authorizer: cognito-scopes}\nuser_pool: {name: p}\nresource_server: {identifier: api, name: A}\nscopes: {read: r}\ngroups: {G: {scopes: [read]}}\nroutes:\n  GET /a:\n    scopes: [read]\n    integration: {lambda: UserPool}\n";
+        let loaded = crate::cmd::load_text("roles.yaml", text.to_string());
+        let model = loaded.model.expect("valid roles file");
+        let errors = generate(&model).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].code, "cfn-logical-id");
+        assert!(
+            errors[0]
+                .message
+                .contains("the Lambda parameter `UserPool`")
+                && errors[0]
+                    .message
+                    .contains("`UserPool`, already used by a resource rolegen always generates"),
+            "{}",
+            errors[0].message
+        );
     }
 }
