@@ -9,12 +9,8 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
 
-#[derive(clap::Args, Debug, Clone, Default)]
-pub struct Args {
-    /// Only these targets; default: every target the strategy uses.
-    #[arg(short, long, value_enum, value_delimiter = ',')]
-    pub target: Vec<Target>,
-}
+/// The same target selection as `gen`.
+pub use super::r#gen::Args;
 
 pub fn run(global: &Global, args: &Args) -> Outcome {
     let Generated {
