@@ -85,14 +85,10 @@ pub fn generate_with(model: &Model, limits: Limits) -> Result<Files, Vec<Diagnos
     Ok(Files::from([(TEMPLATE.to_string(), yaml.into_bytes())]))
 }
 
-/// YAML for CloudFormation. serde-saphyr quotes every string that YAML would read as
+/// YAML for CloudFormation. The emitter quotes every string that YAML would read as
 /// something else (`"200"`, `"true"`, `"null"`), which CloudFormation needs.
 pub fn to_yaml(v: &Value) -> String {
-    let mut s = serde_saphyr::to_string(v).expect("JSON values always serialize as YAML");
-    if !s.ends_with('\n') {
-        s.push('\n');
-    }
-    s
+    super::yaml::to_string(v)
 }
 
 fn count_api_resources(t: &Value) -> usize {

@@ -8,6 +8,7 @@ pub mod docs;
 pub mod openapi;
 pub mod pretoken;
 mod text;
+pub mod yaml;
 
 use crate::diag::Diagnostic;
 use crate::model::{Model, Strategy};
