@@ -7,6 +7,7 @@
 //! for markdown or XML, never pasted in as markup.
 
 use super::Files;
+use super::text::push_key;
 use crate::diag::Diagnostic;
 use crate::model::{Access, GroupId, Method, Model, RouteId, Strategy};
 use std::fmt::Write as _;
@@ -69,6 +70,16 @@ fn token_sentence(model: &Model) -> &'static str {
 /// on its row.
 pub fn md_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    md_escape_into(&mut out, s);
+    out
+}
+
+/// [`md_escape`] appended to `out`.
+fn md_escape_into(out: &mut String, s: &str) {
+    if !s.bytes().any(md_special) {
+        out.push_str(s);
+        return;
+    }
     for c in s.chars() {
         match c {
             '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '&' | '~' | '$' | '#' => {
@@ -80,7 +91,14 @@ pub fn md_escape(s: &str) -> String {
             c => out.push(c),
         }
     }
-    out
+}
+
+/// Bytes that [`md_escape`] changes (non-ASCII is checked char by char, for controls).
+fn md_special(b: u8) -> bool {
+    matches!(
+        b,
+        b'\\' | b'`' | b'*' | b'_' | b'[' | b']' | b'<' | b'>' | b'|' | b'&' | b'~' | b'$' | b'#'
+    ) || !(0x20..0x7F).contains(&b)
 }
 
 fn markdown(model: &Model) -> String {
@@ -121,18 +139,26 @@ fn markdown(model: &Model) -> String {
         md.push_str(" :-: |");
     }
     md.push('\n');
+    // One row per route and one cell per group: the bulk of the file, written in place.
+    md.reserve(model.routes.len() * (cols.len() * 6 + 96));
     for r in model.route_ids() {
         let route = model.route(r);
-        let scopes = match scope_names(model, r) {
-            None => "🌐 public".to_string(),
-            Some(names) => names
-                .iter()
-                .map(|n| md_escape(n))
-                .collect::<Vec<_>>()
-                .join(", "),
-        };
         // Paths hold only letters, digits, `.`, `_`, `-`, `{`, `}` and `+`: safe in a code span.
-        let _ = write!(md, "| `{}` | {} |", route.key(), scopes);
+        md.push_str("| `");
+        push_key(&mut md, route);
+        md.push_str("` | ");
+        match &route.access {
+            Access::Public => md.push_str("🌐 public"),
+            Access::AnyOf(ids) => {
+                for (i, s) in ids.iter().enumerate() {
+                    if i > 0 {
+                        md.push_str(", ");
+                    }
+                    md_escape_into(&mut md, &model.scope(*s).name);
+                }
+            }
+        }
+        md.push_str(" |");
         for &g in &cols {
             md.push_str(if model.matrix.allows(g, r) {
                 " ✅ |"
@@ -258,6 +284,19 @@ fn largest_policy_line(model: &Model) -> Option<String> {
 /// all (most control characters) become U+FFFD.
 pub fn xml_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    xml_escape_into(&mut out, s);
+    out
+}
+
+/// [`xml_escape`] appended to `out`.
+fn xml_escape_into(out: &mut String, s: &str) {
+    if !s
+        .bytes()
+        .any(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'') || !(0x20..0x7F).contains(&b))
+    {
+        out.push_str(s);
+        return;
+    }
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -270,7 +309,6 @@ pub fn xml_escape(s: &str) -> String {
             c => out.push(c),
         }
     }
-    out
 }
 
 /// Labels longer than this are cut with `…` in the picture (the tooltip has the whole name).
@@ -322,10 +360,20 @@ const DENY: &str = "#eceff1";
 fn svg(model: &Model) -> String {
     let cols = column_order(model);
     let method_w = text_width("OPTIONS", FONT) + 8.0;
-    let path_w = model
+    // Each route's key, written once: rows need it as a tooltip, the label and the group's
+    // data attribute. The path is the part after the method and its space.
+    let keys: Vec<String> = model
         .routes
         .iter()
-        .map(|r| text_width(&truncate(&r.path.to_string()), FONT))
+        .map(|r| {
+            let mut k = String::with_capacity(48);
+            push_key(&mut k, r);
+            k
+        })
+        .collect();
+    let path_of = |j: usize| &keys[j][model.routes[j].method.as_str().len() + 1..];
+    let path_w = (0..keys.len())
+        .map(|j| label_width(path_of(j), FONT))
         .fold(text_width("Route", FONT), f64::max);
     let label_w = (method_w + path_w + 12.0).ceil();
     // Column headers are rotated 45°: their diagonal extent sets the header height.
@@ -447,6 +495,16 @@ fn svg(model: &Model) -> String {
             grid_h - GAP
         );
     }
+    // Names as they appear in the cells' attributes and tooltips, escaped once each.
+    let groups_xml: Vec<String> = model.groups.iter().map(|g| xml_escape(&g.name)).collect();
+    let scopes_xml: Vec<String> = model.scopes.iter().map(|s| xml_escape(&s.name)).collect();
+    // Allowed cells are the bulk of a large picture: about 150 bytes each.
+    let allowed: usize = cols
+        .iter()
+        .map(|&g| model.matrix.row(g).count_ones(..))
+        .sum();
+    s.reserve(model.routes.len() * 600 + allowed * 160);
+    let mut key_xml = String::new();
     for (j, r) in model.route_ids().enumerate() {
         let route = model.route(r);
         let y = grid_y + j as f64 * ROW;
@@ -457,30 +515,38 @@ fn svg(model: &Model) -> String {
             method_color(route.method),
             route.method
         );
-        let path = route.path.to_string();
-        let _ = writeln!(
+        key_xml.clear();
+        xml_escape_into(&mut key_xml, &keys[j]);
+        let _ = write!(
             s,
-            r##"<text x="{:.1}" y="{text_y:.1}" font-family="Menlo, Consolas, 'DejaVu Sans Mono', monospace" fill="#212121"><title>{}</title>{}</text>"##,
+            r##"<text x="{:.1}" y="{text_y:.1}" font-family="Menlo, Consolas, 'DejaVu Sans Mono', monospace" fill="#212121"><title>{key_xml}</title>"##,
             PAD + method_w,
-            xml_escape(&route.key()),
-            xml_escape(&truncate(&path))
         );
+        xml_escape_into(&mut s, &truncate(path_of(j)));
+        s.push_str("</text>\n<g data-route=\"");
+        s.push_str(&key_xml);
+        s.push_str("\">\n");
         let public = route.access == Access::Public;
-        let _ = writeln!(s, r#"<g data-route="{}">"#, xml_escape(&route.key()));
+        let class = if public {
+            r##"<use class="public" href="#public" x=""##
+        } else {
+            r##"<use class="allow" href="#allow" x=""##
+        };
         for (i, &g) in cols.iter().enumerate() {
             if !model.matrix.allows(g, r) {
                 continue;
             }
             // One `<use>` per allowed cell, coordinates whole pixels: the picture of a large
             // API stays small.
-            let x = grid_x + i as f64 * ROW;
-            let class = if public { "public" } else { "allow" };
-            let _ = writeln!(
-                s,
-                r##"<use class="{class}" href="#{class}" x="{x}" y="{y}" data-group="{}"><title>{}</title></use>"##,
-                xml_escape(&model.group(g).name),
-                xml_escape(&cell_tooltip(model, g, r))
-            );
+            s.push_str(class);
+            push_coord(&mut s, grid_x + i as f64 * ROW);
+            s.push_str("\" y=\"");
+            push_coord(&mut s, y);
+            s.push_str("\" data-group=\"");
+            s.push_str(&groups_xml[g.0]);
+            s.push_str("\"><title>");
+            cell_tooltip(&mut s, model, g, r, &groups_xml, &scopes_xml, &key_xml);
+            s.push_str("</title></use>\n");
         }
         s.push_str("</g>\n");
         let _ = writeln!(
@@ -529,26 +595,80 @@ fn svg(model: &Model) -> String {
     s
 }
 
-/// What hovering an allowed cell shows: why the group may call the route.
-fn cell_tooltip(model: &Model, g: GroupId, r: RouteId) -> String {
-    let group = &model.group(g).name;
-    let key = model.route(r).key();
-    if model.route(r).access == Access::Public {
-        return format!("{key}: public");
-    }
-    let why: Vec<String> = model
-        .grants(g, r)
+/// What hovering an allowed cell shows: why the group may call the route. Written escaped
+/// from names escaped beforehand (escaping the pieces is escaping the whole: it is per
+/// character).
+fn cell_tooltip(
+    out: &mut String,
+    model: &Model,
+    g: GroupId,
+    r: RouteId,
+    groups_xml: &[String],
+    scopes_xml: &[String],
+    key_xml: &str,
+) {
+    let required = match &model.route(r).access {
+        Access::Public => {
+            out.push_str(key_xml);
+            out.push_str(": public");
+            return;
+        }
+        Access::AnyOf(ids) => ids,
+    };
+    out.push_str(&groups_xml[g.0]);
+    out.push_str(", ");
+    out.push_str(key_xml);
+    out.push_str(": ");
+    let grants = model
+        .group(g)
+        .effective
         .iter()
-        .map(|e| {
-            let scope = &model.scope(e.scope).name;
-            if e.via.len() <= 1 {
-                format!("{scope} (own)")
-            } else {
-                format!("{scope} via {}", chain(model, &e.via[1..]))
+        .filter(|e| required.contains(&e.scope));
+    for (i, e) in grants.enumerate() {
+        if i > 0 {
+            out.push_str("; ");
+        }
+        out.push_str(&scopes_xml[e.scope.0]);
+        if e.via.len() <= 1 {
+            out.push_str(" (own)");
+        } else {
+            out.push_str(" via ");
+            for (k, v) in e.via[1..].iter().enumerate() {
+                if k > 0 {
+                    out.push_str(" → ");
+                }
+                out.push_str(&groups_xml[v.0]);
             }
-        })
-        .collect();
-    format!("{group}, {key}: {}", why.join("; "))
+        }
+    }
+}
+
+/// A coordinate as `{}` formats an `f64`, without the float formatter for whole numbers
+/// (every cell's position is one).
+fn push_coord(out: &mut String, v: f64) {
+    if v.fract() == 0.0 && v.abs() < 1e15 && v != 0.0 {
+        let _ = write!(out, "{}", v as i64);
+    } else {
+        let _ = write!(out, "{v}");
+    }
+}
+
+/// `text_width(&truncate(s), font_px)` without building the truncated string.
+fn label_width(s: &str, font_px: f64) -> f64 {
+    let advance = |c: char| if (c as u32) >= 0x2E80 { 1.1 } else { 0.62 };
+    let (mut n, mut all, mut head) = (0usize, 0.0f64, 0.0f64);
+    for c in s.chars() {
+        if n < MAX_LABEL - 1 {
+            head += advance(c);
+        }
+        all += advance(c);
+        n += 1;
+    }
+    if n <= MAX_LABEL {
+        all * font_px
+    } else {
+        (head + advance('…')) * font_px
+    }
 }
 
 #[cfg(test)]

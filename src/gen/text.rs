@@ -60,9 +60,56 @@ pub fn js_literal<T: Serialize + ?Sized>(value: &T) -> String {
     out
 }
 
+/// Appends the path as `Path`'s `Display` writes it (`/orders/{orderId}/{rest+}`), without the
+/// string per segment that `Display` builds: generators write a path for every route.
+pub fn push_path(out: &mut String, path: &crate::model::Path) {
+    use crate::model::Segment;
+    if path.segments.is_empty() {
+        out.push('/');
+    }
+    for seg in &path.segments {
+        out.push('/');
+        match seg {
+            Segment::Literal(s) => out.push_str(s),
+            Segment::Var(v) => {
+                out.push('{');
+                out.push_str(v);
+                out.push('}');
+            }
+            Segment::Greedy(v) => {
+                out.push('{');
+                out.push_str(v);
+                out.push_str("+}");
+            }
+        }
+    }
+}
+
+/// Appends the route's key as `Route::key` writes it (`GET /orders/{orderId}`).
+pub fn push_key(out: &mut String, route: &crate::model::Route) {
+    out.push_str(route.method.as_str());
+    out.push(' ');
+    push_path(out, &route.path);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_and_keys_are_written_as_display_writes_them() {
+        for p in [
+            "/",
+            "/a",
+            "/a/{b}/c/{d+}",
+            "/orders/{orderId}/files/{path+}",
+        ] {
+            let path = crate::model::Path::parse(p).unwrap();
+            let mut out = String::new();
+            push_path(&mut out, &path);
+            assert_eq!(out, path.to_string());
+        }
+    }
 
     #[test]
     fn js_literal_escapes_what_could_break_out() {
