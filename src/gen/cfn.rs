@@ -127,8 +127,33 @@ fn sub(s: &str) -> Value {
 
 /// First `n` hex digits of SHA-256: a stable, machine-independent fingerprint.
 pub fn short_hash(data: &[u8], n: usize) -> String {
+    hex_prefix(&Sha256::digest(data), n)
+}
+
+/// `short_hash` of the value's compact JSON, hashed as it is written rather than first
+/// collected into one string (the API part of a large template is megabytes of JSON).
+pub fn short_hash_json<T: serde::Serialize + ?Sized>(value: &T, n: usize) -> String {
+    struct Hashing(Sha256);
+    impl std::io::Write for Hashing {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.update(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    // serde_json writes many small pieces; a buffer keeps the hasher fed in blocks.
+    let mut w = std::io::BufWriter::with_capacity(8192, Hashing(Sha256::new()));
+    serde_json::to_writer(&mut w, value).expect("values serialize");
+    let Ok(h) = w.into_inner() else {
+        unreachable!("writing into a hasher never fails")
+    };
+    hex_prefix(&h.0.finalize(), n)
+}
+
+fn hex_prefix(digest: &[u8], n: usize) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digest = Sha256::digest(data);
     let mut hex = String::with_capacity(n);
     for b in digest.iter() {
         hex.push(HEX[usize::from(b >> 4)] as char);
@@ -726,12 +751,7 @@ fn api(model: &Model, res: &mut Map<String, Value>) {
         .iter()
         .filter_map(|id| res.get(id).map(|v| (id.as_str(), v)))
         .collect();
-    let fingerprint = short_hash(
-        serde_json::to_string(&api_part)
-            .expect("values serialize")
-            .as_bytes(),
-        12,
-    );
+    let fingerprint = short_hash_json(&api_part, 12);
     let deployment = format!("Deployment{}", fingerprint.to_uppercase());
     // The deployment must wait for every method: a deployment of an API without methods
     // fails, and one made before a method exists would not serve it.

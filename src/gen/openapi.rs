@@ -16,7 +16,7 @@
 //! before import (see [`placeholders`]); the file stays valid OpenAPI either way.
 
 use super::Files;
-use super::cfn::{short_hash, to_yaml};
+use super::cfn::{short_hash_json, to_yaml};
 use crate::diag::Diagnostic;
 use crate::model::{Access, Integration, Method, Model, Route, Segment, Strategy};
 use serde_json::{Map, Value, json};
@@ -89,12 +89,7 @@ pub fn document(model: &Model) -> Value {
     }
     // The version changes exactly when the API does, so an imported API says which document
     // it came from.
-    let fingerprint = short_hash(
-        serde_json::to_string(&(&paths, &components))
-            .expect("values serialize")
-            .as_bytes(),
-        12,
-    );
+    let fingerprint = short_hash_json(&(&paths, &components), 12);
     info.insert("version".into(), json!(format!("rolegen-{fingerprint}")));
 
     let mut doc = Map::new();

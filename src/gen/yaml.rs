@@ -150,15 +150,14 @@ pub fn is_plain_safe(s: &str, key: bool) -> bool {
     if last == b' ' || last == b':' {
         return false;
     }
+    let class = if key { &KEY } else { &VALUE };
     let mut prev = 0u8;
     for &c in b {
-        let ok = match c {
-            b'"' | b'\'' | b'\\' | b'`' => false,
-            b':' => !key,
-            b'{' | b'}' | b'[' | b']' | b',' => !key,
-            b'#' => prev != b' ',
-            b' ' => prev != b':',
-            0x21..=0x7E => true,
+        let ok = match class[usize::from(c)] {
+            PLAIN => true,
+            // `#` after a space starts a comment; a space after `:` ends a key.
+            HASH => prev != b' ',
+            SPACE => prev != b':',
             _ => false,
         };
         if !ok {
@@ -169,6 +168,32 @@ pub fn is_plain_safe(s: &str, key: bool) -> bool {
     !looks_like_other_type(s)
 }
 
+const NEVER: u8 = 0;
+const PLAIN: u8 = 1;
+const HASH: u8 = 2;
+const SPACE: u8 = 3;
+
+/// What each byte may be inside a plain scalar: printable ASCII except quotes, backslash and
+/// backtick; keys also without `:` and flow indicators.
+const fn byte_classes(key: bool) -> [u8; 256] {
+    let mut t = [NEVER; 256];
+    let mut c = 0x21;
+    while c <= 0x7E {
+        t[c] = match c as u8 {
+            b'"' | b'\'' | b'\\' | b'`' => NEVER,
+            b':' | b'{' | b'}' | b'[' | b']' | b',' if key => NEVER,
+            b'#' => HASH,
+            _ => PLAIN,
+        };
+        c += 1;
+    }
+    t[b' ' as usize] = SPACE;
+    t
+}
+
+const KEY: [u8; 256] = byte_classes(true);
+const VALUE: [u8; 256] = byte_classes(false);
+
 /// Booleans and nulls of YAML 1.1 and 1.2, and anything that starts with a digit and is made
 /// only of characters numbers, dates and times use (`1e3`, `0x1F`, `2001-01-01`, `3.0.1`,
 /// `1:30`): generous on purpose, since quoting more costs nothing.
@@ -176,7 +201,7 @@ fn looks_like_other_type(s: &str) -> bool {
     const WORDS: &[&str] = &[
         "y", "n", "yes", "no", "true", "false", "on", "off", "null", "nan", "inf",
     ];
-    if WORDS.iter().any(|w| s.eq_ignore_ascii_case(w)) {
+    if s.len() <= 5 && WORDS.iter().any(|w| s.eq_ignore_ascii_case(w)) {
         return true;
     }
     s.as_bytes()[0].is_ascii_digit()
