@@ -1,13 +1,24 @@
-//! A YAML document as a tree of nodes that each know where they stand in the file.
+//! A YAML document as a tree of nodes that each know where they stand in the file, and the
+//! one YAML reader that both `roles.yaml` and YAML API definitions (`apidef::tree`) go through.
 //!
-//! serde-saphyr does the parsing (and refuses alias bombs and deep nesting within its budget);
-//! we ask it for this small generic tree instead of typed structs so that the walker in
-//! `config::raw` can report every problem of a file at once, each with its own span, instead
-//! of stopping at serde's first error.
+//! The tree is generic and small so that the walker in `config::raw` can report every problem
+//! of a file at once, each with its own span, instead of stopping at serde's first error.
+//!
+//! Why two paths: going through serde with a `Spanned` wrapper per node cost four times the
+//! parse itself (a 10,000-route file took 75 ms to read). So the reader builds the tree
+//! straight from the event parser (granit-parser, the one serde-saphyr runs on) for what
+//! nearly every file is: plain and quoted scalars, block and flow collections, and for API
+//! definitions CloudFormation's short-form tags. Everything else — anchors and aliases (and so
+//! every alias bomb), merge keys, other tags, non-finite numbers, more than one document,
+//! nesting or sizes near the budget, and any syntax error — is handed whole to serde-saphyr,
+//! with its budgets, its error messages and its locations, exactly as before. Both paths give
+//! the same nodes, spans and scalar types; a test compares them on every input.
 
 use crate::diag::{Diagnostic, Span};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_saphyr::{Budget, DuplicateKeyPolicy, Options, Spanned};
+use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
+use serde_saphyr::{Budget, DuplicateKeyPolicy, Options, Spanned, Tagged};
+use std::borrow::Cow;
 use std::fmt;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -42,98 +53,565 @@ impl Kind {
     }
 }
 
-impl<'de> Deserialize<'de> for Node {
+// ---------------------------------------------------------------------------------------
+// The shared reader
+
+/// Where a node was written: line and column (1-based, in characters) of its first character,
+/// and its length in characters as the parser saw it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct At {
+    pub line: u32,
+    pub column: u32,
+    pub len: u32,
+}
+
+/// A scalar with its YAML 1.2 core-schema type resolved (as serde-saphyr resolves it for an
+/// untyped value: a quoted `"123"` is a string, a plain `123` a number, `yes` a string).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Scalar<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    /// An integer above `i64::MAX`.
+    UInt(u64),
+    Float(f64),
+    Str(Cow<'a, str>),
+}
+
+/// Makes one kind of tree from what the reader finds. Children are built before their parent.
+/// `tag` is the node's tag as written (`!Ref`), when it has one.
+pub trait Build<'a> {
+    type Node;
+    fn scalar(
+        &mut self,
+        value: Scalar<'a>,
+        tag: Option<&str>,
+        at: At,
+    ) -> Result<Self::Node, Diagnostic>;
+    fn seq(
+        &mut self,
+        items: Vec<Self::Node>,
+        tag: Option<&str>,
+        at: At,
+    ) -> Result<Self::Node, Diagnostic>;
+    fn map(
+        &mut self,
+        entries: Vec<(Self::Node, Self::Node)>,
+        tag: Option<&str>,
+        at: At,
+    ) -> Result<Self::Node, Diagnostic>;
+}
+
+/// What a reader accepts.
+pub struct Rules {
+    /// serde-saphyr's options: its budget (depth, nodes, events, aliases) and duplicate-key
+    /// policy also bound the fast path, which hands over anything near a limit.
+    pub options: Options,
+    /// Local tags (`!Name`, given as `Name`) that the fast path may pass to the builder.
+    /// A tag must be one that serde-saphyr treats as an unknown custom tag (it types the value
+    /// as if untagged), which every name starting with a capital letter is.
+    pub fast_tag: fn(&str) -> bool,
+}
+
+pub enum ReadError {
+    /// serde-saphyr refused the text: invalid YAML, or over a budget.
+    Syntax(serde_saphyr::Error),
+    /// The builder refused a node.
+    Build(Diagnostic),
+}
+
+impl From<Diagnostic> for ReadError {
+    fn from(d: Diagnostic) -> Self {
+        ReadError::Build(d)
+    }
+}
+
+/// Reads one YAML document into the builder's tree.
+pub fn read<'a, B: Build<'a>>(
+    text: &'a str,
+    rules: &Rules,
+    build: &mut B,
+) -> Result<B::Node, ReadError> {
+    if let Some(node) = fast(text, rules, build)? {
+        return Ok(node);
+    }
+    general(text, rules, build)
+}
+
+/// The reader as it was, for what the fast path hands over: serde-saphyr with its budgets.
+fn general<'a, B: Build<'a>>(
+    text: &'a str,
+    rules: &Rules,
+    build: &mut B,
+) -> Result<B::Node, ReadError> {
+    let any: Any = serde_saphyr::from_str_with_options(text, rules.options.clone())
+        .map_err(ReadError::Syntax)?;
+    Ok(replay(any, build)?)
+}
+
+fn replay<'a, B: Build<'a>>(any: Any, build: &mut B) -> Result<B::Node, Diagnostic> {
+    let tag = any.tag.as_deref();
+    match any.kind {
+        AnyKind::Scalar(s) => build.scalar(s, tag, any.at),
+        AnyKind::Seq(items) => {
+            let items = items
+                .into_iter()
+                .map(|i| replay(i, build))
+                .collect::<Result<_, _>>()?;
+            build.seq(items, tag, any.at)
+        }
+        AnyKind::Map(entries) => {
+            let mut out = Vec::with_capacity(entries.len());
+            for (k, v) in entries {
+                out.push((replay(k, build)?, replay(v, build)?));
+            }
+            build.map(out, tag, any.at)
+        }
+    }
+}
+
+/// What serde-saphyr gives: a value with its place and its tag.
+struct Any {
+    at: At,
+    tag: Option<String>,
+    kind: AnyKind,
+}
+
+enum AnyKind {
+    Scalar(Scalar<'static>),
+    Seq(Vec<Any>),
+    Map(Vec<(Any, Any)>),
+}
+
+impl<'de> Deserialize<'de> for Any {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let spanned = Spanned::<Kind>::deserialize(d)?;
-        let loc = spanned.referenced;
-        Ok(Node {
-            span: Span {
+        let s = Spanned::<Tagged<AnyKind>>::deserialize(d)?;
+        let loc = s.referenced;
+        Ok(Any {
+            at: At {
                 line: loc.line() as u32,
                 column: loc.column() as u32,
                 len: loc.span().len() as u32,
             },
-            kind: spanned.value,
+            tag: s.value.1,
+            kind: s.value.0,
         })
     }
 }
 
-impl<'de> Deserialize<'de> for Kind {
+impl<'de> Deserialize<'de> for AnyKind {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(KindVisitor)
+        d.deserialize_any(AnyVisitor)
     }
 }
 
-struct KindVisitor;
+struct AnyVisitor;
 
-impl<'de> Visitor<'de> for KindVisitor {
-    type Value = Kind;
+impl<'de> Visitor<'de> for AnyVisitor {
+    type Value = AnyKind;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("any YAML value")
     }
-    fn visit_bool<E>(self, v: bool) -> Result<Kind, E> {
-        Ok(Kind::Bool(v))
+    fn visit_bool<E>(self, v: bool) -> Result<AnyKind, E> {
+        Ok(AnyKind::Scalar(Scalar::Bool(v)))
     }
-    fn visit_i64<E>(self, v: i64) -> Result<Kind, E> {
-        Ok(Kind::Int(v))
+    fn visit_i64<E>(self, v: i64) -> Result<AnyKind, E> {
+        Ok(AnyKind::Scalar(Scalar::Int(v)))
     }
-    fn visit_u64<E>(self, v: u64) -> Result<Kind, E> {
-        Ok(i64::try_from(v)
-            .map(Kind::Int)
-            .unwrap_or(Kind::Float(v as f64)))
+    fn visit_u64<E>(self, v: u64) -> Result<AnyKind, E> {
+        Ok(AnyKind::Scalar(
+            i64::try_from(v).map_or(Scalar::UInt(v), Scalar::Int),
+        ))
     }
-    fn visit_i128<E>(self, v: i128) -> Result<Kind, E> {
-        Ok(i64::try_from(v)
-            .map(Kind::Int)
-            .unwrap_or(Kind::Float(v as f64)))
+    fn visit_f64<E>(self, v: f64) -> Result<AnyKind, E> {
+        Ok(AnyKind::Scalar(Scalar::Float(v)))
     }
-    fn visit_u128<E>(self, v: u128) -> Result<Kind, E> {
-        Ok(i64::try_from(v)
-            .map(Kind::Int)
-            .unwrap_or(Kind::Float(v as f64)))
+    fn visit_str<E>(self, v: &str) -> Result<AnyKind, E> {
+        Ok(AnyKind::Scalar(Scalar::Str(Cow::Owned(v.to_owned()))))
     }
-    fn visit_f64<E>(self, v: f64) -> Result<Kind, E> {
-        Ok(Kind::Float(v))
+    fn visit_string<E>(self, v: String) -> Result<AnyKind, E> {
+        Ok(AnyKind::Scalar(Scalar::Str(Cow::Owned(v))))
     }
-    fn visit_str<E>(self, v: &str) -> Result<Kind, E> {
-        Ok(Kind::Str(v.to_owned()))
+    fn visit_unit<E>(self) -> Result<AnyKind, E> {
+        Ok(AnyKind::Scalar(Scalar::Null))
     }
-    fn visit_string<E>(self, v: String) -> Result<Kind, E> {
-        Ok(Kind::Str(v))
+    fn visit_none<E>(self) -> Result<AnyKind, E> {
+        Ok(AnyKind::Scalar(Scalar::Null))
     }
-    fn visit_unit<E>(self) -> Result<Kind, E> {
-        Ok(Kind::Null)
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<AnyKind, D::Error> {
+        AnyKind::deserialize(d)
     }
-    fn visit_none<E>(self) -> Result<Kind, E> {
-        Ok(Kind::Null)
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Kind, D::Error> {
-        Kind::deserialize(d)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Kind, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<AnyKind, A::Error> {
         let mut items = Vec::new();
-        while let Some(item) = seq.next_element::<Node>()? {
+        while let Some(item) = seq.next_element::<Any>()? {
             items.push(item);
         }
-        Ok(Kind::Seq(items))
+        Ok(AnyKind::Seq(items))
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Kind, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<AnyKind, A::Error> {
         let mut entries = Vec::new();
-        while let Some(key) = map.next_key::<Node>()? {
-            let value = map.next_value::<Node>()?;
+        while let Some(key) = map.next_key::<Any>()? {
+            let value = map.next_value::<Any>()?;
             entries.push((key, value));
         }
-        Ok(Kind::Map(entries))
+        Ok(AnyKind::Map(entries))
     }
-    fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<Kind, E> {
+    fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<AnyKind, E> {
         Err(E::custom("binary values are not supported"))
+    }
+}
+
+/// A collection being read.
+struct Frame {
+    at: At,
+    tag: Option<String>,
+    map: bool,
+    /// Where its children start on the node stack (keys and values alternate for a mapping).
+    base: usize,
+    /// Where its keys start on the key stack.
+    keys: usize,
+}
+
+/// A mapping key as written, for the duplicate check: its text and, when it is an integer,
+/// its value (serde-saphyr calls `0xB` and `11` the same key).
+struct KeyText<'a> {
+    text: Cow<'a, str>,
+    int: Option<i128>,
+}
+
+/// Builds the tree from parser events. `Ok(None)` hands the whole text to the general path:
+/// nothing here decides an error of the YAML itself, so messages stay serde-saphyr's.
+fn fast<'a, B: Build<'a>>(
+    text: &'a str,
+    rules: &Rules,
+    build: &mut B,
+) -> Result<Option<B::Node>, Diagnostic> {
+    let Some(budget) = rules.options.budget.as_ref() else {
+        return Ok(None);
+    };
+    // A margin below each limit: the general path decides at the limit itself.
+    const MARGIN: usize = 16;
+    let near = |n: usize, max: usize| n.saturating_add(MARGIN) >= max;
+    let Budget {
+        max_depth,
+        max_nodes,
+        max_events,
+        max_total_scalar_bytes,
+        ..
+    } = *budget;
+    let refuse_duplicates = matches!(rules.options.duplicate_keys, DuplicateKeyPolicy::Error);
+
+    let (mut events, mut nodes_seen, mut scalar_bytes, mut documents) = (0usize, 0usize, 0usize, 0);
+    let mut frames: Vec<Frame> = Vec::new();
+    let mut nodes: Vec<B::Node> = Vec::new();
+    let mut keys: Vec<KeyText<'a>> = Vec::new();
+    let mut root = None;
+
+    for item in Parser::new_from_str(text) {
+        let Ok((event, span)) = item else {
+            return Ok(None);
+        };
+        events += 1;
+        if near(events, max_events) {
+            return Ok(None);
+        }
+        let at = At {
+            line: span.start.line() as u32,
+            column: span.start.col() as u32 + 1,
+            len: span.len() as u32,
+        };
+        // A key is the even-numbered child of a mapping.
+        let is_key = frames
+            .last()
+            .is_some_and(|f| f.map && (nodes.len() - f.base) % 2 == 0);
+        // A collection starts: checked like a scalar, then its children are read.
+        macro_rules! open {
+            ($map:expr, $anchor:expr, $tag:expr) => {{
+                nodes_seen += 1;
+                if $anchor != 0
+                    || is_key
+                    || near(nodes_seen, max_nodes)
+                    || frames.len() + 2 >= max_depth
+                {
+                    return Ok(None);
+                }
+                let tag = match $tag {
+                    None => None,
+                    Some(t) if t.handle() == "!" && (rules.fast_tag)(t.suffix()) => {
+                        Some(t.to_string())
+                    }
+                    Some(_) => return Ok(None),
+                };
+                frames.push(Frame {
+                    at,
+                    tag,
+                    map: $map,
+                    base: nodes.len(),
+                    keys: keys.len(),
+                });
+            }};
+        }
+        let node = match event {
+            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => continue,
+            Event::DocumentStart(..) => {
+                documents += 1;
+                if documents > 1 {
+                    return Ok(None);
+                }
+                continue;
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                nodes_seen += 1;
+                scalar_bytes += value.len() + tag.as_ref().map_or(0, |t| t.to_string().len());
+                if anchor != 0
+                    || near(nodes_seen, max_nodes)
+                    || near(scalar_bytes, max_total_scalar_bytes)
+                    || frames.is_empty()
+                {
+                    return Ok(None);
+                }
+                let tag = match tag {
+                    None => None,
+                    Some(t) if !is_key && t.handle() == "!" && (rules.fast_tag)(t.suffix()) => {
+                        Some(t.to_string())
+                    }
+                    Some(_) => return Ok(None),
+                };
+                let plain = matches!(style, ScalarStyle::Plain);
+                if is_key && plain && value == "<<" {
+                    return Ok(None); // a merge key
+                }
+                let Some(scalar) = resolve(value.clone(), plain) else {
+                    return Ok(None);
+                };
+                if is_key && refuse_duplicates {
+                    let int = match &scalar {
+                        Scalar::Int(i) => Some(*i as i128),
+                        Scalar::UInt(u) => Some(*u as i128),
+                        _ => None,
+                    };
+                    keys.push(KeyText { text: value, int });
+                }
+                build.scalar(scalar, tag.as_deref(), at)?
+            }
+            Event::SequenceStart(_, anchor, tag) => {
+                open!(false, anchor, tag);
+                continue;
+            }
+            Event::MappingStart(_, anchor, tag) => {
+                open!(true, anchor, tag);
+                continue;
+            }
+            Event::SequenceEnd => {
+                let Some(f) = frames.pop() else {
+                    return Ok(None);
+                };
+                let items: Vec<B::Node> = nodes.drain(f.base..).collect();
+                build.seq(items, f.tag.as_deref(), f.at)?
+            }
+            Event::MappingEnd => {
+                let Some(f) = frames.pop() else {
+                    return Ok(None);
+                };
+                if refuse_duplicates && has_duplicate(&keys[f.keys..]) {
+                    return Ok(None);
+                }
+                keys.truncate(f.keys);
+                let mut entries = Vec::with_capacity((nodes.len() - f.base) / 2);
+                let mut children = nodes.drain(f.base..);
+                while let (Some(k), Some(v)) = (children.next(), children.next()) {
+                    entries.push((k, v));
+                }
+                drop(children);
+                build.map(entries, f.tag.as_deref(), f.at)?
+            }
+            _ => return Ok(None),
+        };
+        if frames.is_empty() {
+            root = Some(node);
+        } else {
+            nodes.push(node);
+        }
+    }
+    Ok(root)
+}
+
+/// Whether two keys of one mapping may be the same key for serde-saphyr: the same text, or
+/// the same integer. It may say yes where serde-saphyr says no (`"1"` and `1`); the general
+/// path then decides.
+fn has_duplicate(keys: &[KeyText]) -> bool {
+    if keys.len() <= 16 {
+        return keys.iter().enumerate().any(|(i, a)| {
+            keys[..i]
+                .iter()
+                .any(|b| a.text == b.text || (a.int.is_some() && a.int == b.int))
+        });
+    }
+    let mut texts: Vec<&str> = keys.iter().map(|k| &*k.text).collect();
+    texts.sort_unstable();
+    let mut ints: Vec<i128> = keys.iter().filter_map(|k| k.int).collect();
+    ints.sort_unstable();
+    texts.windows(2).any(|w| w[0] == w[1]) || ints.windows(2).any(|w| w[0] == w[1])
+}
+
+/// A scalar's type, as serde-saphyr's untyped path gives it (YAML 1.2 core schema, strict
+/// booleans, no legacy octal): quoted and block scalars are strings; a plain one is null,
+/// a boolean, an integer, a float or else a string. `None` for a non-finite number, which
+/// serde-saphyr refuses with its own message.
+fn resolve(value: Cow<'_, str>, plain: bool) -> Option<Scalar<'_>> {
+    if !plain {
+        return Some(Scalar::Str(value));
+    }
+    let t = value.trim_matches([' ', '\t', '\r', '\n']);
+    match t {
+        _ if matches!(&*value, "" | "~" | "null" | "Null" | "NULL") => return Some(Scalar::Null),
+        "true" | "True" | "TRUE" => return Some(Scalar::Bool(true)),
+        "false" | "False" | "FALSE" => return Some(Scalar::Bool(false)),
+        _ => {}
+    }
+    // Only text that starts like a number can be one.
+    let first = t.as_bytes().first().copied().unwrap_or(b' ');
+    if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {
+        return Some(Scalar::Str(value));
+    }
+    if let Some(rest) = t.strip_prefix('-') {
+        if !leading_zero_decimal(rest)
+            && let Some(v) = parse_int(rest)
+                .and_then(|m| i128::try_from(m).ok()?.checked_neg())
+                .and_then(|v| i64::try_from(v).ok())
+        {
+            return Some(Scalar::Int(v));
+        }
+    } else if let Some(m) = parse_int(t.strip_prefix('+').unwrap_or(t))
+        && let Ok(v) = u64::try_from(m)
+    {
+        return Some(i64::try_from(v).map_or(Scalar::UInt(v), Scalar::Int));
+    }
+    let unsigned = t.strip_prefix(['+', '-']).unwrap_or(t);
+    if matches!(
+        unsigned,
+        ".nan" | ".NaN" | ".NAN" | ".inf" | ".Inf" | ".INF"
+    ) {
+        return None;
+    }
+    match t.parse::<f64>() {
+        Ok(v) if v.is_finite() => Some(Scalar::Float(v)),
+        // `1e999` (serde-saphyr refuses it) or Rust's `inf`/`nan` (a string there).
+        Ok(_) => None,
+        Err(_) => Some(Scalar::Str(value)),
+    }
+}
+
+/// `0127`: a decimal with a redundant leading zero, which is no integer in YAML 1.2.
+fn leading_zero_decimal(digits: &str) -> bool {
+    digits.len() > 1 && digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// An unsigned integer as YAML 1.2 (and serde-saphyr) writes one: decimal without a leading
+/// zero, or `0x`, `0o`, `0b`; single `_` between digits allowed.
+fn parse_int(rest: &str) -> Option<u128> {
+    let (radix, digits) =
+        if let Some(r) = rest.strip_prefix("0x").or_else(|| rest.strip_prefix("0X")) {
+            (16, r)
+        } else if let Some(r) = rest.strip_prefix("0o").or_else(|| rest.strip_prefix("0O")) {
+            (8, r)
+        } else if let Some(r) = rest.strip_prefix("0b").or_else(|| rest.strip_prefix("0B")) {
+            (2, r)
+        } else {
+            if rest.starts_with('0') && rest != "0" {
+                return None;
+            }
+            (10, rest)
+        };
+    let bytes = digits.as_bytes();
+    let (mut val, mut saw) = (0u128, false);
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'_' {
+            if i == 0 || bytes[i - 1] == b'_' || i + 1 >= bytes.len() || bytes[i + 1] == b'_' {
+                return None;
+            }
+            continue;
+        }
+        let d = (b as char).to_digit(radix)?;
+        val = val.checked_mul(radix as u128)?.checked_add(d as u128)?;
+        saw = true;
+    }
+    saw.then_some(val)
+}
+
+// ---------------------------------------------------------------------------------------
+// roles.yaml
+
+/// Builds `Node`s. Collections report a span that can run over many lines; the underline is
+/// kept to the first line so that it stays readable, and no span runs past its line's end.
+struct Roles<'t> {
+    lines: Vec<&'t str>,
+    /// Characters per line, counted once.
+    chars: Vec<u32>,
+}
+
+impl<'t> Roles<'t> {
+    fn new(text: &'t str) -> Self {
+        let lines: Vec<&str> = text.lines().collect();
+        let chars = lines.iter().map(|l| l.chars().count() as u32).collect();
+        Roles { lines, chars }
+    }
+
+    fn node(&self, kind: Kind, at: At) -> Node {
+        let i = at.line.saturating_sub(1) as usize;
+        let (avail, len) = match (self.lines.get(i), self.chars.get(i)) {
+            (Some(line), Some(&n)) => {
+                let len = match kind {
+                    Kind::Seq(_) | Kind::Map(_) => collection_len(line, at.column),
+                    _ => at.len,
+                };
+                ((n + 1).saturating_sub(at.column), len)
+            }
+            _ => (1, at.len),
+        };
+        Node {
+            span: Span {
+                line: at.line,
+                column: at.column,
+                len: len.clamp(1, avail.max(1)),
+            },
+            kind,
+        }
+    }
+}
+
+impl<'a> Build<'a> for Roles<'_> {
+    type Node = Node;
+
+    fn scalar(&mut self, value: Scalar<'a>, _: Option<&str>, at: At) -> Result<Node, Diagnostic> {
+        let kind = match value {
+            Scalar::Null => Kind::Null,
+            Scalar::Bool(b) => Kind::Bool(b),
+            Scalar::Int(i) => Kind::Int(i),
+            Scalar::UInt(u) => Kind::Float(u as f64),
+            Scalar::Float(f) => Kind::Float(f),
+            Scalar::Str(s) => Kind::Str(s.into_owned()),
+        };
+        Ok(self.node(kind, at))
+    }
+    fn seq(&mut self, items: Vec<Node>, _: Option<&str>, at: At) -> Result<Node, Diagnostic> {
+        Ok(self.node(Kind::Seq(items), at))
+    }
+    fn map(
+        &mut self,
+        entries: Vec<(Node, Node)>,
+        _: Option<&str>,
+        at: At,
+    ) -> Result<Node, Diagnostic> {
+        Ok(self.node(Kind::Map(entries), at))
     }
 }
 
 /// The parser's limits. A roles file is a few hundred lines written by people; these leave
 /// room for generated files of tens of thousands of routes and still refuse a bomb in
 /// milliseconds.
-fn options() -> Options {
+fn rules() -> Rules {
     let mut budget = Budget::default();
     budget.max_depth = 64;
     budget.max_aliases = 1_000;
@@ -143,27 +621,32 @@ fn options() -> Options {
     options.with_snippet = false;
     // Duplicates reach the walker, which reports each one with both places.
     options.duplicate_keys = DuplicateKeyPolicy::PassThrough;
-    options
+    // roles.yaml has no use for tags: any tag goes to serde-saphyr, which types the value.
+    Rules {
+        options,
+        fast_tag: |_| false,
+    }
 }
 
 /// Parses YAML text into a node tree, or one diagnostic that says where the syntax broke.
 pub fn parse(text: &str) -> Result<Node, Diagnostic> {
-    let mut node: Node = serde_saphyr::from_str_with_options(text, options()).map_err(|e| {
-        let span = e
-            .location()
-            .map(|l| Span {
-                line: l.line() as u32,
-                column: l.column() as u32,
-                len: 1,
-            })
-            .unwrap_or(Span::UNKNOWN);
-        let msg = first_line(&e.to_string());
-        Diagnostic::error("yaml-syntax", format!("invalid YAML: {msg}"))
-            .at(span)
-            .help("fix the YAML syntax first; quote values that contain `: ` or start with `{`, `[`, `*` or `&`")
-    })?;
-    clamp_spans(&mut node, &LineLengths::new(text));
-    Ok(node)
+    read(text, &rules(), &mut Roles::new(text)).map_err(|e| match e {
+        ReadError::Build(d) => d,
+        ReadError::Syntax(e) => {
+            let span = e
+                .location()
+                .map(|l| Span {
+                    line: l.line() as u32,
+                    column: l.column() as u32,
+                    len: 1,
+                })
+                .unwrap_or(Span::UNKNOWN);
+            let msg = first_line(&e.to_string());
+            Diagnostic::error("yaml-syntax", format!("invalid YAML: {msg}"))
+                .at(span)
+                .help("fix the YAML syntax first; quote values that contain `: ` or start with `{`, `[`, `*` or `&`")
+        }
+    })
 }
 
 fn first_line(s: &str) -> String {
@@ -178,34 +661,35 @@ fn first_line(s: &str) -> String {
     msg
 }
 
-struct LineLengths<'t>(Vec<&'t str>);
-
-impl<'t> LineLengths<'t> {
-    fn new(text: &'t str) -> Self {
-        LineLengths(text.lines().collect())
-    }
-}
-
 /// Characters a collection written at `column` spans on its first line: a flow collection
 /// (`[a, b]`, `{a: 1}`) up to its closing bracket, a block one up to the end of the line's
 /// content (a comment excluded). The parser reports only where a collection starts.
 fn collection_len(line: &str, column: u32) -> u32 {
-    let chars: Vec<char> = line
-        .chars()
-        .skip(column.saturating_sub(1) as usize)
-        .collect();
-    let flow = matches!(chars.first(), Some('[' | '{'));
+    let mut chars = line.chars().skip(column.saturating_sub(1) as usize);
+    let Some(first) = chars.clone().next() else {
+        return 0;
+    };
+    let flow = matches!(first, '[' | '{');
     let (mut depth, mut quote, mut end) = (0u32, None::<char>, 0usize);
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
+    // `i` is the index of `c`; `prev` the character before it.
+    let (mut i, mut prev) = (0usize, None::<char>);
+    let mut count = 0usize;
+    while let Some(mut c) = chars.next() {
+        count += 1;
         match quote {
-            Some('"') if c == '\\' => i += 1,
+            Some('"') if c == '\\' => {
+                i += 1;
+                // The escaped character is skipped; at the end of the line the backslash stays.
+                if let Some(next) = chars.next() {
+                    count += 1;
+                    c = next;
+                }
+            }
             Some(q) if c == q => quote = None,
             Some(_) => {}
             None => match c {
                 '"' | '\'' => quote = Some(c),
-                '#' if i > 0 && chars[i - 1].is_whitespace() => break,
+                '#' if prev.is_some_and(char::is_whitespace) => break,
                 '[' | '{' if flow => depth += 1,
                 ']' | '}' if flow => {
                     depth = depth.saturating_sub(1);
@@ -216,36 +700,13 @@ fn collection_len(line: &str, column: u32) -> u32 {
                 _ => {}
             },
         }
-        if !chars[i.min(chars.len() - 1)].is_whitespace() {
+        if !c.is_whitespace() {
             end = i + 1;
         }
+        prev = Some(c);
         i += 1;
     }
-    end.min(chars.len()) as u32
-}
-
-/// Collections report a span that can run over many lines; the underline is kept to the
-/// first line so that it stays readable.
-fn clamp_spans(node: &mut Node, lines: &LineLengths) {
-    let line = lines
-        .0
-        .get(node.span.line.saturating_sub(1) as usize)
-        .copied();
-    let avail = line
-        .map(|l| (l.chars().count() as u32 + 1).saturating_sub(node.span.column))
-        .unwrap_or(1);
-    if let (Kind::Seq(_) | Kind::Map(_), Some(line)) = (&node.kind, line) {
-        node.span.len = collection_len(line, node.span.column);
-    }
-    node.span.len = node.span.len.clamp(1, avail.max(1));
-    match &mut node.kind {
-        Kind::Seq(items) => items.iter_mut().for_each(|n| clamp_spans(n, lines)),
-        Kind::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
-            clamp_spans(k, lines);
-            clamp_spans(v, lines);
-        }),
-        _ => {}
-    }
+    end.min(count) as u32
 }
 
 #[cfg(test)]
@@ -304,5 +765,154 @@ mod tests {
         let err = parse("a: [1, 2\nb: 3\n").unwrap_err();
         assert!(err.span.is_some());
         assert!(err.message.starts_with("invalid YAML: "), "{}", err.message);
+    }
+}
+
+/// The fast path must give what serde-saphyr gives, node for node and span for span.
+#[cfg(test)]
+mod fast_path {
+    use super::*;
+
+    fn corpus() -> Vec<String> {
+        let mut v: Vec<String> = vec![];
+        for dir in [
+            "tests/fixtures",
+            "tests/fixtures/invalid",
+            "tests/fixtures/lambda",
+            "tests/fixtures/openapi",
+            "tests/fixtures/diff",
+            "tests/fixtures/drift",
+        ] {
+            let Ok(rd) = std::fs::read_dir(dir) else {
+                continue;
+            };
+            for e in rd.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    for f in std::fs::read_dir(&p).unwrap().flatten() {
+                        if f.path()
+                            .extension()
+                            .is_some_and(|x| x == "yaml" || x == "yml")
+                        {
+                            v.push(std::fs::read_to_string(f.path()).unwrap());
+                        }
+                    }
+                } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml") {
+                    v.push(std::fs::read_to_string(&p).unwrap());
+                }
+            }
+        }
+        for s in [
+            "a: 1\nb: -1\nc: 0x1F\nd: 0o17\ne: 0b101\nf: 1_000\ng: 012\nh: -012\ni: 1.5\nj: .5\nk: 5.\nl: 1e3\nm: -1E-3\nn: +5\no: +0x10\np: 18446744073709551615\nq: 18446744073709551616\nr: -9223372036854775808\ns: -9223372036854775809\nt: 9223372036854775808\n",
+            "a: yes\nb: no\nc: on\nd: True\ne: FALSE\nf: ~\ng:\nh: null\ni: Null\nj: NULL\nk: nUll\nl: \"123\"\nm: '1.5'\nn: \"\"\no: ''\np: |\n  x\n  y\nq: >\n  x\n  y\nr: \"true\"\n",
+            "a: .inf\n",
+            "a: -.inf\n",
+            "a: .nan\n",
+            "a: inf\n",
+            "a: nan\n",
+            "a: 1e999\n",
+            "a: infinity\n",
+            "a: +inf\n",
+            "a: !!str 12\nb: !!int '12'\nc: !foo bar\nd: !!null ''\n",
+            "a: !!float 1\n",
+            "a: !!bool yes\n",
+            "a: &x [1, 2]\nb: *x\n",
+            "base: &b {x: 1}\nc:\n  <<: *b\n  y: 2\n",
+            "a: 1\na: 2\n",
+            "a: [1, 2\n",
+            "",
+            "# only a comment\n",
+            "---\na: 1\n---\nb: 2\n",
+            "plain\n",
+            "- 1\n- 2\n",
+            "? [a, b]\n: c\n",
+            "a: {b: {c: [d, {e: f}]}}\n",
+            "a: \"x\\ny é\"\nb: 'it''s'\nc: x é y\n   z\n",
+            "é: ü\n\"k\": v\n",
+            "a:\n  - b: 1\n    c: 2\n  - [x, y]\n",
+            "a: -\n",
+            "a: - x\n",
+            "a: 1_\n",
+            "a: _1\n",
+            "a: 0x\n",
+            "a: -0\n",
+            "a: 0\n",
+            "a: 00\n",
+            "a: +\n",
+            "a: 1__0\n",
+            "a: 0b2\n",
+            "a: [\"x\\\\\", y]  # c\n",
+            "a: {\"b\\\"\": 1} #x\nb: [\"y\\\n  z\"]\nc: [ ]\nd: {}\ne: ['a''b', #x\n  c]\n",
+            "a:\n  b: [\"\\",
+            "a: \"x #y\" # z\n",
+            "a:\tb\n",
+            "a: 1.0e+3\n",
+            "a: 3.\n",
+            "a: -.5\n",
+            "a: 0.1.2\n",
+            "a: 1:2\n",
+            "a: 12:30\n",
+        ] {
+            v.push(s.to_string());
+        }
+        let deep = format!("{}1{}", "[".repeat(100), "]".repeat(100));
+        v.push(format!("a: {deep}\n"));
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..20 {
+            let p = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        v.push(text);
+        let mut synth = crate::synth::SynthParams::for_routes(300);
+        v.push(crate::synth::roles_yaml(&synth));
+        synth.seed = 7;
+        v.push(crate::synth::roles_yaml(&synth));
+        v
+    }
+
+    #[test]
+    fn agrees_with_serde_saphyr() {
+        // serde-saphyr recurses deeply in debug builds; the corpus nests 100 levels.
+        std::thread::Builder::new()
+            .stack_size(1 << 28)
+            .spawn(run)
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    fn run() {
+        let (mut fast_count, mut total) = (0, 0);
+        for text in corpus() {
+            total += 1;
+            let general = general(&text, &rules(), &mut Roles::new(&text));
+            let Some(fast) = fast(&text, &rules(), &mut Roles::new(&text)).unwrap() else {
+                continue;
+            };
+            fast_count += 1;
+            match general {
+                Ok(g) => assert_eq!(fast, g, "{text:?}"),
+                Err(_) => panic!("serde-saphyr refuses what the fast path read: {text:?}"),
+            }
+        }
+        // Most inputs take the fast path; the rest (aliases, tags, errors…) must not.
+        assert!(fast_count * 2 > total, "{fast_count} of {total}");
+        for text in [
+            "a: &x 1\nb: *x\n",
+            "a: !!str 1\n",
+            "a: [1\n",
+            "a: .inf\n",
+            "<<: {a: 1}\n",
+            "a: 1\n---\nb: 2\n",
+        ] {
+            assert!(
+                fast(text, &rules(), &mut Roles::new(text))
+                    .unwrap()
+                    .is_none(),
+                "{text:?}"
+            );
+        }
     }
 }
