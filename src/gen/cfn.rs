@@ -6,6 +6,7 @@
 //! changes nothing and renaming one group touches only that group.
 
 use super::Files;
+use super::text::push_segments;
 use crate::diag::Diagnostic;
 use crate::model::{Access, Integration, Model, Path, Route, Segment, Strategy};
 use serde_json::{Map, Value, json};
@@ -183,46 +184,66 @@ pub fn group_id(name: &str) -> String {
 }
 
 /// Logical ID part for a path: readable camel case plus a hash of the exact path, so that
-/// `/a/{b}` and `/a/b` stay apart.
-fn path_ident(path: &Path) -> String {
-    let mut readable = String::new();
-    for seg in &path.segments {
+/// `/a/{b}` and `/a/b` stay apart. Appended to `out`, which already holds the prefix.
+fn push_path_ident(out: &mut String, segments: &[Segment]) {
+    if segments.is_empty() {
+        out.push_str("Root");
+    }
+    let mut readable = 0;
+    'words: for seg in segments {
         let (word, prefix) = match seg {
             Segment::Literal(s) => (s.as_str(), ""),
             Segment::Var(v) => (v.as_str(), "By"),
             Segment::Greedy(v) => (v.as_str(), "Any"),
         };
-        readable.push_str(prefix);
+        // The readable part is at most 80 characters, all ASCII.
+        for c in prefix.chars() {
+            if readable == 80 {
+                break 'words;
+            }
+            out.push(c);
+            readable += 1;
+        }
         let mut upper = true;
         for c in word.chars() {
             if c.is_ascii_alphanumeric() {
-                if upper {
-                    readable.push(c.to_ascii_uppercase());
-                } else {
-                    readable.push(c);
+                if readable == 80 {
+                    break 'words;
                 }
+                out.push(if upper { c.to_ascii_uppercase() } else { c });
+                readable += 1;
                 upper = false;
             } else {
                 upper = true;
             }
         }
     }
-    let readable: String = readable.chars().take(80).collect();
-    let root = if path.segments.is_empty() { "Root" } else { "" };
-    format!(
-        "{root}{readable}{}",
-        short_hash(path.to_string().as_bytes(), 8).to_uppercase()
-    )
+    let mut text = String::with_capacity(64);
+    push_segments(&mut text, segments);
+    out.push_str(&short_hash(text.as_bytes(), 8).to_uppercase());
 }
 
 pub fn resource_id(path: &Path) -> String {
-    format!("Resource{}", path_ident(path))
+    resource_id_of(&path.segments)
+}
+
+fn resource_id_of(segments: &[Segment]) -> String {
+    let mut id = String::with_capacity(48);
+    id.push_str("Resource");
+    push_path_ident(&mut id, segments);
+    id
 }
 
 pub fn method_id(route: &Route) -> String {
     let verb = route.method.as_str();
-    let verb = format!("{}{}", &verb[..1], verb[1..].to_ascii_lowercase());
-    format!("Method{verb}{}", path_ident(&route.path))
+    let mut id = String::with_capacity(48);
+    id.push_str("Method");
+    id.push_str(&verb[..1]);
+    for c in verb[1..].chars() {
+        id.push(c.to_ascii_lowercase());
+    }
+    push_path_ident(&mut id, &route.path.segments);
+    id
 }
 
 /// Logical IDs the template always has; a Lambda parameter may not take one of them.
@@ -271,17 +292,19 @@ fn id_clashes(model: &Model) -> Vec<Diagnostic> {
             Some(g.decl),
         ));
     }
-    let mut prefixes: std::collections::BTreeSet<Path> = std::collections::BTreeSet::new();
+    // Slices order as the paths they start would (`Path` compares its segments).
+    let mut prefixes: std::collections::BTreeSet<&[Segment]> = std::collections::BTreeSet::new();
     for r in &model.routes {
         ids.push((method_id(r), format!("route `{}`", r.key()), Some(r.decl)));
         for depth in 1..=r.path.segments.len() {
-            prefixes.insert(Path {
-                segments: r.path.segments[..depth].to_vec(),
-            });
+            prefixes.insert(&r.path.segments[..depth]);
         }
     }
     for p in &prefixes {
-        ids.push((resource_id(p), format!("path `{p}`"), None));
+        let mut what = String::from("path `");
+        push_segments(&mut what, p);
+        what.push('`');
+        ids.push((resource_id_of(p), what, None));
     }
     let mut errors = Vec::new();
     for (id, what, span) in ids {
@@ -682,36 +705,36 @@ fn api(model: &Model, res: &mut Map<String, Value>) {
 
     // One Resource per distinct path prefix, parents first.
     let mut resources: BTreeMap<String, (String, Value)> = BTreeMap::new();
-    // Prefixes already done: most routes share theirs, and an ID costs a hash.
-    let mut seen: std::collections::HashSet<&[Segment]> = std::collections::HashSet::new();
+    // Each prefix's logical ID, computed once: most routes share their prefixes, and an ID
+    // costs a hash.
+    let mut ids: std::collections::HashMap<&[Segment], String> = std::collections::HashMap::new();
     for route in &model.routes {
         for depth in 1..=route.path.segments.len() {
-            if !seen.insert(&route.path.segments[..depth]) {
+            let prefix = &route.path.segments[..depth];
+            if ids.contains_key(prefix) {
                 continue;
             }
-            let prefix = Path {
-                segments: route.path.segments[..depth].to_vec(),
-            };
-            let id = resource_id(&prefix);
+            let id = resource_id_of(prefix);
+            ids.insert(prefix, id.clone());
             if resources.contains_key(&id) {
                 continue;
             }
-            let parent = parent_ref(&prefix);
-            let part = prefix.segments[depth - 1].path_part();
-            resources.insert(
-                id,
-                (
-                    prefix.to_string(),
-                    json!({
-                        "Type": "AWS::ApiGateway::Resource",
-                        "Properties": {
-                            "RestApiId": r("RestApi"),
-                            "ParentId": parent,
-                            "PathPart": part,
-                        }
-                    }),
-                ),
+            // The parent is a shorter prefix of the same route: its ID is already known.
+            let parent = if depth == 1 {
+                get_att("RestApi", "RootResourceId")
+            } else {
+                r(&ids[&prefix[..depth - 1]])
+            };
+            let mut props = Map::new();
+            props.insert("RestApiId".into(), r("RestApi"));
+            props.insert("ParentId".into(), parent);
+            props.insert(
+                "PathPart".into(),
+                Value::String(prefix[depth - 1].path_part()),
             );
+            let mut path = String::new();
+            push_segments(&mut path, prefix);
+            resources.insert(id, (path, typed("AWS::ApiGateway::Resource", props)));
         }
     }
     let mut ordered: Vec<(String, (String, Value))> = resources.into_iter().collect();
@@ -724,7 +747,12 @@ fn api(model: &Model, res: &mut Map<String, Value>) {
     let mut method_ids = Vec::new();
     for route in &model.routes {
         let id = method_id(route);
-        let v = method(model, route);
+        let resource = if route.path.segments.is_empty() {
+            get_att("RestApi", "RootResourceId")
+        } else {
+            r(&ids[&route.path.segments[..]])
+        };
+        let v = method(model, route, resource);
         api_part.push(id.clone());
         res.insert(id.clone(), v);
         method_ids.push(id);
@@ -779,29 +807,11 @@ fn api(model: &Model, res: &mut Map<String, Value>) {
     );
 }
 
-fn parent_ref(path: &Path) -> Value {
-    if path.segments.len() <= 1 {
-        get_att("RestApi", "RootResourceId")
-    } else {
-        let parent = Path {
-            segments: path.segments[..path.segments.len() - 1].to_vec(),
-        };
-        r(&resource_id(&parent))
-    }
-}
-
-fn resource_ref(path: &Path) -> Value {
-    if path.segments.is_empty() {
-        get_att("RestApi", "RootResourceId")
-    } else {
-        r(&resource_id(path))
-    }
-}
-
-fn method(model: &Model, route: &Route) -> Value {
+/// The route's method; `resource` refers to the API Gateway resource of its path.
+fn method(model: &Model, route: &Route, resource: Value) -> Value {
     let mut props = Map::new();
     props.insert("RestApiId".into(), r("RestApi"));
-    props.insert("ResourceId".into(), resource_ref(&route.path));
+    props.insert("ResourceId".into(), resource);
     props.insert("HttpMethod".into(), json!(route.method.as_str()));
     method_auth(model, route, &mut props);
     let vars: Vec<&str> = route.path.variables().collect();

@@ -63,11 +63,16 @@ pub fn js_literal<T: Serialize + ?Sized>(value: &T) -> String {
 /// Appends the path as `Path`'s `Display` writes it (`/orders/{orderId}/{rest+}`), without the
 /// string per segment that `Display` builds: generators write a path for every route.
 pub fn push_path(out: &mut String, path: &crate::model::Path) {
+    push_segments(out, &path.segments);
+}
+
+/// [`push_path`] for a path's first segments (a prefix of it).
+pub fn push_segments(out: &mut String, segments: &[crate::model::Segment]) {
     use crate::model::Segment;
-    if path.segments.is_empty() {
+    if segments.is_empty() {
         out.push('/');
     }
-    for seg in &path.segments {
+    for seg in segments {
         out.push('/');
         match seg {
             Segment::Literal(s) => out.push_str(s),
