@@ -2,16 +2,16 @@
 //!
 //! Findings about the API side point at the file's line, and most real inputs are JSON (API
 //! Gateway exports, CDK and Serverless templates), for which serde_json keeps no positions; so
-//! JSON is read by the small parser below and YAML by serde-saphyr (with its budgets against
-//! alias bombs), both into this tree. CloudFormation's short-form tags (`!Ref X`,
+//! JSON is read by the small parser below and YAML by the roles file's reader
+//! (`config::yaml::read`: granit-parser events, serde-saphyr's budgets against alias bombs),
+//! both into this tree. CloudFormation's short-form tags (`!Ref X`,
 //! `!GetAtt A.B`, `!Sub …`) become the long form (`{"Ref": X}`, `{"Fn::GetAtt": [A, B]}`) here,
 //! so the readers see one shape; a tag that is no CloudFormation function is an error.
 
+use crate::config::yaml::{At, Build, ReadError, Rules, Scalar, read};
 use crate::diag::{Diagnostic, Span};
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_saphyr::{Budget, DuplicateKeyPolicy, Options, Spanned, Tagged};
+use serde_saphyr::{Budget, DuplicateKeyPolicy, Options};
 use std::borrow::Cow;
-use std::fmt;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Node<'a> {
@@ -230,7 +230,7 @@ pub fn parse_json(text: &str) -> Result<Node<'_>, Diagnostic> {
 /// Keys whose values never decide a route or how it is authorized (responses, integrations,
 /// schemas, metadata). In JSON their values are checked for syntax but not kept: in a real
 /// export they are most of the file, and building them was most of the time to read it.
-/// YAML documents keep everything (serde-saphyr builds them anyway).
+/// YAML documents keep everything.
 const UNREAD_KEYS: &[&str] = &[
     "responses",
     "x-amazon-apigateway-integration",
@@ -675,8 +675,9 @@ impl<'a> JsonParser<'a> {
 
 /// API definitions are machine-written and can be large (a 10,000-route template is ~400,000
 /// nodes), so the node and event budgets are far above the roles file's; the alias limits
-/// that stop a billion-laughs document stay.
-fn yaml_options() -> Options {
+/// that stop a billion-laughs document stay. The reader is the roles file's
+/// (`config::yaml::read`), with CloudFormation's short forms let through its fast path.
+fn yaml_rules() -> Rules {
     let mut budget = Budget::default();
     budget.max_depth = 128;
     budget.max_aliases = 1_000;
@@ -687,122 +688,208 @@ fn yaml_options() -> Options {
     options.strict_booleans = true;
     options.with_snippet = false;
     options.duplicate_keys = DuplicateKeyPolicy::Error;
-    options
+    Rules {
+        options,
+        fast_tag: |name| {
+            name == "Ref"
+                || name == "Condition"
+                || INTRINSICS
+                    .iter()
+                    .any(|f| f.strip_prefix("Fn::") == Some(name))
+        },
+    }
 }
 
-pub fn parse_yaml(text: &str) -> Result<Node<'static>, Diagnostic> {
-    let raw: YNode = serde_saphyr::from_str_with_options(text, yaml_options()).map_err(|e| {
-        let span = e
-            .location()
-            .map(|l| Span {
-                line: l.line() as u32,
-                column: l.column() as u32,
-                len: 1,
-            })
-            .unwrap_or(Span::UNKNOWN);
-        let full = e.to_string();
-        let line = full.lines().next().unwrap_or("").trim();
-        let line = line.find(" at line ").map(|i| &line[..i]).unwrap_or(line);
-        Diagnostic::error("api-syntax", format!("invalid YAML: {line}"))
-            .at(span)
-            .help("check that the file is complete, valid YAML")
-    })?;
-    let lines: Vec<&str> = text.lines().collect();
-    convert(raw, &lines)
+pub fn parse_yaml(text: &str) -> Result<Node<'_>, Diagnostic> {
+    read(text, &yaml_rules(), &mut YamlTree { text }).map_err(|e| match e {
+        ReadError::Build(d) => d,
+        ReadError::Syntax(e) => {
+            let span = e
+                .location()
+                .map(|l| Span {
+                    line: l.line() as u32,
+                    column: l.column() as u32,
+                    len: 1,
+                })
+                .unwrap_or(Span::UNKNOWN);
+            let full = e.to_string();
+            let line = full.lines().next().unwrap_or("").trim();
+            let line = line.find(" at line ").map(|i| &line[..i]).unwrap_or(line);
+            Diagnostic::error("api-syntax", format!("invalid YAML: {line}"))
+                .at(span)
+                .help("check that the file is complete, valid YAML")
+        }
+    })
 }
 
-/// What serde-saphyr gives: a value with its place and its tag, before the tags are mapped.
-struct YNode {
-    line: u32,
-    column: u32,
-    tag: Option<String>,
-    kind: YKind,
+/// Builds this module's tree from the YAML reader; text borrows from the file where the
+/// parser could (every plain scalar and most quoted ones).
+struct YamlTree<'a> {
+    text: &'a str,
 }
 
-enum YKind {
-    Null,
-    Bool(bool),
-    Num(String),
-    Str(String),
-    Seq(Vec<YNode>),
-    Map(Vec<(YNode, YNode)>),
+fn scalar_kind(value: Scalar<'_>) -> Kind<'_> {
+    match value {
+        Scalar::Null => Kind::Null,
+        Scalar::Bool(b) => Kind::Bool(b),
+        Scalar::Int(i) => Kind::Num(Cow::Owned(i.to_string())),
+        Scalar::UInt(u) => Kind::Num(Cow::Owned(u.to_string())),
+        Scalar::Float(f) => Kind::Num(Cow::Owned(f.to_string())),
+        Scalar::Str(s) => Kind::Str(s),
+    }
 }
 
-impl<'de> Deserialize<'de> for YNode {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = Spanned::<Tagged<YKind>>::deserialize(d)?;
-        Ok(YNode {
-            line: s.referenced.line() as u32,
-            column: s.referenced.column() as u32,
-            tag: s.value.1,
-            kind: s.value.0,
+impl<'a> Build<'a> for YamlTree<'a> {
+    type Node = Node<'a>;
+
+    fn scalar(
+        &mut self,
+        value: Scalar<'a>,
+        tag: Option<&str>,
+        at: At,
+    ) -> Result<Node<'a>, Diagnostic> {
+        let node = Node {
+            line: at.line,
+            column: at.column,
+            kind: scalar_kind(value),
+        };
+        self.tagged(node, tag)
+    }
+
+    /// A key's tag changes nothing: keys are plain text here.
+    fn key(&mut self, value: Scalar<'a>, _: Option<&str>, at: At) -> Result<Node<'a>, Diagnostic> {
+        Ok(Node {
+            line: at.line,
+            column: at.column,
+            kind: scalar_kind(value),
         })
     }
+
+    fn seq(
+        &mut self,
+        items: Vec<Node<'a>>,
+        tag: Option<&str>,
+        at: At,
+    ) -> Result<Node<'a>, Diagnostic> {
+        let node = Node {
+            line: at.line,
+            column: at.column,
+            kind: Kind::Seq(items),
+        };
+        self.tagged(node, tag)
+    }
+
+    fn map(
+        &mut self,
+        entries: Vec<(Node<'a>, Node<'a>)>,
+        tag: Option<&str>,
+        at: At,
+    ) -> Result<Node<'a>, Diagnostic> {
+        let mut out = Vec::with_capacity(entries.len());
+        for (k, value) in entries {
+            let key = match k.kind {
+                Kind::Str(s) | Kind::Num(s) => s,
+                Kind::Bool(b) => Cow::Owned(b.to_string()),
+                Kind::Null => Cow::Borrowed("null"),
+                _ => {
+                    return Err(Diagnostic::error(
+                        "api-syntax",
+                        "a mapping key is itself a list or mapping",
+                    )
+                    .at(Span {
+                        line: k.line,
+                        column: k.column,
+                        len: 1,
+                    })
+                    .help("API definitions use plain text keys"));
+                }
+            };
+            out.push(Entry {
+                key,
+                line: k.line,
+                column: k.column,
+                value,
+            });
+        }
+        let node = Node {
+            line: at.line,
+            column: at.column,
+            kind: Kind::Map(out),
+        };
+        self.tagged(node, tag)
+    }
 }
 
-impl<'de> Deserialize<'de> for YKind {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(YVisitor)
-    }
-}
-
-struct YVisitor;
-
-impl<'de> Visitor<'de> for YVisitor {
-    type Value = YKind;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any YAML value")
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<YKind, E> {
-        Ok(YKind::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<YKind, E> {
-        Ok(YKind::Num(v.to_string()))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<YKind, E> {
-        Ok(YKind::Num(v.to_string()))
-    }
-    fn visit_i128<E>(self, v: i128) -> Result<YKind, E> {
-        Ok(YKind::Num(v.to_string()))
-    }
-    fn visit_u128<E>(self, v: u128) -> Result<YKind, E> {
-        Ok(YKind::Num(v.to_string()))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<YKind, E> {
-        Ok(YKind::Num(v.to_string()))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<YKind, E> {
-        Ok(YKind::Str(v.to_owned()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<YKind, E> {
-        Ok(YKind::Str(v))
-    }
-    fn visit_unit<E>(self) -> Result<YKind, E> {
-        Ok(YKind::Null)
-    }
-    fn visit_none<E>(self) -> Result<YKind, E> {
-        Ok(YKind::Null)
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<YKind, D::Error> {
-        YKind::deserialize(d)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<YKind, A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element::<YNode>()? {
-            items.push(item);
+impl<'a> YamlTree<'a> {
+    /// A short-form tag (`!Ref X`) becomes the long form (`{"Ref": X}`).
+    fn tagged(&self, node: Node<'a>, tag: Option<&str>) -> Result<Node<'a>, Diagnostic> {
+        let Some(tag) = tag else {
+            return Ok(node);
+        };
+        let Some(func) = tag_function(tag) else {
+            return Ok(node);
+        };
+        let (line, column) = (node.line, node.column);
+        if func != "Ref" && func != "Condition" && !is_intrinsic(&func) {
+            // The parser places the node at its value; the tag itself stands before it.
+            let tag_column = self
+                .text
+                .lines()
+                .nth(line.saturating_sub(1) as usize)
+                .and_then(|l| {
+                    let before: String =
+                        l.chars().take(column.saturating_sub(1) as usize).collect();
+                    before
+                        .rfind(tag)
+                        .map(|b| before[..b].chars().count() as u32 + 1)
+                })
+                .unwrap_or(column);
+            return Err(Diagnostic::error(
+                "api-syntax",
+                format!("unknown tag `{tag}`: it is no CloudFormation function"),
+            )
+            .at(Span {
+                line,
+                column: tag_column,
+                len: tag.chars().count() as u32,
+            })
+            .help(
+                "CloudFormation's short forms are `!Ref`, `!GetAtt`, `!Sub`, `!Join`, `!If`, `!Select`, `!Split`, `!FindInMap`, `!ImportValue`, `!Base64`, `!Cidr`, `!GetAZs`, `!Equals`, `!And`, `!Or`, `!Not`, `!Condition`, `!Transform`",
+            ));
         }
-        Ok(YKind::Seq(items))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<YKind, A::Error> {
-        let mut entries = Vec::new();
-        while let Some(key) = map.next_key::<YNode>()? {
-            let value = map.next_value::<YNode>()?;
-            entries.push((key, value));
-        }
-        Ok(YKind::Map(entries))
-    }
-    fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<YKind, E> {
-        Err(E::custom("binary values are not supported"))
+        // `!GetAtt A.B` is the short form of `[A, B]`: the resource name has no dot in it.
+        let arg = match (&*func, node.kind) {
+            ("Fn::GetAtt", Kind::Str(s)) => match s.split_once('.') {
+                Some((a, b)) => Kind::Seq(vec![
+                    Node {
+                        line,
+                        column,
+                        kind: Kind::Str(Cow::Owned(a.to_string())),
+                    },
+                    Node {
+                        line,
+                        column,
+                        kind: Kind::Str(Cow::Owned(b.to_string())),
+                    },
+                ]),
+                None => Kind::Str(s),
+            },
+            (_, k) => k,
+        };
+        Ok(Node {
+            line,
+            column,
+            kind: Kind::Map(vec![Entry {
+                key: Cow::Owned(func),
+                line,
+                column,
+                value: Node {
+                    line,
+                    column,
+                    kind: arg,
+                },
+            }]),
+        })
     }
 }
 
@@ -816,116 +903,6 @@ fn tag_function(tag: &str) -> Option<String> {
     Some(match name {
         "Ref" | "Condition" => name.to_string(),
         _ => format!("Fn::{name}"),
-    })
-}
-
-fn convert(y: YNode, lines: &[&str]) -> Result<Node<'static>, Diagnostic> {
-    let (line, column) = (y.line, y.column);
-    let kind = match y.kind {
-        YKind::Null => Kind::Null,
-        YKind::Bool(b) => Kind::Bool(b),
-        YKind::Num(n) => Kind::Num(Cow::Owned(n)),
-        YKind::Str(s) => Kind::Str(Cow::Owned(s)),
-        YKind::Seq(items) => Kind::Seq(
-            items
-                .into_iter()
-                .map(|i| convert(i, lines))
-                .collect::<Result<_, _>>()?,
-        ),
-        YKind::Map(entries) => {
-            let mut out = Vec::with_capacity(entries.len());
-            for (k, v) in entries {
-                let key = match k.kind {
-                    YKind::Str(s) => s,
-                    YKind::Num(n) => n,
-                    YKind::Bool(b) => b.to_string(),
-                    YKind::Null => "null".to_string(),
-                    _ => {
-                        return Err(Diagnostic::error(
-                            "api-syntax",
-                            "a mapping key is itself a list or mapping",
-                        )
-                        .at(Span {
-                            line: k.line,
-                            column: k.column,
-                            len: 1,
-                        })
-                        .help("API definitions use plain text keys"));
-                    }
-                };
-                out.push(Entry {
-                    key: Cow::Owned(key),
-                    line: k.line,
-                    column: k.column,
-                    value: convert(v, lines)?,
-                });
-            }
-            Kind::Map(out)
-        }
-    };
-    let node = Node { line, column, kind };
-    let Some(tag) = y.tag.as_deref() else {
-        return Ok(node);
-    };
-    let Some(func) = tag_function(tag) else {
-        return Ok(node);
-    };
-    if func != "Ref" && func != "Condition" && !is_intrinsic(&func) {
-        // The parser places the node at its value; the tag itself stands before it.
-        let tag_column = lines
-            .get(line.saturating_sub(1) as usize)
-            .and_then(|l| {
-                let before: String = l.chars().take(column.saturating_sub(1) as usize).collect();
-                before
-                    .rfind(tag)
-                    .map(|b| before[..b].chars().count() as u32 + 1)
-            })
-            .unwrap_or(column);
-        return Err(Diagnostic::error(
-            "api-syntax",
-            format!("unknown tag `{tag}`: it is no CloudFormation function"),
-        )
-        .at(Span {
-            line,
-            column: tag_column,
-            len: tag.chars().count() as u32,
-        })
-        .help(
-            "CloudFormation's short forms are `!Ref`, `!GetAtt`, `!Sub`, `!Join`, `!If`, `!Select`, `!Split`, `!FindInMap`, `!ImportValue`, `!Base64`, `!Cidr`, `!GetAZs`, `!Equals`, `!And`, `!Or`, `!Not`, `!Condition`, `!Transform`",
-        ));
-    }
-    // `!GetAtt A.B` is the short form of `[A, B]`: the resource name has no dot in it.
-    let arg = match (&*func, node.kind) {
-        ("Fn::GetAtt", Kind::Str(s)) => match s.split_once('.') {
-            Some((a, b)) => Kind::Seq(vec![
-                Node {
-                    line,
-                    column,
-                    kind: Kind::Str(Cow::Owned(a.to_string())),
-                },
-                Node {
-                    line,
-                    column,
-                    kind: Kind::Str(Cow::Owned(b.to_string())),
-                },
-            ]),
-            None => Kind::Str(s),
-        },
-        (_, k) => k,
-    };
-    Ok(Node {
-        line,
-        column,
-        kind: Kind::Map(vec![Entry {
-            key: Cow::Owned(func),
-            line,
-            column,
-            value: Node {
-                line,
-                column,
-                kind: arg,
-            },
-        }]),
     })
 }
 
@@ -1019,5 +996,45 @@ mod tests {
         assert!(e.message.contains("unknown tag `!Reff`"), "{}", e.message);
         let e = parse("A: 1\nA: 2\n").unwrap_err();
         assert!(e.message.contains("invalid YAML"), "{}", e.message);
+    }
+
+    /// The YAML reader's fast path gives what serde-saphyr gives, short forms included; what
+    /// it does not handle (aliases, unknown tags, duplicates) goes to serde-saphyr.
+    #[test]
+    fn yaml_fast_path_agrees_with_serde_saphyr() {
+        let mut texts = vec![
+            std::fs::read_to_string("tests/fixtures/drift/sam-template.yaml").unwrap(),
+            std::fs::read_to_string("tests/fixtures/drift/apigw-export-swagger.yaml").unwrap(),
+            "A:\n  R: !Ref Foo\n  G: !GetAtt Api.RootResourceId\n  S: !Sub '${X}/a'\n  J: !Join ['', [a, !Ref B]]\n  N: !If [c, !Ref d, !Ref AWS::NoValue]\n  E: !Not [!Equals [a, 1.5]]\n".to_string(),
+            "a: 1.5\nb: 1e3\nc: 18446744073709551615\nd: -3\ne: true\nf: ~\ng: yes\n200: x\n\"201\": y\n".to_string(),
+        ];
+        let mut big = String::from("paths:\n");
+        for i in 0..40 {
+            big.push_str(&format!("  /p{i}:\n    get: {{}}\n"));
+        }
+        texts.push(big);
+        for text in &texts {
+            let (fast, general) =
+                crate::config::yaml::fast_and_general(text, &yaml_rules(), || YamlTree { text });
+            let general = general.unwrap_or_else(|_| panic!("{text}"));
+            assert_eq!(fast.expect("takes the fast path"), general, "{text}");
+        }
+        for text in [
+            "a: &x 1\nb: *x\n",
+            "a: !Reff x\n",
+            "a: 1\n0x1: 2\n1: 3\n",
+            "!Ref k: v\n",
+        ] {
+            let (fast, _) =
+                crate::config::yaml::fast_and_general(text, &yaml_rules(), || YamlTree { text });
+            assert!(fast.is_none(), "{text}");
+        }
+        // Integer keys are one key however written; serde-saphyr says so.
+        assert!(
+            parse("a: 1\n0x1: 2\n1: 3\n")
+                .unwrap_err()
+                .message
+                .contains("duplicate")
+        );
     }
 }

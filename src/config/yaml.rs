@@ -88,6 +88,16 @@ pub trait Build<'a> {
         tag: Option<&str>,
         at: At,
     ) -> Result<Self::Node, Diagnostic>;
+    /// A scalar mapping key; by default built like any scalar. (The fast path hands tagged
+    /// keys to the general path, so only there does a key come with a tag.)
+    fn key(
+        &mut self,
+        value: Scalar<'a>,
+        tag: Option<&str>,
+        at: At,
+    ) -> Result<Self::Node, Diagnostic> {
+        self.scalar(value, tag, at)
+    }
     fn seq(
         &mut self,
         items: Vec<Self::Node>,
@@ -138,6 +148,17 @@ pub fn read<'a, B: Build<'a>>(
     general(text, rules, build)
 }
 
+/// Both paths' results, for tests that compare them: `None` where the fast path hands over.
+#[cfg(test)]
+pub(crate) fn fast_and_general<'a, B: Build<'a>>(
+    text: &'a str,
+    rules: &Rules,
+    mut make: impl FnMut() -> B,
+) -> (Option<B::Node>, Result<B::Node, ReadError>) {
+    let fast = fast(text, rules, &mut make()).unwrap_or(None);
+    (fast, general(text, rules, &mut make()))
+}
+
 /// The reader as it was, for what the fast path hands over: serde-saphyr with its budgets.
 fn general<'a, B: Build<'a>>(
     text: &'a str,
@@ -163,7 +184,11 @@ fn replay<'a, B: Build<'a>>(any: Any, build: &mut B) -> Result<B::Node, Diagnost
         AnyKind::Map(entries) => {
             let mut out = Vec::with_capacity(entries.len());
             for (k, v) in entries {
-                out.push((replay(k, build)?, replay(v, build)?));
+                let key = match k.kind {
+                    AnyKind::Scalar(s) => build.key(s, k.tag.as_deref(), k.at)?,
+                    _ => replay(k, build)?,
+                };
+                out.push((key, replay(v, build)?));
             }
             build.map(out, tag, any.at)
         }
@@ -393,7 +418,11 @@ fn fast<'a, B: Build<'a>>(
                     };
                     keys.push(KeyText { text: value, int });
                 }
-                build.scalar(scalar, tag.as_deref(), at)?
+                if is_key {
+                    build.key(scalar, None, at)?
+                } else {
+                    build.scalar(scalar, tag.as_deref(), at)?
+                }
             }
             Event::SequenceStart(_, anchor, tag) => {
                 open!(false, anchor, tag);
