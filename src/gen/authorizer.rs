@@ -248,8 +248,48 @@ fn exists(pos: &[&Lang], neg: &[&Lang]) -> bool {
     }
 }
 
-/// `exists` with each language's set of positions in a `u128` and its transitions
-/// precomputed per character: the common case, and fast enough for generation time.
+/// A fast hasher for the searches' state sets (the standard one is built to resist crafted
+/// keys, which these are not, and dominated the searches' time).
+#[derive(Default)]
+struct FastHasher(u64);
+
+impl FastHasher {
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl std::hash::Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        }
+        let mut last = [0u8; 8];
+        let rest = chunks.remainder();
+        last[..rest.len()].copy_from_slice(rest);
+        self.add(u64::from_le_bytes(last) ^ ((rest.len() as u64) << 56));
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FastSet<T> = HashSet<T, std::hash::BuildHasherDefault<FastHasher>>;
+
+/// `exists` with each language's set of positions in a `u128`: the common case.
+///
+/// Reading a character moves a position `i` to the same set whatever the character (`i`
+/// itself under a star, else `i + 1`, then closed); the character only decides which positions
+/// can move. So each language keeps one successor set per position, and each character one
+/// mask per language; characters with the same masks everywhere are one character here.
+/// States live in one flat array and are visited in order, so the search allocates only when
+/// it meets a new state.
 fn exists_small(langs: &[&Lang], n_pos: usize, alphabet: &[u8]) -> bool {
     let close = |l: &Lang, mut set: u128| {
         for (i, item) in l.iter().enumerate() {
@@ -259,61 +299,71 @@ fn exists_small(langs: &[&Lang], n_pos: usize, alphabet: &[u8]) -> bool {
         }
         set
     };
-    // trans[char][lang][position] → set of positions after reading the char.
-    let trans: Vec<Vec<Vec<u128>>> = alphabet
+    let w = langs.len();
+    // succ[k][i]: the positions of language k after position i reads a character it matches.
+    let succ: Vec<Vec<u128>> = langs
         .iter()
-        .map(|&c| {
-            langs
-                .iter()
-                .map(|l| {
-                    (0..=l.len())
-                        .map(|i| {
-                            if i < l.len() && matches(l[i].class, c) {
-                                close(l, 1 << if l[i].star { i } else { i + 1 })
-                            } else {
-                                0
-                            }
-                        })
-                        .collect()
-                })
+        .map(|l| {
+            (0..l.len())
+                .map(|i| close(l, 1 << if l[i].star { i } else { i + 1 }))
                 .collect()
         })
         .collect();
-    let start: Vec<u128> = langs.iter().map(|l| close(l, 1)).collect();
+    // One mask row (the positions that match the character, per language) per distinct row.
+    let mut masks: Vec<u128> = Vec::new();
+    let mut row = vec![0u128; w];
+    for &c in alphabet {
+        for (k, l) in langs.iter().enumerate() {
+            row[k] = l
+                .iter()
+                .enumerate()
+                .filter(|(_, item)| matches(item.class, c))
+                .fold(0, |m, (i, _)| m | 1 << i);
+        }
+        if !masks.chunks_exact(w).any(|m| m == row.as_slice()) {
+            masks.extend_from_slice(&row);
+        }
+    }
+    let accept: Vec<u128> = langs.iter().map(|l| 1 << l.len()).collect();
     let accepting = |state: &[u128]| {
         state
             .iter()
-            .zip(langs)
+            .zip(&accept)
             .enumerate()
-            .all(|(k, (s, l))| (s & (1 << l.len()) != 0) == (k < n_pos))
+            .all(|(k, (s, a))| (s & a != 0) == (k < n_pos))
     };
-    let mut seen: HashSet<Vec<u128>> = HashSet::new();
-    let mut queue = VecDeque::new();
-    seen.insert(start.clone());
-    queue.push_back(start);
-    while let Some(state) = queue.pop_front() {
-        if accepting(&state) {
-            return true;
-        }
-        'chars: for by_lang in &trans {
-            let mut next = Vec::with_capacity(state.len());
-            for (k, &set) in state.iter().enumerate() {
+    let start: Vec<u128> = langs.iter().map(|l| close(l, 1)).collect();
+    if accepting(&start) {
+        return true;
+    }
+    let mut seen: FastSet<Box<[u128]>> = FastSet::default();
+    let mut states: Vec<u128> = start.clone();
+    seen.insert(start.into_boxed_slice());
+    let mut next = vec![0u128; w];
+    let mut at = 0;
+    while at < states.len() {
+        'chars: for mask in masks.chunks_exact(w) {
+            for k in 0..w {
+                let mut rest = states[at + k] & mask[k];
                 let mut out = 0u128;
-                let mut rest = set;
                 while rest != 0 {
-                    let i = rest.trailing_zeros() as usize;
-                    out |= by_lang[k][i];
+                    out |= succ[k][rest.trailing_zeros() as usize];
                     rest &= rest - 1;
                 }
                 if out == 0 && k < n_pos {
                     continue 'chars;
                 }
-                next.push(out);
+                next[k] = out;
             }
-            if seen.insert(next.clone()) {
-                queue.push_back(next);
+            if !seen.contains(next.as_slice()) {
+                if accepting(&next) {
+                    return true;
+                }
+                seen.insert(next.clone().into_boxed_slice());
+                states.extend_from_slice(&next);
             }
         }
+        at += w;
     }
     false
 }
@@ -382,6 +432,142 @@ fn glob_covers(p: &[u8], s: &[u8]) -> bool {
         }
     }
     p[pi..].iter().all(|&c| c == b'*')
+}
+
+/// Route languages keyed by their literal prefix (`GET/orders/`), so that a pattern is only
+/// tested against the routes it could touch: two languages share a word only if their literal
+/// prefixes agree (one starts with the other). Without it, measuring every candidate pattern
+/// against every route is quadratic, and generation took minutes at a few thousand routes.
+struct PrefixIndex {
+    /// Sorted by key.
+    sorted: Vec<(Vec<u8>, usize)>,
+    exact: HashMap<Vec<u8>, Vec<usize>>,
+    /// The verbs in keys, for patterns whose verb is `?…?`.
+    verbs: Vec<Vec<u8>>,
+}
+
+impl PrefixIndex {
+    fn new(mut entries: Vec<(Vec<u8>, usize)>) -> PrefixIndex {
+        entries.sort_unstable();
+        let mut exact: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
+        let mut verbs: Vec<Vec<u8>> = Vec::new();
+        for (key, item) in &entries {
+            exact.entry(key.clone()).or_default().push(*item);
+            let verb = key.split(|&b| b == b'/').next().unwrap_or_default();
+            if !verbs.iter().any(|v| v == verb) {
+                verbs.push(verb.to_vec());
+            }
+        }
+        PrefixIndex {
+            sorted: entries,
+            exact,
+            verbs,
+        }
+    }
+
+    /// Adds to `out` every item whose key agrees with `key`.
+    fn agreeing(&self, key: &[u8], out: &mut Vec<usize>) {
+        let start = self.sorted.partition_point(|(k, _)| k.as_slice() < key);
+        out.extend(
+            self.sorted[start..]
+                .iter()
+                .take_while(|(k, _)| k.starts_with(key))
+                .map(|&(_, i)| i),
+        );
+        for j in 0..key.len() {
+            if let Some(items) = self.exact.get(&key[..j]) {
+                out.extend_from_slice(items);
+            }
+        }
+    }
+
+    /// Adds to `out` every item whose language may share a word with IAM pattern `pattern`;
+    /// returns false when the pattern's start says nothing (a `*` in its verb): then any may.
+    ///
+    /// A verb of `?` only matches verbs of its length (verbs hold no `/`, and `?` is exactly one
+    /// character), so it is looked up once per such verb with the verb filled in.
+    fn touching(&self, pattern: &str, out: &mut Vec<usize>) -> bool {
+        let Some(slash) = pattern.find('/') else {
+            return false;
+        };
+        let verb = &pattern.as_bytes()[..slash];
+        if verb.contains(&b'*') {
+            return false;
+        }
+        let rest = literal_prefix(&pattern_lang(&pattern[slash..]));
+        let fits = |v: &[u8]| {
+            v.len() == verb.len() && v.iter().zip(verb).all(|(a, b)| a == b || *b == b'?')
+        };
+        for v in self.verbs.iter().filter(|v| fits(v)) {
+            let mut key = v.clone();
+            key.extend_from_slice(&rest);
+            self.agreeing(&key, out);
+        }
+        true
+    }
+}
+
+/// Patterns by what a suffix they could hold (`glob_covers`) must start with, so that finding
+/// which deny patterns contain which is not a test of every pair. A pattern whose verb has no
+/// `*` (`GET`, `???`) matches position by position up to its first `/`, so a suffix it holds
+/// has a `/` at the same place, followed by the literal start of the pattern's path.
+struct Holders {
+    /// (verb length, path bytes before the first wildcard) → patterns.
+    by_start: HashMap<(usize, Vec<u8>), Vec<usize>>,
+    lengths: Vec<usize>,
+    /// Patterns with a `*` in their verb: they may hold anything.
+    anywhere: Vec<usize>,
+}
+
+impl Holders {
+    fn new<'a>(patterns: impl Iterator<Item = (usize, &'a Vec<String>)>) -> Holders {
+        let mut h = Holders {
+            by_start: HashMap::new(),
+            lengths: Vec::new(),
+            anywhere: Vec::new(),
+        };
+        for (v, suffixes) in patterns {
+            for sv in suffixes {
+                let b = sv.as_bytes();
+                match b.iter().position(|&c| c == b'/') {
+                    Some(n) if !b[..n].contains(&b'*') => {
+                        let path = &b[n + 1..];
+                        let lit = path
+                            .iter()
+                            .position(|&c| c == b'*' || c == b'?')
+                            .unwrap_or(path.len());
+                        h.by_start
+                            .entry((n, path[..lit].to_vec()))
+                            .or_default()
+                            .push(v);
+                        if !h.lengths.contains(&n) {
+                            h.lengths.push(n);
+                        }
+                    }
+                    _ => h.anywhere.push(v),
+                }
+            }
+        }
+        h
+    }
+
+    /// Adds to `out` every pattern with a suffix that may hold symbolic suffix `su`.
+    fn of(&self, su: &[u8], out: &mut Vec<usize>) {
+        out.extend_from_slice(&self.anywhere);
+        for &n in &self.lengths {
+            if su.get(n) != Some(&b'/') {
+                continue;
+            }
+            let path = &su[n + 1..];
+            // A pattern's literal bytes never match a `HOLE`.
+            let lit = path.iter().position(|&c| c == HOLE).unwrap_or(path.len());
+            for j in 0..=lit {
+                if let Some(vs) = self.by_start.get(&(n, path[..j].to_vec())) {
+                    out.extend_from_slice(vs);
+                }
+            }
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -506,6 +692,14 @@ fn route_langs(model: &Model) -> Vec<RouteLangs> {
                 .collect()
         })
         .collect();
+    // A route accepts exactly the verbs it has a language for.
+    let index = PrefixIndex::new(
+        all.iter()
+            .enumerate()
+            .flat_map(|(ei, ls)| ls.iter().map(move |(_, l)| (literal_prefix(l), ei)))
+            .collect(),
+    );
+    let mut near = Vec::new();
     model
         .routes
         .iter()
@@ -514,8 +708,14 @@ fn route_langs(model: &Model) -> Vec<RouteLangs> {
             per_verb: all[di]
                 .iter()
                 .map(|(v, lang)| {
+                    let prefix = literal_prefix(lang);
+                    near.clear();
+                    index.agreeing(&prefix, &mut near);
+                    near.sort_unstable();
+                    near.dedup();
                     let mut shadows = Vec::new();
-                    for (ei, e) in model.routes.iter().enumerate() {
+                    for &ei in &near {
+                        let e = &model.routes[ei];
                         if ei == di || !accepts(e, v) || precedence(e, d) != Ordering::Greater {
                             continue;
                         }
@@ -525,7 +725,7 @@ fn route_langs(model: &Model) -> Vec<RouteLangs> {
                         }
                     }
                     VerbLang {
-                        prefix: literal_prefix(lang),
+                        prefix,
                         symbolic: route_symbolic(v, &d.path),
                         lang: lang.clone(),
                         shadows,
@@ -710,6 +910,8 @@ pub struct Policy {
 struct Measure<'a> {
     routes: &'a [RouteId],
     langs: Vec<RouteLangs>,
+    /// Protected routes (indexes into `routes`) by the literal prefix of each verb's language.
+    index: PrefixIndex,
     scratch: Vec<bool>,
 }
 
@@ -726,7 +928,16 @@ impl Measure<'_> {
             .collect();
         let mut cover = FixedBitSet::with_capacity(n);
         let mut reach = FixedBitSet::with_capacity(n);
-        for (i, r) in self.routes.iter().enumerate() {
+        // Only routes whose start agrees with a pattern's can be touched by it, and a route
+        // no pattern touches is neither covered nor reached.
+        let mut near = Vec::new();
+        if !suffixes.iter().all(|s| self.index.touching(s, &mut near)) {
+            near = (0..n).collect();
+        }
+        near.sort_unstable();
+        near.dedup();
+        for i in near {
+            let r = &self.routes[i];
             let mut reached = false;
             let mut covered = true;
             for vl in &self.langs[r.0].per_verb {
@@ -782,9 +993,23 @@ impl Table {
         let index: HashMap<RouteId, usize> =
             routes.iter().enumerate().map(|(i, r)| (*r, i)).collect();
         let n = routes.len();
+        let langs = route_langs(model);
+        let by_prefix = PrefixIndex::new(
+            routes
+                .iter()
+                .enumerate()
+                .flat_map(|(i, r)| {
+                    langs[r.0]
+                        .per_verb
+                        .iter()
+                        .map(move |vl| (vl.prefix.clone(), i))
+                })
+                .collect(),
+        );
         let mut m = Measure {
             routes: &routes,
-            langs: route_langs(model),
+            langs,
+            index: by_prefix,
             scratch: Vec::new(),
         };
 
@@ -944,10 +1169,17 @@ impl Table {
                     .any(|sv| glob_covers(sv.as_bytes(), su))
             })
         };
+        // Only a pattern whose literal start matches can hold another (see `Holders`).
+        let holders = Holders::new(deniers.iter().map(|&v| (v, &patterns[v].suffixes)));
+        let mut near = Vec::new();
         let within: Vec<(usize, Vec<usize>)> = deniers
             .iter()
             .map(|&u| {
-                let w = deniers
+                near.clear();
+                holders.of(&symbolic[&u][0], &mut near);
+                near.sort_unstable();
+                near.dedup();
+                let w = near
                     .iter()
                     .copied()
                     .filter(|&v| v != u && inside(u, v) && !(v > u && inside(v, u)))
