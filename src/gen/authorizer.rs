@@ -23,7 +23,8 @@ use crate::model::{Access, GroupId, Method, Model, Path, Route, RouteId, Segment
 use fixedbitset::FixedBitSet;
 use serde_json::{Value, json};
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet, VecDeque};
+use std::ops::Range;
 
 pub const HANDLER: &str = "authorizer/index.mjs";
 pub const PACKAGE_JSON: &str = "authorizer/package.json";
@@ -888,6 +889,112 @@ pub struct Table {
     pub own: Vec<usize>,
     /// Per group (model order): allowed protected routes.
     pub rows: Vec<FixedBitSet>,
+    /// Per protected route, the allow patterns that cover it, ascending: a policy starts from
+    /// these instead of testing every pattern.
+    coverers: Vec<Vec<usize>>,
+    /// Per protected route, the allow patterns that reach it.
+    reachers: Vec<Vec<usize>>,
+    /// Per pattern, how many routes it reaches.
+    reach_len: Vec<usize>,
+    /// Per pattern, the blocks outside which its `cover` and `reach` are empty: most patterns
+    /// are one subtree, a few blocks of a long bitset.
+    spans: Vec<Spans>,
+}
+
+#[derive(Clone, Debug)]
+struct Spans {
+    cover: Range<usize>,
+    reach: Range<usize>,
+}
+
+/// The blocks of `b` from its first non-empty one to its last.
+fn span(b: &FixedBitSet) -> Range<usize> {
+    let s = b.as_slice();
+    let lo = s.iter().position(|&w| w != 0).unwrap_or(0);
+    let hi = s.iter().rposition(|&w| w != 0).map_or(lo, |i| i + 1);
+    lo..hi
+}
+
+/// The bits in `a` and `b` and not in `but`, `a` being empty outside blocks `span`.
+fn blocks_ones(
+    a: &FixedBitSet,
+    b: &FixedBitSet,
+    but: Option<&FixedBitSet>,
+    span: &Range<usize>,
+) -> Vec<usize> {
+    let bits = usize::BITS as usize;
+    let mut out = Vec::new();
+    for w in span.clone() {
+        let mut x = a.as_slice()[w] & b.as_slice()[w];
+        if let Some(c) = but {
+            x &= !c.as_slice()[w];
+        }
+        while x != 0 {
+            out.push(w * bits + x.trailing_zeros() as usize);
+            x &= x - 1;
+        }
+    }
+    out
+}
+
+/// A candidate of `Table::greedy` in its heap: the greatest is the best, by statements saved
+/// (`fresh - cost`) or by routes per statement (`fresh / cost`, compared exactly), and of
+/// equals the lowest pattern index, as a scan in index order with a strict `>` would find.
+#[derive(Clone, Copy, Debug)]
+struct Pick {
+    k: usize,
+    fresh: u32,
+    cost: u32,
+    version: u32,
+    by_ratio: bool,
+}
+
+impl Pick {
+    fn new(k: usize, fresh: u32, cost: u32, version: u32, by_ratio: bool) -> Pick {
+        Pick {
+            k,
+            fresh,
+            cost,
+            version,
+            by_ratio,
+        }
+    }
+}
+
+impl Ord for Pick {
+    fn cmp(&self, other: &Pick) -> Ordering {
+        let by_measure = if self.by_ratio {
+            (u64::from(self.fresh) * u64::from(other.cost))
+                .cmp(&(u64::from(other.fresh) * u64::from(self.cost)))
+        } else {
+            (i64::from(self.fresh) - i64::from(self.cost))
+                .cmp(&(i64::from(other.fresh) - i64::from(other.cost)))
+        };
+        by_measure.then_with(|| other.k.cmp(&self.k))
+    }
+}
+
+impl PartialOrd for Pick {
+    fn partial_cmp(&self, other: &Pick) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Pick {
+    fn eq(&self, other: &Pick) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Pick {}
+
+/// How many bits `a` and `b` share, `a` being empty outside blocks `span`.
+fn and_count(a: &FixedBitSet, b: &FixedBitSet, span: &Range<usize>) -> usize {
+    let (a, b) = (&a.as_slice()[span.clone()], &b.as_slice()[span.clone()]);
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x & y).count_ones() as usize)
+        .sum()
 }
 
 /// Orders patterns of equal generality: fewer statements, then shorter, then by text.
@@ -1203,12 +1310,34 @@ impl Table {
                 row
             })
             .collect();
+        let mut coverers = vec![Vec::new(); n];
+        let mut reachers = vec![Vec::new(); n];
+        for (k, p) in patterns[..allow_count].iter().enumerate() {
+            for r in p.cover.ones() {
+                coverers[r].push(k);
+            }
+            for r in p.reach.ones() {
+                reachers[r].push(k);
+            }
+        }
+        let reach_len = patterns.iter().map(|p| p.reach.count_ones(..)).collect();
+        let spans = patterns
+            .iter()
+            .map(|p| Spans {
+                cover: span(&p.cover),
+                reach: span(&p.reach),
+            })
+            .collect();
         Table {
             routes,
             patterns,
             allow_count,
             own,
             rows,
+            coverers,
+            reachers,
+            reach_len,
+            spans,
         }
     }
 
@@ -1255,13 +1384,42 @@ impl Table {
         let mut deniable: HashMap<usize, bool> = HashMap::new();
         let mut not_allowed = allowed.clone();
         not_allowed.toggle_range(..);
-        // Only patterns that cover more allowed routes than they have statements can gain.
-        let mut alive: Vec<usize> = (0..self.allow_count)
-            .filter(|&k| {
-                let p = &self.patterns[k];
-                p.cover.intersection_count(allowed) > p.suffixes.len()
-            })
-            .collect();
+        // Only patterns that cover more allowed routes than they have statements can gain (and
+        // only those that cover one can cover more).
+        let mut near = FixedBitSet::with_capacity(self.allow_count);
+        for r in allowed.ones() {
+            for &k in &self.coverers[r] {
+                near.insert(k);
+            }
+        }
+        // Per candidate: routes it would newly cover, stray routes it would add a `Deny` for,
+        // and whether it is still in the running. Both counts only ever go down, and only for
+        // the patterns that cover (reach) a route that just got covered (denied): they are
+        // kept up to date from those routes instead of recounted every round.
+        let mut fresh = vec![0u32; self.allow_count];
+        let mut stray = vec![0u32; self.allow_count];
+        let mut version = vec![0u32; self.allow_count];
+        let mut alive = FixedBitSet::with_capacity(self.allow_count);
+        let mut heap = BinaryHeap::new();
+        for k in near.ones() {
+            let p = &self.patterns[k];
+            let sp = &self.spans[k];
+            let f = and_count(&p.cover, allowed, &sp.cover);
+            // Only patterns that cover more allowed routes than they have statements can gain.
+            if f <= p.suffixes.len() {
+                continue;
+            }
+            fresh[k] = f as u32;
+            stray[k] = (self.reach_len[k] - and_count(&p.reach, allowed, &sp.reach)) as u32;
+            alive.insert(k);
+            heap.push(Pick::new(
+                k,
+                fresh[k],
+                p.suffixes.len() as u32 + stray[k],
+                0,
+                by_ratio,
+            ));
+        }
         // Takes pattern `k` if its denies can be made; returns whether it did.
         let mut take = |k: usize,
                         uncovered: &mut FixedBitSet,
@@ -1279,9 +1437,9 @@ impl Table {
                 {
                     continue;
                 }
-                let can = *deniable
-                    .entry(u)
-                    .or_insert_with(|| self.patterns[u].reach.is_disjoint(allowed));
+                let can = *deniable.entry(u).or_insert_with(|| {
+                    and_count(&self.patterns[u].reach, allowed, &self.spans[u].reach) == 0
+                });
                 if !can {
                     return false;
                 }
@@ -1297,43 +1455,77 @@ impl Table {
             }
             true
         };
-        loop {
-            // (position in alive, routes newly covered, statements added)
-            let mut best: Option<(usize, usize, usize)> = None;
-            for (i, &k) in alive.iter().enumerate() {
-                let p = &self.patterns[k];
-                let fresh = p.cover.intersection_count(&uncovered);
-                let stray: u32 = p
-                    .reach
-                    .as_slice()
-                    .iter()
-                    .zip(not_allowed.as_slice())
-                    .zip(denied_routes.as_slice())
-                    .map(|((r, a), d)| (r & a & !d).count_ones())
-                    .sum();
-                let cost = p.suffixes.len() + stray as usize;
-                let better = |(_, bf, bc): (usize, usize, usize)| {
-                    if by_ratio {
-                        fresh * bc > bf * cost
-                    } else {
-                        fresh - cost > bf - bc
-                    }
-                };
-                if fresh > cost && best.is_none_or(better) {
-                    best = Some((i, fresh, cost));
-                }
+        let mut dirty: Vec<usize> = Vec::new();
+        let mut newly: Vec<usize> = Vec::new();
+        // Each round takes the pattern the scan over all candidates would: the best by the
+        // round's measure, of equals the first (lowest index).
+        while let Some(top) = heap.pop() {
+            let k = top.k;
+            if !alive.contains(k) || top.version != version[k] {
+                continue;
             }
-            let Some((i, _, _)) = best else { break };
-            let k = alive.remove(i);
-            take(
+            if top.fresh <= top.cost {
+                // The best gains nothing: none does.
+                break;
+            }
+            alive.set(k, false);
+            let p = &self.patterns[k];
+            let sp = &self.spans[k];
+            let covered_now = blocks_ones(&p.cover, &uncovered, None, &sp.cover);
+            newly.clear();
+            newly.extend(blocks_ones(
+                &p.reach,
+                &not_allowed,
+                Some(&denied_routes),
+                &sp.reach,
+            ));
+            if !take(
                 k,
                 &mut uncovered,
                 &mut denied_routes,
                 &mut deny_set,
                 &mut allow,
-            );
+            ) {
+                continue;
+            }
+            for r in covered_now {
+                for &j in &self.coverers[r] {
+                    if alive.contains(j) {
+                        fresh[j] -= 1;
+                        dirty.push(j);
+                    }
+                }
+            }
+            for &d in &newly {
+                for &j in &self.reachers[d] {
+                    if alive.contains(j) {
+                        stray[j] -= 1;
+                        dirty.push(j);
+                    }
+                }
+            }
+            dirty.sort_unstable();
+            dirty.dedup();
+            for &j in &dirty {
+                let statements = self.patterns[j].suffixes.len() as u32;
+                if fresh[j] <= statements {
+                    // Routes only ever get covered: it never will gain again.
+                    alive.set(j, false);
+                } else {
+                    version[j] += 1;
+                    heap.push(Pick::new(
+                        j,
+                        fresh[j],
+                        statements + stray[j],
+                        version[j],
+                        by_ratio,
+                    ));
+                }
+            }
+            dirty.clear();
         }
-        for r in 0..n {
+        let rest: Vec<usize> = uncovered.ones().collect();
+        for r in rest {
             if uncovered.contains(r) {
                 take(
                     self.own[r],
@@ -1363,12 +1555,15 @@ impl Table {
     /// The policy document the handler returns for `allowed`, with ARNs under `prefix`
     /// (`arn:…:{api}/{stage}/`); `method_arn` is what a caller without access is denied.
     pub fn document(&self, allowed: &FixedBitSet, prefix: &str, method_arn: &str) -> Value {
+        let policy = (!allowed.is_clear()).then(|| self.policy(allowed));
+        self.document_of(policy.as_ref(), prefix, method_arn)
+    }
+
+    /// `document` for a policy already computed (`None`: nothing is allowed).
+    fn document_of(&self, policy: Option<&Policy>, prefix: &str, method_arn: &str) -> Value {
         let statement = |effect: &str, resource: Value| json!({ "Action": "execute-api:Invoke", "Effect": effect, "Resource": resource });
         let mut statements = Vec::new();
-        if allowed.is_clear() {
-            statements.push(statement("Deny", json!(method_arn)));
-        } else {
-            let p = self.policy(allowed);
+        if let Some(p) = policy {
             let arns = |ks: &[usize]| -> Value {
                 ks.iter()
                     .flat_map(|&k| &self.patterns[k].suffixes)
@@ -1381,6 +1576,8 @@ impl Table {
             if !p.deny.is_empty() {
                 statements.push(statement("Deny", arns(&p.deny)));
             }
+        } else {
+            statements.push(statement("Deny", json!(method_arn)));
         }
         json!({ "Version": "2012-10-17", "Statement": statements })
     }
@@ -1650,17 +1847,16 @@ pub fn largest_policy_of(model: &Model, table: &Table) -> PolicySize {
     let mut sets: Vec<(&FixedBitSet, &Vec<GroupId>)> = seen.iter().collect();
     sets.sort_by(|a, b| (a.1.len(), a.1).cmp(&(b.1.len(), b.1)));
     for (set, combo) in sets {
-        let doc = table.document(set, &prefix, &method_arn);
+        let p = (!set.is_clear()).then(|| table.policy(set));
+        let doc = table.document_of(p.as_ref(), &prefix, &method_arn);
         let bytes = serde_json::to_string(&doc).expect("json").len();
         if best.as_ref().is_none_or(|b| bytes > b.0) {
-            let p = table.policy(set);
             let count = |ks: &[usize]| -> usize {
                 ks.iter().map(|&k| table.patterns[k].suffixes.len()).sum()
             };
-            let (allow, deny) = if set.is_clear() {
-                (0, 1)
-            } else {
-                (count(&p.allow), count(&p.deny))
+            let (allow, deny) = match &p {
+                None => (0, 1),
+                Some(p) => (count(&p.allow), count(&p.deny)),
             };
             best = Some((bytes, combo.clone(), allow, deny));
         }
