@@ -901,6 +901,20 @@ pub struct Table {
     spans: Vec<Spans>,
 }
 
+/// Working memory of `Table::greedy`, indexed by allow pattern.
+#[derive(Default)]
+struct Scratch {
+    fresh: Vec<u32>,
+    stray: Vec<u32>,
+    version: Vec<u32>,
+    deniable: HashMap<usize, bool, std::hash::BuildHasherDefault<FastHasher>>,
+    heap: BinaryHeap<Pick>,
+    dirty: Vec<usize>,
+    newly: Vec<usize>,
+    covered_now: Vec<usize>,
+    new: Vec<usize>,
+}
+
 #[derive(Clone, Debug)]
 struct Spans {
     cover: Range<usize>,
@@ -915,15 +929,16 @@ fn span(b: &FixedBitSet) -> Range<usize> {
     lo..hi
 }
 
-/// The bits in `a` and `b` and not in `but`, `a` being empty outside blocks `span`.
+/// Sets `out` to the bits in `a` and `b` and not in `but`, `a` being empty outside blocks `span`.
 fn blocks_ones(
     a: &FixedBitSet,
     b: &FixedBitSet,
     but: Option<&FixedBitSet>,
     span: &Range<usize>,
-) -> Vec<usize> {
+    out: &mut Vec<usize>,
+) {
     let bits = usize::BITS as usize;
-    let mut out = Vec::new();
+    out.clear();
     for w in span.clone() {
         let mut x = a.as_slice()[w] & b.as_slice()[w];
         if let Some(c) = but {
@@ -934,7 +949,6 @@ fn blocks_ones(
             x &= x - 1;
         }
     }
-    out
 }
 
 /// A candidate of `Table::greedy` in its heap: the greatest is the best, by statements saved
@@ -1361,8 +1375,13 @@ impl Table {
     /// the two policies, the one with fewer resources wins, then the one with fewer
     /// characters: neither depends on the ARN prefix, so the handler chooses as rolegen does.
     pub fn policy(&self, allowed: &FixedBitSet) -> Policy {
-        let a = self.greedy(allowed, false);
-        let b = self.greedy(allowed, true);
+        self.policy_with(allowed, &mut Scratch::default())
+    }
+
+    /// `policy` with working memory kept from call to call (`largest_policy` makes thousands).
+    fn policy_with(&self, allowed: &FixedBitSet, scratch: &mut Scratch) -> Policy {
+        let a = self.greedy(allowed, false, scratch);
+        let b = self.greedy(allowed, true, scratch);
         let size = |p: &Policy| {
             let all = p
                 .allow
@@ -1375,50 +1394,69 @@ impl Table {
         if size(&b) < size(&a) { b } else { a }
     }
 
-    fn greedy(&self, allowed: &FixedBitSet, by_ratio: bool) -> Policy {
+    fn greedy(&self, allowed: &FixedBitSet, by_ratio: bool, scratch: &mut Scratch) -> Policy {
         let n = self.routes.len();
         let mut uncovered = allowed.clone();
         let mut denied_routes = FixedBitSet::with_capacity(n);
         let mut deny_set = FixedBitSet::with_capacity(self.patterns.len());
         let mut allow = Vec::new();
-        let mut deniable: HashMap<usize, bool> = HashMap::new();
+        let Scratch {
+            fresh,
+            stray,
+            version,
+            deniable,
+            heap,
+            dirty,
+            newly,
+            covered_now,
+            new,
+        } = scratch;
+        heap.clear();
+        for v in [&mut *fresh, &mut *stray, &mut *version] {
+            v.resize(self.allow_count, 0);
+        }
+        deniable.clear();
         let mut not_allowed = allowed.clone();
         not_allowed.toggle_range(..);
         // Only patterns that cover more allowed routes than they have statements can gain (and
         // only those that cover one can cover more).
+        // Counted through the per-route lists: reading the patterns' own bitsets here, scattered
+        // in memory, cost more than the whole search.
         let mut near = FixedBitSet::with_capacity(self.allow_count);
         for r in allowed.ones() {
             for &k in &self.coverers[r] {
-                near.insert(k);
+                if !near.put(k) {
+                    fresh[k] = 0;
+                }
+                fresh[k] += 1;
+            }
+        }
+        for k in near.ones() {
+            stray[k] = 0;
+        }
+        for r in allowed.ones() {
+            for &k in &self.reachers[r] {
+                if near.contains(k) {
+                    stray[k] += 1;
+                }
             }
         }
         // Per candidate: routes it would newly cover, stray routes it would add a `Deny` for,
         // and whether it is still in the running. Both counts only ever go down, and only for
         // the patterns that cover (reach) a route that just got covered (denied): they are
         // kept up to date from those routes instead of recounted every round.
-        let mut fresh = vec![0u32; self.allow_count];
-        let mut stray = vec![0u32; self.allow_count];
-        let mut version = vec![0u32; self.allow_count];
         let mut alive = FixedBitSet::with_capacity(self.allow_count);
-        let mut heap = BinaryHeap::new();
         for k in near.ones() {
-            let p = &self.patterns[k];
-            let sp = &self.spans[k];
-            let f = and_count(&p.cover, allowed, &sp.cover);
+            let statements = self.patterns[k].suffixes.len() as u32;
             // Only patterns that cover more allowed routes than they have statements can gain.
-            if f <= p.suffixes.len() {
+            if fresh[k] <= statements {
                 continue;
             }
-            fresh[k] = f as u32;
-            stray[k] = (self.reach_len[k] - and_count(&p.reach, allowed, &sp.reach)) as u32;
+            // Until now `stray` held the allowed routes the pattern reaches.
+            stray[k] = self.reach_len[k] as u32 - stray[k];
+            version[k] = 0;
             alive.insert(k);
-            heap.push(Pick::new(
-                k,
-                fresh[k],
-                p.suffixes.len() as u32 + stray[k],
-                0,
-                by_ratio,
-            ));
+            heap.push(Pick::new(k, fresh[k], statements + stray[k], 0, by_ratio));
         }
         // Takes pattern `k` if its denies can be made; returns whether it did.
         let mut take = |k: usize,
@@ -1428,7 +1466,7 @@ impl Table {
                         allow: &mut Vec<usize>|
          -> bool {
             let p = &self.patterns[k];
-            let mut new: Vec<usize> = Vec::new();
+            new.clear();
             for &(d, u) in &p.denies {
                 if allowed.contains(d)
                     || deny_set.contains(u)
@@ -1450,13 +1488,12 @@ impl Table {
             for d in p.reach.intersection(&not_allowed) {
                 denied_routes.insert(d);
             }
-            for u in new {
+            for &u in new.iter() {
                 deny_set.insert(u);
             }
             true
         };
-        let mut dirty: Vec<usize> = Vec::new();
-        let mut newly: Vec<usize> = Vec::new();
+        dirty.clear();
         // Each round takes the pattern the scan over all candidates would: the best by the
         // round's measure, of equals the first (lowest index).
         while let Some(top) = heap.pop() {
@@ -1471,14 +1508,14 @@ impl Table {
             alive.set(k, false);
             let p = &self.patterns[k];
             let sp = &self.spans[k];
-            let covered_now = blocks_ones(&p.cover, &uncovered, None, &sp.cover);
-            newly.clear();
-            newly.extend(blocks_ones(
+            blocks_ones(&p.cover, &uncovered, None, &sp.cover, covered_now);
+            blocks_ones(
                 &p.reach,
                 &not_allowed,
                 Some(&denied_routes),
                 &sp.reach,
-            ));
+                newly,
+            );
             if !take(
                 k,
                 &mut uncovered,
@@ -1488,7 +1525,7 @@ impl Table {
             ) {
                 continue;
             }
-            for r in covered_now {
+            for &r in covered_now.iter() {
                 for &j in &self.coverers[r] {
                     if alive.contains(j) {
                         fresh[j] -= 1;
@@ -1496,7 +1533,7 @@ impl Table {
                     }
                 }
             }
-            for &d in &newly {
+            for &d in newly.iter() {
                 for &j in &self.reachers[d] {
                     if alive.contains(j) {
                         stray[j] -= 1;
@@ -1506,7 +1543,7 @@ impl Table {
             }
             dirty.sort_unstable();
             dirty.dedup();
-            for &j in &dirty {
+            for &j in dirty.iter() {
                 let statements = self.patterns[j].suffixes.len() as u32;
                 if fresh[j] <= statements {
                     // Routes only ever get covered: it never will gain again.
@@ -1524,6 +1561,7 @@ impl Table {
             }
             dirty.clear();
         }
+        // (Entries of `fresh`, `stray` and `version` are set before use: no need to clear them.)
         let rest: Vec<usize> = uncovered.ones().collect();
         for r in rest {
             if uncovered.contains(r) {
@@ -1843,22 +1881,43 @@ pub fn largest_policy_of(model: &Model, table: &Table) -> PolicySize {
     } else {
         complete
     };
-    let mut best: Option<(usize, Vec<GroupId>, usize, usize)> = None;
     let mut sets: Vec<(&FixedBitSet, &Vec<GroupId>)> = seen.iter().collect();
     sets.sort_by(|a, b| (a.1.len(), a.1).cmp(&(b.1.len(), b.1)));
-    for (set, combo) in sets {
-        let p = (!set.is_clear()).then(|| table.policy(set));
-        let doc = table.document_of(p.as_ref(), &prefix, &method_arn);
-        let bytes = serde_json::to_string(&doc).expect("json").len();
+    // (bytes, allow resources, deny resources) of each set's policy. The sets are independent:
+    // measured on every core, in contiguous chunks, then compared in order.
+    let measure = |chunk: &[(&FixedBitSet, &Vec<GroupId>)]| -> Vec<(usize, usize, usize)> {
+        let mut scratch = Scratch::default();
+        let count =
+            |ks: &[usize]| -> usize { ks.iter().map(|&k| table.patterns[k].suffixes.len()).sum() };
+        chunk
+            .iter()
+            .map(|(set, _)| {
+                let p = (!set.is_clear()).then(|| table.policy_with(set, &mut scratch));
+                let doc = table.document_of(p.as_ref(), &prefix, &method_arn);
+                let bytes = serde_json::to_string(&doc).expect("json").len();
+                match &p {
+                    None => (bytes, 0, 1),
+                    Some(p) => (bytes, count(&p.allow), count(&p.deny)),
+                }
+            })
+            .collect()
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let per = sets.len().div_ceil(threads).max(64);
+    let sizes: Vec<(usize, usize, usize)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = sets
+            .chunks(per)
+            .map(|chunk| scope.spawn(move || measure(chunk)))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("policy measurement does not panic"))
+            .collect()
+    });
+    let mut best: Option<(usize, Vec<GroupId>, usize, usize)> = None;
+    for ((_, combo), (bytes, allow, deny)) in sets.iter().zip(sizes) {
         if best.as_ref().is_none_or(|b| bytes > b.0) {
-            let count = |ks: &[usize]| -> usize {
-                ks.iter().map(|&k| table.patterns[k].suffixes.len()).sum()
-            };
-            let (allow, deny) = match &p {
-                None => (0, 1),
-                Some(p) => (count(&p.allow), count(&p.deny)),
-            };
-            best = Some((bytes, combo.clone(), allow, deny));
+            best = Some((bytes, (*combo).clone(), allow, deny));
         }
     }
     let (bytes, combo, allow, deny) = best.expect("the empty combination is always measured");
