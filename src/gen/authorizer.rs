@@ -1086,10 +1086,15 @@ impl Measure<'_> {
     }
 
     /// Whether `denies` match every request of protected route `d` that `allows` match.
-    fn cuts(&mut self, allows: &[String], d: usize, denies: &[String]) -> bool {
+    fn cuts(
+        &self,
+        allows: &[String],
+        d: usize,
+        denies: &[String],
+        scratch: &mut Vec<bool>,
+    ) -> bool {
         let deny_langs: Vec<Lang> = denies.iter().map(|s| pattern_lang(s)).collect();
         let deny_refs: Vec<&Lang> = deny_langs.iter().collect();
-        let scratch = &mut self.scratch;
         allows.iter().all(|a| {
             let al = pattern_lang(a);
             self.langs[self.routes[d].0].per_verb.iter().all(|vl| {
@@ -1202,34 +1207,65 @@ impl Table {
             .enumerate()
             .map(|(k, p)| (p.suffixes.clone(), k))
             .collect();
-        let mut extra: Vec<Vec<String>> = Vec::new();
-        for k in 0..allow_count {
-            let mut denies = Vec::new();
-            for d in patterns[k].reach.ones() {
-                let route = model.route(routes[d]);
-                let mut cut: BTreeSet<String> = BTreeSet::new();
-                let mut ok = true;
-                for s in &patterns[k].suffixes {
-                    match meet(s, route) {
-                        Some(v) => cut.extend(v),
-                        None => ok = false,
-                    }
+        // The cut of each allow pattern and reached route that the searches confirm (`None`:
+        // deny the route's own patterns). The searches are independent and most of the
+        // table's cost, so they run on every core, patterns dealt out in turn.
+        let cut_of = |k: usize, d: usize, scratch: &mut Vec<bool>| -> Option<Vec<String>> {
+            let route = model.route(routes[d]);
+            let mut cut: BTreeSet<String> = BTreeSet::new();
+            for s in &patterns[k].suffixes {
+                cut.extend(meet(s, route)?);
+            }
+            let cut: Vec<String> = cut.into_iter().collect();
+            let usable = !cut.is_empty()
+                && cut != patterns[own[d]].suffixes
+                && m.cuts(&patterns[k].suffixes, d, &cut, scratch);
+            usable.then_some(cut)
+        };
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+        let mut cuts: Vec<Vec<(usize, Option<Vec<String>>)>> = vec![Vec::new(); allow_count];
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let (patterns, cut_of) = (&patterns, &cut_of);
+                    scope.spawn(move || {
+                        let mut scratch = Vec::new();
+                        (t..allow_count)
+                            .step_by(threads)
+                            .map(|k| {
+                                let per_route = patterns[k]
+                                    .reach
+                                    .ones()
+                                    .map(|d| (d, cut_of(k, d, &mut scratch)))
+                                    .collect::<Vec<_>>();
+                                (k, per_route)
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            for h in handles {
+                for (k, per_route) in h.join().expect("the searches do not panic") {
+                    cuts[k] = per_route;
                 }
-                let cut: Vec<String> = cut.into_iter().collect();
-                let own_suffixes = &patterns[own[d]].suffixes;
-                let unit = if !ok
-                    || cut.is_empty()
-                    || &cut == own_suffixes
-                    || !m.cuts(&patterns[k].suffixes, d, &cut)
-                {
-                    own[d]
-                } else if let Some(&u) = by_suffixes.get(&cut) {
-                    u
-                } else {
-                    let u = allow_count + extra.len();
-                    by_suffixes.insert(cut.clone(), u);
-                    extra.push(cut);
-                    u
+            }
+        });
+        let mut extra: Vec<Vec<String>> = Vec::new();
+        for (k, per_route) in cuts.into_iter().enumerate() {
+            let mut denies = Vec::new();
+            for (d, cut) in per_route {
+                let unit = match cut {
+                    None => own[d],
+                    Some(cut) => {
+                        if let Some(&u) = by_suffixes.get(&cut) {
+                            u
+                        } else {
+                            let u = allow_count + extra.len();
+                            by_suffixes.insert(cut.clone(), u);
+                            extra.push(cut);
+                            u
+                        }
+                    }
                 };
                 denies.push((d, unit));
             }
