@@ -1222,7 +1222,7 @@ impl Table {
                 && m.cuts(&patterns[k].suffixes, d, &cut, scratch);
             usable.then_some(cut)
         };
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+        let threads = threads_for(allow_count, 256);
         let mut cuts: Vec<Vec<(usize, Option<Vec<String>>)>> = vec![Vec::new(); allow_count];
         std::thread::scope(|scope| {
             let handles: Vec<_> = (0..threads)
@@ -1852,6 +1852,13 @@ pub fn conflicts(model: &Model, table: &Table) -> Vec<Diagnostic> {
     out
 }
 
+/// How many threads to share `jobs` jobs among, each getting at least `least` of them (a
+/// thread costs tens of microseconds: small tables stay on one).
+fn threads_for(jobs: usize, least: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    (jobs / least.max(1)).clamp(1, cores)
+}
+
 /// The largest policy document any combination of groups gets, for the docs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PolicySize {
@@ -1938,18 +1945,21 @@ pub fn largest_policy_of(model: &Model, table: &Table) -> PolicySize {
             })
             .collect()
     };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    let per = sets.len().div_ceil(threads).max(64);
-    let sizes: Vec<(usize, usize, usize)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = sets
-            .chunks(per)
-            .map(|chunk| scope.spawn(move || measure(chunk)))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("policy measurement does not panic"))
-            .collect()
-    });
+    let per = sets.len().div_ceil(threads_for(sets.len(), 64));
+    let sizes: Vec<(usize, usize, usize)> = if per >= sets.len() {
+        measure(&sets)
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = sets
+                .chunks(per)
+                .map(|chunk| scope.spawn(move || measure(chunk)))
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("policy measurement does not panic"))
+                .collect()
+        })
+    };
     let mut best: Option<(usize, Vec<GroupId>, usize, usize)> = None;
     for ((_, combo), (bytes, allow, deny)) in sets.iter().zip(sizes) {
         if best.as_ref().is_none_or(|b| bytes > b.0) {
