@@ -142,13 +142,16 @@ pub fn assert_cfn_lint_clean_all(templates: &[PathBuf]) {
     );
 }
 
-/// A fresh scratch folder under target/tmp, unique per test.
+/// A fresh scratch folder under target/tmp, unique per call: tests of one binary run in
+/// parallel threads, so the process id alone would let two of them share (and delete) a folder.
 pub fn scratch(name: &str) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let dir = tools_dir()
         .parent()
         .unwrap()
         .join("tmp")
-        .join(format!("{name}-{}", std::process::id()));
+        .join(format!("{name}-{}-{n}", std::process::id()));
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).expect("create scratch dir");
     dir
