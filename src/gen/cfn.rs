@@ -42,11 +42,9 @@ pub fn generate(model: &Model) -> Result<Files, Vec<Diagnostic>> {
 }
 
 pub fn generate_with(model: &Model, limits: Limits) -> Result<Files, Vec<Diagnostic>> {
-    let mut errors = id_clashes(model);
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    let template = template(model);
+    let ids = LogicalIds::new(model)?;
+    let mut errors = Vec::new();
+    let template = build(model, &ids);
     let n_resources = template["Resources"].as_object().map_or(0, Map::len);
     if n_resources > limits.max_resources {
         errors.push(
@@ -263,63 +261,80 @@ const FIXED_IDS: &[&str] = &[
     "Stage",
 ];
 
+/// The logical IDs derived from names, computed once for the whole template.
+///
 /// Parameters and resources share one namespace of logical IDs, and the template is built in
-/// maps where a second entry under the same ID would silently replace the first. Every ID
-/// rolegen derives is checked for a clash before anything is built.
-fn id_clashes(model: &Model) -> Vec<Diagnostic> {
-    let mut seen: std::collections::HashMap<String, String> = FIXED_IDS
-        .iter()
-        .map(|id| {
-            (
-                id.to_string(),
-                "a resource rolegen always generates".to_string(),
-            )
-        })
-        .collect();
-    let mut ids: Vec<(String, String, Option<crate::diag::Span>)> = Vec::new();
-    for p in model.lambda_params() {
-        ids.push((p.to_string(), format!("the Lambda parameter `{p}`"), None));
-        ids.push((
-            lambda_permission_id(p),
-            format!("the permission of `{p}`"),
-            None,
-        ));
-    }
-    for g in &model.groups {
-        ids.push((
-            group_id(&g.name),
-            format!("group `{}`", g.name),
-            Some(g.decl),
-        ));
-    }
-    // Slices order as the paths they start would (`Path` compares its segments).
-    let mut prefixes: std::collections::BTreeSet<&[Segment]> = std::collections::BTreeSet::new();
-    for r in &model.routes {
-        ids.push((method_id(r), format!("route `{}`", r.key()), Some(r.decl)));
-        for depth in 1..=r.path.segments.len() {
-            prefixes.insert(&r.path.segments[..depth]);
-        }
-    }
-    for p in &prefixes {
-        let mut what = String::from("path `");
-        push_segments(&mut what, p);
-        what.push('`');
-        ids.push((resource_id_of(p), what, None));
-    }
-    let mut errors = Vec::new();
-    for (id, what, span) in ids {
-        if id.starts_with("Deployment") {
-            errors.push(clash(&id, &what, "the API deployment", span));
-            continue;
-        }
-        match seen.get(&id) {
-            Some(other) => errors.push(clash(&id, &what, other, span)),
-            None => {
-                seen.insert(id, what);
+/// maps where a second entry under the same ID would silently replace the first, so every ID
+/// is checked for a clash here, before anything is built.
+struct LogicalIds<'m> {
+    /// Per group, in model order.
+    groups: Vec<String>,
+    /// Per route, in model order.
+    methods: Vec<String>,
+    /// Per distinct path prefix.
+    resources: BTreeMap<&'m [Segment], String>,
+}
+
+impl<'m> LogicalIds<'m> {
+    fn new(model: &'m Model) -> Result<Self, Vec<Diagnostic>> {
+        let groups: Vec<String> = model.groups.iter().map(|g| group_id(&g.name)).collect();
+        let methods: Vec<String> = model.routes.iter().map(method_id).collect();
+        let mut resources: BTreeMap<&[Segment], String> = BTreeMap::new();
+        for r in &model.routes {
+            for depth in 1..=r.path.segments.len() {
+                let prefix = &r.path.segments[..depth];
+                if !resources.contains_key(prefix) {
+                    resources.insert(prefix, resource_id_of(prefix));
+                }
             }
         }
+
+        let mut seen: std::collections::HashMap<&str, String> = FIXED_IDS
+            .iter()
+            .map(|id| (*id, "a resource rolegen always generates".to_string()))
+            .collect();
+        let params = model.lambda_params();
+        let permissions: Vec<String> = params.iter().map(|p| lambda_permission_id(p)).collect();
+        let mut candidates: Vec<(&str, String, Option<crate::diag::Span>)> = Vec::new();
+        for (p, perm) in params.iter().zip(&permissions) {
+            candidates.push((p, format!("the Lambda parameter `{p}`"), None));
+            candidates.push((perm, format!("the permission of `{p}`"), None));
+        }
+        for (g, id) in model.groups.iter().zip(&groups) {
+            candidates.push((id, format!("group `{}`", g.name), Some(g.decl)));
+        }
+        for (r, id) in model.routes.iter().zip(&methods) {
+            candidates.push((id, format!("route `{}`", r.key()), Some(r.decl)));
+        }
+        for (prefix, id) in &resources {
+            let mut what = String::from("path `");
+            push_segments(&mut what, prefix);
+            what.push('`');
+            candidates.push((id, what, None));
+        }
+        let mut errors = Vec::new();
+        for (id, what, span) in candidates {
+            if id.starts_with("Deployment") {
+                errors.push(clash(id, &what, "the API deployment", span));
+                continue;
+            }
+            match seen.get(id) {
+                Some(other) => errors.push(clash(id, &what, other, span)),
+                None => {
+                    seen.insert(id, what);
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(LogicalIds {
+                groups,
+                methods,
+                resources,
+            })
+        } else {
+            Err(errors)
+        }
     }
-    errors
 }
 
 fn clash(id: &str, what: &str, other: &str, span: Option<crate::diag::Span>) -> Diagnostic {
@@ -338,8 +353,13 @@ pub fn lambda_permission_id(param: &str) -> String {
     format!("{param}InvokePermission")
 }
 
-/// The whole template as a JSON value, keys in the order they are printed.
-pub fn template(model: &Model) -> Value {
+/// The whole template as a JSON value, keys in the order they are printed; `Err` when two
+/// derived logical IDs would clash.
+pub fn template(model: &Model) -> Result<Value, Vec<Diagnostic>> {
+    Ok(build(model, &LogicalIds::new(model)?))
+}
+
+fn build(model: &Model, ids: &LogicalIds) -> Value {
     let mut params = Map::new();
     let mut res = Map::new();
 
@@ -362,12 +382,12 @@ pub fn template(model: &Model) -> Value {
         );
     }
 
-    cognito(model, &mut res);
+    cognito(model, ids, &mut res);
     match model.api.strategy {
         Strategy::CognitoScopes => pretoken(&mut res),
         Strategy::Lambda => authorizer_function(&mut res),
     }
-    api(model, &mut res);
+    api(model, ids, &mut res);
     silence_literal_subs(&mut res);
 
     let mut t = Map::new();
@@ -437,7 +457,7 @@ fn has_literal_sub(v: &Value) -> bool {
     }
 }
 
-fn cognito(model: &Model, res: &mut Map<String, Value>) {
+fn cognito(model: &Model, ids: &LogicalIds, res: &mut Map<String, Value>) {
     let policy = if model.user_pool.retain {
         "Retain"
     } else {
@@ -480,7 +500,7 @@ fn cognito(model: &Model, res: &mut Map<String, Value>) {
         }),
     );
 
-    for g in &model.groups {
+    for (g, id) in model.groups.iter().zip(&ids.groups) {
         let mut props = Map::new();
         props.insert("GroupName".into(), json!(g.name));
         if let Some(d) = &g.description {
@@ -490,10 +510,7 @@ fn cognito(model: &Model, res: &mut Map<String, Value>) {
             props.insert("Precedence".into(), json!(p));
         }
         props.insert("UserPoolId".into(), r("UserPool"));
-        res.insert(
-            group_id(&g.name),
-            typed("AWS::Cognito::UserPoolGroup", props),
-        );
+        res.insert(id.clone(), typed("AWS::Cognito::UserPoolGroup", props));
     }
 
     let scopes: Vec<Value> = model
@@ -659,7 +676,7 @@ fn method_auth(model: &Model, route: &Route, props: &mut Map<String, Value>) {
     }
 }
 
-fn api(model: &Model, res: &mut Map<String, Value>) {
+fn api(model: &Model, ids: &LogicalIds, res: &mut Map<String, Value>) {
     let mut rest_props = Map::new();
     rest_props.insert("Name".into(), json!(model.api.name));
     if let Some(d) = &model.api.description {
@@ -703,54 +720,43 @@ fn api(model: &Model, res: &mut Map<String, Value>) {
     let mut api_part: Vec<String> = vec!["Authorizer".into()];
     res.insert("Authorizer".into(), authorizer);
 
-    // One Resource per distinct path prefix, parents first.
-    let mut resources: BTreeMap<String, (String, Value)> = BTreeMap::new();
-    // Each prefix's logical ID, computed once: most routes share their prefixes, and an ID
-    // costs a hash.
-    let mut ids: std::collections::HashMap<&[Segment], String> = std::collections::HashMap::new();
-    for route in &model.routes {
-        for depth in 1..=route.path.segments.len() {
-            let prefix = &route.path.segments[..depth];
-            if ids.contains_key(prefix) {
-                continue;
-            }
-            let id = resource_id_of(prefix);
-            ids.insert(prefix, id.clone());
-            if resources.contains_key(&id) {
-                continue;
-            }
-            // The parent is a shorter prefix of the same route: its ID is already known.
-            let parent = if depth == 1 {
-                get_att("RestApi", "RootResourceId")
-            } else {
-                r(&ids[&prefix[..depth - 1]])
-            };
-            let mut props = Map::new();
-            props.insert("RestApiId".into(), r("RestApi"));
-            props.insert("ParentId".into(), parent);
-            props.insert(
-                "PathPart".into(),
-                Value::String(prefix[depth - 1].path_part()),
-            );
+    // One Resource per distinct path prefix, ordered by the path as written (a parent is a
+    // prefix of its children's paths, so it comes first).
+    let mut ordered: Vec<(String, &[Segment], &String)> = ids
+        .resources
+        .iter()
+        .map(|(prefix, id)| {
             let mut path = String::new();
             push_segments(&mut path, prefix);
-            resources.insert(id, (path, typed("AWS::ApiGateway::Resource", props)));
-        }
-    }
-    let mut ordered: Vec<(String, (String, Value))> = resources.into_iter().collect();
-    ordered.sort_by(|a, b| (a.1).0.cmp(&(b.1).0));
-    for (id, (_, v)) in ordered {
+            (path, *prefix, id)
+        })
+        .collect();
+    ordered.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    for (_, prefix, id) in ordered {
+        let depth = prefix.len();
+        let parent = if depth == 1 {
+            get_att("RestApi", "RootResourceId")
+        } else {
+            r(&ids.resources[&prefix[..depth - 1]])
+        };
+        let mut props = Map::new();
+        props.insert("RestApiId".into(), r("RestApi"));
+        props.insert("ParentId".into(), parent);
+        props.insert(
+            "PathPart".into(),
+            Value::String(prefix[depth - 1].path_part()),
+        );
         api_part.push(id.clone());
-        res.insert(id, v);
+        res.insert(id.clone(), typed("AWS::ApiGateway::Resource", props));
     }
 
     let mut method_ids = Vec::new();
-    for route in &model.routes {
-        let id = method_id(route);
+    for (route, id) in model.routes.iter().zip(&ids.methods) {
+        let id = id.clone();
         let resource = if route.path.segments.is_empty() {
             get_att("RestApi", "RootResourceId")
         } else {
-            r(&ids[&route.path.segments[..]])
+            r(&ids.resources[&route.path.segments[..]])
         };
         let v = method(model, route, resource);
         api_part.push(id.clone());
