@@ -40,15 +40,17 @@ fn generate(model: &Model, target: Target) -> Files {
     files.unwrap_or_else(|e| panic!("target {} failed: {e:#?}", target.name()))
 }
 
-/// Everything `rolegen gen` does in memory: load, then every target the strategy uses.
+/// Everything `rolegen gen` does in memory: load, then every target the strategy uses, side
+/// by side on the machine's cores as `rolegen gen` runs them.
 fn pipeline(text: String) -> Files {
     let loaded = load_text("roles.yaml", text);
     let model = loaded.model.expect("synthetic files are valid");
-    let mut files = Files::new();
-    for t in Target::ALL.into_iter().filter(|t| t.applies_to(&model)) {
-        files.extend(generate(&model, t));
-    }
-    files
+    let targets: Vec<Target> = Target::ALL
+        .into_iter()
+        .filter(|t| t.applies_to(&model))
+        .collect();
+    r#gen::generate_all_with(&model, &targets, lifted())
+        .unwrap_or_else(|e| panic!("pipeline failed: {e:#?}"))
 }
 
 struct Case {

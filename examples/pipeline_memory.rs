@@ -5,7 +5,9 @@
 //! resident set size (`VmHWM` in /proc/self/status, Linux only).
 //!
 //! `cargo run --release --example pipeline_memory -- ROUTES [cognito-scopes|lambda] [TARGET…]`
-//! (the targets default to every one the strategy uses; naming some helps profile one stage).
+//! Without targets, every target the strategy uses runs as `rolegen gen` runs them (side by
+//! side on the machine's cores); naming targets runs just those, one after another, timed
+//! each (`each` names them all).
 
 use rolegen::cmd::load_text;
 use rolegen::r#gen::{self, Files, Target, cfn};
@@ -43,22 +45,34 @@ fn main() {
     let loaded = load_text("roles.yaml", text);
     let model = loaded.model.expect("synthetic files are valid");
     let loaded_at = start.elapsed();
+    let lifted = cfn::Limits {
+        max_resources: usize::MAX,
+        max_bytes: usize::MAX,
+    };
     let mut files = Files::new();
     let mut stages = Vec::new();
+    if only.is_empty() {
+        // What `rolegen gen` does: every target, side by side.
+        let t0 = Instant::now();
+        let targets: Vec<Target> = Target::ALL
+            .into_iter()
+            .filter(|t| t.applies_to(&model))
+            .collect();
+        files =
+            r#gen::generate_all_with(&model, &targets, lifted).unwrap_or_else(|e| panic!("{e:#?}"));
+        stages.push(format!(
+            "all targets (in parallel) {:.1} ms",
+            t0.elapsed().as_secs_f64() * 1e3
+        ));
+    }
     for t in Target::ALL
         .into_iter()
         .filter(|t| t.applies_to(&model))
-        .filter(|t| only.is_empty() || only.iter().any(|o| o == t.name()))
+        .filter(|t| only.iter().any(|o| o == t.name() || o == "each"))
     {
         let t0 = Instant::now();
         let out = match t {
-            Target::Cfn => cfn::generate_with(
-                &model,
-                cfn::Limits {
-                    max_resources: usize::MAX,
-                    max_bytes: usize::MAX,
-                },
-            ),
+            Target::Cfn => cfn::generate_with(&model, lifted),
             t => r#gen::generate(&model, t),
         };
         files.extend(out.unwrap_or_else(|e| panic!("{}: {e:#?}", t.name())));
@@ -89,6 +103,11 @@ fn main() {
         stages.join(", "),
         total.as_secs_f64() * 1e3
     );
+    if std::env::var_os("PIPELINE_FILES").is_some() {
+        for (name, bytes) in &files {
+            println!("  {name}: {:.1} KB", bytes.len() as f64 / 1e3);
+        }
+    }
     match (before, vm_hwm_kib()) {
         (Some(b), Some(a)) => println!(
             "peak RSS (VmHWM): {:.1} MB (before the pipeline, with the input generated: {:.1} MB)",

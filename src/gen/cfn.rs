@@ -1,17 +1,20 @@
 //! The CloudFormation template: user pool, groups, resource server and client, the
 //! strategy's Lambda functions, and the REST API with each method's authorization.
 //!
-//! Built as data (serde_json values in a fixed insertion order) and printed as YAML, never
-//! as text. Logical IDs come from names, never from positions, so reordering roles.yaml
-//! changes nothing and renaming one group touches only that group.
+//! Written through the YAML [`Writer`] as structure (mappings, sequences, scalars), never as
+//! pasted text, in a fixed order. The writer streams: at 10,000 routes the template is
+//! megabytes, and building a value tree first cost more than the writing. Logical IDs come
+//! from names, never from positions, so reordering roles.yaml changes nothing and renaming
+//! one group touches only that group.
 
 use super::Files;
 use super::text::push_segments;
-use crate::diag::Diagnostic;
+use super::yaml::Writer;
+use crate::diag::{Diagnostic, Span};
 use crate::model::{Access, Integration, Model, Path, Route, Segment, Strategy};
-use serde_json::{Map, Value, json};
+use foldhash::fast::FixedState;
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 pub const TEMPLATE: &str = "cfn/template.yaml";
 /// CloudFormation: at most 500 resources per template.
@@ -44,26 +47,27 @@ pub fn generate(model: &Model) -> Result<Files, Vec<Diagnostic>> {
 pub fn generate_with(model: &Model, limits: Limits) -> Result<Files, Vec<Diagnostic>> {
     let ids = LogicalIds::new(model)?;
     let mut errors = Vec::new();
-    let template = build(model, &ids);
-    let n_resources = template["Resources"].as_object().map_or(0, Map::len);
-    if n_resources > limits.max_resources {
+    let Template {
+        yaml,
+        resources,
+        api_resources,
+    } = build(model, &ids);
+    if resources > limits.max_resources {
         errors.push(
             Diagnostic::error(
                 "cfn-limit",
                 format!(
-                    "the template would have {n_resources} resources, {} over CloudFormation's limit of {}",
-                    n_resources - limits.max_resources,
+                    "the template would have {resources} resources, {} over CloudFormation's limit of {}",
+                    resources - limits.max_resources,
                     limits.max_resources
                 ),
             )
             .help(format!(
-                "{} API Gateway resources and methods come from {} routes; split the routes over several APIs (one roles file each), or merge routes into fewer paths",
-                count_api_resources(&template),
+                "{api_resources} API Gateway resources and methods come from {} routes; split the routes over several APIs (one roles file each), or merge routes into fewer paths",
                 model.routes.len()
             )),
         );
     }
-    let yaml = to_yaml(&template);
     if yaml.len() > limits.max_bytes {
         errors.push(
             Diagnostic::error(
@@ -84,71 +88,16 @@ pub fn generate_with(model: &Model, limits: Limits) -> Result<Files, Vec<Diagnos
     Ok(Files::from([(TEMPLATE.to_string(), yaml.into_bytes())]))
 }
 
-/// YAML for CloudFormation. The emitter quotes every string that YAML would read as
-/// something else (`"200"`, `"true"`, `"null"`), which CloudFormation needs.
-pub fn to_yaml(v: &Value) -> String {
+/// YAML for CloudFormation from a JSON value (tests build templates as values). The emitter
+/// quotes every string that YAML would read as something else (`"200"`, `"true"`, `"null"`),
+/// which CloudFormation needs.
+pub fn to_yaml(v: &serde_json::Value) -> String {
     super::yaml::to_string(v)
-}
-
-fn count_api_resources(t: &Value) -> usize {
-    t["Resources"].as_object().map_or(0, |r| {
-        r.values()
-            .filter(|v| {
-                matches!(
-                    v["Type"].as_str(),
-                    Some("AWS::ApiGateway::Resource" | "AWS::ApiGateway::Method")
-                )
-            })
-            .count()
-    })
-}
-
-/// `{ Type, Properties }`. Not `json!`, which would deep-copy `props` through serde: once per
-/// method, that copy was over a tenth of the template's cost.
-fn typed(ty: &str, props: Map<String, Value>) -> Value {
-    let mut m = Map::new();
-    m.insert("Type".into(), Value::String(ty.into()));
-    m.insert("Properties".into(), Value::Object(props));
-    Value::Object(m)
-}
-
-fn r(id: &str) -> Value {
-    json!({ "Ref": id })
-}
-
-fn get_att(id: &str, attr: &str) -> Value {
-    json!({ "Fn::GetAtt": [id, attr] })
-}
-
-fn sub(s: &str) -> Value {
-    json!({ "Fn::Sub": s })
 }
 
 /// First `n` hex digits of SHA-256: a stable, machine-independent fingerprint.
 pub fn short_hash(data: &[u8], n: usize) -> String {
     hex_prefix(&Sha256::digest(data), n)
-}
-
-/// `short_hash` of the value's compact JSON, hashed as it is written rather than first
-/// collected into one string (the API part of a large template is megabytes of JSON).
-pub fn short_hash_json<T: serde::Serialize + ?Sized>(value: &T, n: usize) -> String {
-    struct Hashing(Sha256);
-    impl std::io::Write for Hashing {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.update(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    // serde_json writes many small pieces; a buffer keeps the hasher fed in blocks.
-    let mut w = std::io::BufWriter::with_capacity(8192, Hashing(Sha256::new()));
-    serde_json::to_writer(&mut w, value).expect("values serialize");
-    let Ok(h) = w.into_inner() else {
-        unreachable!("writing into a hasher never fails")
-    };
-    hex_prefix(&h.0.finalize(), n)
 }
 
 fn hex_prefix(digest: &[u8], n: usize) -> String {
@@ -218,7 +167,17 @@ fn push_path_ident(out: &mut String, segments: &[Segment]) {
     }
     let mut text = String::with_capacity(64);
     push_segments(&mut text, segments);
-    out.push_str(&short_hash(text.as_bytes(), 8).to_uppercase());
+    push_hex_upper(out, &Sha256::digest(text.as_bytes()), 8);
+}
+
+/// The first `n` hex digits of `digest`, upper case, appended to `out`.
+fn push_hex_upper(out: &mut String, digest: &[u8], n: usize) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for b in digest.iter().take(n.div_ceil(2)) {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    out.truncate(out.len() - (n % 2));
 }
 
 pub fn resource_id(path: &Path) -> String {
@@ -233,6 +192,13 @@ fn resource_id_of(segments: &[Segment]) -> String {
 }
 
 pub fn method_id(route: &Route) -> String {
+    let mut id = method_id_prefix(route);
+    push_path_ident(&mut id, &route.path.segments);
+    id
+}
+
+/// `Method` and the verb in camel case (`MethodGet`).
+fn method_id_prefix(route: &Route) -> String {
     let verb = route.method.as_str();
     let mut id = String::with_capacity(48);
     id.push_str("Method");
@@ -240,7 +206,13 @@ pub fn method_id(route: &Route) -> String {
     for c in verb[1..].chars() {
         id.push(c.to_ascii_lowercase());
     }
-    push_path_ident(&mut id, &route.path.segments);
+    id
+}
+
+/// [`method_id`] given the path's part of its resource's ID (what follows `Resource`).
+fn method_id_with(route: &Route, path_ident: &str) -> String {
+    let mut id = method_id_prefix(route);
+    id.push_str(path_ident);
     id
 }
 
@@ -263,65 +235,138 @@ const FIXED_IDS: &[&str] = &[
 
 /// The logical IDs derived from names, computed once for the whole template.
 ///
-/// Parameters and resources share one namespace of logical IDs, and the template is built in
-/// maps where a second entry under the same ID would silently replace the first, so every ID
-/// is checked for a clash here, before anything is built.
+/// Parameters and resources share one namespace of logical IDs, and a second entry under the
+/// same ID would silently replace the first, so every ID is checked for a clash here, before
+/// anything is written.
 struct LogicalIds<'m> {
     /// Per group, in model order.
     groups: Vec<String>,
     /// Per route, in model order.
     methods: Vec<String>,
-    /// Per distinct path prefix.
-    resources: BTreeMap<&'m [Segment], String>,
+    /// One API Gateway resource per distinct path prefix, parents before children.
+    resources: Vec<ApiResource<'m>>,
+    /// Per route, its path's resource (`None` for `/`).
+    route_resource: Vec<Option<usize>>,
+}
+
+struct ApiResource<'m> {
+    /// The path up to and including this resource's segment.
+    prefix: &'m [Segment],
+    parent: Option<usize>,
+    id: String,
+}
+
+/// What an ID was derived from, described only when it clashes.
+#[derive(Clone, Copy)]
+enum Owner<'m> {
+    Fixed,
+    Param(&'m str),
+    Permission(&'m str),
+    Group(usize),
+    Route(usize),
+    Resource(&'m [Segment]),
+}
+
+impl Owner<'_> {
+    fn describe(self, model: &Model) -> String {
+        match self {
+            Owner::Fixed => "a resource rolegen always generates".to_string(),
+            Owner::Param(p) => format!("the Lambda parameter `{p}`"),
+            Owner::Permission(p) => format!("the permission of `{p}`"),
+            Owner::Group(g) => format!("group `{}`", model.groups[g].name),
+            Owner::Route(r) => format!("route `{}`", model.routes[r].key()),
+            Owner::Resource(prefix) => {
+                let mut what = String::from("path `");
+                push_segments(&mut what, prefix);
+                what.push('`');
+                what
+            }
+        }
+    }
+
+    fn span(self, model: &Model) -> Option<Span> {
+        match self {
+            Owner::Group(g) => Some(model.groups[g].decl),
+            Owner::Route(r) => Some(model.routes[r].decl),
+            _ => None,
+        }
+    }
 }
 
 impl<'m> LogicalIds<'m> {
     fn new(model: &'m Model) -> Result<Self, Vec<Diagnostic>> {
         let groups: Vec<String> = model.groups.iter().map(|g| group_id(&g.name)).collect();
-        let methods: Vec<String> = model.routes.iter().map(method_id).collect();
-        let mut resources: BTreeMap<&[Segment], String> = BTreeMap::new();
-        for r in &model.routes {
-            for depth in 1..=r.path.segments.len() {
-                let prefix = &r.path.segments[..depth];
-                if !resources.contains_key(prefix) {
-                    resources.insert(prefix, resource_id_of(prefix));
-                }
+        // Routes in path order (the model's order already, so this sort is one pass): every
+        // path sharing a prefix is then adjacent, and each route adds the resources for the
+        // segments it does not share with the route before it.
+        let mut order: Vec<usize> = (0..model.routes.len()).collect();
+        order.sort_by(|&a, &b| model.routes[a].path.cmp(&model.routes[b].path));
+        let mut resources: Vec<ApiResource> = Vec::new();
+        let mut route_resource = vec![None; model.routes.len()];
+        // The resources of the previous route's path prefixes, by depth.
+        let mut chain: Vec<usize> = Vec::new();
+        let mut previous: &[Segment] = &[];
+        for &i in &order {
+            let segments = &model.routes[i].path.segments[..];
+            let shared = segments
+                .iter()
+                .zip(previous)
+                .take_while(|(a, b)| a == b)
+                .count();
+            chain.truncate(shared);
+            for depth in shared + 1..=segments.len() {
+                let prefix = &segments[..depth];
+                chain.push(resources.len());
+                resources.push(ApiResource {
+                    prefix,
+                    parent: depth.checked_sub(2).map(|d| chain[d]),
+                    id: resource_id_of(prefix),
+                });
             }
+            route_resource[i] = chain.last().copied();
+            previous = segments;
         }
-
-        let mut seen: std::collections::HashMap<&str, String> = FIXED_IDS
+        // A method's ID is its verb before its path's part of the resource ID, so the path's
+        // hash is taken once per path, not once per route.
+        let methods: Vec<String> = model
+            .routes
             .iter()
-            .map(|id| (*id, "a resource rolegen always generates".to_string()))
+            .zip(&route_resource)
+            .map(|(r, res)| match res {
+                Some(res) => method_id_with(r, &resources[*res].id["Resource".len()..]),
+                None => method_id(r),
+            })
             .collect();
+
         let params = model.lambda_params();
         let permissions: Vec<String> = params.iter().map(|p| lambda_permission_id(p)).collect();
-        let mut candidates: Vec<(&str, String, Option<crate::diag::Span>)> = Vec::new();
+        let mut candidates: Vec<(&str, Owner)> =
+            FIXED_IDS.iter().map(|id| (*id, Owner::Fixed)).collect();
         for (p, perm) in params.iter().zip(&permissions) {
-            candidates.push((p, format!("the Lambda parameter `{p}`"), None));
-            candidates.push((perm, format!("the permission of `{p}`"), None));
+            candidates.push((p, Owner::Param(p)));
+            candidates.push((perm, Owner::Permission(p)));
         }
-        for (g, id) in model.groups.iter().zip(&groups) {
-            candidates.push((id, format!("group `{}`", g.name), Some(g.decl)));
+        for (i, id) in groups.iter().enumerate() {
+            candidates.push((id, Owner::Group(i)));
         }
-        for (r, id) in model.routes.iter().zip(&methods) {
-            candidates.push((id, format!("route `{}`", r.key()), Some(r.decl)));
+        for (i, id) in methods.iter().enumerate() {
+            candidates.push((id, Owner::Route(i)));
         }
-        for (prefix, id) in &resources {
-            let mut what = String::from("path `");
-            push_segments(&mut what, prefix);
-            what.push('`');
-            candidates.push((id, what, None));
+        for res in &resources {
+            candidates.push((&res.id, Owner::Resource(res.prefix)));
         }
+        let mut seen: HashMap<&str, Owner, FixedState> =
+            HashMap::with_capacity_and_hasher(candidates.len(), FixedState::default());
         let mut errors = Vec::new();
-        for (id, what, span) in candidates {
+        for (id, owner) in candidates {
             if id.starts_with("Deployment") {
-                errors.push(clash(id, &what, "the API deployment", span));
+                errors.push(clash(model, id, owner, "the API deployment".to_string()));
                 continue;
             }
             match seen.get(id) {
-                Some(other) => errors.push(clash(id, &what, other, span)),
+                Some(other) => errors.push(clash(model, id, owner, other.describe(model))),
                 None => {
-                    seen.insert(id, what);
+                    seen.insert(id, owner);
                 }
             }
         }
@@ -330,6 +375,7 @@ impl<'m> LogicalIds<'m> {
                 groups,
                 methods,
                 resources,
+                route_resource,
             })
         } else {
             Err(errors)
@@ -337,13 +383,16 @@ impl<'m> LogicalIds<'m> {
     }
 }
 
-fn clash(id: &str, what: &str, other: &str, span: Option<crate::diag::Span>) -> Diagnostic {
+fn clash(model: &Model, id: &str, owner: Owner, other: String) -> Diagnostic {
     let d = Diagnostic::error(
         "cfn-logical-id",
-        format!("{what} would get the CloudFormation logical ID `{id}`, already used by {other}"),
+        format!(
+            "{} would get the CloudFormation logical ID `{id}`, already used by {other}",
+            owner.describe(model)
+        ),
     )
     .help("rename one of them (a Lambda integration parameter is best renamed, e.g. `OrdersFunctionArn`)");
-    match span {
+    match owner.span(model) {
         Some(s) => d.at(s),
         None => d,
     }
@@ -353,526 +402,640 @@ pub fn lambda_permission_id(param: &str) -> String {
     format!("{param}InvokePermission")
 }
 
-/// The whole template as a JSON value, keys in the order they are printed; `Err` when two
-/// derived logical IDs would clash.
-pub fn template(model: &Model) -> Result<Value, Vec<Diagnostic>> {
-    Ok(build(model, &LogicalIds::new(model)?))
+/// The template's text and what the limits are checked against.
+struct Template {
+    yaml: String,
+    resources: usize,
+    /// API Gateway resources and methods, the part that grows with the routes.
+    api_resources: usize,
 }
 
-fn build(model: &Model, ids: &LogicalIds) -> Value {
-    let mut params = Map::new();
-    let mut res = Map::new();
+/// Counts resources as they are written.
+#[derive(Default)]
+struct Count {
+    resources: usize,
+    api_resources: usize,
+}
 
-    params.insert(
-        "CallbackUrl".into(),
-        json!({
-            "Type": "String",
-            "Default": "http://localhost:3000/callback",
-            "Description": "Where the hosted sign-in page may send users back to (OAuth code flow)",
-        }),
-    );
-    for p in model.lambda_params() {
-        params.insert(
-            p.to_string(),
-            json!({
-                "Type": "String",
-                "AllowedPattern": "^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9$_-]+)?$",
-                "Description": "ARN of the Lambda function behind the routes that name this parameter",
-            }),
-        );
-    }
-
-    cognito(model, ids, &mut res);
-    match model.api.strategy {
-        Strategy::CognitoScopes => pretoken(&mut res),
-        Strategy::Lambda => authorizer_function(&mut res),
-    }
-    api(model, ids, &mut res);
-    silence_literal_subs(&mut res);
-
-    let mut t = Map::new();
-    t.insert("AWSTemplateFormatVersion".into(), json!("2010-09-09"));
-    t.insert(
-        "Description".into(),
-        json!(format!(
+fn build(model: &Model, ids: &LogicalIds) -> Template {
+    // About 800 bytes per route, measured on synthetic files.
+    let mut w = Writer::with_capacity(8192 + 900 * model.routes.len());
+    let mut n = Count::default();
+    w.str("AWSTemplateFormatVersion", "2010-09-09");
+    w.str(
+        "Description",
+        &format!(
             "Cognito user pool and API Gateway REST API with route authorization (strategy {}). Generated by rolegen from roles.yaml; do not edit.",
             model.api.strategy.as_str()
-        )),
+        ),
     );
-    t.insert("Parameters".into(), Value::Object(params));
-    t.insert("Resources".into(), Value::Object(res));
-    t.insert(
-        "Outputs".into(),
-        json!({
-            "UserPoolId": { "Description": "Cognito user pool id", "Value": r("UserPool") },
-            "UserPoolClientId": { "Description": "App client id", "Value": r("UserPoolClient") },
-            "ApiUrl": {
-                "Description": "Invoke URL of the stage",
-                "Value": sub("https://${RestApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${Stage}"),
-            },
-        }),
-    );
-    Value::Object(t)
+    w.map("Parameters", |w| {
+        w.map("CallbackUrl", |w| {
+            w.str("Type", "String");
+            w.str("Default", "http://localhost:3000/callback");
+            w.str(
+                "Description",
+                "Where the hosted sign-in page may send users back to (OAuth code flow)",
+            );
+        });
+        for p in model.lambda_params() {
+            w.map(p, |w| {
+                w.str("Type", "String");
+                w.str(
+                    "AllowedPattern",
+                    "^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9$_-]+)?$",
+                );
+                w.str(
+                    "Description",
+                    "ARN of the Lambda function behind the routes that name this parameter",
+                );
+            });
+        }
+    });
+    w.map("Resources", |w| {
+        cognito(model, ids, w, &mut n);
+        match model.api.strategy {
+            Strategy::CognitoScopes => pretoken(w, &mut n),
+            Strategy::Lambda => authorizer_function(w, &mut n),
+        }
+        api(model, ids, w, &mut n);
+    });
+    w.map("Outputs", |w| {
+        w.map("UserPoolId", |w| {
+            w.str("Description", "Cognito user pool id");
+            r(w, "Value", "UserPool");
+        });
+        w.map("UserPoolClientId", |w| {
+            w.str("Description", "App client id");
+            r(w, "Value", "UserPoolClient");
+        });
+        w.map("ApiUrl", |w| {
+            w.str("Description", "Invoke URL of the stage");
+            sub(
+                w,
+                "Value",
+                "https://${RestApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${Stage}",
+            );
+        });
+    });
+    Template {
+        yaml: w.finish(),
+        resources: n.resources,
+        api_resources: n.api_resources,
+    }
 }
 
+/// `k: {Ref: id}`.
+fn r(w: &mut Writer, k: &str, id: &str) {
+    w.map(k, |w| w.str("Ref", id));
+}
+
+/// `k: {Fn::GetAtt: [id, attr]}`.
+fn get_att(w: &mut Writer, k: &str, id: &str, attr: &str) {
+    w.map(k, |w| w.strs("Fn::GetAtt", [id, attr]));
+}
+
+/// `k: {Fn::Sub: template}`.
+fn sub(w: &mut Writer, k: &str, template: &str) {
+    w.map(k, |w| w.sub_template("Fn::Sub", template));
+}
+
+/// One resource: `Type`, the `head` entries (deletion policies, `DependsOn`), `Metadata` when
+/// cfn-lint checks are silenced on it, then `Properties`.
+///
 /// cfn-lint's E1029 takes `${...}` in a plain string for a forgotten `Fn::Sub`. Names and
 /// descriptions from roles.yaml may hold it on purpose (CloudFormation keeps a plain string as
-/// written), so the check is silenced on exactly the resources that carry such a string.
-fn silence_literal_subs(res: &mut Map<String, Value>) {
-    for resource in res.values_mut() {
-        if !resource.get("Properties").is_some_and(has_literal_sub) {
-            continue;
+/// written), so the check is silenced on exactly the resources whose properties carry such a
+/// string; the writer notices them as they are written.
+fn resource(
+    w: &mut Writer,
+    n: &mut Count,
+    id: &str,
+    ty: &str,
+    head: impl FnOnce(&mut Writer),
+    ignore_checks: &[&str],
+    props: impl FnOnce(&mut Writer),
+) {
+    n.resources += 1;
+    w.map(id, |w| {
+        w.str("Type", ty);
+        head(w);
+        let mark = w.len();
+        w.take_dollar_brace();
+        w.map("Properties", props);
+        let literal_sub = w.take_dollar_brace();
+        if literal_sub || !ignore_checks.is_empty() {
+            let mut meta = w.nested();
+            meta.map("Metadata", |m| {
+                m.map("cfn-lint", |m| {
+                    m.map("config", |m| {
+                        m.seq("ignore_checks", |m| {
+                            for c in ignore_checks {
+                                m.item_str(c);
+                            }
+                            if literal_sub {
+                                m.item_str("E1029");
+                            }
+                        })
+                    })
+                })
+            });
+            w.insert_at(mark, &meta.finish());
         }
-        let Some(obj) = resource.as_object_mut() else {
-            continue;
-        };
-        if !obj.contains_key("Metadata") {
-            // Metadata goes before Properties, as on every other resource that has it.
-            let old = std::mem::take(obj);
-            for (k, v) in old {
-                if k == "Properties" {
-                    obj.insert("Metadata".into(), json!({}));
-                }
-                obj.insert(k, v);
-            }
-        }
-        let meta = &mut obj["Metadata"];
-        if meta.get("cfn-lint").is_none() {
-            meta["cfn-lint"] = json!({ "config": { "ignore_checks": [] } });
-        }
-        if let Some(checks) = meta["cfn-lint"]["config"]["ignore_checks"].as_array_mut()
-            && !checks.iter().any(|c| c == "E1029")
-        {
-            checks.push(json!("E1029"));
-        }
-    }
+    });
 }
 
-fn has_literal_sub(v: &Value) -> bool {
-    match v {
-        Value::String(s) => s.contains("${"),
-        Value::Array(a) => a.iter().any(has_literal_sub),
-        Value::Object(o) => o.iter().any(|(k, v)| k != "Fn::Sub" && has_literal_sub(v)),
-        _ => false,
-    }
-}
+fn no_head(_: &mut Writer) {}
 
-fn cognito(model: &Model, ids: &LogicalIds, res: &mut Map<String, Value>) {
+fn cognito(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut Count) {
     let policy = if model.user_pool.retain {
         "Retain"
     } else {
         "Delete"
     };
-    let mut props = Map::new();
-    props.insert("UserPoolName".into(), json!(model.user_pool.name));
-    props.insert("UsernameAttributes".into(), json!(["email"]));
-    props.insert("AutoVerifiedAttributes".into(), json!(["email"]));
-    props.insert(
-        "AdminCreateUserConfig".into(),
-        json!({ "AllowAdminCreateUserOnly": true }),
-    );
-    match model.api.strategy {
-        Strategy::CognitoScopes => {
-            // Access-token customization (trigger V2_0) needs the Essentials feature plan.
-            props.insert("UserPoolTier".into(), json!("ESSENTIALS"));
-            props.insert(
-                "LambdaConfig".into(),
-                json!({
-                    "PreTokenGenerationConfig": {
-                        "LambdaArn": get_att("PreTokenFunction", "Arn"),
-                        "LambdaVersion": "V2_0",
-                    }
-                }),
-            );
-        }
-        Strategy::Lambda => {
-            // ID tokens carry `cognito:groups` on every plan.
-            props.insert("UserPoolTier".into(), json!("LITE"));
-        }
-    }
-    res.insert(
-        "UserPool".into(),
-        json!({
-            "Type": "AWS::Cognito::UserPool",
-            "DeletionPolicy": policy,
-            "UpdateReplacePolicy": policy,
-            "Properties": props,
-        }),
+    resource(
+        w,
+        n,
+        "UserPool",
+        "AWS::Cognito::UserPool",
+        |w| {
+            w.str("DeletionPolicy", policy);
+            w.str("UpdateReplacePolicy", policy);
+        },
+        &[],
+        |w| {
+            w.str("UserPoolName", &model.user_pool.name);
+            w.strs("UsernameAttributes", ["email"]);
+            w.strs("AutoVerifiedAttributes", ["email"]);
+            w.map("AdminCreateUserConfig", |w| {
+                w.bool("AllowAdminCreateUserOnly", true)
+            });
+            match model.api.strategy {
+                Strategy::CognitoScopes => {
+                    // Access-token customization (trigger V2_0) needs the Essentials feature plan.
+                    w.str("UserPoolTier", "ESSENTIALS");
+                    w.map("LambdaConfig", |w| {
+                        w.map("PreTokenGenerationConfig", |w| {
+                            get_att(w, "LambdaArn", "PreTokenFunction", "Arn");
+                            w.str("LambdaVersion", "V2_0");
+                        })
+                    });
+                }
+                Strategy::Lambda => {
+                    // ID tokens carry `cognito:groups` on every plan.
+                    w.str("UserPoolTier", "LITE");
+                }
+            }
+        },
     );
 
     for (g, id) in model.groups.iter().zip(&ids.groups) {
-        let mut props = Map::new();
-        props.insert("GroupName".into(), json!(g.name));
-        if let Some(d) = &g.description {
-            props.insert("Description".into(), json!(d));
-        }
-        if let Some(p) = g.precedence {
-            props.insert("Precedence".into(), json!(p));
-        }
-        props.insert("UserPoolId".into(), r("UserPool"));
-        res.insert(id.clone(), typed("AWS::Cognito::UserPoolGroup", props));
+        resource(w, n, id, "AWS::Cognito::UserPoolGroup", no_head, &[], |w| {
+            w.str("GroupName", &g.name);
+            if let Some(d) = &g.description {
+                w.str("Description", d);
+            }
+            if let Some(p) = g.precedence {
+                w.int("Precedence", i64::from(p));
+            }
+            r(w, "UserPoolId", "UserPool");
+        });
     }
 
-    let scopes: Vec<Value> = model
-        .scopes
-        .iter()
-        .map(|s| json!({ "ScopeName": s.name, "ScopeDescription": s.description }))
-        .collect();
-    res.insert(
-        "ResourceServer".into(),
-        json!({
-            "Type": "AWS::Cognito::UserPoolResourceServer",
-            "Properties": {
-                "Identifier": model.resource_server.identifier,
-                "Name": model.resource_server.name,
-                "UserPoolId": r("UserPool"),
-                "Scopes": scopes,
-            }
-        }),
+    resource(
+        w,
+        n,
+        "ResourceServer",
+        "AWS::Cognito::UserPoolResourceServer",
+        no_head,
+        &[],
+        |w| {
+            w.str("Identifier", &model.resource_server.identifier);
+            w.str("Name", &model.resource_server.name);
+            r(w, "UserPoolId", "UserPool");
+            w.seq("Scopes", |w| {
+                for s in &model.scopes {
+                    w.item_map(|w| {
+                        w.str("ScopeName", &s.name);
+                        w.str("ScopeDescription", &s.description);
+                    });
+                }
+            });
+        },
     );
 
-    let mut allowed = vec!["openid".to_string()];
-    if model.api.strategy == Strategy::CognitoScopes {
-        allowed.extend(model.scopes.iter().map(|s| s.full_name.clone()));
-    }
-    res.insert(
-        "UserPoolClient".into(),
-        json!({
-            "Type": "AWS::Cognito::UserPoolClient",
-            // The client may only allow scopes that exist.
-            "DependsOn": ["ResourceServer"],
-            "Properties": {
-                "UserPoolId": r("UserPool"),
-                "GenerateSecret": false,
-                "ExplicitAuthFlows": ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-                "PreventUserExistenceErrors": "ENABLED",
-                "SupportedIdentityProviders": ["COGNITO"],
-                "AllowedOAuthFlowsUserPoolClient": true,
-                "AllowedOAuthFlows": ["code"],
-                "AllowedOAuthScopes": allowed,
-                "CallbackURLs": [r("CallbackUrl")],
-            }
-        }),
+    resource(
+        w,
+        n,
+        "UserPoolClient",
+        "AWS::Cognito::UserPoolClient",
+        // The client may only allow scopes that exist.
+        |w| w.strs("DependsOn", ["ResourceServer"]),
+        &[],
+        |w| {
+            r(w, "UserPoolId", "UserPool");
+            w.bool("GenerateSecret", false);
+            w.strs(
+                "ExplicitAuthFlows",
+                ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+            );
+            w.str("PreventUserExistenceErrors", "ENABLED");
+            w.strs("SupportedIdentityProviders", ["COGNITO"]);
+            w.bool("AllowedOAuthFlowsUserPoolClient", true);
+            w.strs("AllowedOAuthFlows", ["code"]);
+            w.seq("AllowedOAuthScopes", |w| {
+                w.item_str("openid");
+                if model.api.strategy == Strategy::CognitoScopes {
+                    for s in &model.scopes {
+                        w.item_str(&s.full_name);
+                    }
+                }
+            });
+            w.seq("CallbackURLs", |w| {
+                w.item_map(|w| w.str("Ref", "CallbackUrl"))
+            });
+        },
     );
 }
 
-fn lambda_role() -> Value {
-    json!({
-        "Type": "AWS::IAM::Role",
-        "Properties": {
-            "AssumeRolePolicyDocument": {
-                "Version": "2012-10-17",
-                "Statement": [{
-                    "Effect": "Allow",
-                    "Principal": { "Service": "lambda.amazonaws.com" },
-                    "Action": "sts:AssumeRole",
-                }],
-            },
-            "ManagedPolicyArns": [
-                sub("arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"),
-            ],
-        }
-    })
+fn lambda_role(w: &mut Writer, n: &mut Count, id: &str) {
+    resource(w, n, id, "AWS::IAM::Role", no_head, &[], |w| {
+        w.map("AssumeRolePolicyDocument", |w| {
+            w.str("Version", "2012-10-17");
+            w.seq("Statement", |w| {
+                w.item_map(|w| {
+                    w.str("Effect", "Allow");
+                    w.map("Principal", |w| w.str("Service", "lambda.amazonaws.com"));
+                    w.str("Action", "sts:AssumeRole");
+                })
+            });
+        });
+        w.seq("ManagedPolicyArns", |w| {
+            w.item_map(|w| {
+                w.sub_template(
+                    "Fn::Sub",
+                    "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+                )
+            })
+        });
+    });
 }
 
 /// A Node.js function whose code is a folder beside the template, uploaded by
-/// `aws cloudformation package`.
-pub fn node_function(code_dir: &str, role: &str, env: Option<Value>) -> Value {
-    let mut props = Map::new();
-    props.insert("Runtime".into(), json!("nodejs22.x"));
-    props.insert("Handler".into(), json!("index.handler"));
-    props.insert("Code".into(), json!(code_dir));
-    props.insert("Role".into(), get_att(role, "Arn"));
-    props.insert("Architectures".into(), json!(["arm64"]));
-    props.insert("MemorySize".into(), json!(256));
-    // Cognito waits at most 5 seconds for a trigger.
-    props.insert("Timeout".into(), json!(5));
-    if let Some(env) = env {
-        props.insert("Environment".into(), json!({ "Variables": env }));
-    }
-    json!({
-        "Type": "AWS::Lambda::Function",
-        // W3002 says a local code path needs `aws cloudformation package`: that is the
-        // intended deployment (see README), so only that check is silenced, only here.
-        "Metadata": { "cfn-lint": { "config": { "ignore_checks": ["W3002"] } } },
-        "Properties": props,
-    })
+/// `aws cloudformation package`; `env` holds environment variables set to `Ref`s.
+fn node_function(
+    w: &mut Writer,
+    n: &mut Count,
+    id: &str,
+    code_dir: &str,
+    role: &str,
+    env: &[(&str, &str)],
+) {
+    // W3002 says a local code path needs `aws cloudformation package`: that is the intended
+    // deployment (see README), so only that check is silenced, only here.
+    resource(
+        w,
+        n,
+        id,
+        "AWS::Lambda::Function",
+        no_head,
+        &["W3002"],
+        |w| {
+            w.str("Runtime", "nodejs22.x");
+            w.str("Handler", "index.handler");
+            w.str("Code", code_dir);
+            get_att(w, "Role", role, "Arn");
+            w.strs("Architectures", ["arm64"]);
+            w.int("MemorySize", 256);
+            // Cognito waits at most 5 seconds for a trigger.
+            w.int("Timeout", 5);
+            if !env.is_empty() {
+                w.map("Environment", |w| {
+                    w.map("Variables", |w| {
+                        for (k, id) in env {
+                            r(w, k, id);
+                        }
+                    })
+                });
+            }
+        },
+    );
 }
 
-fn pretoken(res: &mut Map<String, Value>) {
-    res.insert("PreTokenFunctionRole".into(), lambda_role());
-    res.insert(
-        "PreTokenFunction".into(),
-        node_function("../pretoken", "PreTokenFunctionRole", None),
+fn pretoken(w: &mut Writer, n: &mut Count) {
+    lambda_role(w, n, "PreTokenFunctionRole");
+    node_function(
+        w,
+        n,
+        "PreTokenFunction",
+        "../pretoken",
+        "PreTokenFunctionRole",
+        &[],
     );
-    res.insert(
-        "PreTokenPermission".into(),
-        json!({
-            "Type": "AWS::Lambda::Permission",
-            "Properties": {
-                "Action": "lambda:InvokeFunction",
-                "FunctionName": get_att("PreTokenFunction", "Arn"),
-                "Principal": "cognito-idp.amazonaws.com",
-                "SourceArn": get_att("UserPool", "Arn"),
-            }
-        }),
+    resource(
+        w,
+        n,
+        "PreTokenPermission",
+        "AWS::Lambda::Permission",
+        no_head,
+        &[],
+        |w| {
+            w.str("Action", "lambda:InvokeFunction");
+            get_att(w, "FunctionName", "PreTokenFunction", "Arn");
+            w.str("Principal", "cognito-idp.amazonaws.com");
+            get_att(w, "SourceArn", "UserPool", "Arn");
+        },
     );
 }
 
 /// The `lambda` strategy's TOKEN authorizer (the `Authorizer` resource in `api` points at
 /// it). It verifies ID tokens for this pool and client, so both come in as environment
 /// variables. One permission for the authorizer as a whole, not one per method.
-fn authorizer_function(res: &mut Map<String, Value>) {
-    res.insert("AuthorizerFunctionRole".into(), lambda_role());
-    res.insert(
-        "AuthorizerFunction".into(),
-        node_function(
-            "../authorizer",
-            "AuthorizerFunctionRole",
-            Some(json!({
-                "USER_POOL_ID": r("UserPool"),
-                "CLIENT_ID": r("UserPoolClient"),
-            })),
-        ),
+fn authorizer_function(w: &mut Writer, n: &mut Count) {
+    lambda_role(w, n, "AuthorizerFunctionRole");
+    node_function(
+        w,
+        n,
+        "AuthorizerFunction",
+        "../authorizer",
+        "AuthorizerFunctionRole",
+        &[
+            ("USER_POOL_ID", "UserPool"),
+            ("CLIENT_ID", "UserPoolClient"),
+        ],
     );
-    res.insert(
-        "AuthorizerPermission".into(),
-        json!({
-            "Type": "AWS::Lambda::Permission",
-            "Properties": {
-                "Action": "lambda:InvokeFunction",
-                "FunctionName": get_att("AuthorizerFunction", "Arn"),
-                "Principal": "apigateway.amazonaws.com",
-                "SourceArn": sub(
-                    "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${RestApi}/authorizers/${Authorizer}"
-                ),
-            }
-        }),
+    resource(
+        w,
+        n,
+        "AuthorizerPermission",
+        "AWS::Lambda::Permission",
+        no_head,
+        &[],
+        |w| {
+            w.str("Action", "lambda:InvokeFunction");
+            get_att(w, "FunctionName", "AuthorizerFunction", "Arn");
+            w.str("Principal", "apigateway.amazonaws.com");
+            sub(
+                w,
+                "SourceArn",
+                "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${RestApi}/authorizers/${Authorizer}",
+            );
+        },
     );
 }
 
-/// How a protected method is authorized under the model's strategy.
-fn method_auth(model: &Model, route: &Route, props: &mut Map<String, Value>) {
-    match &route.access {
-        Access::Public => {
-            props.insert("AuthorizationType".into(), json!("NONE"));
+fn api(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut Count) {
+    resource(
+        w,
+        n,
+        "RestApi",
+        "AWS::ApiGateway::RestApi",
+        no_head,
+        &[],
+        |w| {
+            w.str("Name", &model.api.name);
+            if let Some(d) = &model.api.description {
+                w.str("Description", d);
+            }
+            w.map("EndpointConfiguration", |w| w.strs("Types", ["REGIONAL"]));
+        },
+    );
+
+    // Only the part of the API that decides what the stage serves (authorizer, resources,
+    // methods) goes into the deployment's fingerprint, so a new deployment happens exactly
+    // when authorization or routes change. Those resources are written one after another,
+    // and their text is what is hashed.
+    let api_start = w.len();
+    resource(
+        w,
+        n,
+        "Authorizer",
+        "AWS::ApiGateway::Authorizer",
+        no_head,
+        &[],
+        |w| match model.api.strategy {
+            Strategy::CognitoScopes => {
+                w.str("Name", "CognitoUserPool");
+                w.str("Type", "COGNITO_USER_POOLS");
+                r(w, "RestApiId", "RestApi");
+                w.str("IdentitySource", "method.request.header.Authorization");
+                w.seq("ProviderARNs", |w| {
+                    w.item_map(|w| w.strs("Fn::GetAtt", ["UserPool", "Arn"]))
+                });
+            }
+            Strategy::Lambda => {
+                w.str("Name", "LambdaTokenAuthorizer");
+                w.str("Type", "TOKEN");
+                r(w, "RestApiId", "RestApi");
+                w.str("IdentitySource", "method.request.header.Authorization");
+                w.int(
+                    "AuthorizerResultTtlInSeconds",
+                    i64::from(model.api.authorizer_ttl),
+                );
+                sub(
+                    w,
+                    "AuthorizerUri",
+                    "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${AuthorizerFunction.Arn}/invocations",
+                );
+            }
+        },
+    );
+
+    // One Resource per distinct path prefix, ordered by the path as written (a parent is a
+    // prefix of its children's paths, so it comes first).
+    let mut texts = String::new();
+    let mut ordered: Vec<(std::ops::Range<usize>, &ApiResource)> = ids
+        .resources
+        .iter()
+        .map(|res| {
+            let start = texts.len();
+            push_segments(&mut texts, res.prefix);
+            (start..texts.len(), res)
+        })
+        .collect();
+    ordered.sort_unstable_by(|a, b| texts[a.0.clone()].cmp(&texts[b.0.clone()]));
+    let mut part = String::new();
+    for (_, res) in ordered {
+        n.api_resources += 1;
+        resource(
+            w,
+            n,
+            &res.id,
+            "AWS::ApiGateway::Resource",
+            no_head,
+            &[],
+            |w| {
+                r(w, "RestApiId", "RestApi");
+                match res.parent {
+                    None => get_att(w, "ParentId", "RestApi", "RootResourceId"),
+                    Some(p) => r(w, "ParentId", &ids.resources[p].id),
+                }
+                // The last segment as the path writes it (`orders`, `{orderId}`, `{proxy+}`).
+                part.clear();
+                push_segments(&mut part, &res.prefix[res.prefix.len() - 1..]);
+                w.str("PathPart", &part[1..]);
+            },
+        );
+    }
+
+    for ((route, id), res) in model
+        .routes
+        .iter()
+        .zip(&ids.methods)
+        .zip(&ids.route_resource)
+    {
+        n.api_resources += 1;
+        let resource_id = res.map(|i| ids.resources[i].id.as_str());
+        method(model, route, id, resource_id, w, n);
+    }
+    let fingerprint = short_hash(w.written_since(api_start).as_bytes(), 12);
+
+    for p in model.lambda_params() {
+        resource(
+            w,
+            n,
+            &lambda_permission_id(p),
+            "AWS::Lambda::Permission",
+            no_head,
+            &[],
+            |w| {
+                w.str("Action", "lambda:InvokeFunction");
+                r(w, "FunctionName", p);
+                w.str("Principal", "apigateway.amazonaws.com");
+                sub(
+                    w,
+                    "SourceArn",
+                    "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${RestApi}/*/*/*",
+                );
+            },
+        );
+    }
+
+    let deployment = format!("Deployment{}", fingerprint.to_uppercase());
+    // The deployment must wait for every method: a deployment of an API without methods
+    // fails, and one made before a method exists would not serve it.
+    resource(
+        w,
+        n,
+        &deployment,
+        "AWS::ApiGateway::Deployment",
+        |w| w.strs("DependsOn", ids.methods.iter().map(String::as_str)),
+        &[],
+        |w| {
+            r(w, "RestApiId", "RestApi");
+            w.str("Description", &format!("rolegen {fingerprint}"));
+        },
+    );
+    resource(w, n, "Stage", "AWS::ApiGateway::Stage", no_head, &[], |w| {
+        r(w, "RestApiId", "RestApi");
+        w.str("StageName", &model.api.stage);
+        r(w, "DeploymentId", &deployment);
+    });
+}
+
+/// The route's method; `resource` is the logical ID of its path's API Gateway resource
+/// (`None` for the root).
+fn method(
+    model: &Model,
+    route: &Route,
+    id: &str,
+    resource_id: Option<&str>,
+    w: &mut Writer,
+    n: &mut Count,
+) {
+    resource(w, n, id, "AWS::ApiGateway::Method", no_head, &[], |w| {
+        r(w, "RestApiId", "RestApi");
+        match resource_id {
+            Some(res) => r(w, "ResourceId", res),
+            None => get_att(w, "ResourceId", "RestApi", "RootResourceId"),
         }
+        w.str("HttpMethod", route.method.as_str());
+        method_auth(model, route, w);
+        match &route.integration {
+            Integration::Mock => {
+                w.map("Integration", |w| {
+                    w.str("Type", "MOCK");
+                    w.map("RequestTemplates", |w| {
+                        w.str("application/json", "{\"statusCode\": 200}")
+                    });
+                    w.seq("IntegrationResponses", |w| {
+                        w.item_map(|w| w.str("StatusCode", "200"))
+                    });
+                });
+                w.seq("MethodResponses", |w| {
+                    w.item_map(|w| w.str("StatusCode", "200"))
+                });
+            }
+            Integration::Lambda { param } => {
+                w.map("Integration", |w| {
+                        w.str("Type", "AWS_PROXY");
+                        w.str("IntegrationHttpMethod", "POST");
+                        sub(
+                            w,
+                            "Uri",
+                            &format!(
+                                "arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/${{{param}}}/invocations"
+                            ),
+                        );
+                    });
+            }
+            Integration::Http { url } => {
+                let mut key = String::new();
+                let mut value = String::new();
+                if route.path.variables().next().is_some() {
+                    w.map("RequestParameters", |w| {
+                        for v in route.path.variables() {
+                            key.clear();
+                            key.push_str("method.request.path.");
+                            key.push_str(v);
+                            w.bool(&key, true);
+                        }
+                    });
+                }
+                w.map("Integration", |w| {
+                    w.str("Type", "HTTP_PROXY");
+                    w.str("IntegrationHttpMethod", route.method.as_str());
+                    w.str("Uri", url);
+                    if route.path.variables().next().is_some() {
+                        w.map("RequestParameters", |w| {
+                            for v in route.path.variables() {
+                                key.clear();
+                                key.push_str("integration.request.path.");
+                                key.push_str(v);
+                                value.clear();
+                                value.push_str("method.request.path.");
+                                value.push_str(v);
+                                w.str(&key, &value);
+                            }
+                        });
+                    }
+                });
+            }
+        }
+    });
+}
+
+/// How a protected method is authorized under the model's strategy.
+fn method_auth(model: &Model, route: &Route, w: &mut Writer) {
+    match &route.access {
+        Access::Public => w.str("AuthorizationType", "NONE"),
         Access::AnyOf(ids) => match model.api.strategy {
             Strategy::CognitoScopes => {
-                props.insert("AuthorizationType".into(), json!("COGNITO_USER_POOLS"));
-                props.insert("AuthorizerId".into(), r("Authorizer"));
+                w.str("AuthorizationType", "COGNITO_USER_POOLS");
+                r(w, "AuthorizerId", "Authorizer");
                 let mut scopes: Vec<&str> = ids
                     .iter()
                     .map(|s| model.scope(*s).full_name.as_str())
                     .collect();
                 scopes.sort_unstable();
-                props.insert("AuthorizationScopes".into(), json!(scopes));
+                w.strs("AuthorizationScopes", scopes);
             }
             Strategy::Lambda => {
-                props.insert("AuthorizationType".into(), json!("CUSTOM"));
-                props.insert("AuthorizerId".into(), r("Authorizer"));
+                w.str("AuthorizationType", "CUSTOM");
+                r(w, "AuthorizerId", "Authorizer");
             }
         },
     }
-}
-
-fn api(model: &Model, ids: &LogicalIds, res: &mut Map<String, Value>) {
-    let mut rest_props = Map::new();
-    rest_props.insert("Name".into(), json!(model.api.name));
-    if let Some(d) = &model.api.description {
-        rest_props.insert("Description".into(), json!(d));
-    }
-    rest_props.insert(
-        "EndpointConfiguration".into(),
-        json!({ "Types": ["REGIONAL"] }),
-    );
-    res.insert(
-        "RestApi".into(),
-        json!({ "Type": "AWS::ApiGateway::RestApi", "Properties": rest_props }),
-    );
-
-    let authorizer = match model.api.strategy {
-        Strategy::CognitoScopes => json!({
-            "Type": "AWS::ApiGateway::Authorizer",
-            "Properties": {
-                "Name": "CognitoUserPool",
-                "Type": "COGNITO_USER_POOLS",
-                "RestApiId": r("RestApi"),
-                "IdentitySource": "method.request.header.Authorization",
-                "ProviderARNs": [get_att("UserPool", "Arn")],
-            }
-        }),
-        Strategy::Lambda => json!({
-            "Type": "AWS::ApiGateway::Authorizer",
-            "Properties": {
-                "Name": "LambdaTokenAuthorizer",
-                "Type": "TOKEN",
-                "RestApiId": r("RestApi"),
-                "IdentitySource": "method.request.header.Authorization",
-                "AuthorizerResultTtlInSeconds": model.api.authorizer_ttl,
-                "AuthorizerUri": sub("arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${AuthorizerFunction.Arn}/invocations"),
-            }
-        }),
-    };
-    // Only the part of the API that decides what the stage serves goes into the deployment's
-    // fingerprint, so a new deployment happens exactly when authorization or routes change.
-    // Their logical IDs; the values are read back from `res` (not cloned) for the fingerprint.
-    let mut api_part: Vec<String> = vec!["Authorizer".into()];
-    res.insert("Authorizer".into(), authorizer);
-
-    // One Resource per distinct path prefix, ordered by the path as written (a parent is a
-    // prefix of its children's paths, so it comes first).
-    let mut ordered: Vec<(String, &[Segment], &String)> = ids
-        .resources
-        .iter()
-        .map(|(prefix, id)| {
-            let mut path = String::new();
-            push_segments(&mut path, prefix);
-            (path, *prefix, id)
-        })
-        .collect();
-    ordered.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    for (_, prefix, id) in ordered {
-        let depth = prefix.len();
-        let parent = if depth == 1 {
-            get_att("RestApi", "RootResourceId")
-        } else {
-            r(&ids.resources[&prefix[..depth - 1]])
-        };
-        let mut props = Map::new();
-        props.insert("RestApiId".into(), r("RestApi"));
-        props.insert("ParentId".into(), parent);
-        props.insert(
-            "PathPart".into(),
-            Value::String(prefix[depth - 1].path_part()),
-        );
-        api_part.push(id.clone());
-        res.insert(id.clone(), typed("AWS::ApiGateway::Resource", props));
-    }
-
-    let mut method_ids = Vec::new();
-    for (route, id) in model.routes.iter().zip(&ids.methods) {
-        let id = id.clone();
-        let resource = if route.path.segments.is_empty() {
-            get_att("RestApi", "RootResourceId")
-        } else {
-            r(&ids.resources[&route.path.segments[..]])
-        };
-        let v = method(model, route, resource);
-        api_part.push(id.clone());
-        res.insert(id.clone(), v);
-        method_ids.push(id);
-    }
-
-    for p in model.lambda_params() {
-        res.insert(
-            lambda_permission_id(p),
-            json!({
-                "Type": "AWS::Lambda::Permission",
-                "Properties": {
-                    "Action": "lambda:InvokeFunction",
-                    "FunctionName": r(p),
-                    "Principal": "apigateway.amazonaws.com",
-                    "SourceArn": sub(
-                        "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${RestApi}/*/*/*"
-                    ),
-                }
-            }),
-        );
-    }
-
-    let api_part: BTreeMap<&str, &Value> = api_part
-        .iter()
-        .filter_map(|id| res.get(id).map(|v| (id.as_str(), v)))
-        .collect();
-    let fingerprint = short_hash_json(&api_part, 12);
-    let deployment = format!("Deployment{}", fingerprint.to_uppercase());
-    // The deployment must wait for every method: a deployment of an API without methods
-    // fails, and one made before a method exists would not serve it.
-    res.insert(
-        deployment.clone(),
-        json!({
-            "Type": "AWS::ApiGateway::Deployment",
-            "DependsOn": method_ids,
-            "Properties": {
-                "RestApiId": r("RestApi"),
-                "Description": format!("rolegen {fingerprint}"),
-            }
-        }),
-    );
-    res.insert(
-        "Stage".into(),
-        json!({
-            "Type": "AWS::ApiGateway::Stage",
-            "Properties": {
-                "RestApiId": r("RestApi"),
-                "StageName": model.api.stage,
-                "DeploymentId": r(&deployment),
-            }
-        }),
-    );
-}
-
-/// The route's method; `resource` refers to the API Gateway resource of its path.
-fn method(model: &Model, route: &Route, resource: Value) -> Value {
-    let mut props = Map::new();
-    props.insert("RestApiId".into(), r("RestApi"));
-    props.insert("ResourceId".into(), resource);
-    props.insert("HttpMethod".into(), json!(route.method.as_str()));
-    method_auth(model, route, &mut props);
-    let vars: Vec<&str> = route.path.variables().collect();
-    match &route.integration {
-        Integration::Mock => {
-            props.insert(
-                "Integration".into(),
-                json!({
-                    "Type": "MOCK",
-                    "RequestTemplates": { "application/json": "{\"statusCode\": 200}" },
-                    "IntegrationResponses": [{ "StatusCode": "200" }],
-                }),
-            );
-            props.insert("MethodResponses".into(), json!([{ "StatusCode": "200" }]));
-        }
-        Integration::Lambda { param } => {
-            props.insert(
-                "Integration".into(),
-                json!({
-                    "Type": "AWS_PROXY",
-                    "IntegrationHttpMethod": "POST",
-                    "Uri": sub(&format!(
-                        "arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/${{{param}}}/invocations"
-                    )),
-                }),
-            );
-        }
-        Integration::Http { url } => {
-            if !vars.is_empty() {
-                let m: Map<String, Value> = vars
-                    .iter()
-                    .map(|v| (format!("method.request.path.{v}"), json!(true)))
-                    .collect();
-                props.insert("RequestParameters".into(), Value::Object(m));
-            }
-            let mut integ = Map::new();
-            integ.insert("Type".into(), json!("HTTP_PROXY"));
-            integ.insert("IntegrationHttpMethod".into(), json!(route.method.as_str()));
-            integ.insert("Uri".into(), json!(url));
-            if !vars.is_empty() {
-                let m: Map<String, Value> = vars
-                    .iter()
-                    .map(|v| {
-                        (
-                            format!("integration.request.path.{v}"),
-                            json!(format!("method.request.path.{v}")),
-                        )
-                    })
-                    .collect();
-                integ.insert("RequestParameters".into(), Value::Object(m));
-            }
-            props.insert("Integration".into(), Value::Object(integ));
-        }
-    }
-    typed("AWS::ApiGateway::Method", props)
 }
 
 #[cfg(test)]

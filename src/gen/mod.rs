@@ -13,6 +13,7 @@ pub mod yaml;
 use crate::diag::Diagnostic;
 use crate::model::{Model, Strategy};
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Relative path under the output directory ('/'-separated) → contents. A `BTreeMap` so the
 /// order of files never depends on hashing.
@@ -58,6 +59,18 @@ impl Target {
 
     pub fn name(self) -> &'static str {
         self.dir()
+    }
+
+    /// Rough relative cost on a large model, so the longest targets start first.
+    fn cost_rank(self) -> u8 {
+        match self {
+            Target::Authorizer => 5,
+            Target::Docs => 4,
+            Target::Cfn => 3,
+            Target::Openapi => 2,
+            Target::Pretoken => 1,
+            Target::Schema => 0,
+        }
     }
 
     /// Whether the model's strategy uses this target.
@@ -120,10 +133,53 @@ pub fn select(model: &Model, asked: &[Target]) -> Result<Vec<Target>, Diagnostic
 
 /// Generates several targets into one map.
 pub fn generate_all(model: &Model, targets: &[Target]) -> Result<Files, Vec<Diagnostic>> {
+    generate_all_with(model, targets, cfn::Limits::default())
+}
+
+/// [`generate_all`] with the CloudFormation limits as a parameter (the benchmark lifts them).
+///
+/// Targets read the same model and share nothing else, so they run side by side, one thread
+/// per core, the costliest first. The result does not depend on which thread ran what: files
+/// land in a sorted map, and diagnostics come in target order.
+pub fn generate_all_with(
+    model: &Model,
+    targets: &[Target],
+    limits: cfn::Limits,
+) -> Result<Files, Vec<Diagnostic>> {
+    let mut queue = targets.to_vec();
+    queue.sort_by_key(|t| std::cmp::Reverse(t.cost_rank()));
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        while let Some(&t) = queue.get(next.fetch_add(1, Ordering::Relaxed)) {
+            let out = match t {
+                Target::Cfn => cfn::generate_with(model, limits),
+                t => generate(model, t),
+            };
+            done.push((t, out));
+        }
+        done
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(queue.len());
+    let mut results = std::thread::scope(|s| {
+        let helpers: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
+        let mut all = work();
+        for h in helpers {
+            match h.join() {
+                Ok(done) => all.extend(done),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        all
+    });
+    results.sort_by_key(|(t, _)| *t);
+
     let mut files = Files::new();
     let mut errors = Vec::new();
-    for &t in targets {
-        match generate(model, t) {
+    for (_, out) in results {
+        match out {
             Ok(f) => files.extend(f),
             Err(e) => errors.extend(e),
         }

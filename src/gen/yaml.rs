@@ -1,7 +1,11 @@
-//! A small YAML emitter for the JSON values that `cfn` and `openapi` build. A general YAML
-//! serializer (serde-saphyr's) decides quoting through many rules written for every kind of
-//! data, and was most of the cost of those two targets at 1,000 routes; these documents only
-//! need block mappings, block sequences and scalars, written into one `String`.
+//! A small YAML emitter for `cfn` and `openapi`. A general YAML serializer (serde-saphyr's)
+//! decides quoting through many rules written for every kind of data, and building a
+//! `serde_json::Value` tree first cost more than the writing: at 10,000 routes the two targets
+//! are tens of megabytes. So the documents are streamed: [`Writer`] takes mappings, sequences
+//! and scalars in order and writes block-style YAML straight into one `String`. Structure is
+//! still data, never text: every key and value goes through the same quoting, so a name from
+//! roles.yaml can only ever be a YAML string. [`to_string`] writes a whole JSON value through
+//! the same writer (tests, and documents that are data already).
 //!
 //! Quoting is decided by a whitelist, not by knowing every way a scalar can be misread: a
 //! string is written plain only when it is printable ASCII, starts with a letter, a digit,
@@ -14,23 +18,272 @@
 
 use serde_json::{Map, Value};
 
-/// The value as a YAML document (block style, two-space indentation, ending in a newline).
-pub fn to_string(v: &Value) -> String {
-    let mut out = String::with_capacity(4096);
-    write(&mut out, v);
-    out
+/// Block-style YAML written as it is produced: two-space indentation, a sequence under a key
+/// at the key's column (`key:\n- item`), a mapping inside a sequence item starting on the
+/// item's line (`- a: 1`), empty collections in flow style (`{}`, `[]`).
+///
+/// Entry methods (`str`, `int`, `map`, `seq`, …) write one mapping entry; `item_*` methods
+/// write one sequence item. Closures passed to `map` / `seq` write the collection's content.
+pub struct Writer {
+    out: String,
+    /// Column of the entries or items being written.
+    col: usize,
+    /// The next entry or item continues the current line (just after `- `).
+    inline: bool,
+    /// Whether a string value holding `${` was written since the last [`Writer::take_dollar_brace`]:
+    /// CloudFormation keeps such a string as written, but cfn-lint takes it for a forgotten
+    /// `Fn::Sub`, so the template silences that check where this happens.
+    dollar_brace: bool,
 }
 
-/// Appends the value as a YAML document to `out`.
-pub fn write(out: &mut String, v: &Value) {
-    match v {
-        Value::Object(m) if !m.is_empty() => entries(out, m, 0, false),
-        Value::Array(a) if !a.is_empty() => items(out, a, 0, false),
-        _ => {
-            scalar(out, v, false);
-            out.push('\n');
+impl Writer {
+    pub fn with_capacity(n: usize) -> Writer {
+        Writer {
+            out: String::with_capacity(n),
+            col: 0,
+            inline: false,
+            dollar_brace: false,
         }
     }
+
+    /// Continues a document already begun (a comment header, say).
+    pub fn from_string(out: String) -> Writer {
+        Writer {
+            out,
+            col: 0,
+            inline: false,
+            dollar_brace: false,
+        }
+    }
+
+    pub fn finish(self) -> String {
+        self.out
+    }
+
+    /// Bytes written so far; with [`Writer::written_since`], what a stretch of the document
+    /// says (fingerprints hash it).
+    pub fn len(&self) -> usize {
+        self.out.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.out.is_empty()
+    }
+
+    pub fn written_since(&self, mark: usize) -> &str {
+        &self.out[mark..]
+    }
+
+    /// Inserts already-written YAML at `mark` (a position from [`Writer::len`] at the start of
+    /// a line). For a key that must come before one whose content decides it.
+    pub fn insert_at(&mut self, mark: usize, yaml: &str) {
+        self.out.insert_str(mark, yaml);
+    }
+
+    /// Whether a plain string value holding `${` was written since the last call.
+    pub fn take_dollar_brace(&mut self) -> bool {
+        std::mem::take(&mut self.dollar_brace)
+    }
+
+    /// The column entries are written at now (for a writer that prepares text to insert).
+    pub fn col(&self) -> usize {
+        self.col
+    }
+
+    /// A writer for text to [`Writer::insert_at`] at the current column.
+    pub fn nested(&self) -> Writer {
+        Writer {
+            out: String::new(),
+            col: self.col,
+            inline: false,
+            dollar_brace: false,
+        }
+    }
+
+    fn start_line(&mut self) {
+        if self.inline {
+            self.inline = false;
+        } else {
+            indent(&mut self.out, self.col);
+        }
+    }
+
+    fn key(&mut self, k: &str) {
+        self.start_line();
+        string(&mut self.out, k, true);
+        self.out.push(':');
+    }
+
+    /// `k: v`.
+    pub fn str(&mut self, k: &str, v: &str) {
+        self.key(k);
+        self.out.push(' ');
+        self.value_str(v);
+        self.out.push('\n');
+    }
+
+    /// `k: v` where `v` is a CloudFormation `Fn::Sub` template: its `${...}` are meant.
+    pub fn sub_template(&mut self, k: &str, v: &str) {
+        self.key(k);
+        self.out.push(' ');
+        string(&mut self.out, v, false);
+        self.out.push('\n');
+    }
+
+    pub fn int(&mut self, k: &str, v: i64) {
+        self.key(k);
+        self.out.push(' ');
+        push_int(&mut self.out, v);
+        self.out.push('\n');
+    }
+
+    pub fn bool(&mut self, k: &str, v: bool) {
+        self.key(k);
+        self.out.push_str(if v { " true\n" } else { " false\n" });
+    }
+
+    /// `k:` and a mapping whose entries `f` writes (`k: {}` when it writes none).
+    pub fn map(&mut self, k: &str, f: impl FnOnce(&mut Writer)) {
+        self.key(k);
+        let mark = self.out.len();
+        self.out.push('\n');
+        self.col += 2;
+        f(self);
+        self.col -= 2;
+        if self.out.len() == mark + 1 {
+            self.out.truncate(mark);
+            self.out.push_str(" {}\n");
+        }
+    }
+
+    /// `k:` and a sequence whose items `f` writes (`k: []` when it writes none).
+    pub fn seq(&mut self, k: &str, f: impl FnOnce(&mut Writer)) {
+        self.key(k);
+        let mark = self.out.len();
+        self.out.push('\n');
+        f(self);
+        if self.out.len() == mark + 1 {
+            self.out.truncate(mark);
+            self.out.push_str(" []\n");
+        }
+    }
+
+    /// `k:` and a sequence of strings.
+    pub fn strs<'a>(&mut self, k: &str, items: impl IntoIterator<Item = &'a str>) {
+        self.seq(k, |w| {
+            for s in items {
+                w.item_str(s);
+            }
+        });
+    }
+
+    /// `- v`.
+    pub fn item_str(&mut self, v: &str) {
+        self.start_line();
+        self.out.push_str("- ");
+        self.value_str(v);
+        self.out.push('\n');
+    }
+
+    /// `- ` and a mapping whose entries `f` writes, the first on the item's line.
+    pub fn item_map(&mut self, f: impl FnOnce(&mut Writer)) {
+        self.start_line();
+        self.out.push_str("- ");
+        self.col += 2;
+        self.inline = true;
+        f(self);
+        self.col -= 2;
+        if std::mem::take(&mut self.inline) {
+            self.out.push_str("{}\n");
+        }
+    }
+
+    /// `- ` and a sequence whose items `f` writes, the first on the item's line.
+    pub fn item_seq(&mut self, f: impl FnOnce(&mut Writer)) {
+        self.start_line();
+        self.out.push_str("- ");
+        self.col += 2;
+        self.inline = true;
+        f(self);
+        self.col -= 2;
+        if std::mem::take(&mut self.inline) {
+            self.out.push_str("[]\n");
+        }
+    }
+
+    fn value_str(&mut self, v: &str) {
+        if v.contains("${") {
+            self.dollar_brace = true;
+        }
+        string(&mut self.out, v, false);
+    }
+
+    /// One mapping entry holding a JSON value.
+    pub fn value(&mut self, k: &str, v: &Value) {
+        match v {
+            Value::Object(m) if !m.is_empty() => self.map(k, |w| w.entries(m)),
+            Value::Array(a) if !a.is_empty() => self.seq(k, |w| w.items(a)),
+            _ => {
+                self.key(k);
+                self.out.push(' ');
+                self.scalar(v);
+                self.out.push('\n');
+            }
+        }
+    }
+
+    /// One sequence item holding a JSON value.
+    pub fn item_value(&mut self, v: &Value) {
+        match v {
+            Value::Object(m) if !m.is_empty() => self.item_map(|w| w.entries(m)),
+            Value::Array(a) if !a.is_empty() => self.item_seq(|w| w.items(a)),
+            _ => {
+                self.start_line();
+                self.out.push_str("- ");
+                self.scalar(v);
+                self.out.push('\n');
+            }
+        }
+    }
+
+    fn entries(&mut self, m: &Map<String, Value>) {
+        for (k, v) in m {
+            self.value(k, v);
+        }
+    }
+
+    fn items(&mut self, a: &[Value]) {
+        for v in a {
+            self.item_value(v);
+        }
+    }
+
+    /// A scalar, or an empty collection in flow style.
+    fn scalar(&mut self, v: &Value) {
+        match v {
+            Value::Null => self.out.push_str("null"),
+            Value::Bool(true) => self.out.push_str("true"),
+            Value::Bool(false) => self.out.push_str("false"),
+            Value::Number(n) => number(&mut self.out, n),
+            Value::String(s) => self.value_str(s),
+            Value::Array(_) => self.out.push_str("[]"),
+            Value::Object(_) => self.out.push_str("{}"),
+        }
+    }
+}
+
+/// The value as a YAML document (block style, two-space indentation, ending in a newline).
+pub fn to_string(v: &Value) -> String {
+    let mut w = Writer::with_capacity(4096);
+    match v {
+        Value::Object(m) if !m.is_empty() => w.entries(m),
+        Value::Array(a) if !a.is_empty() => w.items(a),
+        _ => {
+            w.scalar(v);
+            w.out.push('\n');
+        }
+    }
+    w.finish()
 }
 
 fn indent(out: &mut String, n: usize) {
@@ -43,62 +296,9 @@ fn indent(out: &mut String, n: usize) {
     out.push_str(&SPACES[..n]);
 }
 
-/// A mapping's entries at `col`; with `inline`, the first one continues the current line
-/// (after a sequence's `- `).
-fn entries(out: &mut String, m: &Map<String, Value>, col: usize, inline: bool) {
-    for (i, (k, v)) in m.iter().enumerate() {
-        if i > 0 || !inline {
-            indent(out, col);
-        }
-        string(out, k, true);
-        out.push(':');
-        match v {
-            Value::Object(m) if !m.is_empty() => {
-                out.push('\n');
-                entries(out, m, col + 2, false);
-            }
-            // A sequence under a key starts at the key's column: `key:\n- item`.
-            Value::Array(a) if !a.is_empty() => {
-                out.push('\n');
-                items(out, a, col, false);
-            }
-            _ => {
-                out.push(' ');
-                scalar(out, v, false);
-                out.push('\n');
-            }
-        }
-    }
-}
-
-fn items(out: &mut String, a: &[Value], col: usize, inline: bool) {
-    for (i, v) in a.iter().enumerate() {
-        if i > 0 || !inline {
-            indent(out, col);
-        }
-        out.push_str("- ");
-        match v {
-            Value::Object(m) if !m.is_empty() => entries(out, m, col + 2, true),
-            Value::Array(a) if !a.is_empty() => items(out, a, col + 2, true),
-            _ => {
-                scalar(out, v, false);
-                out.push('\n');
-            }
-        }
-    }
-}
-
-/// A scalar, or an empty collection in flow style.
-fn scalar(out: &mut String, v: &Value, key: bool) {
-    match v {
-        Value::Null => out.push_str("null"),
-        Value::Bool(true) => out.push_str("true"),
-        Value::Bool(false) => out.push_str("false"),
-        Value::Number(n) => number(out, n),
-        Value::String(s) => string(out, s, key),
-        Value::Array(_) => out.push_str("[]"),
-        Value::Object(_) => out.push_str("{}"),
-    }
+fn push_int(out: &mut String, v: i64) {
+    use std::fmt::Write as _;
+    let _ = write!(out, "{v}");
 }
 
 /// Integers as they are. Floats so that YAML 1.1 readers (PyYAML) see a float too: that
@@ -151,6 +351,10 @@ pub fn is_plain_safe(s: &str, key: bool) -> bool {
         return false;
     }
     let class = if key { &KEY } else { &VALUE };
+    // Most strings (keys, IDs, ARNs, paths) have no space and no `#`: one tight pass.
+    if b.iter().all(|&c| class[usize::from(c)] == PLAIN) {
+        return !looks_like_other_type(s);
+    }
     let mut prev = 0u8;
     for &c in b {
         let ok = match class[usize::from(c)] {
