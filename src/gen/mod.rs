@@ -190,3 +190,52 @@ pub fn generate_all_with(
         Err(errors)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth::{SynthParams, roles_yaml};
+
+    /// Running targets side by side gives exactly what running them one by one gives.
+    #[test]
+    fn parallel_generation_equals_sequential() {
+        for strategy in [Strategy::CognitoScopes, Strategy::Lambda] {
+            let params = SynthParams {
+                strategy,
+                ..SynthParams::for_routes(40)
+            };
+            let loaded = crate::cmd::load_text("roles.yaml", roles_yaml(&params));
+            let model = loaded.model.expect("synthetic files are valid");
+            let targets = select(&model, &[]).expect("every target of the strategy");
+            let mut sequential = Files::new();
+            for &t in &targets {
+                sequential.extend(generate(&model, t).expect("generates"));
+            }
+            let parallel = generate_all(&model, &targets).expect("generates");
+            assert_eq!(
+                parallel.keys().collect::<Vec<_>>(),
+                sequential.keys().collect::<Vec<_>>()
+            );
+            assert!(parallel == sequential, "{strategy:?}: files differ");
+        }
+    }
+
+    /// One target's errors fail the whole run, whatever the other threads produced, and keep
+    /// the order that target reported them in.
+    #[test]
+    fn a_failing_target_fails_the_run() {
+        let params = SynthParams::for_routes(400);
+        let loaded = crate::cmd::load_text("roles.yaml", roles_yaml(&params));
+        let model = loaded.model.expect("synthetic files are valid");
+        let tight = cfn::Limits {
+            max_resources: 10,
+            max_bytes: 100,
+        };
+        let errors = generate_all_with(&model, &[Target::Docs, Target::Cfn], tight)
+            .expect_err("over the lowered limits");
+        let messages: Vec<&str> = errors.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(errors.len(), 2, "{messages:?}");
+        assert!(messages[0].contains("resources"), "{messages:?}");
+        assert!(messages[1].contains("bytes"), "{messages:?}");
+    }
+}
