@@ -6,6 +6,7 @@
 
 use super::yaml::{Kind, Node};
 use crate::diag::{Diagnostic, Span, suggest};
+use std::fmt;
 
 /// A value and where it was written.
 #[derive(Clone, Debug, PartialEq)]
@@ -145,16 +146,16 @@ pub fn walk(root: &Node, diags: &mut Vec<Diagnostic>) -> Raw {
         raw.unreadable.push(ALL.to_string());
         return raw;
     }
-    let Some(top) = w.fields(root, "the roles file", keys::TOP) else {
+    let Some(top) = w.fields(root, What::Text("the roles file"), keys::TOP) else {
         // One error for a file that is not a mapping, not one per missing key besides.
         raw.unreadable.push(ALL.to_string());
         return raw;
     };
-    for (key, value) in top {
+    for (key, value) in top.iter() {
         raw.section_spans.push((key.static_name, key.span));
         let before = w.diags.len();
         match key.static_name {
-            "version" => raw.version = w.int(value, "`version`"),
+            "version" => raw.version = w.int(value, What::Text("`version`")),
             "api" => raw.api = w.api(value),
             "user_pool" => raw.user_pool = w.user_pool(value),
             "resource_server" => raw.resource_server = w.resource_server(value),
@@ -174,6 +175,29 @@ pub fn walk(root: &Node, diags: &mut Vec<Diagnostic>) -> Raw {
     raw
 }
 
+/// What a value is, as messages name it ("the scopes of route `GET /a`"). Built for every
+/// value but written out only when a message is made: formatting it eagerly for each route
+/// and each of its scopes cost more than reading them.
+#[derive(Clone, Copy)]
+enum What<'a> {
+    /// Said as is: "the roles file", "`api.name`".
+    Text(&'a str),
+    /// A named thing: "route `GET /a`".
+    Named(&'static str, &'a str),
+    /// A part of another thing: "the scopes of " and the thing.
+    Of(&'static str, &'a What<'a>),
+}
+
+impl fmt::Display for What<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            What::Text(t) => f.write_str(t),
+            What::Named(kind, name) => write!(f, "{kind} `{name}`"),
+            What::Of(part, whole) => write!(f, "{part}{whole}"),
+        }
+    }
+}
+
 struct Walker<'d> {
     diags: &'d mut Vec<Diagnostic>,
     /// `section.key` paths whose value had the wrong type.
@@ -181,9 +205,35 @@ struct Walker<'d> {
 }
 
 /// A key of a fixed-shape mapping, matched to the `&'static str` the walker expects.
+#[derive(Clone, Copy)]
 struct Key {
     static_name: &'static str,
     span: Span,
+}
+
+/// The most keys a fixed-shape mapping has (`keys::TOP`).
+const MAX_FIELDS: usize = 7;
+const _: () = assert!(
+    keys::TOP.len() <= MAX_FIELDS
+        && keys::API.len() <= MAX_FIELDS
+        && keys::USER_POOL.len() <= MAX_FIELDS
+        && keys::RESOURCE_SERVER.len() <= MAX_FIELDS
+        && keys::GROUP.len() <= MAX_FIELDS
+        && keys::ROUTE.len() <= MAX_FIELDS
+        && keys::INTEGRATION.len() <= MAX_FIELDS
+);
+
+/// The known keys of a mapping and their values, in file order; each key at most once, so
+/// they fit in place (one heap list per route was a noticeable part of reading).
+struct Fields<'n, 'a> {
+    items: [Option<(Key, &'n Node<'a>)>; MAX_FIELDS],
+    len: usize,
+}
+
+impl<'n, 'a> Fields<'n, 'a> {
+    fn iter(&self) -> impl Iterator<Item = (Key, &'n Node<'a>)> + '_ {
+        self.items[..self.len].iter().flatten().copied()
+    }
 }
 
 impl Walker<'_> {
@@ -195,7 +245,7 @@ impl Walker<'_> {
         }
     }
 
-    fn type_error(&mut self, node: &Node, what: &str, expected: &str) {
+    fn type_error(&mut self, node: &Node, what: What, expected: &str) {
         self.diags.push(
             Diagnostic::error(
                 "wrong-type",
@@ -208,19 +258,22 @@ impl Walker<'_> {
 
     /// A mapping with a fixed set of keys: unknown keys get a "did you mean", duplicates an
     /// error each; known keys are returned in file order.
-    fn fields<'n>(
+    fn fields<'n, 'a>(
         &mut self,
-        node: &'n Node,
-        what: &str,
+        node: &'n Node<'a>,
+        what: What,
         known: &'static [&'static str],
-    ) -> Option<Vec<(Key, &'n Node)>> {
+    ) -> Option<Fields<'n, 'a>> {
         let entries = self.map(node, what)?;
-        let mut out: Vec<(Key, &Node)> = Vec::new();
+        let mut out = Fields {
+            items: [None; MAX_FIELDS],
+            len: 0,
+        };
         for (k, v) in entries {
-            let Some(name) = self.key_name(k) else {
+            let Some(name) = self.key_str(k) else {
                 continue;
             };
-            match known.iter().find(|&&n| n == name.value) {
+            match known.iter().find(|&&n| n == name) {
                 Some(&static_name) => {
                     if out.iter().any(|(seen, _)| seen.static_name == static_name) {
                         self.diags.push(
@@ -228,34 +281,36 @@ impl Walker<'_> {
                                 "duplicate-key",
                                 format!("key `{static_name}` appears twice in {what}"),
                             )
-                            .at(name.span)
+                            .at(k.span)
                             .label("second occurrence"),
                         );
                     } else {
-                        out.push((
+                        out.items[out.len] = Some((
                             Key {
                                 static_name,
-                                span: name.span,
+                                span: k.span,
                             },
                             v,
                         ));
+                        out.len += 1;
                     }
                 }
                 None => self.diags.push(
-                    Diagnostic::error(
-                        "unknown-key",
-                        format!("unknown key `{}` in {what}", name.value),
-                    )
-                    .at(name.span)
-                    .label("not a known key")
-                    .help(suggest(&name.value, known.iter().copied())),
+                    Diagnostic::error("unknown-key", format!("unknown key `{name}` in {what}"))
+                        .at(k.span)
+                        .label("not a known key")
+                        .help(suggest(name, known.iter().copied())),
                 ),
             }
         }
         Some(out)
     }
 
-    fn map<'n>(&mut self, node: &'n Node, what: &str) -> Option<&'n [(Node, Node)]> {
+    fn map<'n, 'a>(
+        &mut self,
+        node: &'n Node<'a>,
+        what: What,
+    ) -> Option<&'n [(Node<'a>, Node<'a>)]> {
         match &node.kind {
             Kind::Map(entries) => Some(entries),
             _ => {
@@ -267,9 +322,9 @@ impl Walker<'_> {
 
     /// Names (of groups, scopes, routes) are keys: they must be written as strings, so that
     /// a group called `404` or `true` is what the user meant and not a number or a boolean.
-    fn key_name(&mut self, key: &Node) -> Option<S<String>> {
+    fn key_str<'n>(&mut self, key: &'n Node) -> Option<&'n str> {
         match &key.kind {
-            Kind::Str(s) => Some(S::new(s.clone(), key.span)),
+            Kind::Str(s) => Some(s),
             other => {
                 self.diags.push(
                     Diagnostic::error(
@@ -285,9 +340,13 @@ impl Walker<'_> {
         }
     }
 
-    fn string(&mut self, node: &Node, what: &str) -> Option<S<String>> {
+    fn key_name(&mut self, key: &Node) -> Option<S<String>> {
+        self.key_str(key).map(|s| S::new(s.to_string(), key.span))
+    }
+
+    fn string(&mut self, node: &Node, what: What) -> Option<S<String>> {
         match &node.kind {
-            Kind::Str(s) => Some(S::new(s.clone(), node.span)),
+            Kind::Str(s) => Some(S::new(s.to_string(), node.span)),
             _ => {
                 self.type_error(node, what, "a string");
                 None
@@ -295,7 +354,7 @@ impl Walker<'_> {
         }
     }
 
-    fn int(&mut self, node: &Node, what: &str) -> Option<S<i64>> {
+    fn int(&mut self, node: &Node, what: What) -> Option<S<i64>> {
         match &node.kind {
             Kind::Int(i) => Some(S::new(*i, node.span)),
             _ => {
@@ -306,13 +365,19 @@ impl Walker<'_> {
     }
 
     /// A list of names; a single name is accepted as a list of one.
-    fn names(&mut self, node: &Node, what: &str) -> Vec<S<String>> {
+    fn names(&mut self, node: &Node, what: What) -> Vec<S<String>> {
         match &node.kind {
-            Kind::Seq(items) => items
-                .iter()
-                .filter_map(|item| self.string(item, &format!("an entry of {what}")))
-                .collect(),
-            Kind::Str(s) => vec![S::new(s.clone(), node.span)],
+            Kind::Seq(items) => {
+                let entry = What::Of("an entry of ", &what);
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    if let Some(name) = self.string(item, entry) {
+                        out.push(name);
+                    }
+                }
+                out
+            }
+            Kind::Str(s) => vec![S::new(s.to_string(), node.span)],
             Kind::Null => Vec::new(),
             _ => {
                 self.type_error(node, what, "a list of names");
@@ -323,14 +388,19 @@ impl Walker<'_> {
 
     fn api(&mut self, node: &Node) -> RawApi {
         let mut api = RawApi::default();
-        for (key, v) in self.fields(node, "`api`", keys::API).unwrap_or_default() {
+        let Some(fields) = self.fields(node, What::Text("`api`"), keys::API) else {
+            return api;
+        };
+        for (key, v) in fields.iter() {
             let before = self.diags.len();
             match key.static_name {
-                "name" => api.name = self.string(v, "`api.name`"),
-                "stage" => api.stage = self.string(v, "`api.stage`"),
-                "authorizer" => api.authorizer = self.string(v, "`api.authorizer`"),
-                "description" => api.description = self.string(v, "`api.description`"),
-                "authorizer_ttl" => api.authorizer_ttl = self.int(v, "`api.authorizer_ttl`"),
+                "name" => api.name = self.string(v, What::Text("`api.name`")),
+                "stage" => api.stage = self.string(v, What::Text("`api.stage`")),
+                "authorizer" => api.authorizer = self.string(v, What::Text("`api.authorizer`")),
+                "description" => api.description = self.string(v, What::Text("`api.description`")),
+                "authorizer_ttl" => {
+                    api.authorizer_ttl = self.int(v, What::Text("`api.authorizer_ttl`"))
+                }
                 _ => unreachable!(),
             }
             self.note_unreadable("api", &key, before);
@@ -340,15 +410,15 @@ impl Walker<'_> {
 
     fn user_pool(&mut self, node: &Node) -> RawUserPool {
         let mut pool = RawUserPool::default();
-        for (key, v) in self
-            .fields(node, "`user_pool`", keys::USER_POOL)
-            .unwrap_or_default()
-        {
+        let Some(fields) = self.fields(node, What::Text("`user_pool`"), keys::USER_POOL) else {
+            return pool;
+        };
+        for (key, v) in fields.iter() {
             let before = self.diags.len();
             match key.static_name {
-                "name" => pool.name = self.string(v, "`user_pool.name`"),
+                "name" => pool.name = self.string(v, What::Text("`user_pool.name`")),
                 "deletion_policy" => {
-                    pool.deletion_policy = self.string(v, "`user_pool.deletion_policy`")
+                    pool.deletion_policy = self.string(v, What::Text("`user_pool.deletion_policy`"))
                 }
                 _ => unreachable!(),
             }
@@ -359,14 +429,18 @@ impl Walker<'_> {
 
     fn resource_server(&mut self, node: &Node) -> RawResourceServer {
         let mut rs = RawResourceServer::default();
-        for (key, v) in self
-            .fields(node, "`resource_server`", keys::RESOURCE_SERVER)
-            .unwrap_or_default()
-        {
+        let Some(fields) =
+            self.fields(node, What::Text("`resource_server`"), keys::RESOURCE_SERVER)
+        else {
+            return rs;
+        };
+        for (key, v) in fields.iter() {
             let before = self.diags.len();
             match key.static_name {
-                "identifier" => rs.identifier = self.string(v, "`resource_server.identifier`"),
-                "name" => rs.name = self.string(v, "`resource_server.name`"),
+                "identifier" => {
+                    rs.identifier = self.string(v, What::Text("`resource_server.identifier`"))
+                }
+                "name" => rs.name = self.string(v, What::Text("`resource_server.name`")),
                 _ => unreachable!(),
             }
             self.note_unreadable("resource_server", &key, before);
@@ -375,17 +449,20 @@ impl Walker<'_> {
     }
 
     fn scopes(&mut self, node: &Node) -> Vec<(S<String>, Option<S<String>>)> {
-        let Some(entries) = self.map(node, "`scopes`") else {
+        let Some(entries) = self.map(node, What::Text("`scopes`")) else {
             return Vec::new();
         };
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(entries.len());
         for (k, v) in entries {
             let Some(name) = self.key_name(k) else {
                 continue;
             };
             let description = match &v.kind {
                 Kind::Null => None,
-                _ => self.string(v, &format!("the description of scope `{}`", name.value)),
+                _ => self.string(
+                    v,
+                    What::Of("the description of ", &What::Named("scope", &name.value)),
+                ),
             };
             out.push((name, description));
         }
@@ -393,10 +470,10 @@ impl Walker<'_> {
     }
 
     fn groups(&mut self, node: &Node) -> Vec<RawGroup> {
-        let Some(entries) = self.map(node, "`groups`") else {
+        let Some(entries) = self.map(node, What::Text("`groups`")) else {
             return Vec::new();
         };
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(entries.len());
         for (k, v) in entries {
             let Some(name) = self.key_name(k) else {
                 continue;
@@ -408,22 +485,25 @@ impl Walker<'_> {
                 scopes: Vec::new(),
                 includes: Vec::new(),
             };
-            let what = format!("group `{}`", group.name.value);
-            if !matches!(v.kind, Kind::Null) {
-                for (key, field) in self.fields(v, &what, keys::GROUP).unwrap_or_default() {
+            let what = What::Named("group", &group.name.value);
+            if !matches!(v.kind, Kind::Null)
+                && let Some(fields) = self.fields(v, what, keys::GROUP)
+            {
+                for (key, field) in fields.iter() {
                     match key.static_name {
                         "description" => {
                             group.description =
-                                self.string(field, &format!("the description of {what}"))
+                                self.string(field, What::Of("the description of ", &what))
                         }
                         "precedence" => {
-                            group.precedence = self.int(field, &format!("the precedence of {what}"))
+                            group.precedence =
+                                self.int(field, What::Of("the precedence of ", &what))
                         }
                         "scopes" => {
-                            group.scopes = self.names(field, &format!("the scopes of {what}"))
+                            group.scopes = self.names(field, What::Of("the scopes of ", &what))
                         }
                         "includes" => {
-                            group.includes = self.names(field, &format!("the includes of {what}"))
+                            group.includes = self.names(field, What::Of("the includes of ", &what))
                         }
                         _ => unreachable!(),
                     }
@@ -435,18 +515,17 @@ impl Walker<'_> {
     }
 
     fn routes(&mut self, node: &Node) -> Vec<RawRoute> {
-        let Some(entries) = self.map(node, "`routes`") else {
+        let Some(entries) = self.map(node, What::Text("`routes`")) else {
             return Vec::new();
         };
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(entries.len());
         for (k, v) in entries {
-            let Some(key) = self.key_name(k) else {
+            let Some(key) = self.key_str(k) else {
                 continue;
             };
-            let what = format!("route `{}`", key.value);
-            if let Some((access, integration)) = self.route_value(v, &what) {
+            if let Some((access, integration)) = self.route_value(v, What::Named("route", key)) {
                 out.push(RawRoute {
-                    key,
+                    key: S::new(key.to_string(), k.span),
                     access,
                     integration,
                 });
@@ -459,7 +538,7 @@ impl Walker<'_> {
     fn route_value(
         &mut self,
         v: &Node,
-        what: &str,
+        what: What,
     ) -> Option<(RawAccess, Option<S<RawIntegration>>)> {
         match &v.kind {
             Kind::Seq(_) => Some((RawAccess::Scopes(self.names(v, what)), None)),
@@ -482,17 +561,17 @@ impl Walker<'_> {
                 let mut access = None;
                 let mut public_seen = None;
                 let mut integration = None;
-                for (key, field) in fields {
+                for (key, field) in fields.iter() {
                     match key.static_name {
                         "scopes" => {
                             access = Some(RawAccess::Scopes(
-                                self.names(field, &format!("the scopes of {what}")),
+                                self.names(field, What::Of("the scopes of ", &what)),
                             ))
                         }
                         "public" => match field.kind {
                             Kind::Bool(true) => public_seen = Some(field.span),
                             Kind::Bool(false) => {}
-                            _ => self.type_error(field, &format!("`public` of {what}"), "`true`"),
+                            _ => self.type_error(field, What::Of("`public` of ", &what), "`true`"),
                         },
                         "integration" => integration = self.integration(field, what),
                         _ => unreachable!(),
@@ -537,15 +616,15 @@ impl Walker<'_> {
         }
     }
 
-    fn integration(&mut self, node: &Node, what: &str) -> Option<S<RawIntegration>> {
+    fn integration(&mut self, node: &Node, route: What) -> Option<S<RawIntegration>> {
         if let Kind::Str(s) = &node.kind
             && s == "mock"
         {
             return Some(S::new(RawIntegration::Mock, node.span));
         }
-        let what = format!("the integration of {what}");
-        let fields = self.fields(node, &what, keys::INTEGRATION)?;
-        if fields.len() != 1 {
+        let what = What::Of("the integration of ", &route);
+        let fields = self.fields(node, what, keys::INTEGRATION)?;
+        if fields.len != 1 {
             self.diags.push(
                 Diagnostic::error(
                     "bad-integration",
@@ -555,11 +634,13 @@ impl Walker<'_> {
             );
             return None;
         }
-        let (key, value) = &fields[0];
+        let (key, value) = fields.iter().next()?;
         let kind = match key.static_name {
             "mock" => RawIntegration::Mock,
-            "lambda" => RawIntegration::Lambda(self.string(value, &format!("`lambda` of {what}"))?),
-            "http" => RawIntegration::Http(self.string(value, &format!("`http` of {what}"))?),
+            "lambda" => {
+                RawIntegration::Lambda(self.string(value, What::Of("`lambda` of ", &what))?)
+            }
+            "http" => RawIntegration::Http(self.string(value, What::Of("`http` of ", &what))?),
             _ => unreachable!(),
         };
         Some(S::new(kind, node.span))

@@ -21,24 +21,25 @@ use serde_saphyr::{Budget, DuplicateKeyPolicy, Options, Spanned, Tagged};
 use std::borrow::Cow;
 use std::fmt;
 
+/// A node of the tree; its strings borrow from the text where they are written as is.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Node {
+pub struct Node<'a> {
     pub span: Span,
-    pub kind: Kind,
+    pub kind: Kind<'a>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub enum Kind {
+pub enum Kind<'a> {
     Null,
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(String),
-    Seq(Vec<Node>),
-    Map(Vec<(Node, Node)>),
+    Str(Cow<'a, str>),
+    Seq(Vec<Node<'a>>),
+    Map(Vec<(Node<'a>, Node<'a>)>),
 }
 
-impl Kind {
+impl Kind<'_> {
     /// What the value is, for messages such as "expected a list, found a string".
     pub fn describe(&self) -> &'static str {
         match self {
@@ -488,8 +489,32 @@ fn has_duplicate(keys: &[KeyText]) -> bool {
 /// booleans, no legacy octal): quoted and block scalars are strings; a plain one is null,
 /// a boolean, an integer, a float or else a string. `None` for a non-finite number, which
 /// serde-saphyr refuses with its own message.
-fn resolve(value: Cow<'_, str>, plain: bool) -> Option<Scalar<'_>> {
+pub(super) fn resolve(value: Cow<'_, str>, plain: bool) -> Option<Scalar<'_>> {
     if !plain {
+        return Some(Scalar::Str(value));
+    }
+    // Most plain scalars are names: one that starts with none of these bytes is neither
+    // null, a boolean nor a number (nor has space around it to trim).
+    if let Some(c) = value.as_bytes().first()
+        && !matches!(
+            c,
+            b'0'..=b'9'
+                | b'+'
+                | b'-'
+                | b'.'
+                | b'~'
+                | b'n'
+                | b'N'
+                | b't'
+                | b'T'
+                | b'f'
+                | b'F'
+                | b' '
+                | b'\t'
+                | b'\r'
+                | b'\n'
+        )
+    {
         return Some(Scalar::Str(value));
     }
     let t = value.trim_matches([' ', '\t', '\r', '\n']);
@@ -574,30 +599,35 @@ fn parse_int(rest: &str) -> Option<u128> {
 
 /// Builds `Node`s. Collections report a span that can run over many lines; the underline is
 /// kept to the first line so that it stays readable, and no span runs past its line's end.
-struct Roles<'t> {
+pub(super) struct Roles<'t> {
     lines: Vec<&'t str>,
     /// Characters per line, counted once.
     chars: Vec<u32>,
 }
 
 impl<'t> Roles<'t> {
-    fn new(text: &'t str) -> Self {
+    pub(super) fn new(text: &'t str) -> Self {
         let lines: Vec<&str> = text.lines().collect();
         let chars = lines.iter().map(|l| l.chars().count() as u32).collect();
         Roles { lines, chars }
     }
 
-    fn node(&self, kind: Kind, at: At) -> Node {
+    pub(super) fn node<'a>(&self, kind: Kind<'a>, at: At) -> Node<'a> {
         let i = at.line.saturating_sub(1) as usize;
-        let (avail, len) = match (self.lines.get(i), self.chars.get(i)) {
-            (Some(line), Some(&n)) => {
-                let len = match kind {
-                    Kind::Seq(_) | Kind::Map(_) => collection_len(line, at.column),
-                    _ => at.len,
-                };
-                ((n + 1).saturating_sub(at.column), len)
-            }
-            _ => (1, at.len),
+        let len = match (&kind, self.lines.get(i)) {
+            (Kind::Seq(_) | Kind::Map(_), Some(line)) => collection_len(line, at.column),
+            _ => at.len,
+        };
+        self.node_len(kind, At { len, ..at })
+    }
+
+    /// A node whose length on its first line is known: `at.len` (for a collection, what
+    /// `collection_len` would count), kept within the line.
+    pub(super) fn node_len<'a>(&self, kind: Kind<'a>, at: At) -> Node<'a> {
+        let i = at.line.saturating_sub(1) as usize;
+        let (avail, len) = match self.chars.get(i) {
+            Some(&n) => ((n + 1).saturating_sub(at.column), at.len),
+            None => (1, at.len),
         };
         Node {
             span: Span {
@@ -611,28 +641,38 @@ impl<'t> Roles<'t> {
 }
 
 impl<'a> Build<'a> for Roles<'_> {
-    type Node = Node;
+    type Node = Node<'a>;
 
-    fn scalar(&mut self, value: Scalar<'a>, _: Option<&str>, at: At) -> Result<Node, Diagnostic> {
+    fn scalar(
+        &mut self,
+        value: Scalar<'a>,
+        _: Option<&str>,
+        at: At,
+    ) -> Result<Node<'a>, Diagnostic> {
         let kind = match value {
             Scalar::Null => Kind::Null,
             Scalar::Bool(b) => Kind::Bool(b),
             Scalar::Int(i) => Kind::Int(i),
             Scalar::UInt(u) => Kind::Float(u as f64),
             Scalar::Float(f) => Kind::Float(f),
-            Scalar::Str(s) => Kind::Str(s.into_owned()),
+            Scalar::Str(s) => Kind::Str(s),
         };
         Ok(self.node(kind, at))
     }
-    fn seq(&mut self, items: Vec<Node>, _: Option<&str>, at: At) -> Result<Node, Diagnostic> {
+    fn seq(
+        &mut self,
+        items: Vec<Node<'a>>,
+        _: Option<&str>,
+        at: At,
+    ) -> Result<Node<'a>, Diagnostic> {
         Ok(self.node(Kind::Seq(items), at))
     }
     fn map(
         &mut self,
-        entries: Vec<(Node, Node)>,
+        entries: Vec<(Node<'a>, Node<'a>)>,
         _: Option<&str>,
         at: At,
-    ) -> Result<Node, Diagnostic> {
+    ) -> Result<Node<'a>, Diagnostic> {
         Ok(self.node(Kind::Map(entries), at))
     }
 }
@@ -658,8 +698,14 @@ fn rules() -> Rules {
 }
 
 /// Parses YAML text into a node tree, or one diagnostic that says where the syntax broke.
-pub fn parse(text: &str) -> Result<Node, Diagnostic> {
-    read(text, &rules(), &mut Roles::new(text)).map_err(|e| match e {
+pub fn parse(text: &str) -> Result<Node<'_>, Diagnostic> {
+    let rules = rules();
+    if let Some(budget) = &rules.options.budget
+        && let Some(node) = super::quick::read(text, budget)
+    {
+        return Ok(node);
+    }
+    read(text, &rules, &mut Roles::new(text)).map_err(|e| match e {
         ReadError::Build(d) => d,
         ReadError::Syntax(e) => {
             let span = e
@@ -693,7 +739,7 @@ fn first_line(s: &str) -> String {
 /// Characters a collection written at `column` spans on its first line: a flow collection
 /// (`[a, b]`, `{a: 1}`) up to its closing bracket, a block one up to the end of the line's
 /// content (a comment excluded). The parser reports only where a collection starts.
-fn collection_len(line: &str, column: u32) -> u32 {
+pub(super) fn collection_len(line: &str, column: u32) -> u32 {
     let mut chars = line.chars().skip(column.saturating_sub(1) as usize);
     let Some(first) = chars.clone().next() else {
         return 0;
@@ -799,10 +845,17 @@ mod tests {
 
 /// The fast path must give what serde-saphyr gives, node for node and span for span.
 #[cfg(test)]
-mod fast_path {
+pub(super) mod fast_path {
     use super::*;
 
-    fn corpus() -> Vec<String> {
+    /// What serde-saphyr alone makes of a roles file: the reference the faster readers are
+    /// compared with.
+    pub(in crate::config) fn serde_saphyr(text: &str) -> Option<Node<'_>> {
+        general(text, &rules(), &mut Roles::new(text)).ok()
+    }
+
+    /// The fixtures and edge cases every reader is compared on.
+    pub(in crate::config) fn corpus() -> Vec<String> {
         let mut v: Vec<String> = vec![];
         for dir in [
             "tests/fixtures",

@@ -124,19 +124,22 @@ impl Path {
         if s == "/" {
             return Ok(Path::root());
         }
-        let mut segments = Vec::new();
-        let mut offset = 1; // characters, after the leading '/'
-        let parts: Vec<&str> = s[1..].split('/').collect();
-        for (i, part) in parts.iter().enumerate() {
-            let len = part.chars().count();
+        let count = s.bytes().filter(|&b| b == b'/').count();
+        let mut segments = Vec::with_capacity(count);
+        // The byte where the current part starts, after its `/`.
+        let mut start = 1;
+        for (i, part) in parts(s).enumerate() {
+            let last = i + 1 == count;
+            // Offsets are in characters; counted only when there is an error to point at.
+            let offset = || s[..start].chars().count();
             let err = |message: String, help: Option<String>| PathError {
                 message,
-                offset,
-                len: len.max(1),
+                offset: offset(),
+                len: part.chars().count().max(1),
                 help,
             };
             if part.is_empty() {
-                let help = if i + 1 == parts.len() {
+                let help = if last {
                     "remove the trailing `/`"
                 } else {
                     "remove the repeated `/`"
@@ -144,7 +147,7 @@ impl Path {
                 // Underline the slash that has nothing after it.
                 return Err(PathError {
                     message: format!("path `{s}` has an empty segment"),
-                    offset: offset - 1,
+                    offset: offset() - 1,
                     len: 1,
                     help: Some(help.to_string()),
                 });
@@ -167,7 +170,7 @@ impl Path {
                     ));
                 }
                 if greedy {
-                    if i + 1 != parts.len() {
+                    if !last {
                         return Err(err(
                             format!("greedy variable `{part}` must be the last segment"),
                             Some(
@@ -191,10 +194,31 @@ impl Path {
                 Segment::Literal(part.to_string())
             };
             segments.push(seg);
-            offset += len + 1;
+            start += part.len() + 1;
         }
         Ok(Path { segments })
     }
+}
+
+/// The segments of a path as written, between its `/`s (`/a/{b}`: `a`, `{b}`); none for `/`.
+/// For a path `Path::parse` accepts, these are the segments' `path_part`s.
+pub(crate) fn parts(path: &str) -> impl Iterator<Item = &str> {
+    let mut rest = path.strip_prefix('/').filter(|p| !p.is_empty());
+    std::iter::from_fn(move || {
+        let r = rest?;
+        // A byte search: the parts are short, and `/` is ASCII, so every cut is a character
+        // boundary.
+        match r.bytes().position(|b| b == b'/') {
+            Some(i) => {
+                rest = Some(&r[i + 1..]);
+                Some(&r[..i])
+            }
+            None => {
+                rest = None;
+                Some(r)
+            }
+        }
+    })
 }
 
 /// API Gateway: "Resource's path part only allow a-zA-Z0-9._- and curly braces at the
