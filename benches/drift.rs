@@ -61,7 +61,7 @@ fn case(routes: usize) -> Case {
         &r#gen::generate(&model, Target::Openapi).unwrap(),
         "openapi.yaml",
     );
-    let mut doc: Value = apidef::tree::parse(&yaml).unwrap().to_json();
+    let mut doc: Value = apidef::tree::parse(&yaml).unwrap().root().to_json();
     let mut n = 0;
     for (_, item) in doc["paths"].as_object_mut().unwrap() {
         for (_, op) in item.as_object_mut().unwrap() {
@@ -85,7 +85,7 @@ fn case(routes: usize) -> Case {
         &cfn::generate_with(&model, limits).unwrap(),
         "template.yaml",
     );
-    let mut doc: Value = apidef::tree::parse(&template).unwrap().to_json();
+    let mut doc: Value = apidef::tree::parse(&template).unwrap().root().to_json();
     let mut n = 0;
     for (_, r) in doc["Resources"].as_object_mut().unwrap() {
         if r["Type"] == "AWS::ApiGateway::Method" {

@@ -25,16 +25,16 @@ const SAM_TRANSFORM: &str = "AWS::Serverless-2016-10-31";
 const IMPLICIT_API: &str = "ServerlessRestApi";
 
 struct Res<'a> {
-    entry: &'a Entry<'a>,
+    entry: Entry<'a>,
     ty: &'a str,
-    props: Option<&'a Node<'a>>,
+    props: Option<Node<'a>>,
 }
 
 impl<'a> Res<'a> {
-    fn prop(&self, key: &str) -> Option<&'a Node<'a>> {
+    fn prop(&self, key: &str) -> Option<Node<'a>> {
         self.props.and_then(|p| p.get(key))
     }
-    fn condition(&self) -> Option<&str> {
+    fn condition(&self) -> Option<&'a str> {
         self.entry.value.get("Condition").and_then(Node::as_str)
     }
 }
@@ -47,7 +47,7 @@ struct Ctx<'a> {
     memo: HashMap<&'a str, Resolved>,
 }
 
-pub fn read(doc: &Node) -> Result<ApiDef, Diagnostic> {
+pub fn read(doc: Node) -> Result<ApiDef, Diagnostic> {
     let resources = doc.get("Resources").expect("checked by the caller");
     if !resources.is_map() {
         return Err(Diagnostic::error(
@@ -81,7 +81,7 @@ pub fn read(doc: &Node) -> Result<ApiDef, Diagnostic> {
     for e in resources.entries() {
         let ty = e.value.get("Type").and_then(Node::as_str).unwrap_or("");
         ctx.res.insert(
-            &*e.key,
+            e.key,
             Res {
                 entry: e,
                 ty,
@@ -92,7 +92,7 @@ pub fn read(doc: &Node) -> Result<ApiDef, Diagnostic> {
     let transform_is_sam = match doc.get("Transform") {
         Some(t) => {
             t.as_str() == Some(SAM_TRANSFORM)
-                || t.items().iter().any(|i| i.as_str() == Some(SAM_TRANSFORM))
+                || t.items().any(|i| i.as_str() == Some(SAM_TRANSFORM))
         }
         None => false,
     };
@@ -222,7 +222,7 @@ pub fn read(doc: &Node) -> Result<ApiDef, Diagnostic> {
     })
 }
 
-fn read_body(body: &Node, defaults: &Defaults, api: &mut RestApi, what: &str) {
+fn read_body(body: Node, defaults: &Defaults, api: &mut RestApi, what: &str) {
     if let Some((func, _)) = body.intrinsic() {
         api.unresolved.push(Unresolved::at(
             body.line,
@@ -238,7 +238,7 @@ fn read_body(body: &Node, defaults: &Defaults, api: &mut RestApi, what: &str) {
 }
 
 /// SAM's `Auth` of an API (its own keys over `Globals.Api.Auth`'s) as OpenAPI defaults.
-fn sam_defaults(globals: Option<&Node>, own: Option<&Node>, api: &mut RestApi) -> Defaults {
+fn sam_defaults(globals: Option<Node>, own: Option<Node>, api: &mut RestApi) -> Defaults {
     let pick = |key: &str| {
         own.and_then(|a| a.get(key))
             .or(globals.and_then(|g| g.get(key)))
@@ -247,7 +247,7 @@ fn sam_defaults(globals: Option<&Node>, own: Option<&Node>, api: &mut RestApi) -
     if let Some(auths) = pick("Authorizers") {
         for e in auths.entries() {
             d.schemes
-                .insert(e.key.to_string(), sam_scheme(&e.key, &e.value));
+                .insert(e.key.to_string(), sam_scheme(e.key, e.value));
         }
     }
     if let Some(def) = pick("DefaultAuthorizer") {
@@ -263,12 +263,11 @@ fn sam_defaults(globals: Option<&Node>, own: Option<&Node>, api: &mut RestApi) -
     d
 }
 
-fn sam_scheme(name: &str, node: &Node) -> Scheme {
+fn sam_scheme(name: &str, node: Node) -> Scheme {
     let scopes: Vec<String> = node
         .get("AuthorizationScopes")
         .map(|s| {
             s.items()
-                .iter()
                 .filter_map(|i| i.as_str().map(str::to_string))
                 .collect()
         })
@@ -290,13 +289,13 @@ fn sam_scheme(name: &str, node: &Node) -> Scheme {
 }
 
 /// The API and root path a `ParentId` / `ResourceId` points at.
-fn follow<'a>(ctx: &mut Ctx<'a>, node: &Node, what: &str) -> Resolved {
+fn follow<'a>(ctx: &mut Ctx<'a>, node: Node, what: &str) -> Resolved {
     match node.intrinsic() {
         Some(("Fn::GetAtt", arg)) => {
-            let items = arg.items();
+            let mut items = arg.items();
             match (
-                items.first().and_then(Node::as_str),
-                items.get(1).and_then(Node::as_str),
+                items.next().and_then(Node::as_str),
+                items.next().and_then(Node::as_str),
             ) {
                 (Some(api), Some("RootResourceId")) if is_api(ctx, api) => {
                     Ok((api.to_string(), Path::root()))
@@ -366,8 +365,7 @@ fn resolve_resource<'a>(ctx: &mut Ctx<'a>, start: &'a str) -> Resolved {
                 cur = ctx.res.get_key_value(id).map(|(k, _)| *k).unwrap_or(cur);
             }
             _ => {
-                let parent = parent.clone();
-                break follow(ctx, &parent, "ParentId")
+                break follow(ctx, parent, "ParentId")
                     .map_err(|e| format!("resource `{cur}`: {e}"));
             }
         }
@@ -409,8 +407,8 @@ fn read_method(
         let r = &ctx.res[id];
         (
             r.entry,
-            r.prop("HttpMethod").cloned(),
-            r.prop("ResourceId").cloned(),
+            r.prop("HttpMethod"),
+            r.prop("ResourceId"),
             r.prop("RestApiId")
                 .and_then(|n| n.intrinsic())
                 .filter(|(f, _)| *f == "Ref")
@@ -429,11 +427,7 @@ fn read_method(
             None => loose.push(u),
         }
     };
-    let Some(method) = method_node
-        .as_ref()
-        .and_then(Node::as_str)
-        .and_then(parse_method)
-    else {
+    let Some(method) = method_node.and_then(Node::as_str).and_then(parse_method) else {
         let shown = method_node.map(|n| n.show()).unwrap_or("nothing".into());
         push(
             apis,
@@ -454,7 +448,7 @@ fn read_method(
         );
         return;
     };
-    let (api_id, path) = match follow(ctx, &resource_node, "ResourceId") {
+    let (api_id, path) = match follow(ctx, resource_node, "ResourceId") {
         Ok(x) => x,
         Err(why) => {
             push(
@@ -533,7 +527,7 @@ fn method_auth(ctx: &Ctx, id: &str) -> Auth {
         "COGNITO_USER_POOLS" => {
             let mut scopes = Vec::new();
             if let Some(list) = r.prop("AuthorizationScopes") {
-                if list.intrinsic().is_some() || !matches!(list.kind, super::tree::Kind::Seq(_)) {
+                if list.intrinsic().is_some() || !list.is_seq() {
                     return Auth::Unresolved(format!(
                         "`AuthorizationScopes` {} cannot be followed",
                         list.show()
@@ -563,7 +557,7 @@ fn method_auth(ctx: &Ctx, id: &str) -> Auth {
 }
 
 /// Text, or `Fn::Sub` of text with no `${…}` in it (which is that text).
-fn plain_text(n: &Node) -> Option<String> {
+fn plain_text(n: Node) -> Option<String> {
     if let Some(s) = n.as_str() {
         return Some(s.to_string());
     }
@@ -580,8 +574,8 @@ fn plain_text(n: &Node) -> Option<String> {
 fn read_event(
     ctx: &Ctx,
     function: &str,
-    ev: &Entry,
-    globals_auth: Option<&Node>,
+    ev: Entry,
+    globals_auth: Option<Node>,
     apis: &mut BTreeMap<String, RestApi>,
     sam_auth: &mut HashMap<String, Defaults>,
     loose: &mut Vec<Unresolved>,
@@ -674,14 +668,12 @@ fn read_event(
     let scopes_node = auth_node.and_then(|a| a.get("AuthorizationScopes"));
     let scopes: Option<Vec<String>> = scopes_node.map(|s| {
         s.items()
-            .iter()
             .filter_map(|i| i.as_str().map(str::to_string))
             .collect()
     });
-    let auth = if scopes_node.is_some_and(|s| {
-        !matches!(s.kind, super::tree::Kind::Seq(_))
-            || s.items().iter().any(|i| i.as_str().is_none())
-    }) {
+    let auth = if scopes_node
+        .is_some_and(|s| !s.is_seq() || s.items().any(|i| i.as_str().is_none()))
+    {
         Auth::Unresolved(format!(
             "`AuthorizationScopes` {} cannot be followed",
             scopes_node.map(|s| s.show()).unwrap_or_default()

@@ -173,10 +173,10 @@ impl Unresolved {
 /// Reads an API definition of any supported kind.
 pub fn read(text: &str) -> Result<ApiDef, Diagnostic> {
     let doc = tree::parse(text)?;
-    read_tree(&doc)
+    read_tree(doc.root())
 }
 
-pub fn read_tree(doc: &Node) -> Result<ApiDef, Diagnostic> {
+pub fn read_tree(doc: Node) -> Result<ApiDef, Diagnostic> {
     if doc.get("openapi").is_some() || doc.get("swagger").is_some() {
         let (source, api) = openapi::read_document(doc, &openapi::Defaults::default())?;
         return Ok(ApiDef {
@@ -189,14 +189,16 @@ pub fn read_tree(doc: &Node) -> Result<ApiDef, Diagnostic> {
         return cfn::read(doc);
     }
     if let Some(items) = doc.get("items")
-        && items.items().iter().all(|i| i.get("path").is_some())
+        && items.items().all(|i| i.get("path").is_some())
     {
         return resources::read(doc, items);
     }
-    let what = match &doc.kind {
-        tree::Kind::Map(_) => "a mapping without `openapi`, `swagger`, `Resources` or `items`",
-        tree::Kind::Seq(_) => "a list",
-        _ => "a single value",
+    let what = if doc.is_map() {
+        "a mapping without `openapi`, `swagger`, `Resources` or `items`"
+    } else if doc.is_seq() {
+        "a list"
+    } else {
+        "a single value"
     };
     Err(Diagnostic::error(
         "api-format",

@@ -7,7 +7,7 @@
 //! key requirement, which authorizes nobody and is left out. For a Cognito authorizer the
 //! scopes listed in the requirement are the method's `AuthorizationScopes`.
 
-use super::tree::{Kind, Node};
+use super::tree::Node;
 use super::{ApiRoute, Auth, CustomKind, RestApi, Source, Unresolved, parse_method, parse_path};
 use crate::diag::Diagnostic;
 use std::collections::BTreeMap;
@@ -49,7 +49,7 @@ const METHOD_KEYS: &[&str] = &[
 /// Keys of a path item that are not operations.
 const PATH_ITEM_KEYS: &[&str] = &["parameters", "summary", "description", "servers"];
 
-pub fn read_document(doc: &Node, defaults: &Defaults) -> Result<(Source, RestApi), Diagnostic> {
+pub fn read_document(doc: Node, defaults: &Defaults) -> Result<(Source, RestApi), Diagnostic> {
     let source = if let Some(v) = doc.get("openapi") {
         match v.as_str() {
             Some(s) if s.starts_with("3.") => Source::OpenApi3,
@@ -90,7 +90,7 @@ pub fn read_document(doc: &Node, defaults: &Defaults) -> Result<(Source, RestApi
 
 /// Reads the routes of an OpenAPI document into `api` (used for inline template bodies too,
 /// where the document may not be complete enough to have a version).
-pub fn read_paths(doc: &Node, defaults: &Defaults, api: &mut RestApi) {
+pub fn read_paths(doc: Node, defaults: &Defaults, api: &mut RestApi) {
     let mut schemes = defaults.schemes.clone();
     let defs = doc
         .get("securityDefinitions")
@@ -98,7 +98,7 @@ pub fn read_paths(doc: &Node, defaults: &Defaults, api: &mut RestApi) {
         .chain(doc.get("components").and_then(|c| c.get("securitySchemes")));
     for defs in defs {
         for e in defs.entries() {
-            schemes.insert(e.key.to_string(), scheme_of(&e.key, &e.value));
+            schemes.insert(e.key.to_string(), scheme_of(e.key, e.value));
         }
     }
     let global = doc.get("security");
@@ -117,7 +117,7 @@ pub fn read_paths(doc: &Node, defaults: &Defaults, api: &mut RestApi) {
     // allocator spent its time (consolidating free chunks on every regrowth).
     api.routes.reserve(paths.entries().len() * 2);
     for p in paths.entries() {
-        let path = match parse_path(&p.key) {
+        let path = match parse_path(p.key) {
             Ok(path) => path,
             Err(why) => {
                 api.unresolved.push(Unresolved::at(
@@ -139,7 +139,7 @@ pub fn read_paths(doc: &Node, defaults: &Defaults, api: &mut RestApi) {
             ));
         }
         for op in p.value.entries() {
-            let key: &str = &op.key;
+            let key: &str = op.key;
             let is_method = METHOD_KEYS.iter().any(|m| m.eq_ignore_ascii_case(key));
             if !is_method {
                 let key = key.to_ascii_lowercase();
@@ -215,14 +215,14 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
 }
 
 /// A `security` list → how API Gateway authorizes the method.
-fn auth_of(sec: &Node, schemes: &BTreeMap<String, Scheme>) -> Auth {
-    let Kind::Seq(reqs) = &sec.kind else {
+fn auth_of(sec: Node, schemes: &BTreeMap<String, Scheme>) -> Auth {
+    if !sec.is_seq() {
         return Auth::Unresolved(format!("`security` is {}, not a list", sec.show()));
-    };
+    }
     // API Gateway takes one authorizer per method; the API key requirement rides along.
     let mut named: Vec<(&str, Vec<String>)> = Vec::new();
     let mut empty_alternative = false;
-    for req in reqs {
+    for req in sec.items() {
         if !req.is_map() {
             return Auth::Unresolved(format!(
                 "a `security` requirement is {}, not a mapping",
@@ -231,7 +231,7 @@ fn auth_of(sec: &Node, schemes: &BTreeMap<String, Scheme>) -> Auth {
         }
         let mut any = false;
         for e in req.entries() {
-            if schemes.get(&*e.key) == Some(&Scheme::ApiKey) {
+            if schemes.get(e.key) == Some(&Scheme::ApiKey) {
                 continue;
             }
             any = true;
@@ -250,14 +250,13 @@ fn auth_of(sec: &Node, schemes: &BTreeMap<String, Scheme>) -> Auth {
             }
             match named.iter_mut().find(|(n, _)| *n == e.key) {
                 Some((_, v)) => v.extend(scopes),
-                None => named.push((&*e.key, scopes)),
+                None => named.push((e.key, scopes)),
             }
         }
         if !any
             && req
                 .entries()
-                .iter()
-                .all(|e| schemes.get(&*e.key) != Some(&Scheme::ApiKey))
+                .all(|e| schemes.get(e.key) != Some(&Scheme::ApiKey))
         {
             empty_alternative = true;
         }
@@ -276,8 +275,8 @@ fn auth_of(sec: &Node, schemes: &BTreeMap<String, Scheme>) -> Auth {
 }
 
 /// What a security scheme of the document is, by API Gateway's extensions.
-pub fn scheme_of(name: &str, node: &Node) -> Scheme {
-    let lower = |n: Option<&Node>| n.and_then(Node::as_str).map(str::to_ascii_lowercase);
+pub fn scheme_of(name: &str, node: Node) -> Scheme {
+    let lower = |n: Option<Node>| n.and_then(Node::as_str).map(str::to_ascii_lowercase);
     let authtype = lower(node.get("x-amazon-apigateway-authtype"));
     let authorizer = node.get("x-amazon-apigateway-authorizer");
     let atype = lower(authorizer.and_then(|a| a.get("type")));

@@ -10,7 +10,7 @@ use super::{ApiDef, ApiRoute, Auth, CustomKind, RestApi, Source, Unresolved};
 use super::{parse_method, parse_path};
 use crate::diag::Diagnostic;
 
-pub fn read(_doc: &Node, items: &Node) -> Result<ApiDef, Diagnostic> {
+pub fn read(_doc: Node, items: Node) -> Result<ApiDef, Diagnostic> {
     let mut api = RestApi::default();
     for item in items.items() {
         let Some(path_text) = item.get("path").and_then(Node::as_str) else {
@@ -36,7 +36,7 @@ pub fn read(_doc: &Node, items: &Node) -> Result<ApiDef, Diagnostic> {
             continue;
         };
         for m in methods.entries() {
-            let Some(method) = parse_method(&m.key) else {
+            let Some(method) = parse_method(m.key) else {
                 api.unresolved.push(Unresolved::at(
                     m.line,
                     m.column,
@@ -47,7 +47,7 @@ pub fn read(_doc: &Node, items: &Node) -> Result<ApiDef, Diagnostic> {
             api.routes.push(ApiRoute {
                 method,
                 path: path.clone(),
-                auth: method_auth(&m.value),
+                auth: method_auth(m.value),
                 line: m.line,
                 column: m.column,
             });
@@ -60,7 +60,7 @@ pub fn read(_doc: &Node, items: &Node) -> Result<ApiDef, Diagnostic> {
     })
 }
 
-fn method_auth(m: &Node) -> Auth {
+fn method_auth(m: Node) -> Auth {
     let Some(kind) = m.get("authorizationType") else {
         return Auth::Unresolved(
             "the method's details are missing: run `aws apigateway get-resources` with `--embed methods`"
@@ -84,7 +84,6 @@ fn method_auth(m: &Node) -> Auth {
                 .get("authorizationScopes")
                 .map(|s| {
                     s.items()
-                        .iter()
                         .filter_map(|s| s.as_str().map(str::to_string))
                         .collect()
                 })

@@ -7,38 +7,91 @@
 //! both into this tree. CloudFormation's short-form tags (`!Ref X`,
 //! `!GetAtt A.B`, `!Sub …`) become the long form (`{"Ref": X}`, `{"Fn::GetAtt": [A, B]}`) here,
 //! so the readers see one shape; a tag that is no CloudFormation function is an error.
+//!
+//! A 10,000-route export is a million keys and values, so the tree is built for reading
+//! speed: every array's items and every mapping's entries sit in two flat lists (two
+//! allocations for the whole document, not one per value), and text borrows from the file
+//! wherever it has no escape. Readers walk it through `Node` and `Entry`, small copyable
+//! handles.
 
 use crate::config::yaml::{At, Build, ReadError, Rules, Scalar, read};
 use crate::diag::{Diagnostic, Span};
 use serde_saphyr::{Budget, DuplicateKeyPolicy, Options};
 use std::borrow::Cow;
+use std::fmt;
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct Node<'a> {
-    pub line: u32,
-    pub column: u32,
-    pub kind: Kind<'a>,
+/// A document read from a file.
+#[derive(Clone)]
+pub struct Tree<'a> {
+    root: Raw<'a>,
+    /// The items of every array, each array's side by side.
+    items: Vec<Raw<'a>>,
+    /// The entries of every mapping, each mapping's side by side.
+    entries: Vec<RawEntry<'a>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-/// Text borrows from the file where it can: a 10,000-route export is a million keys and
-/// values, and copying each one dominated the time to read it.
-pub enum Kind<'a> {
+struct Raw<'a> {
+    line: u32,
+    column: u32,
+    kind: Kind<'a>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Kind<'a> {
     Null,
     Bool(bool),
     /// The number as written: its value never matters to a route, only that it is one.
     Num(Cow<'a, str>),
     Str(Cow<'a, str>),
-    Seq(Vec<Node<'a>>),
-    Map(Vec<Entry<'a>>),
+    /// `items[start..end]` of the tree.
+    Seq {
+        start: usize,
+        end: usize,
+    },
+    /// `entries[start..end]` of the tree.
+    Map {
+        start: usize,
+        end: usize,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Entry<'a> {
-    pub key: Cow<'a, str>,
+struct RawEntry<'a> {
+    key: Cow<'a, str>,
+    line: u32,
+    column: u32,
+    value: Raw<'a>,
+}
+
+impl<'a> Tree<'a> {
+    pub fn root(&self) -> Node<'_> {
+        Node::new(self, &self.root)
+    }
+}
+
+impl fmt::Debug for Tree<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.root().fmt(f)
+    }
+}
+
+/// A value in a `Tree`, with its place in the file.
+#[derive(Clone, Copy)]
+pub struct Node<'t> {
     pub line: u32,
     pub column: u32,
-    pub value: Node<'a>,
+    kind: &'t Kind<'t>,
+    tree: &'t Tree<'t>,
+}
+
+/// A mapping's key, with its place in the file, and its value.
+#[derive(Clone, Copy, Debug)]
+pub struct Entry<'t> {
+    pub key: &'t str,
+    pub line: u32,
+    pub column: u32,
+    pub value: Node<'t>,
 }
 
 /// CloudFormation's intrinsic, condition and rule functions, by their long name: a key of
@@ -75,8 +128,40 @@ pub fn is_intrinsic(key: &str) -> bool {
     INTRINSICS.contains(&key) || key.starts_with("Fn::ForEach::")
 }
 
-impl<'a> Node<'a> {
-    pub fn span(&self) -> Span {
+impl<'t> Node<'t> {
+    fn new(tree: &'t Tree<'t>, raw: &'t Raw<'t>) -> Self {
+        Node {
+            line: raw.line,
+            column: raw.column,
+            kind: &raw.kind,
+            tree,
+        }
+    }
+
+    fn entry_of(self, e: &'t RawEntry<'t>) -> Entry<'t> {
+        Entry {
+            key: &e.key,
+            line: e.line,
+            column: e.column,
+            value: Node::new(self.tree, &e.value),
+        }
+    }
+
+    fn raw_entries(self) -> &'t [RawEntry<'t>] {
+        match *self.kind {
+            Kind::Map { start, end } => &self.tree.entries[start..end],
+            _ => &[],
+        }
+    }
+
+    fn raw_items(self) -> &'t [Raw<'t>] {
+        match *self.kind {
+            Kind::Seq { start, end } => &self.tree.items[start..end],
+            _ => &[],
+        }
+    }
+
+    pub fn span(self) -> Span {
         Span {
             line: self.line,
             column: self.column,
@@ -84,68 +169,64 @@ impl<'a> Node<'a> {
         }
     }
 
-    pub fn get(&self, key: &str) -> Option<&Node<'a>> {
-        match &self.kind {
-            Kind::Map(entries) => entries.iter().find(|e| e.key == key).map(|e| &e.value),
-            _ => None,
-        }
+    pub fn get(self, key: &str) -> Option<Node<'t>> {
+        self.entry(key).map(|e| e.value)
     }
 
     /// The entry itself, for the key's position.
-    pub fn entry(&self, key: &str) -> Option<&Entry<'a>> {
-        match &self.kind {
-            Kind::Map(entries) => entries.iter().find(|e| e.key == key),
-            _ => None,
-        }
+    pub fn entry(self, key: &str) -> Option<Entry<'t>> {
+        self.raw_entries()
+            .iter()
+            .find(|e| e.key == key)
+            .map(|e| self.entry_of(e))
     }
 
-    pub fn entries(&self) -> &[Entry<'a>] {
-        match &self.kind {
-            Kind::Map(entries) => entries,
-            _ => &[],
-        }
+    /// A mapping's entries in the file's order; none for anything else.
+    pub fn entries(self) -> impl ExactSizeIterator<Item = Entry<'t>> + Clone {
+        self.raw_entries().iter().map(move |e| self.entry_of(e))
     }
 
-    pub fn items(&self) -> &[Node<'a>] {
-        match &self.kind {
-            Kind::Seq(items) => items,
-            _ => &[],
-        }
+    /// An array's items; none for anything else.
+    pub fn items(self) -> impl ExactSizeIterator<Item = Node<'t>> + Clone {
+        let tree = self.tree;
+        self.raw_items().iter().map(move |n| Node::new(tree, n))
     }
 
-    pub fn as_str(&self) -> Option<&str> {
-        match &self.kind {
+    pub fn as_str(self) -> Option<&'t str> {
+        match self.kind {
             Kind::Str(s) => Some(s),
             _ => None,
         }
     }
 
-    pub fn as_bool(&self) -> Option<bool> {
-        match &self.kind {
+    pub fn as_bool(self) -> Option<bool> {
+        match self.kind {
             Kind::Bool(b) => Some(*b),
             _ => None,
         }
     }
 
-    pub fn is_map(&self) -> bool {
-        matches!(self.kind, Kind::Map(_))
+    pub fn is_map(self) -> bool {
+        matches!(self.kind, Kind::Map { .. })
+    }
+
+    pub fn is_seq(self) -> bool {
+        matches!(self.kind, Kind::Seq { .. })
     }
 
     /// `Some((name, argument))` when this is an intrinsic function call: a one-entry mapping
     /// whose key is `Ref`, `Condition` or `Fn::…`.
-    pub fn intrinsic(&self) -> Option<(&str, &Node<'a>)> {
-        match &self.kind {
-            Kind::Map(entries) if entries.len() == 1 => {
-                let e = &entries[0];
-                (e.key == "Ref" || e.key == "Condition" || e.key.starts_with("Fn::"))
-                    .then_some((&*e.key, &e.value))
+    pub fn intrinsic(self) -> Option<(&'t str, Node<'t>)> {
+        match self.raw_entries() {
+            [e] if e.key == "Ref" || e.key == "Condition" || e.key.starts_with("Fn::") => {
+                Some((&e.key, Node::new(self.tree, &e.value)))
             }
             _ => None,
         }
     }
 
     /// The node as compact text, for messages ("`{"Fn::ImportValue": "X"}`").
-    pub fn show(&self) -> String {
+    pub fn show(self) -> String {
         let s = serde_json::to_string(&self.to_json()).unwrap_or_default();
         if s.chars().count() > 80 {
             let cut: String = s.chars().take(77).collect();
@@ -155,17 +236,16 @@ impl<'a> Node<'a> {
         }
     }
 
-    pub fn to_json(&self) -> serde_json::Value {
+    pub fn to_json(self) -> serde_json::Value {
         use serde_json::Value;
-        match &self.kind {
+        match self.kind {
             Kind::Null => Value::Null,
             Kind::Bool(b) => Value::Bool(*b),
             Kind::Num(n) => serde_json::from_str(n).unwrap_or(Value::String(n.to_string())),
             Kind::Str(s) => Value::String(s.to_string()),
-            Kind::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
-            Kind::Map(entries) => Value::Object(
-                entries
-                    .iter()
+            Kind::Seq { .. } => Value::Array(self.items().map(Node::to_json).collect()),
+            Kind::Map { .. } => Value::Object(
+                self.entries()
                     .map(|e| (e.key.to_string(), e.value.to_json()))
                     .collect(),
             ),
@@ -173,25 +253,50 @@ impl<'a> Node<'a> {
     }
 
     /// Every `Fn::…` key in the tree that is not a CloudFormation function.
-    pub fn unknown_intrinsics<'s>(&'s self, out: &mut Vec<&'s Entry<'a>>) {
-        match &self.kind {
-            Kind::Map(entries) => {
-                for e in entries {
-                    if e.key.starts_with("Fn::") && !is_intrinsic(&e.key) {
-                        out.push(e);
-                    }
-                    e.value.unknown_intrinsics(out);
+    pub fn unknown_intrinsics(self, out: &mut Vec<Entry<'t>>) {
+        for e in self.entries() {
+            if e.key.starts_with("Fn::") && !is_intrinsic(e.key) {
+                out.push(e);
+            }
+            e.value.unknown_intrinsics(out);
+        }
+        for n in self.items() {
+            n.unknown_intrinsics(out);
+        }
+    }
+}
+
+/// Shaped like a plain tree of values (`Node { line, column, kind: Map([Entry { … }]) }`).
+impl fmt::Debug for Node<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Shown<'t>(Node<'t>);
+        impl fmt::Debug for Shown<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let node = self.0;
+                match node.kind {
+                    Kind::Seq { .. } => f
+                        .debug_tuple("Seq")
+                        .field(&node.items().collect::<Vec<_>>())
+                        .finish(),
+                    Kind::Map { .. } => f
+                        .debug_tuple("Map")
+                        .field(&node.entries().collect::<Vec<_>>())
+                        .finish(),
+                    other => other.fmt(f),
                 }
             }
-            Kind::Seq(items) => items.iter().for_each(|n| n.unknown_intrinsics(out)),
-            _ => {}
         }
+        f.debug_struct("Node")
+            .field("line", &self.line)
+            .field("column", &self.column)
+            .field("kind", &Shown(*self))
+            .finish()
     }
 }
 
 /// Reads JSON or YAML, by the first significant character: a document that opens with `{` or
 /// `[` is JSON (every exporting tool writes JSON that way); anything else is YAML.
-pub fn parse(text: &str) -> Result<Node<'_>, Diagnostic> {
+pub fn parse(text: &str) -> Result<Tree<'_>, Diagnostic> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     match text.trim_start().chars().next() {
         Some('{') | Some('[') => parse_json(text),
@@ -206,25 +311,38 @@ pub fn parse(text: &str) -> Result<Node<'_>, Diagnostic> {
 /// Nesting deeper than this is no API definition; refusing it keeps the recursion bounded.
 const MAX_DEPTH: usize = 256;
 
-pub fn parse_json(text: &str) -> Result<Node<'_>, Diagnostic> {
+/// The JSON reader's error: boxed, so that the results handed up through every value stay
+/// small (a `Diagnostic` is over 100 bytes, most values a few words).
+type Fail = Box<Diagnostic>;
+
+pub fn parse_json(text: &str) -> Result<Tree<'_>, Diagnostic> {
     let mut p = JsonParser {
         s: text.as_bytes(),
         text,
         pos: 0,
         line: 1,
         line_start: 0,
+        ascii_line: true,
         counted_to: 0,
         counted: 0,
+        items: Vec::new(),
+        entries: Vec::new(),
         entry_stack: Vec::new(),
         item_stack: Vec::new(),
+        skip_stack: Vec::new(),
+        scratch: String::new(),
     };
     p.ws();
-    let node = p.value(0)?;
+    let root = p.value(0).map_err(|e| *e)?;
     p.ws();
     if p.pos < p.s.len() {
-        return Err(p.err("invalid JSON: unexpected text after the document"));
+        return Err(*p.err("invalid JSON: unexpected text after the document"));
     }
-    Ok(node)
+    Ok(Tree {
+        root,
+        items: p.items,
+        entries: p.entries,
+    })
 }
 
 /// Keys whose values never decide a route or how it is authorized (responses, integrations,
@@ -253,15 +371,45 @@ const UNREAD_KEYS: &[&str] = &[
 /// Objects up to this many keys are checked for duplicates by a scan as each key is read.
 const SMALL_OBJECT: usize = 16;
 
-fn duplicate(key: &str, line: u32, column: u32) -> Diagnostic {
-    Diagnostic::error("api-syntax", format!("duplicate key `{key}`"))
-        .at(Span {
-            line,
-            column,
-            len: key.chars().count() as u32 + 2,
-        })
-        .help("a key may appear once per object; remove one of them")
+fn duplicate(key: &str, line: u32, column: u32) -> Fail {
+    Box::new(
+        Diagnostic::error("api-syntax", format!("duplicate key `{key}`"))
+            .at(Span {
+                line,
+                column,
+                len: key.chars().count() as u32 + 2,
+            })
+            .help("a key may appear once per object; remove one of them"),
+    )
 }
+
+/// What a byte means inside a string. Nearly every byte is plain text; the scanner looks each
+/// one up once and stops only at the few that need a decision.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum StrByte {
+    Plain,
+    /// Part of a multi-byte character: plain text, but columns then count characters.
+    NonAscii,
+    Quote,
+    Backslash,
+    Control,
+}
+
+const STRING_BYTES: [StrByte; 256] = {
+    let mut table = [StrByte::Plain; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = match b {
+            0x00..=0x1f => StrByte::Control,
+            0x22 => StrByte::Quote,
+            0x5c => StrByte::Backslash,
+            0x80..=0xff => StrByte::NonAscii,
+            _ => StrByte::Plain,
+        };
+        b += 1;
+    }
+    table
+};
 
 struct JsonParser<'a> {
     s: &'a [u8],
@@ -269,18 +417,33 @@ struct JsonParser<'a> {
     pos: usize,
     line: u32,
     line_start: usize,
+    /// The current line holds only ASCII up to `pos`, so a column is a subtraction. Only a
+    /// string can hold other characters (anywhere else they are a syntax error), so the
+    /// string scanner clears this and columns are then counted in characters.
+    ascii_line: bool,
     /// Characters counted so far on the current line, up to byte `counted_to`: positions only
     /// move forward, so a minified file on one line is still counted once, not per node.
     counted_to: usize,
     counted: u32,
-    /// Children of the containers being read, moved into an exactly sized `Vec` when each
-    /// closes: growing every object's own `Vec` one entry at a time cost more than the parse.
-    entry_stack: Vec<Entry<'a>>,
-    item_stack: Vec<Node<'a>>,
+    /// The tree's lists: a container's children are moved here, side by side, when it
+    /// closes.
+    items: Vec<Raw<'a>>,
+    entries: Vec<RawEntry<'a>>,
+    /// Children of the containers still open (a container's children interleave with its
+    /// descendants as they are read).
+    entry_stack: Vec<RawEntry<'a>>,
+    item_stack: Vec<Raw<'a>>,
+    /// The closing brackets of a skipped value, and the text of its strings that have
+    /// escapes: reused from one skipped value to the next rather than allocated for each.
+    skip_stack: Vec<u8>,
+    scratch: String,
 }
 
 impl<'a> JsonParser<'a> {
     fn column(&mut self) -> u32 {
+        if self.ascii_line {
+            return (self.pos - self.line_start) as u32 + 1;
+        }
         if self.counted_to < self.line_start {
             self.counted_to = self.line_start;
             self.counted = 0;
@@ -291,46 +454,77 @@ impl<'a> JsonParser<'a> {
         self.counted + 1
     }
 
-    fn err(&self, msg: &str) -> Diagnostic {
+    fn err(&self, msg: &str) -> Fail {
         let msg = if self.pos >= self.s.len() {
             "invalid JSON: the file ends in the middle of a value (truncated?)".to_string()
         } else {
             msg.to_string()
         };
-        Diagnostic::error("api-syntax", msg)
-            .at(Span {
-                line: self.line,
-                // Errors are rare: count from the line's start rather than borrow mutably.
-                column: self.text[self.line_start..self.pos.min(self.s.len())]
-                    .chars()
-                    .count() as u32
-                    + 1,
-                len: 1,
-            })
-            .help(
-                "check that the file is complete, valid JSON (as `aws` or the build tool wrote it)",
-            )
+        Box::new(
+            Diagnostic::error("api-syntax", msg)
+                .at(Span {
+                    line: self.line,
+                    // Errors are rare: count from the line's start rather than borrow mutably.
+                    column: self.text[self.line_start..self.pos.min(self.s.len())]
+                        .chars()
+                        .count() as u32
+                        + 1,
+                    len: 1,
+                })
+                .help(
+                    "check that the file is complete, valid JSON (as `aws` or the build tool wrote it)",
+                ),
+        )
     }
 
+    /// Skips whitespace. Most calls find none (between a key and its colon, say), so that
+    /// case is decided inline.
+    #[inline]
     fn ws(&mut self) {
-        while let Some(&c) = self.s.get(self.pos) {
-            match c {
-                b' ' | b'\t' | b'\r' => self.pos += 1,
-                b'\n' => {
-                    self.pos += 1;
-                    self.line += 1;
-                    self.line_start = self.pos;
+        if self.s.get(self.pos).is_some_and(|&c| c > b' ') {
+            return;
+        }
+        self.ws_run();
+    }
+
+    fn ws_run(&mut self) {
+        const SPACES: u64 = u64::from_le_bytes([b' '; 8]);
+        let s = self.s;
+        let mut i = self.pos;
+        loop {
+            // Pretty-printed files indent every line, so runs of spaces are most of their
+            // bytes: count them eight at a time. In a little-endian word the leading spaces
+            // are the low bytes, which XOR with spaces leaves zero.
+            while let Some(word) = s.get(i..i + 8) {
+                let word = u64::from_le_bytes(word.try_into().expect("8 bytes"));
+                let spaces = (word ^ SPACES).trailing_zeros() as usize / 8;
+                i += spaces;
+                if spaces < 8 {
+                    break;
                 }
+            }
+            while s.get(i) == Some(&b' ') {
+                i += 1;
+            }
+            match s.get(i) {
+                Some(b'\n') => {
+                    i += 1;
+                    self.line += 1;
+                    self.line_start = i;
+                    self.ascii_line = true;
+                }
+                Some(b'\t' | b'\r') => i += 1,
                 _ => break,
             }
         }
+        self.pos = i;
     }
 
-    fn node(&self, line: u32, column: u32, kind: Kind<'a>) -> Node<'a> {
-        Node { line, column, kind }
+    fn node(&self, line: u32, column: u32, kind: Kind<'a>) -> Raw<'a> {
+        Raw { line, column, kind }
     }
 
-    fn value(&mut self, depth: usize) -> Result<Node<'a>, Diagnostic> {
+    fn value(&mut self, depth: usize) -> Result<Raw<'a>, Fail> {
         if depth > MAX_DEPTH {
             return Err(self.err("invalid JSON: nested more than 256 levels deep"));
         }
@@ -343,7 +537,8 @@ impl<'a> JsonParser<'a> {
                 self.ws();
                 if self.s.get(self.pos) == Some(&b'}') {
                     self.pos += 1;
-                    return Ok(self.node(line, column, Kind::Map(Vec::new())));
+                    let at = self.entries.len();
+                    return Ok(self.node(line, column, Kind::Map { start: at, end: at }));
                 }
                 loop {
                     self.ws();
@@ -368,7 +563,7 @@ impl<'a> JsonParser<'a> {
                     } else {
                         self.value(depth + 1)?
                     };
-                    self.entry_stack.push(Entry {
+                    self.entry_stack.push(RawEntry {
                         key,
                         line: kl,
                         column: kc,
@@ -379,7 +574,7 @@ impl<'a> JsonParser<'a> {
                         Some(b',') => self.pos += 1,
                         Some(b'}') => {
                             self.pos += 1;
-                            let entries = self.entry_stack.split_off(base);
+                            let entries = &self.entry_stack[base..];
                             if entries.len() > SMALL_OBJECT {
                                 let mut order: Vec<usize> = (0..entries.len()).collect();
                                 order.sort_by(|&a, &b| {
@@ -393,7 +588,10 @@ impl<'a> JsonParser<'a> {
                                     return Err(duplicate(&e.key, e.line, e.column));
                                 }
                             }
-                            return Ok(self.node(line, column, Kind::Map(entries)));
+                            let start = self.entries.len();
+                            self.entries.extend(self.entry_stack.drain(base..));
+                            let end = self.entries.len();
+                            return Ok(self.node(line, column, Kind::Map { start, end }));
                         }
                         _ => return Err(self.err("invalid JSON: expected `,` or `}`")),
                     }
@@ -405,7 +603,8 @@ impl<'a> JsonParser<'a> {
                 self.ws();
                 if self.s.get(self.pos) == Some(&b']') {
                     self.pos += 1;
-                    return Ok(self.node(line, column, Kind::Seq(Vec::new())));
+                    let at = self.items.len();
+                    return Ok(self.node(line, column, Kind::Seq { start: at, end: at }));
                 }
                 loop {
                     self.ws();
@@ -416,8 +615,10 @@ impl<'a> JsonParser<'a> {
                         Some(b',') => self.pos += 1,
                         Some(b']') => {
                             self.pos += 1;
-                            let items = self.item_stack.split_off(base);
-                            return Ok(self.node(line, column, Kind::Seq(items)));
+                            let start = self.items.len();
+                            self.items.extend(self.item_stack.drain(base..));
+                            let end = self.items.len();
+                            return Ok(self.node(line, column, Kind::Seq { start, end }));
                         }
                         _ => return Err(self.err("invalid JSON: expected `,` or `]`")),
                     }
@@ -439,8 +640,21 @@ impl<'a> JsonParser<'a> {
     }
 
     /// Checks a value's syntax without keeping it; it stands in the tree as `null`.
-    fn skip(&mut self, depth: usize, line: u32, column: u32) -> Result<Node<'a>, Diagnostic> {
-        let mut open = Vec::new();
+    fn skip(&mut self, depth: usize, line: u32, column: u32) -> Result<Raw<'a>, Fail> {
+        let mut open = std::mem::take(&mut self.skip_stack);
+        open.clear();
+        let done = self.skip_nested(depth, &mut open);
+        self.skip_stack = open;
+        done.map(|()| Raw {
+            line,
+            column,
+            kind: Kind::Null,
+        })
+    }
+
+    /// `skip`'s loop, with `open` the closing brackets of the containers it is inside: one
+    /// loop rather than recursion, so nothing is built for the values it passes over.
+    fn skip_nested(&mut self, depth: usize, open: &mut Vec<u8>) -> Result<(), Fail> {
         loop {
             if depth + open.len() > MAX_DEPTH {
                 return Err(self.err("invalid JSON: nested more than 256 levels deep"));
@@ -462,9 +676,7 @@ impl<'a> JsonParser<'a> {
                         continue;
                     }
                 }
-                Some(b'"') => {
-                    self.string()?;
-                }
+                Some(b'"') => self.skip_string()?,
                 Some(b't') => self.word("true", Kind::Null, 0, 0).map(|_| ())?,
                 Some(b'f') => self.word("false", Kind::Null, 0, 0).map(|_| ())?,
                 Some(b'n') => self.word("null", Kind::Null, 0, 0).map(|_| ())?,
@@ -476,11 +688,7 @@ impl<'a> JsonParser<'a> {
             // After a complete value: close containers or go on to the next member.
             loop {
                 let Some(&close) = open.last() else {
-                    return Ok(Node {
-                        line,
-                        column,
-                        kind: Kind::Null,
-                    });
+                    return Ok(());
                 };
                 self.ws();
                 match self.s.get(self.pos) {
@@ -508,12 +716,12 @@ impl<'a> JsonParser<'a> {
     }
 
     /// `"key":` inside a skipped object.
-    fn skip_key(&mut self) -> Result<(), Diagnostic> {
+    fn skip_key(&mut self) -> Result<(), Fail> {
         self.ws();
         if self.s.get(self.pos) != Some(&b'"') {
             return Err(self.err("invalid JSON: expected a key in double quotes"));
         }
-        self.string()?;
+        self.skip_string()?;
         self.ws();
         if self.s.get(self.pos) != Some(&b':') {
             return Err(self.err("invalid JSON: expected `:` after the key"));
@@ -522,13 +730,7 @@ impl<'a> JsonParser<'a> {
         Ok(())
     }
 
-    fn word(
-        &mut self,
-        w: &str,
-        kind: Kind<'a>,
-        line: u32,
-        column: u32,
-    ) -> Result<Node<'a>, Diagnostic> {
+    fn word(&mut self, w: &str, kind: Kind<'a>, line: u32, column: u32) -> Result<Raw<'a>, Fail> {
         if self.s[self.pos..].starts_with(w.as_bytes()) {
             self.pos += w.len();
             Ok(self.node(line, column, kind))
@@ -537,7 +739,7 @@ impl<'a> JsonParser<'a> {
         }
     }
 
-    fn number(&mut self) -> Result<Cow<'a, str>, Diagnostic> {
+    fn number(&mut self) -> Result<Cow<'a, str>, Fail> {
         let start = self.pos;
         let digits = |p: &mut Self| {
             let b = p.pos;
@@ -572,7 +774,7 @@ impl<'a> JsonParser<'a> {
         Ok(Cow::Borrowed(&self.text[start..self.pos]))
     }
 
-    fn hex4(&mut self) -> Result<u32, Diagnostic> {
+    fn hex4(&mut self) -> Result<u32, Fail> {
         let h = self
             .text
             .get(self.pos..self.pos + 4)
@@ -587,37 +789,60 @@ impl<'a> JsonParser<'a> {
         Ok(h)
     }
 
-    /// A string starting at the opening quote.
-    fn string(&mut self) -> Result<Cow<'a, str>, Diagnostic> {
-        self.pos += 1;
-        // Most strings have no escape: borrow them whole.
-        let start = self.pos;
-        while let Some(&c) = self.s.get(self.pos) {
-            if c == b'"' || c == b'\\' || c < 0x20 {
-                break;
+    /// The end of the run of plain text from byte `i`: where a quote, a backslash, a control
+    /// character or the file's end is.
+    fn plain_run(&mut self, mut i: usize) -> usize {
+        let s = self.s;
+        while let Some(&b) = s.get(i) {
+            match STRING_BYTES[b as usize] {
+                StrByte::Plain => i += 1,
+                StrByte::NonAscii => {
+                    self.ascii_line = false;
+                    i += 1;
+                }
+                _ => break,
             }
-            self.pos += 1;
         }
+        i
+    }
+
+    /// A string starting at the opening quote; borrowed from the file when it has no escape
+    /// (nearly every string).
+    fn string(&mut self) -> Result<Cow<'a, str>, Fail> {
+        let start = self.pos + 1;
+        self.pos = self.plain_run(start);
         if self.s.get(self.pos) == Some(&b'"') {
             self.pos += 1;
             return Ok(Cow::Borrowed(&self.text[start..self.pos - 1]));
         }
-        self.pos = start;
-        let mut out = String::new();
+        let mut out = self.text[start..self.pos].to_string();
+        self.escaped(&mut out)?;
+        Ok(Cow::Owned(out))
+    }
+
+    /// A string in a skipped value: checked like any other, its text not kept.
+    fn skip_string(&mut self) -> Result<(), Fail> {
+        self.pos = self.plain_run(self.pos + 1);
+        if self.s.get(self.pos) == Some(&b'"') {
+            self.pos += 1;
+            return Ok(());
+        }
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        let done = self.escaped(&mut scratch);
+        self.scratch = scratch;
+        done
+    }
+
+    /// The rest of a string from the first byte that is not plain text (an escape, the end
+    /// of the file, a control character), unescaped onto `out`, up to the closing quote.
+    fn escaped(&mut self, out: &mut String) -> Result<(), Fail> {
         loop {
-            let start = self.pos;
-            while let Some(&c) = self.s.get(self.pos) {
-                if c == b'"' || c == b'\\' || c < 0x20 {
-                    break;
-                }
-                self.pos += 1;
-            }
-            out.push_str(&self.text[start..self.pos]);
             match self.s.get(self.pos) {
                 None => return Err(self.err("")),
                 Some(b'"') => {
                     self.pos += 1;
-                    return Ok(Cow::Owned(out));
+                    return Ok(());
                 }
                 Some(b'\\') => {
                     self.pos += 1;
@@ -666,6 +891,9 @@ impl<'a> JsonParser<'a> {
                     return Err(self.err("invalid JSON: control character in a string"));
                 }
             }
+            let start = self.pos;
+            self.pos = self.plain_run(start);
+            out.push_str(&self.text[start..self.pos]);
         }
     }
 }
@@ -700,8 +928,8 @@ fn yaml_rules() -> Rules {
     }
 }
 
-pub fn parse_yaml(text: &str) -> Result<Node<'_>, Diagnostic> {
-    read(text, &yaml_rules(), &mut YamlTree { text }).map_err(|e| match e {
+pub fn parse_yaml(text: &str) -> Result<Tree<'_>, Diagnostic> {
+    let root = read(text, &yaml_rules(), &mut YamlTree { text }).map_err(|e| match e {
         ReadError::Build(d) => d,
         ReadError::Syntax(e) => {
             let span = e
@@ -719,7 +947,89 @@ pub fn parse_yaml(text: &str) -> Result<Node<'_>, Diagnostic> {
                 .at(span)
                 .help("check that the file is complete, valid YAML")
         }
-    })
+    })?;
+    let mut tree = Tree {
+        root: Raw {
+            line: 0,
+            column: 0,
+            kind: Kind::Null,
+        },
+        items: Vec::new(),
+        entries: Vec::new(),
+    };
+    tree.root = tree.add_yaml(root);
+    Ok(tree)
+}
+
+/// The YAML reader hands each container its finished children, so its builder makes an owned
+/// tree, which is then laid out flat like the JSON reader's.
+#[derive(Clone, Debug, PartialEq)]
+struct YamlNode<'a> {
+    line: u32,
+    column: u32,
+    kind: YamlKind<'a>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum YamlKind<'a> {
+    Null,
+    Bool(bool),
+    Num(Cow<'a, str>),
+    Str(Cow<'a, str>),
+    Seq(Vec<YamlNode<'a>>),
+    Map(Vec<YamlEntry<'a>>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct YamlEntry<'a> {
+    key: Cow<'a, str>,
+    line: u32,
+    column: u32,
+    value: YamlNode<'a>,
+}
+
+impl<'a> Tree<'a> {
+    /// Lays a YAML node out in the tree's lists (children before their parent's run, as the
+    /// JSON reader does). The YAML reader's depth budget bounds the recursion.
+    fn add_yaml(&mut self, node: YamlNode<'a>) -> Raw<'a> {
+        let kind = match node.kind {
+            YamlKind::Null => Kind::Null,
+            YamlKind::Bool(b) => Kind::Bool(b),
+            YamlKind::Num(n) => Kind::Num(n),
+            YamlKind::Str(s) => Kind::Str(s),
+            YamlKind::Seq(items) => {
+                let items: Vec<Raw<'a>> = items.into_iter().map(|n| self.add_yaml(n)).collect();
+                let start = self.items.len();
+                self.items.extend(items);
+                Kind::Seq {
+                    start,
+                    end: self.items.len(),
+                }
+            }
+            YamlKind::Map(entries) => {
+                let entries: Vec<RawEntry<'a>> = entries
+                    .into_iter()
+                    .map(|e| RawEntry {
+                        key: e.key,
+                        line: e.line,
+                        column: e.column,
+                        value: self.add_yaml(e.value),
+                    })
+                    .collect();
+                let start = self.entries.len();
+                self.entries.extend(entries);
+                Kind::Map {
+                    start,
+                    end: self.entries.len(),
+                }
+            }
+        };
+        Raw {
+            line: node.line,
+            column: node.column,
+            kind,
+        }
+    }
 }
 
 /// Builds this module's tree from the YAML reader; text borrows from the file where the
@@ -728,27 +1038,27 @@ struct YamlTree<'a> {
     text: &'a str,
 }
 
-fn scalar_kind(value: Scalar<'_>) -> Kind<'_> {
+fn scalar_kind(value: Scalar<'_>) -> YamlKind<'_> {
     match value {
-        Scalar::Null => Kind::Null,
-        Scalar::Bool(b) => Kind::Bool(b),
-        Scalar::Int(i) => Kind::Num(Cow::Owned(i.to_string())),
-        Scalar::UInt(u) => Kind::Num(Cow::Owned(u.to_string())),
-        Scalar::Float(f) => Kind::Num(Cow::Owned(f.to_string())),
-        Scalar::Str(s) => Kind::Str(s),
+        Scalar::Null => YamlKind::Null,
+        Scalar::Bool(b) => YamlKind::Bool(b),
+        Scalar::Int(i) => YamlKind::Num(Cow::Owned(i.to_string())),
+        Scalar::UInt(u) => YamlKind::Num(Cow::Owned(u.to_string())),
+        Scalar::Float(f) => YamlKind::Num(Cow::Owned(f.to_string())),
+        Scalar::Str(s) => YamlKind::Str(s),
     }
 }
 
 impl<'a> Build<'a> for YamlTree<'a> {
-    type Node = Node<'a>;
+    type Node = YamlNode<'a>;
 
     fn scalar(
         &mut self,
         value: Scalar<'a>,
         tag: Option<&str>,
         at: At,
-    ) -> Result<Node<'a>, Diagnostic> {
-        let node = Node {
+    ) -> Result<YamlNode<'a>, Diagnostic> {
+        let node = YamlNode {
             line: at.line,
             column: at.column,
             kind: scalar_kind(value),
@@ -757,8 +1067,13 @@ impl<'a> Build<'a> for YamlTree<'a> {
     }
 
     /// A key's tag changes nothing: keys are plain text here.
-    fn key(&mut self, value: Scalar<'a>, _: Option<&str>, at: At) -> Result<Node<'a>, Diagnostic> {
-        Ok(Node {
+    fn key(
+        &mut self,
+        value: Scalar<'a>,
+        _: Option<&str>,
+        at: At,
+    ) -> Result<YamlNode<'a>, Diagnostic> {
+        Ok(YamlNode {
             line: at.line,
             column: at.column,
             kind: scalar_kind(value),
@@ -767,30 +1082,30 @@ impl<'a> Build<'a> for YamlTree<'a> {
 
     fn seq(
         &mut self,
-        items: Vec<Node<'a>>,
+        items: Vec<YamlNode<'a>>,
         tag: Option<&str>,
         at: At,
-    ) -> Result<Node<'a>, Diagnostic> {
-        let node = Node {
+    ) -> Result<YamlNode<'a>, Diagnostic> {
+        let node = YamlNode {
             line: at.line,
             column: at.column,
-            kind: Kind::Seq(items),
+            kind: YamlKind::Seq(items),
         };
         self.tagged(node, tag)
     }
 
     fn map(
         &mut self,
-        entries: Vec<(Node<'a>, Node<'a>)>,
+        entries: Vec<(YamlNode<'a>, YamlNode<'a>)>,
         tag: Option<&str>,
         at: At,
-    ) -> Result<Node<'a>, Diagnostic> {
+    ) -> Result<YamlNode<'a>, Diagnostic> {
         let mut out = Vec::with_capacity(entries.len());
         for (k, value) in entries {
             let key = match k.kind {
-                Kind::Str(s) | Kind::Num(s) => s,
-                Kind::Bool(b) => Cow::Owned(b.to_string()),
-                Kind::Null => Cow::Borrowed("null"),
+                YamlKind::Str(s) | YamlKind::Num(s) => s,
+                YamlKind::Bool(b) => Cow::Owned(b.to_string()),
+                YamlKind::Null => Cow::Borrowed("null"),
                 _ => {
                     return Err(Diagnostic::error(
                         "api-syntax",
@@ -804,17 +1119,17 @@ impl<'a> Build<'a> for YamlTree<'a> {
                     .help("API definitions use plain text keys"));
                 }
             };
-            out.push(Entry {
+            out.push(YamlEntry {
                 key,
                 line: k.line,
                 column: k.column,
                 value,
             });
         }
-        let node = Node {
+        let node = YamlNode {
             line: at.line,
             column: at.column,
-            kind: Kind::Map(out),
+            kind: YamlKind::Map(out),
         };
         self.tagged(node, tag)
     }
@@ -822,7 +1137,7 @@ impl<'a> Build<'a> for YamlTree<'a> {
 
 impl<'a> YamlTree<'a> {
     /// A short-form tag (`!Ref X`) becomes the long form (`{"Ref": X}`).
-    fn tagged(&self, node: Node<'a>, tag: Option<&str>) -> Result<Node<'a>, Diagnostic> {
+    fn tagged(&self, node: YamlNode<'a>, tag: Option<&str>) -> Result<YamlNode<'a>, Diagnostic> {
         let Some(tag) = tag else {
             return Ok(node);
         };
@@ -859,31 +1174,31 @@ impl<'a> YamlTree<'a> {
         }
         // `!GetAtt A.B` is the short form of `[A, B]`: the resource name has no dot in it.
         let arg = match (&*func, node.kind) {
-            ("Fn::GetAtt", Kind::Str(s)) => match s.split_once('.') {
-                Some((a, b)) => Kind::Seq(vec![
-                    Node {
+            ("Fn::GetAtt", YamlKind::Str(s)) => match s.split_once('.') {
+                Some((a, b)) => YamlKind::Seq(vec![
+                    YamlNode {
                         line,
                         column,
-                        kind: Kind::Str(Cow::Owned(a.to_string())),
+                        kind: YamlKind::Str(Cow::Owned(a.to_string())),
                     },
-                    Node {
+                    YamlNode {
                         line,
                         column,
-                        kind: Kind::Str(Cow::Owned(b.to_string())),
+                        kind: YamlKind::Str(Cow::Owned(b.to_string())),
                     },
                 ]),
-                None => Kind::Str(s),
+                None => YamlKind::Str(s),
             },
             (_, k) => k,
         };
-        Ok(Node {
+        Ok(YamlNode {
             line,
             column,
-            kind: Kind::Map(vec![Entry {
+            kind: YamlKind::Map(vec![YamlEntry {
                 key: Cow::Owned(func),
                 line,
                 column,
-                value: Node {
+                value: YamlNode {
                     line,
                     column,
                     kind: arg,
@@ -913,7 +1228,8 @@ mod tests {
     #[test]
     fn json_matches_serde_json_and_has_lines() {
         let text = "{\n  \"a\": [1, -2.5e3, true, null],\n  \"b\\u00e9\": {\"c\": \"x\\ny\\ud83d\\ude00\"}\n}";
-        let node = parse(text).unwrap();
+        let tree = parse(text).unwrap();
+        let node = tree.root();
         let expected: serde_json::Value = serde_json::from_str(text).unwrap();
         assert_eq!(node.to_json(), expected);
         let b = node.entry("bé").unwrap();
@@ -923,9 +1239,10 @@ mod tests {
 
     #[test]
     fn json_unread_values_are_checked_but_not_kept() {
-        let node =
+        let tree =
             parse(r#"{"responses": {"200": [1, {"b": "x\"y"}, [], {}]}, "k": [true]}"#).unwrap();
-        assert_eq!(node.get("responses").unwrap().kind, Kind::Null);
+        let node = tree.root();
+        assert_eq!(*node.get("responses").unwrap().kind, Kind::Null);
         assert_eq!(node.to_json()["k"], serde_json::json!([true]));
         for bad in [
             r#"{"responses": {"200": }, "k": 1}"#,
@@ -958,7 +1275,8 @@ mod tests {
         assert!(e.message.contains("duplicate key `k7`"), "{}", e.message);
         assert_eq!(e.span.unwrap().line, 41);
         // Columns on one long (minified) line count characters, not bytes.
-        let node = parse("{\"é\": 1, \"b\": {\"c\": 2}}").unwrap();
+        let tree = parse("{\"é\": 1, \"b\": {\"c\": 2}}").unwrap();
+        let node = tree.root();
         assert_eq!(node.entry("b").unwrap().column, 10);
         assert_eq!(node.get("b").unwrap().entry("c").unwrap().column, 16);
         let deep = "[".repeat(10_000);
@@ -968,7 +1286,8 @@ mod tests {
     #[test]
     fn yaml_short_forms_become_long_forms() {
         let text = "A:\n  R: !Ref Foo\n  G: !GetAtt Api.RootResourceId\n  S: !Sub '${X}/a'\n  J: !Join ['', [a, !Ref B]]\n  Q: !!str 12\n";
-        let node = parse(text).unwrap();
+        let tree = parse(text).unwrap();
+        let node = tree.root();
         let a = node.get("A").unwrap();
         assert_eq!(
             a.get("R").unwrap().to_json(),

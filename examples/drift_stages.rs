@@ -1,0 +1,184 @@
+//! Where `rolegen drift` spends its time, stage by stage, on the benchmark's inputs
+//! (benches/drift.rs): the synthetic roles file of N routes and the OpenAPI export of the same
+//! routes, every 100th method made `NONE`. Prints the best of R runs of each stage; small
+//! enough to run under callgrind (`STAGE=json` runs only that stage).
+//!
+//! Run: `cargo run --release --example drift_stages -- 10000 [R]`; `WRITE=dir` also writes
+//! the inputs (roles.yaml, api.json, api.yaml, template.json) there for the CLI, and
+//! `FROM=dir` reads them from there instead of generating them (quicker under callgrind).
+
+use rolegen::apidef;
+use rolegen::cmd::drift::{self, Files};
+use rolegen::cmd::load_text;
+use rolegen::r#gen::{self, Target, cfn};
+use rolegen::report::{self, Format, ToolCtx};
+use rolegen::synth::{SynthParams, roles_yaml};
+use serde_json::{Value, json};
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+fn text_of(files: &r#gen::Files, suffix: &str) -> String {
+    let (_, bytes) = files.iter().find(|(k, _)| k.ends_with(suffix)).unwrap();
+    String::from_utf8(bytes.clone()).unwrap()
+}
+
+fn best(runs: usize, mut f: impl FnMut()) -> Duration {
+    (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        })
+        .min()
+        .unwrap()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let routes: usize = args.first().map_or(10_000, |s| s.parse().unwrap());
+    let runs: usize = args.get(1).map_or(10, |s| s.parse().unwrap());
+    let only = std::env::var("STAGE").ok();
+
+    if let Ok(dir) = std::env::var("FROM") {
+        let read = |f: &str| std::fs::read_to_string(std::path::Path::new(&dir).join(f)).unwrap();
+        let texts = [
+            read("roles.yaml"),
+            read("api.json"),
+            read("api.yaml"),
+            read("template.json"),
+        ];
+        return stages(routes, runs, only, texts);
+    }
+    let roles = roles_yaml(&SynthParams::for_routes(routes));
+    let model = load_text("roles.yaml", roles.clone()).model.unwrap();
+    let yaml = text_of(
+        &r#gen::generate(&model, Target::Openapi).unwrap(),
+        "openapi.yaml",
+    );
+    let mut doc: Value = apidef::tree::parse(&yaml).unwrap().root().to_json();
+    let mut n = 0;
+    for (_, item) in doc["paths"].as_object_mut().unwrap() {
+        for (_, op) in item.as_object_mut().unwrap() {
+            if op.get("security").is_some() {
+                n += 1;
+                if n % 100 == 0 {
+                    op["security"] = json!([]);
+                }
+            }
+        }
+    }
+    let json_text = serde_json::to_string_pretty(&doc).unwrap();
+    let yaml_text = serde_saphyr::to_string(&doc).unwrap();
+    let limits = cfn::Limits {
+        max_resources: usize::MAX,
+        max_bytes: usize::MAX,
+    };
+    let template = text_of(
+        &cfn::generate_with(&model, limits).unwrap(),
+        "template.yaml",
+    );
+    let mut doc: Value = apidef::tree::parse(&template).unwrap().root().to_json();
+    let mut n = 0;
+    for (_, r) in doc["Resources"].as_object_mut().unwrap() {
+        if r["Type"] == "AWS::ApiGateway::Method" {
+            n += 1;
+            if n % 100 == 0 {
+                r["Properties"]["AuthorizationType"] = json!("NONE");
+                let p = r["Properties"].as_object_mut().unwrap();
+                p.remove("AuthorizerId");
+                p.remove("AuthorizationScopes");
+            }
+        }
+    }
+    let cfn_text = serde_json::to_string_pretty(&doc).unwrap();
+    if let Ok(dir) = std::env::var("WRITE") {
+        let dir = std::path::Path::new(&dir);
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join("roles.yaml"), &roles).unwrap();
+        std::fs::write(dir.join("api.json"), &json_text).unwrap();
+        std::fs::write(dir.join("api.yaml"), &yaml_text).unwrap();
+        std::fs::write(dir.join("template.json"), &cfn_text).unwrap();
+    }
+    stages(routes, runs, only, [roles, json_text, yaml_text, cfn_text]);
+}
+
+fn stages(routes: usize, runs: usize, only: Option<String>, texts: [String; 4]) {
+    let [roles, json_text, yaml_text, cfn_text] = texts;
+    let model = load_text("roles.yaml", roles.clone()).model.unwrap();
+
+    let files = Files {
+        roles: "roles.yaml",
+        api: "api.json",
+    };
+    let def = apidef::read(&json_text).unwrap();
+    let compare = || {
+        let api = drift::select(&def, &model, None).unwrap();
+        let mut f = drift::compare(&model, api, &def.unresolved, &files);
+        report::sort(&mut f);
+        f
+    };
+    let render = |f: &[report::Finding]| {
+        let ctx = ToolCtx {
+            command: "drift",
+            subject: "`roles.yaml` against `api.json`",
+            rules: drift::RULES,
+            color: false,
+        };
+        report::render(f, Format::Text, &ctx)
+    };
+    let findings = compare();
+    assert_eq!(findings.len(), routes / 100);
+
+    type Stage<'s> = (&'static str, Box<dyn Fn() + 's>);
+    let stages: Vec<Stage> = vec![
+        (
+            "json",
+            Box::new(|| {
+                black_box(apidef::read(&json_text).unwrap());
+            }),
+        ),
+        (
+            "yaml",
+            Box::new(|| {
+                black_box(apidef::read(&yaml_text).unwrap());
+            }),
+        ),
+        (
+            "cfn",
+            Box::new(|| {
+                black_box(apidef::read(&cfn_text).unwrap());
+            }),
+        ),
+        (
+            "compare",
+            Box::new(|| {
+                black_box(compare());
+            }),
+        ),
+        (
+            "render",
+            Box::new(|| {
+                black_box(render(&findings));
+            }),
+        ),
+        (
+            "load",
+            Box::new(|| {
+                black_box(load_text("roles.yaml", roles.clone()).model.unwrap());
+            }),
+        ),
+    ];
+    println!(
+        "{routes} routes; api.json {} KB, api.yaml {} KB, template.json {} KB",
+        json_text.len() / 1024,
+        yaml_text.len() / 1024,
+        cfn_text.len() / 1024
+    );
+    for (name, f) in &stages {
+        match &only {
+            Some(o) if o == name => println!("{name:8} best of {runs}: {:>10.2?}", best(runs, f)),
+            Some(_) => {}
+            None => println!("{name:8} best of {runs}: {:>10.2?}", best(runs, f)),
+        }
+    }
+}
