@@ -9,7 +9,7 @@
 use super::Files;
 use super::text::push_key;
 use crate::diag::Diagnostic;
-use crate::model::{Access, GroupId, Method, Model, RouteId, ScopeId, Strategy};
+use crate::model::{Access, GroupId, Method, Model, Route, ScopeId, Strategy};
 use std::fmt::Write as _;
 
 pub const MARKDOWN: &str = "docs/access-matrix.md";
@@ -187,7 +187,22 @@ fn markdown(model: &Model, cols: &[GroupId], keys: &Keys) -> String {
     }
     md.push('\n');
     // One row per route and one cell per group, written in place from pieces escaped once.
-    let rows: Vec<_> = cols.iter().map(|&g| model.matrix.row(g)).collect();
+    // Cells go eight at a time: each of the 256 ways eight cells can be is written once here
+    // (bit k set: the k-th of them allowed), and a row of a hundred groups is thirteen copies.
+    let mut bits = RouteBits::new(model, cols);
+    let octets: Vec<String> = (0..256u32)
+        .map(|bits| {
+            (0..8)
+                .map(|k| {
+                    if bits >> k & 1 == 1 {
+                        CELL_MD
+                    } else {
+                        DENIED_MD
+                    }
+                })
+                .collect()
+        })
+        .collect();
     for (j, route) in model.routes.iter().enumerate() {
         // Paths hold only letters, digits, `.`, `_`, `-`, `{`, `}` and `+`: safe in a code span.
         md.push_str("| `");
@@ -205,8 +220,12 @@ fn markdown(model: &Model, cols: &[GroupId], keys: &Keys) -> String {
             }
         }
         md.push_str(" |");
-        for row in &rows {
-            md.push_str(if row.contains(j) { CELL_MD } else { " — |" });
+        let mask = bits.seek(j);
+        for first in (0..cols.len()).step_by(8) {
+            let octet = mask[first / W] >> (first % W) & 0xFF;
+            // Cells are the same length: the first cells of a full octet for a short one.
+            let n = (cols.len() - first).min(8);
+            md.push_str(&octets[octet][..n * CELL_MD.len()]);
         }
         md.push('\n');
     }
@@ -302,8 +321,71 @@ fn markdown_tables(
     md
 }
 
-/// An allowed cell of the markdown matrix (a denied one, ` — |`, is as long).
+/// The matrix read route by route: the routes' allowed columns as bit masks (column `i` is
+/// bit `i % W` of word `i / W`, `W` = `usize::BITS`). The matrix is stored group by group,
+/// route `j` as bit `j % W` of block `j / W` of the group's row, and a large API has a million
+/// cells, mostly denied: so the masks of a block of `W` routes are built at once from the
+/// columns' blocks, visiting only their set bits, and a row then visits only its allowed cells.
+struct RouteBits<'m> {
+    /// Each column's matrix row, as its blocks.
+    rows: Vec<&'m [usize]>,
+    /// Words per route mask.
+    width: usize,
+    /// The masks of the current block's routes, one after the other.
+    masks: Vec<usize>,
+}
+
+const W: usize = usize::BITS as usize;
+
+impl<'m> RouteBits<'m> {
+    fn new(model: &'m Model, cols: &[GroupId]) -> RouteBits<'m> {
+        let width = cols.len().div_ceil(W);
+        RouteBits {
+            rows: cols
+                .iter()
+                .map(|&g| model.matrix.row(g).as_slice())
+                .collect(),
+            width,
+            masks: vec![0; W * width],
+        }
+    }
+
+    /// Route `j`'s mask; routes must be visited in order, from 0.
+    fn seek(&mut self, j: usize) -> &[usize] {
+        let (block, at) = (j / W, j % W);
+        if at == 0 {
+            self.masks.fill(0);
+            for (i, row) in self.rows.iter().enumerate() {
+                let mut routes = row[block];
+                while routes != 0 {
+                    let r = routes.trailing_zeros() as usize;
+                    routes &= routes - 1;
+                    self.masks[r * self.width + i / W] |= 1 << (i % W);
+                }
+            }
+        }
+        &self.masks[at * self.width..(at + 1) * self.width]
+    }
+}
+
+/// The set bits of a mask, lowest first.
+fn ones(mask: &[usize]) -> impl Iterator<Item = usize> + '_ {
+    mask.iter().enumerate().flat_map(|(w, &word)| {
+        let mut rest = word;
+        std::iter::from_fn(move || {
+            (rest != 0).then(|| {
+                let bit = rest.trailing_zeros() as usize;
+                rest &= rest - 1;
+                w * W + bit
+            })
+        })
+    })
+}
+
+/// An allowed cell of the markdown matrix, and a denied one: as long (both are six bytes).
 const CELL_MD: &str = " ✅ |";
+const DENIED_MD: &str = " — |";
+const _: () = assert!(CELL_MD.len() == DENIED_MD.len());
 
 /// For the `lambda` strategy, the size of the largest policy the authorizer can return: the
 /// figure to watch as routes grow.
@@ -354,10 +436,7 @@ pub fn xml_escape(s: &str) -> String {
 
 /// [`xml_escape`] appended to `out`.
 fn xml_escape_into(out: &mut String, s: &str) {
-    if !s
-        .bytes()
-        .any(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'') || !(0x20..0x7F).contains(&b))
-    {
+    if !s.bytes().any(|b| XML_SPECIAL[usize::from(b)]) {
         out.push_str(s);
         return;
     }
@@ -375,8 +454,32 @@ fn xml_escape_into(out: &mut String, s: &str) {
     }
 }
 
+/// Bytes that [`xml_escape`] may change: markup characters, and everything outside printable
+/// ASCII (checked character by character). A table: every key and name goes through it.
+const XML_SPECIAL: [bool; 256] = {
+    let mut table = [true; 256];
+    let mut b = 0x20;
+    while b < 0x7F {
+        table[b] = matches!(b as u8, b'&' | b'<' | b'>' | b'"' | b'\'');
+        b += 1;
+    }
+    table
+};
+
 /// Labels longer than this are cut with `…` in the picture (the tooltip has the whole name).
 const MAX_LABEL: usize = 36;
+
+/// `NARROW[n]`: the advance of `n` narrow characters, added one by one as [`text_width`]
+/// adds them (the same rounding at each step), for labels of ASCII text.
+const NARROW: [f64; MAX_LABEL + 1] = {
+    let mut sums = [0.0; MAX_LABEL + 1];
+    let mut n = 1;
+    while n <= MAX_LABEL {
+        sums[n] = sums[n - 1] + 0.62;
+        n += 1;
+    }
+    sums
+};
 
 fn truncate(s: &str) -> String {
     if s.chars().count() <= MAX_LABEL {
@@ -435,15 +538,14 @@ fn svg(model: &Model, cols: &[GroupId], keys: &Keys) -> String {
         .map(|g| text_width(&truncate(&model.group(*g).name), FONT))
         .fold(0.0, f64::max);
     let header_h = (header_len * std::f64::consts::FRAC_1_SQRT_2 + 24.0).ceil();
-    // Each route's scopes column, measured here and written again row by row below (one
-    // buffer, no string kept per route).
-    let mut scope_text = String::new();
+    // Names as they appear in attributes and tooltips, escaped once each.
+    let groups_xml: Vec<String> = model.groups.iter().map(|g| xml_escape(&g.name)).collect();
+    let scopes_xml: Vec<String> = model.scopes.iter().map(|s| xml_escape(&s.name)).collect();
+    let mut scopes_column = ScopesColumn::new(model, &scopes_xml);
     let scopes_w = model
-        .route_ids()
-        .map(|r| {
-            route_scopes(model, r, &mut scope_text);
-            label_width(&scope_text, FONT - 1.0)
-        })
+        .routes
+        .iter()
+        .map(|route| scopes_column.width(route))
         .fold(text_width("scopes (any one)", FONT - 1.0), f64::max);
 
     let title_h = 52.0;
@@ -470,9 +572,6 @@ fn svg(model: &Model, cols: &[GroupId], keys: &Keys) -> String {
         .ceil();
     let height = (legend_y + 76.0).ceil();
 
-    // Names as they appear in attributes and tooltips, escaped once each.
-    let groups_xml: Vec<String> = model.groups.iter().map(|g| xml_escape(&g.name)).collect();
-    let scopes_xml: Vec<String> = model.scopes.iter().map(|s| xml_escape(&s.name)).collect();
     let cells = CellPieces::new(model, cols, grid_x, &groups_xml, &scopes_xml);
     let mut s = String::with_capacity(svg_estimate(model, cols, keys, &cells));
 
@@ -555,20 +654,36 @@ fn svg(model: &Model, cols: &[GroupId], keys: &Keys) -> String {
         );
     }
 
-    // The pieces of each row that do not depend on the row, formatted once.
+    // The pieces of each row that do not depend on the row, formatted once: a row is its
+    // numbers and names between copies of these.
     const MONO: &str = "font-family=\"Menlo, Consolas, 'DejaVu Sans Mono', monospace\"";
     let method_start = format!(r#"<text x="{PAD}" y=""#);
-    let method_end = format!(r#"" {MONO} font-weight="bold" fill=""#);
-    let path_start = format!(r#"<text x="{:.1}" y=""#, PAD + method_w);
+    // From the method's baseline to the path's: the method's colour and name. Indexed by
+    // `Method as usize`, which is the method's place in `Method::ALL`.
+    let method_rest = Method::ALL.map(|m| {
+        format!(
+            "\" {MONO} font-weight=\"bold\" fill=\"{}\">{m}</text>\n<text x=\"{:.1}\" y=\"",
+            method_color(m),
+            PAD + method_w
+        )
+    });
     let path_end = format!(r##"" {MONO} fill="#212121"><title>"##);
-    let scopes_start = format!(r#"<text x="{scopes_x:.1}" y=""#);
-    let scopes_end = format!(r#"" font-size="{}" fill=""#, FONT - 1.0);
+    // After the row's cells, the last cell's end if one is open, up to the scopes' baseline.
+    let row_end = format!("{CELL_END}</g>\n<text x=\"{scopes_x:.1}\" y=\"");
+    let scopes_end = [false, true].map(|public| {
+        format!(
+            "\" font-size=\"{}\" fill=\"{}\">",
+            FONT - 1.0,
+            if public { PUBLIC } else { "#424242" }
+        )
+    });
 
     let mut key_xml = String::new();
     let mut tip_key = String::new();
     let mut y_text = String::new();
     let mut text_y = String::new();
     let mut required: Vec<ScopeId> = Vec::new();
+    let mut bits = RouteBits::new(model, cols);
     for (j, route) in model.routes.iter().enumerate() {
         let y = grid_y + j as f64 * ROW;
         text_y.clear();
@@ -578,20 +693,19 @@ fn svg(model: &Model, cols: &[GroupId], keys: &Keys) -> String {
 
         s.push_str(&method_start);
         s.push_str(&text_y);
-        s.push_str(&method_end);
-        s.push_str(method_color(route.method));
-        s.push_str("\">");
-        s.push_str(route.method.as_str());
-        s.push_str("</text>\n");
-        s.push_str(&path_start);
+        s.push_str(&method_rest[route.method as usize]);
         s.push_str(&text_y);
         s.push_str(&path_end);
         s.push_str(&key_xml);
         s.push_str("</title>");
         let (head, cut) = truncated(path_of(j));
-        xml_escape_into(&mut s, head);
         if cut {
+            xml_escape_into(&mut s, head);
             s.push('…');
+        } else {
+            // Escaping is per character: the escaped path ends the escaped key (the method
+            // and its space are ASCII letters).
+            s.push_str(&key_xml[route.method.as_str().len() + 1..]);
         }
         s.push_str("</text>\n<g data-route=\"");
         s.push_str(&key_xml);
@@ -600,14 +714,15 @@ fn svg(model: &Model, cols: &[GroupId], keys: &Keys) -> String {
         // One `<use>` per allowed cell, coordinates whole pixels: the picture of a large API
         // stays small. Its tooltip says why the group may call the route: for a public route
         // the same text in every cell; otherwise the group, the route, and the group's grant
-        // of each scope the route accepts.
+        // of each scope the route accepts. Each cell's end is written by the next cell's
+        // start (or the row's end): one copy fewer per cell.
         y_text.clear();
         push_coord(&mut y_text, y);
         tip_key.clear();
         tip_key.push_str(&key_xml);
         let public = match &route.access {
             Access::Public => {
-                tip_key.push_str(": public</title></use>\n");
+                tip_key.push_str(": public");
                 true
             }
             Access::AnyOf(ids) => {
@@ -620,48 +735,48 @@ fn svg(model: &Model, cols: &[GroupId], keys: &Keys) -> String {
                 false
             }
         };
-        for (i, &g) in cols.iter().enumerate() {
-            if !cells.rows[i].contains(j) {
-                continue;
-            }
-            let col = &cells.cols[i];
+        let mut open = false;
+        for i in ones(bits.seek(j)) {
+            let (col, g) = (&cells.cols[i], cols[i]);
+            let start = if public {
+                &col.start_public
+            } else {
+                &col.start_allow
+            };
+            s.push_str(if open {
+                start
+            } else {
+                &start[CELL_END.len()..]
+            });
+            open = true;
+            s.push_str(&y_text);
             if public {
-                s.push_str(&col.start_public);
-                s.push_str(&y_text);
                 s.push_str(&col.mid[..col.mid_public]);
                 s.push_str(&tip_key);
                 continue;
             }
-            s.push_str(&col.start_allow);
-            s.push_str(&y_text);
             s.push_str(&col.mid);
             s.push_str(&tip_key);
-            let effective = &model.group(g).effective;
             let mut first = true;
             for &scope in &required {
-                if let Ok(k) = effective.binary_search_by_key(&scope, |e| e.scope) {
+                if let Some(grant) = cells.grants.find(g, scope) {
                     if !first {
                         s.push_str("; ");
                     }
                     first = false;
-                    s.push_str(cells.grants.get(g, k));
+                    s.push_str(grant);
                 }
             }
-            s.push_str("</title></use>\n");
         }
 
-        s.push_str("</g>\n");
-        s.push_str(&scopes_start);
+        s.push_str(if open {
+            &row_end
+        } else {
+            &row_end[CELL_END.len()..]
+        });
         s.push_str(&text_y);
-        s.push_str(&scopes_end);
-        s.push_str(if public { PUBLIC } else { "#424242" });
-        s.push_str("\">");
-        route_scopes(model, RouteId(j), &mut scope_text);
-        let (head, cut) = truncated(&scope_text);
-        xml_escape_into(&mut s, head);
-        if cut {
-            s.push('…');
-        }
+        s.push_str(&scopes_end[usize::from(public)]);
+        scopes_column.write(&mut s, route);
         s.push_str("</text>\n");
     }
 
@@ -702,17 +817,90 @@ fn svg(model: &Model, cols: &[GroupId], keys: &Keys) -> String {
     s
 }
 
-/// The route's scopes column: `public`, or its scope names (untruncated), into `out`.
-fn route_scopes(model: &Model, r: RouteId, out: &mut String) {
-    out.clear();
-    match &model.route(r).access {
-        Access::Public => out.push_str("public"),
-        Access::AnyOf(ids) => {
-            for (i, s) in ids.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
+/// The routes' scopes column (`public`, or the scope names): measured for the picture's
+/// width, then written row by row. Most rows are a few short ASCII names that need no cut:
+/// their width is a table lookup and their text the names escaped once; the others are
+/// joined, cut and escaped on the spot.
+struct ScopesColumn<'m> {
+    model: &'m Model,
+    scopes_xml: &'m [String],
+    ascii: Vec<bool>,
+    joined: String,
+}
+
+impl<'m> ScopesColumn<'m> {
+    fn new(model: &'m Model, scopes_xml: &'m [String]) -> ScopesColumn<'m> {
+        ScopesColumn {
+            model,
+            scopes_xml,
+            ascii: model.scopes.iter().map(|s| s.name.is_ascii()).collect(),
+            joined: String::new(),
+        }
+    }
+
+    /// The column's length for `route`, when it is ASCII and short enough to need no cut.
+    fn short(&self, route: &Route) -> Option<usize> {
+        let len = match &route.access {
+            Access::Public => "public".len(),
+            Access::AnyOf(ids) => {
+                if !ids.iter().all(|s| self.ascii[s.0]) {
+                    return None;
                 }
-                out.push_str(&model.scope(*s).name);
+                ids.iter()
+                    .map(|s| self.model.scope(*s).name.len() + 2)
+                    .sum::<usize>()
+                    .saturating_sub(2)
+            }
+        };
+        (len <= MAX_LABEL).then_some(len)
+    }
+
+    /// `text_width(&truncate(text), FONT - 1.0)` of the route's column text.
+    fn width(&mut self, route: &Route) -> f64 {
+        match self.short(route) {
+            Some(len) => NARROW[len] * (FONT - 1.0),
+            None => {
+                self.join(route);
+                label_width(&self.joined, FONT - 1.0)
+            }
+        }
+    }
+
+    /// The route's column text, cut and escaped, into `out`.
+    fn write(&mut self, out: &mut String, route: &Route) {
+        match (&route.access, self.short(route)) {
+            (Access::Public, _) => out.push_str("public"),
+            // Escaping is per character: the escaped names joined are the escaped join.
+            (Access::AnyOf(ids), Some(_)) => {
+                for (i, s) in ids.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    out.push_str(&self.scopes_xml[s.0]);
+                }
+            }
+            (Access::AnyOf(_), None) => {
+                self.join(route);
+                let (head, cut) = truncated(&self.joined);
+                xml_escape_into(out, head);
+                if cut {
+                    out.push('…');
+                }
+            }
+        }
+    }
+
+    fn join(&mut self, route: &Route) {
+        self.joined.clear();
+        match &route.access {
+            Access::Public => self.joined.push_str("public"),
+            Access::AnyOf(ids) => {
+                for (i, s) in ids.iter().enumerate() {
+                    if i > 0 {
+                        self.joined.push_str(", ");
+                    }
+                    self.joined.push_str(&self.model.scope(*s).name);
+                }
             }
         }
     }
@@ -732,23 +920,28 @@ struct CellPieces<'m> {
 /// `scope (own)` or `scope via A → B`. One buffer for all.
 struct Grants {
     text: String,
-    /// Where each grant ends in `text`: the groups' effective scopes one after the other.
-    ends: Vec<usize>,
-    /// Per group, the index in `ends` of its first effective scope.
-    first: Vec<usize>,
+    /// Where each grant is in `text`.
+    spans: Vec<(usize, usize)>,
+    /// Per group and scope (at `g * scopes + s`): 1 + the grant's index in `spans`, or 0
+    /// when the group does not have the scope. A table rather than a search, for the hundred
+    /// thousand tooltips of a large picture; at most groups × 100 scopes entries.
+    index: Vec<u32>,
+    scopes: usize,
 }
 
 impl Grants {
     fn new(model: &Model, groups_xml: &[String], scopes_xml: &[String]) -> Grants {
+        let scopes = model.scopes.len();
         let mut grants = Grants {
             text: String::new(),
-            ends: Vec::new(),
-            first: Vec::with_capacity(model.groups.len()),
+            spans: Vec::new(),
+            index: vec![0; model.groups.len() * scopes],
+            scopes,
         };
-        for group in &model.groups {
-            grants.first.push(grants.ends.len());
+        for (g, group) in model.groups.iter().enumerate() {
             for e in &group.effective {
                 let t = &mut grants.text;
+                let start = t.len();
                 t.push_str(&scopes_xml[e.scope.0]);
                 if e.via.len() <= 1 {
                     t.push_str(" (own)");
@@ -761,32 +954,43 @@ impl Grants {
                         t.push_str(&groups_xml[v.0]);
                     }
                 }
-                grants.ends.push(t.len());
+                grants.spans.push((start, t.len()));
+                grants.index[g * scopes + e.scope.0] =
+                    u32::try_from(grants.spans.len()).expect("at most groups × 100 grants");
             }
         }
         grants
     }
 
-    /// Group `g`'s grant of its `k`-th effective scope.
-    fn get(&self, g: GroupId, k: usize) -> &str {
-        let i = self.first[g.0] + k;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.text[start..self.ends[i]]
+    /// Group `g`'s grant of scope `s`, if it has the scope.
+    fn find(&self, g: GroupId, s: ScopeId) -> Option<&str> {
+        match self.index[g.0 * self.scopes + s.0] {
+            0 => None,
+            i => {
+                let (start, end) = self.spans[i as usize - 1];
+                Some(&self.text[start..end])
+            }
+        }
     }
 
     /// The longest tooltip text group `g`'s grants can make for a route accepting `scopes`
     /// scopes: its longest ones, `; ` between them.
     fn budget(&self, model: &Model, g: GroupId, scopes: usize) -> usize {
-        let mut lens: Vec<usize> = (0..model.group(g).effective.len())
-            .map(|k| self.get(g, k).len() + 2)
+        let mut lens: Vec<usize> = (model.group(g).effective.iter())
+            .filter_map(|e| self.find(g, e.scope))
+            .map(|grant| grant.len() + 2)
             .collect();
         lens.sort_unstable_by(|a, b| b.cmp(a));
         lens.iter().take(scopes).sum()
     }
 }
 
+/// The end of an allowed cell.
+const CELL_END: &str = "</title></use>\n";
+
 struct ColumnPieces {
-    /// `<use class="allow" href="#allow" x="356" y="`: the cell up to its row's y.
+    /// `</title></use>\n<use class="allow" href="#allow" x="356" y="`: the end of the cell
+    /// before it in the row (skipped for the first), then the cell up to its row's y.
     start_allow: String,
     /// The same for a public route's cell.
     start_public: String,
@@ -810,7 +1014,7 @@ impl<'m> CellPieces<'m> {
             .map(|(i, &g)| {
                 let x = grid_x + i as f64 * ROW;
                 let start = |class: &str| {
-                    let mut t = format!(r##"<use class="{class}" href="#{class}" x=""##);
+                    let mut t = format!(r##"{CELL_END}<use class="{class}" href="#{class}" x=""##);
                     push_coord(&mut t, x);
                     t.push_str("\" y=\"");
                     t
@@ -884,7 +1088,15 @@ fn push_coord(out: &mut String, v: f64) {
 fn push_uint(out: &mut String, n: u64) {
     let mut buf = [0u8; 20];
     let start = write_digits(&mut buf, n);
-    out.push_str(std::str::from_utf8(&buf[start..]).expect("ASCII digits"));
+    push_ascii(out, &buf[start..]);
+}
+
+/// ASCII bytes (digits, a point) appended as characters: cheaper for a few bytes than
+/// validating them as a `str`.
+fn push_ascii(out: &mut String, bytes: &[u8]) {
+    for &b in bytes {
+        out.push(char::from(b));
+    }
 }
 
 /// Writes `n`'s decimal digits at the end of `buf`; returns where they start.
@@ -931,7 +1143,7 @@ fn push_fixed1(out: &mut String, v: f64) {
     buf[22] = b'.';
     buf[23] = b'0' + digit as u8;
     let start = write_digits(&mut buf[..22], whole);
-    out.push_str(std::str::from_utf8(&buf[start..]).expect("ASCII digits"));
+    push_ascii(out, &buf[start..]);
 }
 
 /// `s` as [`truncate`] would cut it, without a copy: the kept part, and whether `…` follows.
@@ -955,6 +1167,10 @@ fn truncated(s: &str) -> (&str, bool) {
 
 /// `text_width(&truncate(s), font_px)` without building the truncated string.
 fn label_width(s: &str, font_px: f64) -> f64 {
+    if s.is_ascii() {
+        // The first 35 characters and `…` when cut: 36 narrow advances.
+        return NARROW[s.len().min(MAX_LABEL)] * font_px;
+    }
     let advance = |c: char| if (c as u32) >= 0x2E80 { 1.1 } else { 0.62 };
     let (mut n, mut all, mut head) = (0usize, 0.0f64, 0.0f64);
     for c in s.chars() {
@@ -1055,6 +1271,23 @@ mod tests {
             got.clear();
             push_uint(&mut got, n);
             assert_eq!(got, n.to_string());
+        }
+    }
+
+    #[test]
+    fn label_width_measures_the_cut_label() {
+        let mut texts: Vec<String> = (0..80).map(|n| "x".repeat(n)).collect();
+        texts.extend([
+            "é".repeat(40),
+            "読".repeat(37),
+            format!("{}😀", "a".repeat(34)),
+        ]);
+        for t in &texts {
+            for font in [FONT, FONT - 1.0] {
+                // Equal as numbers (the empty text's sum starts at -0.0 in one, 0.0 in the
+                // other; widths only meet `max` with positive ones).
+                assert_eq!(label_width(t, font), text_width(&truncate(t), font), "{t}");
+            }
         }
     }
 
