@@ -169,7 +169,7 @@ fn rule(id: &str) -> &'static Rule {
 pub struct Side {
     pub name: String,
     pub model: Model,
-    raw: Option<Raw>,
+    raw: Option<Raw<'static>>,
 }
 
 impl Side {
@@ -179,7 +179,7 @@ impl Side {
         match loaded.model {
             Some(model) => {
                 let mut ignore = Vec::new();
-                let raw = crate::config::read(&loaded.text, &mut ignore);
+                let raw = crate::config::read(&loaded.text, &mut ignore).map(Raw::into_owned);
                 Ok(Side {
                     name: loaded.name,
                     model,

@@ -12,7 +12,7 @@ pub use raw::Raw;
 
 /// Parses and walks a roles file. Shape errors are pushed to `diags`; the raw config holds
 /// whatever could be read, so that the model can still report its own errors in the same run.
-pub fn read(text: &str, diags: &mut Vec<Diagnostic>) -> Option<Raw> {
+pub fn read<'a>(text: &'a str, diags: &mut Vec<Diagnostic>) -> Option<Raw<'a>> {
     match yaml::parse(text) {
         Ok(node) => Some(raw::walk(&node, diags)),
         Err(d) => {

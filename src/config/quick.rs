@@ -47,6 +47,8 @@ pub(super) fn read<'t>(text: &'t str, budget: &Budget) -> Option<Node<'t>> {
         nodes: 0,
         // Stream and document start and end.
         events: 4,
+        items: Vec::new(),
+        entries: Vec::new(),
         budget,
     };
     // The root: a block mapping whose keys start their lines.
@@ -123,6 +125,10 @@ struct Reader<'t, 'r> {
     nodes: usize,
     events: usize,
     budget: &'r Budget,
+    /// The entries of the collections being read, innermost last: each collection takes its
+    /// own off the top into a list of exactly their number, so no list grows by copying.
+    items: Vec<Node<'t>>,
+    entries: Vec<(Node<'t>, Node<'t>)>,
 }
 
 impl<'t> Reader<'t, '_> {
@@ -286,7 +292,7 @@ impl<'t> Reader<'t, '_> {
     fn block_map(&mut self, indent: usize, depth: usize) -> R<Node<'t>> {
         self.open(depth)?;
         let (line, line_start, column) = (self.line, self.line_start, indent as u32 + 1);
-        let mut entries = Vec::new();
+        let base = self.entries.len();
         loop {
             match self.next_content()? {
                 None => break,
@@ -297,8 +303,9 @@ impl<'t> Reader<'t, '_> {
             self.pos += indent;
             let key = self.block_key()?;
             let value = self.block_value(indent, depth)?;
-            entries.push((key, value));
+            self.entries.push((key, value));
         }
+        let entries = self.entries.drain(base..).collect();
         Ok(self.collection(Kind::Map(entries), line, line_start, column))
     }
 
@@ -386,7 +393,7 @@ impl<'t> Reader<'t, '_> {
         self.open(depth)?;
         let (line, line_start) = (self.line, self.line_start);
         let mut column = indent as u32 + 1;
-        let mut items = Vec::new();
+        let base = self.items.len();
         loop {
             match self.next_content()? {
                 None => break,
@@ -407,13 +414,15 @@ impl<'t> Reader<'t, '_> {
             if matches!(self.peek(), None | Some(b'\n' | b'#')) {
                 return Err(HandOver);
             }
-            if indentless && items.is_empty() {
+            if indentless && self.items.len() == base {
                 // The event parser starts such a sequence at its first entry's value.
                 column = self.col(self.pos);
             }
-            items.push(self.inline(indent, depth + 1)?);
+            let item = self.inline(indent, depth + 1)?;
+            self.items.push(item);
             self.end_line()?;
         }
+        let items = self.items.drain(base..).collect();
         Ok(self.collection(Kind::Seq(items), line, line_start, column))
     }
 
@@ -545,17 +554,19 @@ impl<'t> Reader<'t, '_> {
         let (line, start, column) = (self.line, self.pos, self.col(self.pos));
         self.pos += 1;
         self.flow_space(indent)?;
-        let mut items = Vec::new();
+        let base = self.items.len();
         if self.peek() == Some(b']') {
             self.pos += 1;
         } else {
             loop {
-                items.push(self.flow_node(indent, depth + 1, false)?);
+                let item = self.flow_node(indent, depth + 1, false)?;
+                self.items.push(item);
                 if !self.flow_next(indent, b']')? {
                     break;
                 }
             }
         }
+        let items = self.items.drain(base..).collect();
         Ok(self.flow_node_at(Kind::Seq(items), line, column, start))
     }
 
@@ -564,7 +575,7 @@ impl<'t> Reader<'t, '_> {
         let (line, start, column) = (self.line, self.pos, self.col(self.pos));
         self.pos += 1;
         self.flow_space(indent)?;
-        let mut entries = Vec::new();
+        let base = self.entries.len();
         if self.peek() == Some(b'}') {
             self.pos += 1;
         } else {
@@ -585,12 +596,13 @@ impl<'t> Reader<'t, '_> {
                     return Err(HandOver);
                 }
                 let value = self.flow_node(indent, depth + 1, false)?;
-                entries.push((key, value));
+                self.entries.push((key, value));
                 if !self.flow_next(indent, b'}')? {
                     break;
                 }
             }
         }
+        let entries = self.entries.drain(base..).collect();
         Ok(self.flow_node_at(Kind::Map(entries), line, column, start))
     }
 

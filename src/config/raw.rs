@@ -6,6 +6,7 @@
 
 use super::yaml::{Kind, Node};
 use crate::diag::{Diagnostic, Span, suggest};
+use std::borrow::Cow;
 use std::fmt;
 
 /// A value and where it was written.
@@ -47,16 +48,20 @@ pub mod keys {
     pub const INTEGRATION: &[&str] = &["mock", "lambda", "http"];
 }
 
+/// A string value as written. It borrows from the file's text (only a quoted value with
+/// escapes owns its string), so reading a file does not copy every name in it.
+pub type Text<'a> = S<Cow<'a, str>>;
+
 #[derive(Clone, Debug, Default)]
-pub struct Raw {
+pub struct Raw<'a> {
     pub version: Option<S<i64>>,
-    pub api: RawApi,
-    pub user_pool: RawUserPool,
-    pub resource_server: RawResourceServer,
+    pub api: RawApi<'a>,
+    pub user_pool: RawUserPool<'a>,
+    pub resource_server: RawResourceServer<'a>,
     /// Scope name and description, in file order.
-    pub scopes: Vec<(S<String>, Option<S<String>>)>,
-    pub groups: Vec<RawGroup>,
-    pub routes: Vec<RawRoute>,
+    pub scopes: Vec<(Text<'a>, Option<Text<'a>>)>,
+    pub groups: Vec<RawGroup<'a>>,
+    pub routes: Vec<RawRoute<'a>>,
     /// Where each top-level key is written; errors about a missing entry point there.
     pub section_spans: Vec<(&'static str, Span)>,
     /// Keys that are written but could not be read (`api`, `api.stage`, `version`): a shape
@@ -67,7 +72,7 @@ pub struct Raw {
 /// In `Raw::unreadable`: the whole file could not be read as a mapping.
 const ALL: &str = "*";
 
-impl Raw {
+impl Raw<'_> {
     /// Whether `path` (`version`, `api`, `api.stage`), the section holding it, or the whole
     /// file is written but unreadable.
     pub fn is_unreadable(&self, path: &str) -> bool {
@@ -76,62 +81,127 @@ impl Raw {
             .iter()
             .any(|u| u == path || u == section || u == ALL)
     }
+
+    /// The same, owning its strings: to keep after the text is gone.
+    pub fn into_owned(self) -> Raw<'static> {
+        fn own(t: Text) -> Text<'static> {
+            S::new(Cow::Owned(t.value.into_owned()), t.span)
+        }
+        fn own_all(v: Vec<Text>) -> Vec<Text<'static>> {
+            v.into_iter().map(own).collect()
+        }
+        Raw {
+            version: self.version,
+            api: RawApi {
+                name: self.api.name.map(own),
+                stage: self.api.stage.map(own),
+                authorizer: self.api.authorizer.map(own),
+                description: self.api.description.map(own),
+                authorizer_ttl: self.api.authorizer_ttl,
+            },
+            user_pool: RawUserPool {
+                name: self.user_pool.name.map(own),
+                deletion_policy: self.user_pool.deletion_policy.map(own),
+            },
+            resource_server: RawResourceServer {
+                identifier: self.resource_server.identifier.map(own),
+                name: self.resource_server.name.map(own),
+            },
+            scopes: self
+                .scopes
+                .into_iter()
+                .map(|(name, description)| (own(name), description.map(own)))
+                .collect(),
+            groups: self
+                .groups
+                .into_iter()
+                .map(|g| RawGroup {
+                    name: own(g.name),
+                    description: g.description.map(own),
+                    precedence: g.precedence,
+                    scopes: own_all(g.scopes),
+                    includes: own_all(g.includes),
+                })
+                .collect(),
+            routes: self
+                .routes
+                .into_iter()
+                .map(|r| RawRoute {
+                    key: own(r.key),
+                    access: match r.access {
+                        RawAccess::Public(span) => RawAccess::Public(span),
+                        RawAccess::Scopes(list) => RawAccess::Scopes(own_all(list)),
+                    },
+                    integration: r.integration.map(|i| {
+                        let value = match i.value {
+                            RawIntegration::Mock => RawIntegration::Mock,
+                            RawIntegration::Lambda(p) => RawIntegration::Lambda(own(p)),
+                            RawIntegration::Http(u) => RawIntegration::Http(own(u)),
+                        };
+                        S::new(value, i.span)
+                    }),
+                })
+                .collect(),
+            section_spans: self.section_spans,
+            unreadable: self.unreadable,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default)]
-pub struct RawApi {
-    pub name: Option<S<String>>,
-    pub stage: Option<S<String>>,
-    pub authorizer: Option<S<String>>,
-    pub description: Option<S<String>>,
+pub struct RawApi<'a> {
+    pub name: Option<Text<'a>>,
+    pub stage: Option<Text<'a>>,
+    pub authorizer: Option<Text<'a>>,
+    pub description: Option<Text<'a>>,
     pub authorizer_ttl: Option<S<i64>>,
 }
 
 #[derive(Clone, Debug, Default)]
-pub struct RawUserPool {
-    pub name: Option<S<String>>,
-    pub deletion_policy: Option<S<String>>,
+pub struct RawUserPool<'a> {
+    pub name: Option<Text<'a>>,
+    pub deletion_policy: Option<Text<'a>>,
 }
 
 #[derive(Clone, Debug, Default)]
-pub struct RawResourceServer {
-    pub identifier: Option<S<String>>,
-    pub name: Option<S<String>>,
+pub struct RawResourceServer<'a> {
+    pub identifier: Option<Text<'a>>,
+    pub name: Option<Text<'a>>,
 }
 
 #[derive(Clone, Debug)]
-pub struct RawGroup {
-    pub name: S<String>,
-    pub description: Option<S<String>>,
+pub struct RawGroup<'a> {
+    pub name: Text<'a>,
+    pub description: Option<Text<'a>>,
     pub precedence: Option<S<i64>>,
-    pub scopes: Vec<S<String>>,
-    pub includes: Vec<S<String>>,
+    pub scopes: Vec<Text<'a>>,
+    pub includes: Vec<Text<'a>>,
 }
 
 #[derive(Clone, Debug)]
-pub struct RawRoute {
+pub struct RawRoute<'a> {
     /// `GET /orders/{orderId}` as written.
-    pub key: S<String>,
-    pub access: RawAccess,
-    pub integration: Option<S<RawIntegration>>,
+    pub key: Text<'a>,
+    pub access: RawAccess<'a>,
+    pub integration: Option<S<RawIntegration<'a>>>,
 }
 
 #[derive(Clone, Debug)]
-pub enum RawAccess {
+pub enum RawAccess<'a> {
     Public(Span),
-    Scopes(Vec<S<String>>),
+    Scopes(Vec<Text<'a>>),
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub enum RawIntegration {
+pub enum RawIntegration<'a> {
     Mock,
     /// Name of the template parameter that holds the function's ARN.
-    Lambda(S<String>),
-    Http(S<String>),
+    Lambda(Text<'a>),
+    Http(Text<'a>),
 }
 
 /// Walks the node tree of a whole file.
-pub fn walk(root: &Node, diags: &mut Vec<Diagnostic>) -> Raw {
+pub fn walk<'a>(root: &Node<'a>, diags: &mut Vec<Diagnostic>) -> Raw<'a> {
     let mut w = Walker {
         diags,
         unreadable: Vec::new(),
@@ -322,7 +392,7 @@ impl Walker<'_> {
 
     /// Names (of groups, scopes, routes) are keys: they must be written as strings, so that
     /// a group called `404` or `true` is what the user meant and not a number or a boolean.
-    fn key_str<'n>(&mut self, key: &'n Node) -> Option<&'n str> {
+    fn key_str<'n, 'a>(&mut self, key: &'n Node<'a>) -> Option<&'n Cow<'a, str>> {
         match &key.kind {
             Kind::Str(s) => Some(s),
             other => {
@@ -340,13 +410,13 @@ impl Walker<'_> {
         }
     }
 
-    fn key_name(&mut self, key: &Node) -> Option<S<String>> {
-        self.key_str(key).map(|s| S::new(s.to_string(), key.span))
+    fn key_name<'a>(&mut self, key: &Node<'a>) -> Option<Text<'a>> {
+        self.key_str(key).map(|s| S::new(s.clone(), key.span))
     }
 
-    fn string(&mut self, node: &Node, what: What) -> Option<S<String>> {
+    fn string<'a>(&mut self, node: &Node<'a>, what: What) -> Option<Text<'a>> {
         match &node.kind {
-            Kind::Str(s) => Some(S::new(s.to_string(), node.span)),
+            Kind::Str(s) => Some(S::new(s.clone(), node.span)),
             _ => {
                 self.type_error(node, what, "a string");
                 None
@@ -365,7 +435,7 @@ impl Walker<'_> {
     }
 
     /// A list of names; a single name is accepted as a list of one.
-    fn names(&mut self, node: &Node, what: What) -> Vec<S<String>> {
+    fn names<'a>(&mut self, node: &Node<'a>, what: What) -> Vec<Text<'a>> {
         match &node.kind {
             Kind::Seq(items) => {
                 let entry = What::Of("an entry of ", &what);
@@ -377,7 +447,7 @@ impl Walker<'_> {
                 }
                 out
             }
-            Kind::Str(s) => vec![S::new(s.to_string(), node.span)],
+            Kind::Str(s) => vec![S::new(s.clone(), node.span)],
             Kind::Null => Vec::new(),
             _ => {
                 self.type_error(node, what, "a list of names");
@@ -386,7 +456,7 @@ impl Walker<'_> {
         }
     }
 
-    fn api(&mut self, node: &Node) -> RawApi {
+    fn api<'a>(&mut self, node: &Node<'a>) -> RawApi<'a> {
         let mut api = RawApi::default();
         let Some(fields) = self.fields(node, What::Text("`api`"), keys::API) else {
             return api;
@@ -408,7 +478,7 @@ impl Walker<'_> {
         api
     }
 
-    fn user_pool(&mut self, node: &Node) -> RawUserPool {
+    fn user_pool<'a>(&mut self, node: &Node<'a>) -> RawUserPool<'a> {
         let mut pool = RawUserPool::default();
         let Some(fields) = self.fields(node, What::Text("`user_pool`"), keys::USER_POOL) else {
             return pool;
@@ -427,7 +497,7 @@ impl Walker<'_> {
         pool
     }
 
-    fn resource_server(&mut self, node: &Node) -> RawResourceServer {
+    fn resource_server<'a>(&mut self, node: &Node<'a>) -> RawResourceServer<'a> {
         let mut rs = RawResourceServer::default();
         let Some(fields) =
             self.fields(node, What::Text("`resource_server`"), keys::RESOURCE_SERVER)
@@ -448,7 +518,7 @@ impl Walker<'_> {
         rs
     }
 
-    fn scopes(&mut self, node: &Node) -> Vec<(S<String>, Option<S<String>>)> {
+    fn scopes<'a>(&mut self, node: &Node<'a>) -> Vec<(Text<'a>, Option<Text<'a>>)> {
         let Some(entries) = self.map(node, What::Text("`scopes`")) else {
             return Vec::new();
         };
@@ -469,7 +539,7 @@ impl Walker<'_> {
         out
     }
 
-    fn groups(&mut self, node: &Node) -> Vec<RawGroup> {
+    fn groups<'a>(&mut self, node: &Node<'a>) -> Vec<RawGroup<'a>> {
         let Some(entries) = self.map(node, What::Text("`groups`")) else {
             return Vec::new();
         };
@@ -514,7 +584,7 @@ impl Walker<'_> {
         out
     }
 
-    fn routes(&mut self, node: &Node) -> Vec<RawRoute> {
+    fn routes<'a>(&mut self, node: &Node<'a>) -> Vec<RawRoute<'a>> {
         let Some(entries) = self.map(node, What::Text("`routes`")) else {
             return Vec::new();
         };
@@ -525,7 +595,7 @@ impl Walker<'_> {
             };
             if let Some((access, integration)) = self.route_value(v, What::Named("route", key)) {
                 out.push(RawRoute {
-                    key: S::new(key.to_string(), k.span),
+                    key: S::new(key.clone(), k.span),
                     access,
                     integration,
                 });
@@ -535,11 +605,11 @@ impl Walker<'_> {
     }
 
     /// `[scopes]`, `public`, or the long form `{scopes: [...] | public: true, integration}`.
-    fn route_value(
+    fn route_value<'a>(
         &mut self,
-        v: &Node,
+        v: &Node<'a>,
         what: What,
-    ) -> Option<(RawAccess, Option<S<RawIntegration>>)> {
+    ) -> Option<(RawAccess<'a>, Option<S<RawIntegration<'a>>>)> {
         match &v.kind {
             Kind::Seq(_) => Some((RawAccess::Scopes(self.names(v, what)), None)),
             Kind::Str(s) if s == "public" => Some((RawAccess::Public(v.span), None)),
@@ -616,7 +686,7 @@ impl Walker<'_> {
         }
     }
 
-    fn integration(&mut self, node: &Node, route: What) -> Option<S<RawIntegration>> {
+    fn integration<'a>(&mut self, node: &Node<'a>, route: What) -> Option<S<RawIntegration<'a>>> {
         if let Kind::Str(s) = &node.kind
             && s == "mock"
         {
@@ -652,7 +722,7 @@ mod tests {
     use super::*;
     use crate::config::yaml::parse;
 
-    fn walk_str(text: &str) -> (Raw, Vec<Diagnostic>) {
+    fn walk_str(text: &str) -> (Raw<'_>, Vec<Diagnostic>) {
         let node = parse(text).unwrap();
         let mut diags = Vec::new();
         let raw = walk(&node, &mut diags);

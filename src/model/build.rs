@@ -6,7 +6,7 @@
 
 use super::path::{Method, Path, Segment, parts};
 use super::*;
-use crate::config::raw::{Raw, RawAccess, RawIntegration, S};
+use crate::config::raw::{Raw, RawAccess, RawIntegration, Text};
 use crate::diag::{Diagnostic, Span, suggest};
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -78,14 +78,14 @@ impl Builder<'_> {
         self.diags.push(d);
     }
 
-    fn required<'r>(
+    fn required<'r, 'x>(
         &mut self,
-        value: &'r Option<S<String>>,
+        value: &'r Option<Text<'x>>,
         raw: &Raw,
         section: &str,
         key: &str,
         example: &str,
-    ) -> Option<&'r S<String>> {
+    ) -> Option<&'r Text<'x>> {
         if value.is_some() || raw.is_unreadable(&format!("{section}.{key}")) {
             // Present, or present with a shape error that was already reported.
             return value.as_ref();
@@ -208,7 +208,7 @@ impl Builder<'_> {
         let name = self.required(&a.name, raw, "api", "name", "orders-api");
         let name = name.map(|n| {
             self.check_len(n, "API name", 1, 1024);
-            n.value.clone()
+            n.value.to_string()
         });
         let stage = self
             .required(&a.stage, raw, "api", "stage", "prod")
@@ -229,7 +229,7 @@ impl Builder<'_> {
             );
         }
         let authorizer = self.required(&a.authorizer, raw, "api", "authorizer", "cognito-scopes");
-        let strategy = authorizer.and_then(|s| match s.value.as_str() {
+        let strategy = authorizer.and_then(|s| match s.value.as_ref() {
             "lambda" => Some(Strategy::Lambda),
             "cognito-scopes" => Some(Strategy::CognitoScopes),
             "verified-permissions" => {
@@ -279,9 +279,9 @@ impl Builder<'_> {
         }
         Some(Api {
             name: name?,
-            stage: stage?.value,
+            stage: stage?.value.into_owned(),
             strategy: strategy?,
-            description: a.description.as_ref().map(|d| d.value.clone()),
+            description: a.description.as_ref().map(|d| d.value.to_string()),
             authorizer_ttl: ttl,
         })
     }
@@ -313,7 +313,7 @@ impl Builder<'_> {
             }
         };
         Some(UserPool {
-            name: name.value.clone(),
+            name: name.value.to_string(),
             retain,
         })
     }
@@ -338,15 +338,15 @@ impl Builder<'_> {
             "letters, digits, spaces and `+=,.@-`",
         );
         Some(ResourceServer {
-            identifier: id.value.clone(),
-            name: name.value.clone(),
+            identifier: id.value.to_string(),
+            name: name.value.to_string(),
         })
     }
 
     fn scopes(&mut self, raw: &Raw, identifier: &str) -> Vec<Scope> {
         let mut by_name: BTreeMap<&str, Scope> = BTreeMap::new();
         for (name, desc) in &raw.scopes {
-            if let Some(first) = by_name.get(name.value.as_str()) {
+            if let Some(first) = by_name.get(name.value.as_ref()) {
                 let line = first.decl.line;
                 self.err(
                     Diagnostic::error(
@@ -369,14 +369,14 @@ impl Builder<'_> {
             let description = match desc {
                 Some(d) => {
                     self.check_len(d, "scope description", 1, 256);
-                    d.value.clone()
+                    d.value.to_string()
                 }
-                None => name.value.clone(),
+                None => name.value.to_string(),
             };
             by_name.insert(
                 &name.value,
                 Scope {
-                    name: name.value.clone(),
+                    name: name.value.to_string(),
                     description,
                     full_name: format!("{identifier}/{}", name.value),
                     decl: name.span,
@@ -402,7 +402,7 @@ impl Builder<'_> {
         by_name.into_values().collect()
     }
 
-    fn scope_ref(&mut self, scopes: &[Scope], name: &S<String>, whose: &Named) -> Option<ScopeId> {
+    fn scope_ref(&mut self, scopes: &[Scope], name: &Text, whose: &Named) -> Option<ScopeId> {
         match scopes.binary_search_by(|s| s.name.as_str().cmp(&name.value)) {
             Ok(i) => Some(ScopeId(i)),
             Err(_) => {
@@ -435,7 +435,7 @@ impl Builder<'_> {
         // Name → index in `order`, so that duplicates are found without a scan per group.
         let mut seen: HashMap<&str, usize> = HashMap::new();
         for g in &raw.groups {
-            if let Some(first) = seen.get(g.name.value.as_str()).map(|&i| order[i]) {
+            if let Some(first) = seen.get(g.name.value.as_ref()).map(|&i| order[i]) {
                 let line = first.name.span.line;
                 self.err(
                     Diagnostic::error(
@@ -452,7 +452,7 @@ impl Builder<'_> {
             order.push(g);
         }
         order.sort_by(|a, b| a.name.value.cmp(&b.name.value));
-        let names: Vec<&str> = order.iter().map(|g| g.name.value.as_str()).collect();
+        let names: Vec<&str> = order.iter().map(|g| g.name.value.as_ref()).collect();
 
         let mut groups: Vec<Group> = Vec::with_capacity(order.len());
         for g in &order {
@@ -499,7 +499,7 @@ impl Builder<'_> {
                     );
                     continue;
                 }
-                match names.binary_search(&inc.value.as_str()) {
+                match names.binary_search(&inc.value.as_ref()) {
                     Ok(i) => includes.push(GroupId(i)),
                     Err(_) => self.err(
                         Diagnostic::error(
@@ -515,8 +515,8 @@ impl Builder<'_> {
             includes.sort();
             includes.dedup();
             groups.push(Group {
-                name: g.name.value.clone(),
-                description: g.description.as_ref().map(|d| d.value.clone()),
+                name: g.name.value.to_string(),
+                description: g.description.as_ref().map(|d| d.value.to_string()),
                 precedence,
                 own_scopes: own,
                 includes,
@@ -683,13 +683,13 @@ impl Builder<'_> {
                             );
                         }
                         Integration::Lambda {
-                            param: p.value.clone(),
+                            param: p.value.to_string(),
                         }
                     }
                     RawIntegration::Http(u) => {
                         self.check_http(u, &path);
                         Integration::Http {
-                            url: u.value.clone(),
+                            url: u.value.to_string(),
                         }
                     }
                 },
@@ -713,8 +713,8 @@ impl Builder<'_> {
 
     /// Splits `METHOD /path` and parses both halves, pointing errors inside the key. Returns
     /// the path as written, too (`Path`'s `Display` gives it back unchanged).
-    fn route_key<'k>(&mut self, key: &'k S<String>) -> Option<(Method, Path, &'k str)> {
-        let text = key.value.as_str();
+    fn route_key<'k>(&mut self, key: &'k Text) -> Option<(Method, Path, &'k str)> {
+        let text: &str = &key.value;
         let trimmed = text.trim_start();
         let lead = text.len() - trimmed.len();
         let Some((method_str, rest)) = trimmed.split_once(char::is_whitespace) else {
@@ -783,7 +783,7 @@ impl Builder<'_> {
     }
 
     /// A span inside a key: `offset` characters after its start, skipping an opening quote.
-    fn inner(&self, key: &S<String>, offset: usize, len: usize) -> Span {
+    fn inner(&self, key: &Text, offset: usize, len: usize) -> Span {
         let lines = self.lines.get_or_init(|| self.text.lines().collect());
         let line = lines
             .get(key.span.line.saturating_sub(1) as usize)
@@ -808,7 +808,7 @@ impl Builder<'_> {
         shapes: &mut Shapes<'r>,
         trail: &[u32],
         (method, path, path_str): (Method, &Path, &'r str),
-        written: &S<String>,
+        written: &Text,
     ) {
         for (depth, (seg, part)) in path.segments.iter().zip(parts(path_str)).enumerate() {
             if !seg.is_variable() {
@@ -855,8 +855,8 @@ impl Builder<'_> {
 
     /// The span of the path segment after `depth` others, in the key as written (which may
     /// have extra spaces around the method).
-    fn segment_span(&self, written: &S<String>, depth: usize, seg: &Segment) -> Span {
-        let text = written.value.as_str();
+    fn segment_span(&self, written: &Text, depth: usize, seg: &Segment) -> Span {
+        let text: &str = &written.value;
         let trimmed = text.trim_start();
         let after_method = trimmed
             .find(char::is_whitespace)
@@ -870,7 +870,7 @@ impl Builder<'_> {
         self.inner(written, offset + 1, seg.path_part().chars().count())
     }
 
-    fn check_http(&mut self, url: &S<String>, path: &Path) {
+    fn check_http(&mut self, url: &Text, path: &Path) {
         if !(url.value.starts_with("https://") || url.value.starts_with("http://")) {
             self.err(
                 Diagnostic::error(
@@ -883,7 +883,7 @@ impl Builder<'_> {
             return;
         }
         let vars: Vec<&str> = path.variables().collect();
-        let mut rest = url.value.as_str();
+        let mut rest: &str = &url.value;
         while let Some(open) = rest.find('{') {
             let Some(close) = rest[open..].find('}') else {
                 break;
@@ -903,7 +903,7 @@ impl Builder<'_> {
         }
     }
 
-    fn check_len(&mut self, s: &S<String>, what: &str, min: usize, max: usize) {
+    fn check_len(&mut self, s: &Text, what: &str, min: usize, max: usize) {
         let n = s.value.chars().count();
         if n < min || n > max {
             self.err(
@@ -918,7 +918,7 @@ impl Builder<'_> {
         }
     }
 
-    fn check_chars(&mut self, s: &S<String>, what: &str, ok: impl Fn(char) -> bool, allowed: &str) {
+    fn check_chars(&mut self, s: &Text, what: &str, ok: impl Fn(char) -> bool, allowed: &str) {
         if let Some(bad) = s.value.chars().find(|&c| !ok(c)) {
             self.err(
                 Diagnostic::error(
@@ -938,7 +938,7 @@ impl Builder<'_> {
 
     /// Cognito's group name pattern is `[\p{L}\p{M}\p{S}\p{N}\p{P}]+`: any letter, mark,
     /// symbol, number or punctuation; no spaces, control or format characters.
-    fn check_group_name(&mut self, name: &S<String>) {
+    fn check_group_name(&mut self, name: &Text) {
         self.check_len(name, "group name", 1, 128);
         self.check_chars(
             name,
