@@ -13,9 +13,10 @@ use super::{Outcome, load_model, report};
 use crate::apidef::{self, ApiDef, ApiRoute, Auth, CustomKind, RestApi, Unresolved};
 use crate::cli::{ErrorFormat, Global};
 use crate::diag::{self, Diagnostic, Source};
-use crate::model::{Access, Method, Model, Path, RouteId, Segment, Strategy};
+use crate::model::{Access, Method, Model, Path, RouteId, ScopeId, Segment, Strategy};
 use crate::report::{Finding, Format, Location, Rule, Severity, ToolCtx};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug, Clone)]
@@ -219,19 +220,117 @@ pub struct Files<'a> {
     pub api: &'a str,
 }
 
-/// A path's shape: literals as written, variables as `{}`, a greedy variable as `{+}` (no
-/// literal can contain a brace, so shapes of different paths never collide).
-fn shape(segments: &[Segment]) -> String {
-    let mut s = String::with_capacity(segments.len() * 8);
-    for seg in segments {
-        s.push('/');
-        match seg {
-            Segment::Literal(l) => s.push_str(l),
-            Segment::Var(_) => s.push_str("{}"),
-            Segment::Greedy(_) => s.push_str("{+}"),
+/// A path's shape: literals as written, variables without their names, a greedy variable
+/// apart from a plain one. Routes match by method and shape (`/a/{id}` is `/a/{orderId}`);
+/// the shape is the path's own segments, compared and hashed that way, so nothing is built
+/// to look a route up.
+#[derive(Clone, Copy)]
+struct Shape<'a>(&'a [Segment]);
+
+impl PartialEq for Shape<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.len() == other.0.len()
+            && self.0.iter().zip(other.0).all(|(a, b)| match (a, b) {
+                (Segment::Literal(x), Segment::Literal(y)) => x == y,
+                (Segment::Var(_), Segment::Var(_)) | (Segment::Greedy(_), Segment::Greedy(_)) => {
+                    true
+                }
+                _ => false,
+            })
+    }
+}
+
+impl Eq for Shape<'_> {}
+
+impl Hash for Shape<'_> {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        h.write_usize(self.0.len());
+        for seg in self.0 {
+            match seg {
+                Segment::Literal(l) => l.hash(h),
+                Segment::Var(_) => h.write_u8(1),
+                Segment::Greedy(_) => h.write_u8(2),
+            }
         }
     }
-    s
+}
+
+/// The hasher of the comparison's maps, keyed by methods and shapes: the standard one (built
+/// to resist keys crafted against it, which a team's own API files are not) took most of
+/// the comparison's time. A multiply-rotate hash, as the Rust compiler uses for its own maps.
+#[derive(Default)]
+struct ShapeHasher(u64);
+
+impl ShapeHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl Hasher for ShapeHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            self.add(u64::from_le_bytes(w.try_into().expect("8 bytes")));
+        }
+        let mut last = [0u8; 8];
+        let rest = words.remainder();
+        last[..rest.len()].copy_from_slice(rest);
+        self.add(u64::from_le_bytes(last) ^ ((rest.len() as u64) << 56));
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.add(u64::from(n));
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type ShapeMap<K, V> = HashMap<K, V, BuildHasherDefault<ShapeHasher>>;
+
+/// The routes of one path shape on both sides: per method (by `Method as usize`), the first
+/// route roles.yaml declares and the first the API serves.
+#[derive(Clone, Default)]
+struct ShapeRoutes {
+    declared: [Option<RouteId>; Method::ALL.len()],
+    served: [Option<usize>; Method::ALL.len()],
+}
+
+impl ShapeRoutes {
+    fn declared(&self, m: Method) -> Option<RouteId> {
+        self.declared[m as usize]
+    }
+    fn served(&self, m: Method) -> Option<usize> {
+        self.served[m as usize]
+    }
+    fn serves_any_method(&self) -> bool {
+        self.served.iter().any(Option::is_some)
+    }
+}
+
+/// Every path shape of both sides, numbered: each route's shape is hashed once, and the
+/// comparison then works on numbers (a route's hash map lookups, scattered over memory, were
+/// most of its time).
+#[derive(Default)]
+struct Shapes<'a> {
+    ids: ShapeMap<Shape<'a>, usize>,
+    routes: Vec<ShapeRoutes>,
+}
+
+impl<'a> Shapes<'a> {
+    fn id(&mut self, shape: Shape<'a>) -> usize {
+        let routes = &mut self.routes;
+        *self.ids.entry(shape).or_insert_with(|| {
+            routes.push(ShapeRoutes::default());
+            routes.len() - 1
+        })
+    }
 }
 
 /// The methods an `ANY` stands for.
@@ -266,21 +365,26 @@ pub fn compare(model: &Model, api: &RestApi, loose: &[Unresolved], files: &Files
         ));
     }
 
-    let mut declared: HashMap<(Method, String), RouteId> =
-        HashMap::with_capacity(model.routes.len());
+    let mut shapes = Shapes {
+        ids: ShapeMap::with_capacity_and_hasher(model.routes.len(), Default::default()),
+        routes: Vec::with_capacity(model.routes.len()),
+    };
+    // Each declared route's shape number.
+    let mut declared_shape: Vec<usize> = Vec::with_capacity(model.routes.len());
     for id in model.route_ids() {
         let r = model.route(id);
-        declared
-            .entry((r.method, shape(&r.path.segments)))
-            .or_insert(id);
+        let sid = shapes.id(Shape(&r.path.segments));
+        declared_shape.push(sid);
+        shapes.routes[sid].declared[r.method as usize].get_or_insert(id);
     }
-    let mut served: HashMap<(Method, String), usize> = HashMap::with_capacity(api.routes.len());
-    let mut served_methods: HashMap<String, Vec<Method>> = HashMap::new();
     // Greedy routes by the shape of the path above `{proxy+}`.
-    let mut greedy: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut greedy: ShapeMap<Shape, Vec<usize>> = ShapeMap::default();
+    // The API routes to compare, with their shape numbers: the first of each method and
+    // shape, in the file's order.
+    let mut firsts: Vec<(usize, usize)> = Vec::with_capacity(api.routes.len());
     for (i, r) in api.routes.iter().enumerate() {
-        let s = shape(&r.path.segments);
-        if let Some(&first) = served.get(&(r.method, s.clone())) {
+        let sid = shapes.id(Shape(&r.path.segments));
+        if let Some(first) = shapes.routes[sid].served(r.method) {
             let f = &api.routes[first];
             out.push(finding(
                 UNRESOLVED,
@@ -296,31 +400,32 @@ pub fn compare(model: &Model, api: &RestApi, loose: &[Unresolved], files: &Files
             continue;
         }
         if let Some(Segment::Greedy(_)) = r.path.segments.last() {
-            let above = shape(&r.path.segments[..r.path.segments.len() - 1]);
+            let above = Shape(&r.path.segments[..r.path.segments.len() - 1]);
             greedy.entry(above).or_default().push(i);
         }
-        served_methods.entry(s.clone()).or_default().push(r.method);
-        served.insert((r.method, s), i);
+        shapes.routes[sid].served[r.method as usize] = Some(i);
+        firsts.push((i, sid));
     }
 
     let mut matched = vec![false; model.routes.len()];
     let ctx = Cmp { model, files };
-    for (&(method, ref s), &i) in &served {
+    for &(i, sid) in &firsts {
         let r = &api.routes[i];
-        if let Some(&rid) = declared.get(&(method, s.clone())) {
+        let method = r.method;
+        let here = &shapes.routes[sid];
+        if let Some(rid) = here.declared(method) {
             matched[rid.0] = true;
             out.extend(ctx.auth(rid, r, None));
             continue;
         }
         if method == Method::Any {
             // The methods this ANY answers that roles.yaml does not declare on this path.
-            if declared.contains_key(&(Method::Any, s.clone())) {
+            if here.declared(Method::Any).is_some() {
                 continue;
             }
-            let explicit = served_methods.get(s).map(Vec::as_slice).unwrap_or(&[]);
             let extra: Vec<&str> = CONCRETE
                 .iter()
-                .filter(|m| !explicit.contains(m) && !declared.contains_key(&(**m, s.clone())))
+                .filter(|&&m| here.served(m).is_none() && here.declared(m).is_none())
                 .map(|m| m.as_str())
                 .collect();
             if extra.is_empty() {
@@ -354,7 +459,7 @@ pub fn compare(model: &Model, api: &RestApi, loose: &[Unresolved], files: &Files
             ));
             continue;
         }
-        if let Some(&rid) = declared.get(&(Method::Any, s.clone())) {
+        if let Some(rid) = here.declared(Method::Any) {
             // roles.yaml's ANY declares every method of this path.
             out.extend(ctx.auth(rid, r, None));
             continue;
@@ -378,9 +483,9 @@ pub fn compare(model: &Model, api: &RestApi, loose: &[Unresolved], files: &Files
             continue;
         }
         let route = model.route(id);
-        let s = shape(&route.path.segments);
+        let here = &shapes.routes[declared_shape[id.0]];
         if route.method != Method::Any {
-            if let Some(&i) = served.get(&(Method::Any, s.clone())) {
+            if let Some(i) = here.served(Method::Any) {
                 let r = &api.routes[i];
                 out.extend(ctx.auth(id, r, Some(r.key())));
                 continue;
@@ -390,9 +495,12 @@ pub fn compare(model: &Model, api: &RestApi, loose: &[Unresolved], files: &Files
                 continue;
             }
         }
-        let explicit = served_methods.get(&s).map(Vec::as_slice).unwrap_or(&[]);
-        let message = if route.method == Method::Any && !explicit.is_empty() {
-            let mut ms: Vec<&str> = explicit.iter().map(|m| m.as_str()).collect();
+        let message = if route.method == Method::Any && here.serves_any_method() {
+            let mut ms: Vec<&str> = Method::ALL
+                .iter()
+                .filter(|&&m| here.served(m).is_some())
+                .map(|m| m.as_str())
+                .collect();
             ms.sort_unstable();
             format!(
                 "roles.yaml declares every method of this path; the API has no `ANY` method here, only {}",
@@ -431,12 +539,12 @@ fn below(path: &Path) -> String {
 fn catch_all<'a>(
     path: &Path,
     method: Method,
-    greedy: &HashMap<String, Vec<usize>>,
+    greedy: &ShapeMap<Shape, Vec<usize>>,
     routes: &'a [ApiRoute],
 ) -> Option<&'a ApiRoute> {
     // `{proxy+}` matches one or more segments, so the path must be longer than its parent.
     for k in (0..path.segments.len()).rev() {
-        let Some(cands) = greedy.get(&shape(&path.segments[..k])) else {
+        let Some(cands) = greedy.get(&Shape(&path.segments[..k])) else {
             continue;
         };
         let pick = |m: Method| cands.iter().map(|&i| &routes[i]).find(|r| r.method == m);
@@ -466,6 +574,13 @@ fn finding(
     }
 }
 
+/// Whether the API's scopes are exactly the ones roles.yaml grants the route (as sets).
+fn same_scopes(model: &Model, ids: &[ScopeId], have: &[String]) -> bool {
+    let name = |id: &ScopeId| model.scope(*id).full_name.as_str();
+    ids.iter().all(|id| have.iter().any(|h| h == name(id)))
+        && have.iter().all(|h| ids.iter().any(|id| h == name(id)))
+}
+
 struct Cmp<'a> {
     model: &'a Model,
     files: &'a Files<'a>,
@@ -487,6 +602,21 @@ impl Cmp<'_> {
         let model = self.model;
         let route = model.route(id);
         let strategy = model.api.strategy;
+        // Most routes match: decide those without building anything.
+        match (&route.access, &r.auth, strategy) {
+            (Access::Public, Auth::None, _) => return None,
+            (Access::AnyOf(_), Auth::Custom { kind, .. }, Strategy::Lambda)
+                if *kind != CustomKind::Request =>
+            {
+                return None;
+            }
+            (Access::AnyOf(ids), Auth::Cognito { scopes, .. }, Strategy::CognitoScopes)
+                if !scopes.is_empty() && same_scopes(model, ids, scopes) =>
+            {
+                return None;
+            }
+            _ => {}
+        }
         let wanted: Vec<&str> = match &route.access {
             Access::Public => Vec::new(),
             Access::AnyOf(ids) => {
