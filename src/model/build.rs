@@ -123,8 +123,9 @@ impl Builder<'_> {
             .map(|r| r.identifier.clone())
             .unwrap_or_default();
         let scopes = self.scopes(raw, &identifier);
-        let groups = self.groups(raw, &scopes);
-        let routes = self.routes(raw, &scopes);
+        let scope_ids = ScopeIds::new(&scopes);
+        let groups = self.groups(raw, &scope_ids);
+        let routes = self.routes(raw, &scope_ids);
 
         if let Some(api) = &api
             && api.strategy == Strategy::CognitoScopes
@@ -402,10 +403,11 @@ impl Builder<'_> {
         by_name.into_values().collect()
     }
 
-    fn scope_ref(&mut self, scopes: &[Scope], name: &Text, whose: &Named) -> Option<ScopeId> {
-        match scopes.binary_search_by(|s| s.name.as_str().cmp(&name.value)) {
-            Ok(i) => Some(ScopeId(i)),
-            Err(_) => {
+    fn scope_ref(&mut self, ids: &ScopeIds, name: &Text, whose: &Named) -> Option<ScopeId> {
+        match ids.by_name.get(&*name.value) {
+            Some(&id) => Some(id),
+            None => {
+                let scopes = ids.scopes;
                 let short = name.value.rsplit_once('/').map(|(_, rest)| rest);
                 let hint = if let Some(rest) = short.filter(|r| scopes.iter().any(|s| s.name == *r))
                 {
@@ -429,7 +431,7 @@ impl Builder<'_> {
         }
     }
 
-    fn groups(&mut self, raw: &Raw, scopes: &[Scope]) -> Vec<Group> {
+    fn groups(&mut self, raw: &Raw, scopes: &ScopeIds) -> Vec<Group> {
         // Sorted by name first, so ids are stable whatever the file order.
         let mut order: Vec<&crate::config::raw::RawGroup> = Vec::new();
         // Name → index in `order`, so that duplicates are found without a scan per group.
@@ -604,7 +606,7 @@ impl Builder<'_> {
         found
     }
 
-    fn routes(&mut self, raw: &Raw, scopes: &[Scope]) -> Vec<Route> {
+    fn routes(&mut self, raw: &Raw, scopes: &ScopeIds) -> Vec<Route> {
         let mut routes: Vec<Route> = Vec::with_capacity(raw.routes.len());
         // Every shape so far as a tree: finds a duplicate route and a conflicting variable
         // in one walk down the path, without a scan of earlier routes (10,000 routes would
@@ -612,6 +614,8 @@ impl Builder<'_> {
         let mut shapes = Shapes::default();
         // The tree nodes along the current route: `trail[d]` is the parent of segment `d`.
         let mut trail: Vec<u32> = Vec::new();
+        // Whether two routes used different variables at one position.
+        let mut conflicts = false;
         for r in &raw.routes {
             let Some((method, path, path_str)) = self.route_key(&r.key) else {
                 continue;
@@ -639,7 +643,8 @@ impl Builder<'_> {
                 );
                 continue;
             }
-            self.check_siblings(&mut shapes, &trail, (method, &path, path_str), &r.key);
+            conflicts |=
+                self.check_siblings(&mut shapes, &trail, (method, &path, path_str), &r.key);
             let whose = Named("route", &RouteKey(method, &path));
             let access = match &r.access {
                 RawAccess::Public(_) => Some(Access::Public),
@@ -705,9 +710,24 @@ impl Builder<'_> {
                 });
             }
         }
-        // No two routes have the same path and method (a duplicate is refused above), so an
-        // unstable sort gives the one order there is.
-        routes.sort_unstable_by(|a, b| (&a.path, a.method).cmp(&(&b.path, b.method)));
+        // Sorted by path, then method. Without a conflict the tree holds one variable per
+        // position, so its order is the paths' order and no path need be compared with
+        // another. (No two routes have the same path and method: a duplicate is refused
+        // above, so an unstable sort gives the one order there is.)
+        if conflicts {
+            routes.sort_unstable_by(|a, b| (&a.path, a.method).cmp(&(&b.path, b.method)));
+        } else {
+            let mut slots: Vec<Option<Route>> = routes.into_iter().map(Some).collect();
+            routes = shapes
+                .in_path_order()
+                .into_iter()
+                .filter_map(|i| slots[i as usize].take())
+                .collect();
+            debug_assert!(
+                slots.iter().all(Option::is_none)
+                    && routes.is_sorted_by(|a, b| (&a.path, a.method) < (&b.path, b.method))
+            );
+        }
         routes
     }
 
@@ -802,14 +822,14 @@ impl Builder<'_> {
 
     /// API Gateway rejects `/orders/{id}` beside `/orders/{orderId}/items`: one variable name
     /// per position under the same parent. `trail` holds the route's nodes in `shapes`; the
-    /// route is `(method, path, path as written)`.
+    /// route is `(method, path, path as written)`. True when there is a conflict.
     fn check_siblings<'r>(
         &mut self,
         shapes: &mut Shapes<'r>,
         trail: &[u32],
         (method, path, path_str): (Method, &Path, &'r str),
         written: &Text,
-    ) {
+    ) -> bool {
         for (depth, (seg, part)) in path.segments.iter().zip(parts(path_str)).enumerate() {
             if !seg.is_variable() {
                 continue;
@@ -838,7 +858,7 @@ impl Builder<'_> {
                             first.part
                         )),
                     );
-                    return;
+                    return true;
                 }
                 Some(_) => {}
                 None => {
@@ -851,6 +871,7 @@ impl Builder<'_> {
                 }
             }
         }
+        false
     }
 
     /// The span of the path segment after `depth` others, in the key as written (which may
@@ -1113,6 +1134,24 @@ impl fmt::Display for Named<'_> {
     }
 }
 
+/// Scope names → ids: routes name scopes tens of thousands of times, and a hash lookup is
+/// cheaper than a binary search that compares names.
+struct ScopeIds<'s> {
+    scopes: &'s [Scope],
+    by_name: HashMap<&'s str, ScopeId, BuildHasherDefault<FxHasher>>,
+}
+
+impl<'s> ScopeIds<'s> {
+    fn new(scopes: &'s [Scope]) -> Self {
+        let by_name = scopes
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.name.as_str(), ScopeId(i)))
+            .collect();
+        ScopeIds { scopes, by_name }
+    }
+}
+
 /// The tree's root: the empty path.
 const ROOT: u32 = 0;
 
@@ -1155,6 +1194,41 @@ struct FirstVar<'r> {
 }
 
 impl<'r> Shapes<'r> {
+    /// The routes (their indexes) in the order of their paths, then methods: the tree's
+    /// nodes depth first, each before its children, the children in the order of their
+    /// segments (literals by name, then `{var}`, then `{var+}`), and at a node its routes in
+    /// the order of their methods. That is the order of the routes' paths when every node has
+    /// one variable below it: two paths then differ first where at most one is a variable.
+    fn in_path_order(&self) -> Vec<u32> {
+        // Every node's literal children, together and by name.
+        let mut edges: Vec<(u32, &str, u32)> = self
+            .literals
+            .iter()
+            .map(|(&(parent, name), &child)| (parent, name, child))
+            .collect();
+        edges.sort_unstable();
+        // `edges[start[n]..start[n + 1]]` are node `n`'s.
+        let mut start = vec![0usize; self.nodes.len() + 1];
+        for &(parent, _, _) in &edges {
+            start[parent as usize + 1] += 1;
+        }
+        for n in 1..start.len() {
+            start[n] += start[n - 1];
+        }
+        let mut order = Vec::new();
+        let mut stack = vec![ROOT];
+        while let Some(node) = stack.pop() {
+            let n = &self.nodes[node as usize];
+            order.extend(n.routes.iter().flatten());
+            // Pushed last to first, so that they come off first to last.
+            stack.extend(n.greedy_child);
+            stack.extend(n.var_child);
+            let literals = &edges[start[node as usize]..start[node as usize + 1]];
+            stack.extend(literals.iter().rev().map(|&(_, _, child)| child));
+        }
+        order
+    }
+
     /// The node below `parent` for `seg`, written `part`; made when new.
     fn child(&mut self, parent: u32, seg: &Segment, part: &'r str) -> u32 {
         let new = self.nodes.len() as u32;

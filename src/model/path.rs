@@ -163,7 +163,7 @@ impl Path {
                     Some(n) => (n, true),
                     None => (inner, false),
                 };
-                if name.is_empty() || !name.chars().all(is_path_char) {
+                if name.is_empty() || !name.bytes().all(is_path_byte) {
                     return Err(err(
                         format!("variable `{part}` has an invalid name"),
                         Some("variable names use only letters, digits, `.`, `_` and `-`".into()),
@@ -183,7 +183,9 @@ impl Path {
                     Segment::Var(name.to_string())
                 }
             } else {
-                if let Some(bad) = part.chars().find(|&c| !is_path_char(c)) {
+                if !part.bytes().all(is_path_byte)
+                    && let Some(bad) = part.chars().find(|&c| !is_path_char(c))
+                {
                     return Err(err(
                         format!("segment `{part}` contains `{bad}`"),
                         Some(
@@ -225,6 +227,12 @@ pub(crate) fn parts(path: &str) -> impl Iterator<Item = &str> {
 /// beginning and the end and an optional plus sign before the closing brace."
 fn is_path_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')
+}
+
+/// `is_path_char` by byte: the allowed characters are ASCII, so a string's characters are all
+/// allowed exactly when its bytes are.
+fn is_path_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')
 }
 
 #[derive(Debug, PartialEq, Eq)]
