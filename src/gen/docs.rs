@@ -191,10 +191,10 @@ fn markdown(model: &Model, cols: &[GroupId], keys: &Keys) -> String {
     // (bit k set: the k-th of them allowed), and a row of a hundred groups is thirteen copies.
     let mut bits = RouteBits::new(model, cols);
     let octets: Vec<String> = (0..256u32)
-        .map(|bits| {
+        .map(|pattern| {
             (0..8)
                 .map(|k| {
-                    if bits >> k & 1 == 1 {
+                    if pattern >> k & 1 == 1 {
                         CELL_MD
                     } else {
                         DENIED_MD
@@ -703,8 +703,8 @@ fn svg(model: &Model, cols: &[GroupId], keys: &Keys) -> String {
             xml_escape_into(&mut s, head);
             s.push('…');
         } else {
-            // Escaping is per character: the escaped path ends the escaped key (the method
-            // and its space are ASCII letters).
+            // Escaping is per character: the escaped path ends the escaped key (escaping
+            // leaves the method and the space after it unchanged).
             s.push_str(&key_xml[route.method.as_str().len() + 1..]);
         }
         s.push_str("</text>\n<g data-route=\"");
@@ -814,6 +814,8 @@ fn svg(model: &Model, cols: &[GroupId], keys: &Keys) -> String {
         );
     }
     s.push_str("</svg>\n");
+    // Give back the estimate's unused part (never touched, so never in memory, but reserved).
+    s.shrink_to_fit();
     s
 }
 
@@ -1065,9 +1067,9 @@ fn svg_estimate(model: &Model, cols: &[GroupId], keys: &Keys, cells: &CellPieces
             cells.rows[i].count_ones(..) * (col.start_public.len() + tooltip + 48)
         })
         .sum();
-    // A row's text: its baseline three times, its key three times, its path and scopes
-    // (each at most 36 characters of up to 4 bytes, escaped to at most 6 bytes each).
-    let row_len = 600 + 3 * key_max + 2 * MAX_LABEL * 6 * 4;
+    // A row's text: its fixed pieces and baseline, its key three times, its path and scopes
+    // labels (each at most 36 characters, escaped to at most 6 bytes each, and `…`).
+    let row_len = 600 + 3 * key_max + 2 * (MAX_LABEL * 6 + '…'.len_utf8());
     4096 + cols.len() * 512 + model.routes.len() * row_len + cells_len
 }
 
@@ -1288,6 +1290,13 @@ mod tests {
                 // other; widths only meet `max` with positive ones).
                 assert_eq!(label_width(t, font), text_width(&truncate(t), font), "{t}");
             }
+        }
+    }
+
+    #[test]
+    fn method_as_usize_is_its_place_in_all() {
+        for (i, m) in Method::ALL.into_iter().enumerate() {
+            assert_eq!(m as usize, i, "{m}");
         }
     }
 
