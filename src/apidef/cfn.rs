@@ -20,6 +20,7 @@ use super::{parse_method, parse_path};
 use crate::diag::{Diagnostic, Span};
 use crate::model::Path;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::rc::Rc;
 
 const SAM_TRANSFORM: &str = "AWS::Serverless-2016-10-31";
 const IMPLICIT_API: &str = "ServerlessRestApi";
@@ -40,7 +41,7 @@ impl<'a> Res<'a> {
 }
 
 /// A resource's path, or why it has none; the API it belongs to.
-type Resolved = Result<(String, Path), String>;
+type Resolved = Result<(String, Rc<Path>), String>;
 
 struct Ctx<'a> {
     res: HashMap<&'a str, Res<'a>>,
@@ -298,7 +299,7 @@ fn follow<'a>(ctx: &mut Ctx<'a>, node: Node, what: &str) -> Resolved {
                 items.next().and_then(Node::as_str),
             ) {
                 (Some(api), Some("RootResourceId")) if is_api(ctx, api) => {
-                    Ok((api.to_string(), Path::root()))
+                    Ok((api.to_string(), Rc::new(Path::root())))
                 }
                 _ => Err(format!(
                     "`{what}` {} is not the `RootResourceId` of a REST API in this template",
@@ -389,7 +390,7 @@ fn resolve_resource<'a>(ctx: &mut Ctx<'a>, start: &'a str) -> Resolved {
                 format!("{path}/{part_text}")
             };
             parse_path(&text)
-                .map(|p| (api, p))
+                .map(|p| (api, Rc::new(p)))
                 .map_err(|why| format!("resource `{id}` makes path `{text}`: {why}"))
         });
         ctx.memo.insert(id, base.clone());
@@ -701,7 +702,7 @@ fn read_event(
     };
     api.routes.push(ApiRoute {
         method,
-        path,
+        path: Rc::new(path),
         auth,
         line: ev.line,
         column: ev.column,

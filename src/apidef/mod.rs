@@ -18,6 +18,7 @@ pub mod tree;
 
 use crate::diag::Diagnostic;
 use crate::model::{Method, Path};
+use std::rc::Rc;
 use tree::Node;
 
 /// Which kind of file the definition came from.
@@ -67,7 +68,8 @@ pub struct RestApi {
 pub struct ApiRoute {
     /// `Method::Any` for `ANY` / `x-amazon-apigateway-any-method`.
     pub method: Method,
-    pub path: Path,
+    /// Shared by the methods of one path.
+    pub path: Rc<Path>,
     pub auth: Auth,
     pub line: u32,
     pub column: u32,
@@ -216,9 +218,10 @@ pub(crate) fn parse_path(text: &str) -> Result<Path, String> {
 }
 
 pub(crate) fn parse_method(text: &str) -> Option<Method> {
-    let upper = text.to_ascii_uppercase();
-    if upper == "X-AMAZON-APIGATEWAY-ANY-METHOD" {
+    if text.eq_ignore_ascii_case("x-amazon-apigateway-any-method") {
         return Some(Method::Any);
     }
-    Method::parse(&upper)
+    Method::ALL
+        .into_iter()
+        .find(|m| m.as_str().eq_ignore_ascii_case(text))
 }

@@ -11,6 +11,7 @@ use super::tree::Node;
 use super::{ApiRoute, Auth, CustomKind, RestApi, Source, Unresolved, parse_method, parse_path};
 use crate::diag::Diagnostic;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 /// What an authorizer named in `security` is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -118,7 +119,7 @@ pub fn read_paths(doc: Node, defaults: &Defaults, api: &mut RestApi) {
     api.routes.reserve(paths.entries().len() * 2);
     for p in paths.entries() {
         let path = match parse_path(p.key) {
-            Ok(path) => path,
+            Ok(path) => Rc::new(path),
             Err(why) => {
                 api.unresolved.push(Unresolved::at(
                     p.line,
@@ -261,15 +262,18 @@ fn auth_of(sec: Node, schemes: &BTreeMap<String, Scheme>) -> Auth {
             empty_alternative = true;
         }
     }
-    match named.as_slice() {
-        [] => Auth::None,
-        [_] if empty_alternative => Auth::Unresolved(
+    match named.len() {
+        0 => Auth::None,
+        1 if empty_alternative => Auth::Unresolved(
             "`security` lists `{}` as an alternative, making authorization optional, which API Gateway does not support".into(),
         ),
-        [(name, scopes)] => named_auth(name, Some(scopes.clone()), schemes),
-        many => Auth::Unresolved(format!(
+        1 => {
+            let (name, scopes) = named.pop().expect("one");
+            named_auth(name, Some(scopes), schemes)
+        }
+        _ => Auth::Unresolved(format!(
             "`security` names several authorizers ({}); API Gateway uses one per method",
-            super::quote_list(&many.iter().map(|(n, _)| *n).collect::<Vec<_>>())
+            super::quote_list(&named.iter().map(|(n, _)| *n).collect::<Vec<_>>())
         )),
     }
 }

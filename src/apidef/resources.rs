@@ -9,6 +9,7 @@ use super::tree::Node;
 use super::{ApiDef, ApiRoute, Auth, CustomKind, RestApi, Source, Unresolved};
 use super::{parse_method, parse_path};
 use crate::diag::Diagnostic;
+use std::rc::Rc;
 
 pub fn read(_doc: Node, items: Node) -> Result<ApiDef, Diagnostic> {
     let mut api = RestApi::default();
@@ -22,7 +23,7 @@ pub fn read(_doc: Node, items: Node) -> Result<ApiDef, Diagnostic> {
             continue;
         };
         let path = match parse_path(path_text) {
-            Ok(p) => p,
+            Ok(p) => Rc::new(p),
             Err(why) => {
                 api.unresolved.push(Unresolved::at(
                     item.line,

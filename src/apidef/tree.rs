@@ -477,11 +477,17 @@ impl<'a> JsonParser<'a> {
         )
     }
 
-    /// Skips whitespace. Most calls find none (between a key and its colon, say), so that
-    /// case is decided inline.
+    /// Skips whitespace. Most calls find none (between a key and its colon) or one space
+    /// (after the colon), so those are decided inline.
     #[inline]
     fn ws(&mut self) {
-        if self.s.get(self.pos).is_some_and(|&c| c > b' ') {
+        let s = self.s;
+        let i = self.pos;
+        if s.get(i).is_some_and(|&c| c > b' ') {
+            return;
+        }
+        if s.get(i) == Some(&b' ') && s.get(i + 1).is_some_and(|&c| c > b' ') {
+            self.pos = i + 1;
             return;
         }
         self.ws_run();
@@ -492,6 +498,16 @@ impl<'a> JsonParser<'a> {
         let s = self.s;
         let mut i = self.pos;
         loop {
+            match s.get(i) {
+                Some(b'\n') => {
+                    i += 1;
+                    self.line += 1;
+                    self.line_start = i;
+                    self.ascii_line = true;
+                }
+                Some(b' ' | b'\t' | b'\r') => i += 1,
+                _ => break,
+            }
             // Pretty-printed files indent every line, so runs of spaces are most of their
             // bytes: count them eight at a time. In a little-endian word the leading spaces
             // are the low bytes, which XOR with spaces leaves zero.
@@ -502,19 +518,6 @@ impl<'a> JsonParser<'a> {
                 if spaces < 8 {
                     break;
                 }
-            }
-            while s.get(i) == Some(&b' ') {
-                i += 1;
-            }
-            match s.get(i) {
-                Some(b'\n') => {
-                    i += 1;
-                    self.line += 1;
-                    self.line_start = i;
-                    self.ascii_line = true;
-                }
-                Some(b'\t' | b'\r') => i += 1,
-                _ => break,
             }
         }
         self.pos = i;
@@ -793,6 +796,17 @@ impl<'a> JsonParser<'a> {
     /// character or the file's end is.
     fn plain_run(&mut self, mut i: usize) -> usize {
         let s = self.s;
+        // Sixteen bytes at a time while all are plain ASCII (the test is written so that the
+        // compiler checks the sixteen together), then byte by byte.
+        while let Some(chunk) = s.get(i..i + 16) {
+            let plain = chunk.iter().fold(true, |all, &b| {
+                all & (0x20..0x80).contains(&b) & (b != b'"') & (b != b'\\')
+            });
+            if !plain {
+                break;
+            }
+            i += 16;
+        }
         while let Some(&b) = s.get(i) {
             match STRING_BYTES[b as usize] {
                 StrByte::Plain => i += 1,
