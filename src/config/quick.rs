@@ -35,7 +35,10 @@ const MAX_KEY_BYTES: usize = 1000;
 /// Reads a whole roles file, or `None` when it uses anything beyond the common shape.
 pub(super) fn read<'t>(text: &'t str, budget: &Budget) -> Option<Node<'t>> {
     // Every scalar's value is at most its text, so the scalar-size budget can't be reached.
-    if text.len().saturating_add(MARGIN) >= budget.max_total_scalar_bytes || !plain_text(text) {
+    let ascii = text.is_ascii();
+    if text.len().saturating_add(MARGIN) >= budget.max_total_scalar_bytes
+        || !plain_text(text, ascii)
+    {
         return None;
     }
     let mut r = Reader {
@@ -50,6 +53,7 @@ pub(super) fn read<'t>(text: &'t str, budget: &Budget) -> Option<Node<'t>> {
         items: Vec::new(),
         entries: Vec::new(),
         budget,
+        ascii,
     };
     // The root: a block mapping whose keys start their lines.
     match r.next_content() {
@@ -64,7 +68,7 @@ pub(super) fn read<'t>(text: &'t str, budget: &Budget) -> Option<Node<'t>> {
 /// Only characters every YAML reader agrees on: no tab (its rules differ between block and
 /// flow context), no carriage return, no control character, no byte order mark, and none of
 /// the characters YAML 1.1 took for line breaks or that YAML calls non-printable.
-fn plain_text(text: &str) -> bool {
+fn plain_text(text: &str, ascii: bool) -> bool {
     // By blocks, without stopping at the first hit, so that the compiler can compare many
     // bytes at once: this pass reads every byte of the file.
     let control = |c: u8| (c < b' ' && c != b'\n') || c == 0x7f;
@@ -75,7 +79,7 @@ fn plain_text(text: &str) -> bool {
     {
         return false;
     }
-    text.is_ascii()
+    ascii
         || !text.chars().any(|c| {
             matches!(
                 c as u32,
@@ -129,6 +133,8 @@ struct Reader<'t, 'r> {
     /// own off the top into a list of exactly their number, so no list grows by copying.
     items: Vec<Node<'t>>,
     entries: Vec<(Node<'t>, Node<'t>)>,
+    /// Whether the whole text is ASCII: then a character is a byte.
+    ascii: bool,
 }
 
 impl<'t> Reader<'t, '_> {
@@ -160,9 +166,8 @@ impl<'t> Reader<'t, '_> {
     }
 
     fn chars(&self, from: usize, to: usize) -> u32 {
-        let s = &self.b[from..to];
-        if s.is_ascii() {
-            s.len() as u32
+        if self.ascii {
+            (to - from) as u32
         } else {
             self.text[from..to].chars().count() as u32
         }
@@ -269,7 +274,19 @@ impl<'t> Reader<'t, '_> {
     /// long as `collection_len` measures it there.
     fn collection(&self, kind: Kind<'t>, line: u32, line_start: usize, column: u32) -> Node<'t> {
         let text = &self.text[line_start..self.line_end(line_start)];
-        self.node(kind, line, column, collection_len(text, column))
+        // A block collection (its first character opens no bracket) on a line where nothing
+        // can open a quote or a comment: `collection_len` stops after the line's last
+        // non-space character, found here without its walk over every character.
+        let rest = &text.as_bytes()[column as usize - 1..];
+        let len = if self.ascii
+            && !matches!(rest.first(), Some(b'[' | b'{'))
+            && !rest.iter().any(|c| matches!(c, b'\'' | b'"' | b'#'))
+        {
+            trim_end(rest, 0, rest.len()) as u32
+        } else {
+            collection_len(text, column)
+        };
+        self.node(kind, line, column, len)
     }
 
     /// A plain scalar from `start` to `end` on the current line.

@@ -717,16 +717,20 @@ impl Builder<'_> {
         if conflicts {
             routes.sort_unstable_by(|a, b| (&a.path, a.method).cmp(&(&b.path, b.method)));
         } else {
-            let mut slots: Vec<Option<Route>> = routes.into_iter().map(Some).collect();
-            routes = shapes
-                .in_path_order()
-                .into_iter()
-                .filter_map(|i| slots[i as usize].take())
-                .collect();
-            debug_assert!(
-                slots.iter().all(Option::is_none)
-                    && routes.is_sorted_by(|a, b| (&a.path, a.method) < (&b.path, b.method))
-            );
+            // `to[i]`: where route `i` goes. Moved there in place, one cycle of the
+            // permutation after another, rather than copied into a second list.
+            let mut to = vec![0u32; routes.len()];
+            for (place, route) in shapes.in_path_order().into_iter().enumerate() {
+                to[route as usize] = place as u32;
+            }
+            for i in 0..routes.len() {
+                while to[i] as usize != i {
+                    let j = to[i] as usize;
+                    routes.swap(i, j);
+                    to.swap(i, j);
+                }
+            }
+            debug_assert!(routes.is_sorted_by(|a, b| (&a.path, a.method) < (&b.path, b.method)));
         }
         routes
     }
