@@ -16,10 +16,11 @@
 use super::openapi::{self, Defaults, Scheme};
 use super::tree::{Entry, Node};
 use super::{ApiDef, ApiRoute, Auth, CustomKind, RestApi, Source, Unresolved};
+use super::{FastMap, FastSet};
 use super::{parse_method, parse_path};
 use crate::diag::{Diagnostic, Span};
 use crate::model::Path;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 const SAM_TRANSFORM: &str = "AWS::Serverless-2016-10-31";
@@ -44,8 +45,8 @@ impl<'a> Res<'a> {
 type Resolved = Result<(String, Rc<Path>), String>;
 
 struct Ctx<'a> {
-    res: HashMap<&'a str, Res<'a>>,
-    memo: HashMap<&'a str, Resolved>,
+    res: FastMap<&'a str, Res<'a>>,
+    memo: FastMap<&'a str, Resolved>,
 }
 
 pub fn read(doc: Node) -> Result<ApiDef, Diagnostic> {
@@ -58,9 +59,7 @@ pub fn read(doc: Node) -> Result<ApiDef, Diagnostic> {
         .at(resources.span())
         .help("a CloudFormation template maps logical IDs to resources under `Resources`"));
     }
-    let mut unknown = Vec::new();
-    doc.unknown_intrinsics(&mut unknown);
-    if let Some(e) = unknown.first() {
+    if let Some(e) = doc.first_unknown_intrinsic() {
         return Err(Diagnostic::error(
             "api-intrinsic",
             format!("unknown intrinsic function `{}`", e.key),
@@ -76,8 +75,8 @@ pub fn read(doc: Node) -> Result<ApiDef, Diagnostic> {
         )));
     }
     let mut ctx = Ctx {
-        res: HashMap::new(),
-        memo: HashMap::new(),
+        res: FastMap::default(),
+        memo: FastMap::default(),
     };
     for e in resources.entries() {
         let ty = e.value.get("Type").and_then(Node::as_str).unwrap_or("");
@@ -137,7 +136,7 @@ pub fn read(doc: Node) -> Result<ApiDef, Diagnostic> {
         .get("Globals")
         .and_then(|g| g.get("Api"))
         .and_then(|a| a.get("Auth"));
-    let mut sam_auth: HashMap<String, Defaults> = HashMap::new();
+    let mut sam_auth: FastMap<String, Defaults> = FastMap::default();
     for &id in &ids {
         let r = &ctx.res[id];
         if r.ty != "AWS::Serverless::Api" {
@@ -337,7 +336,7 @@ fn is_api(ctx: &Ctx, id: &str) -> bool {
 /// once however many methods and children it has.
 fn resolve_resource<'a>(ctx: &mut Ctx<'a>, start: &'a str) -> Resolved {
     let mut chain: Vec<&'a str> = Vec::new();
-    let mut seen: HashSet<&'a str> = HashSet::new();
+    let mut seen: FastSet<&'a str> = FastSet::default();
     let mut cur = start;
     let mut base: Resolved = loop {
         if let Some(r) = ctx.memo.get(cur) {
@@ -578,7 +577,7 @@ fn read_event(
     ev: Entry,
     globals_auth: Option<Node>,
     apis: &mut BTreeMap<String, RestApi>,
-    sam_auth: &mut HashMap<String, Defaults>,
+    sam_auth: &mut FastMap<String, Defaults>,
     loose: &mut Vec<Unresolved>,
 ) {
     let ty = ev.value.get("Type").and_then(Node::as_str).unwrap_or("");

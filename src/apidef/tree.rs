@@ -252,17 +252,16 @@ impl<'t> Node<'t> {
         }
     }
 
-    /// Every `Fn::…` key in the tree that is not a CloudFormation function.
-    pub fn unknown_intrinsics(self, out: &mut Vec<Entry<'t>>) {
-        for e in self.entries() {
-            if e.key.starts_with("Fn::") && !is_intrinsic(e.key) {
-                out.push(e);
-            }
-            e.value.unknown_intrinsics(out);
-        }
-        for n in self.items() {
-            n.unknown_intrinsics(out);
-        }
+    /// The first `Fn::…` key of the whole document, in the file's order, that is not a
+    /// CloudFormation function. Every mapping key of a tree is in one list, so this is one
+    /// pass over it rather than a walk; the file's order is that of lines and columns.
+    pub fn first_unknown_intrinsic(self) -> Option<Entry<'t>> {
+        self.tree
+            .entries
+            .iter()
+            .filter(|e| e.key.starts_with("Fn::") && !is_intrinsic(&e.key))
+            .min_by_key(|e| (e.line, e.column))
+            .map(|e| self.entry_of(e))
     }
 }
 

@@ -15,8 +15,7 @@ use crate::cli::{ErrorFormat, Global};
 use crate::diag::{self, Diagnostic, Source};
 use crate::model::{Access, Method, Model, Path, RouteId, ScopeId, Segment, Strategy};
 use crate::report::{Finding, Format, Location, Rule, Severity, ToolCtx};
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug, Clone)]
@@ -255,44 +254,8 @@ impl Hash for Shape<'_> {
     }
 }
 
-/// The hasher of the comparison's maps, keyed by methods and shapes: the standard one (built
-/// to resist keys crafted against it, which a team's own API files are not) took most of
-/// the comparison's time. A multiply-rotate hash, as the Rust compiler uses for its own maps.
-#[derive(Default)]
-struct ShapeHasher(u64);
-
-impl ShapeHasher {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-}
-
-impl Hasher for ShapeHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut words = bytes.chunks_exact(8);
-        for w in &mut words {
-            self.add(u64::from_le_bytes(w.try_into().expect("8 bytes")));
-        }
-        let mut last = [0u8; 8];
-        let rest = words.remainder();
-        last[..rest.len()].copy_from_slice(rest);
-        self.add(u64::from_le_bytes(last) ^ ((rest.len() as u64) << 56));
-    }
-
-    fn write_u8(&mut self, n: u8) {
-        self.add(u64::from(n));
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.add(n as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type ShapeMap<K, V> = HashMap<K, V, BuildHasherDefault<ShapeHasher>>;
+/// The comparison's maps, keyed by methods and path shapes from the user's own files.
+type ShapeMap<K, V> = apidef::FastMap<K, V>;
 
 /// The routes of one path shape on both sides: per method (by `Method as usize`), the first
 /// route roles.yaml declares and the first the API serves.
