@@ -814,8 +814,6 @@ fn svg(model: &Model, cols: &[GroupId], keys: &Keys) -> String {
         );
     }
     s.push_str("</svg>\n");
-    // Give back the estimate's unused part (never touched, so never in memory, but reserved).
-    s.shrink_to_fit();
     s
 }
 
