@@ -16,12 +16,21 @@ pub const MARKDOWN: &str = "docs/access-matrix.md";
 pub const SVG: &str = "docs/access-matrix.svg";
 
 pub fn generate(model: &Model) -> Result<Files, Vec<Diagnostic>> {
+    generate_with(model, None)
+}
+
+/// [`generate`] reusing the `lambda` authorizer's table when the caller has built it already
+/// (`rolegen gen` builds it once for the authorizer and the docs).
+pub fn generate_with(
+    model: &Model,
+    table: Option<&super::authorizer::Table>,
+) -> Result<Files, Vec<Diagnostic>> {
     let cols = column_order(model);
     let keys = Keys::new(model);
     Ok(Files::from([
         (
             MARKDOWN.to_string(),
-            markdown(model, &cols, &keys).into_bytes(),
+            markdown(model, &cols, &keys, table).into_bytes(),
         ),
         (SVG.to_string(), svg(model, &cols, &keys).into_bytes()),
     ]))
@@ -122,13 +131,18 @@ fn md_special(b: u8) -> bool {
     ) || !(0x20..0x7F).contains(&b)
 }
 
-fn markdown(model: &Model, cols: &[GroupId], keys: &Keys) -> String {
+fn markdown(
+    model: &Model,
+    cols: &[GroupId],
+    keys: &Keys,
+    table: Option<&super::authorizer::Table>,
+) -> String {
     let groups_md: Vec<String> = model.groups.iter().map(|g| md_escape(&g.name)).collect();
     let scopes_md: Vec<String> = model.scopes.iter().map(|s| md_escape(&s.name)).collect();
     // The matrix's rows are the bulk of the file: their exact size, and the small parts
     // around them written or measured first, so the file is written without growing (and
     // copying) its buffer.
-    let policy = largest_policy_line(model);
+    let policy = largest_policy_line(model, table);
     let tables = markdown_tables(model, cols, &groups_md, &scopes_md);
     let rows_len: usize = model
         .routes
@@ -389,11 +403,14 @@ const _: () = assert!(CELL_MD.len() == DENIED_MD.len());
 
 /// For the `lambda` strategy, the size of the largest policy the authorizer can return: the
 /// figure to watch as routes grow.
-fn largest_policy_line(model: &Model) -> Option<String> {
+fn largest_policy_line(model: &Model, table: Option<&super::authorizer::Table>) -> Option<String> {
     if model.api.strategy != Strategy::Lambda {
         return None;
     }
-    let p = super::authorizer::largest_policy(model);
+    let p = match table {
+        Some(t) => super::authorizer::largest_policy_of(model, t),
+        None => super::authorizer::largest_policy(model),
+    };
     let who = if p.groups.is_empty() {
         "a caller in no group".to_string()
     } else {

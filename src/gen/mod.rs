@@ -148,13 +148,21 @@ pub fn generate_all_with(
 ) -> Result<Files, Vec<Diagnostic>> {
     let mut queue = targets.to_vec();
     queue.sort_by_key(|t| std::cmp::Reverse(t.cost_rank()));
+    // The `lambda` authorizer's table (the policy compiler's work) serves both the authorizer
+    // and the docs' largest-policy line: built once, before the targets start, on every core.
+    let table = (model.api.strategy == Strategy::Lambda
+        && queue.contains(&Target::Authorizer)
+        && queue.contains(&Target::Docs))
+    .then(|| authorizer::Table::new(model));
     let next = AtomicUsize::new(0);
     let work = || {
         let mut done = Vec::new();
         while let Some(&t) = queue.get(next.fetch_add(1, Ordering::Relaxed)) {
-            let out = match t {
-                Target::Cfn => cfn::generate_with(model, limits),
-                t => generate(model, t),
+            let out = match (t, &table) {
+                (Target::Cfn, _) => cfn::generate_with(model, limits),
+                (Target::Authorizer, Some(table)) => authorizer::generate_from(model, table),
+                (Target::Docs, Some(table)) => docs::generate_with(model, Some(table)),
+                (t, _) => generate(model, t),
             };
             done.push((t, out));
         }
