@@ -1,7 +1,8 @@
 //! How long reading YAML takes: roles.yaml (`config::yaml::parse`, then the whole `load`) and
 //! an API definition in YAML (`apidef::tree::parse`). Prints the best and the median of N runs.
 //!
-//! Run: `cargo run --release --example yaml_read -- roles FILE [N]` or `… -- api FILE [N]`.
+//! Run: `cargo run --release --example yaml_read -- roles FILE [N]` (`stages` instead of
+//! `roles` times the parse, the walk and the model's build apart) or `… -- api FILE [N]`.
 
 use std::time::{Duration, Instant};
 
@@ -42,6 +43,33 @@ fn main() {
                 }),
             );
         }
+        // Each stage of `load` alone: the parse, the walk to the raw config, the model.
+        "stages" => {
+            show(
+                "parse",
+                time(n, || {
+                    std::hint::black_box(rolegen::config::yaml::parse(&text).unwrap());
+                }),
+            );
+            show(
+                "read",
+                time(n, || {
+                    let mut diags = Vec::new();
+                    std::hint::black_box(rolegen::config::read(&text, &mut diags).unwrap());
+                }),
+            );
+            let mut diags = Vec::new();
+            let raw = rolegen::config::read(&text, &mut diags).unwrap();
+            show(
+                "build",
+                time(n, || {
+                    let mut diags = Vec::new();
+                    let model = rolegen::model::build(&raw, &text, &mut diags);
+                    assert!(model.is_some());
+                    std::hint::black_box(model);
+                }),
+            );
+        }
         "events" => show(
             "events",
             time(n, || {
@@ -60,6 +88,6 @@ fn main() {
                 std::hint::black_box(rolegen::apidef::tree::parse(&text).unwrap());
             }),
         ),
-        _ => panic!("roles or api"),
+        _ => panic!("roles, stages, events or api"),
     }
 }

@@ -66,16 +66,23 @@ pub(super) fn read<'t>(text: &'t str, budget: &Budget) -> Option<Node<'t>> {
 }
 
 /// Only characters every YAML reader agrees on: no tab (its rules differ between block and
-/// flow context), no carriage return, no control character, no byte order mark, and none of
-/// the characters YAML 1.1 took for line breaks or that YAML calls non-printable.
+/// flow context), no carriage return but in a `\r\n` line break, no control character, no
+/// byte order mark, and none of the characters YAML 1.1 took for line breaks or that YAML
+/// calls non-printable.
 fn plain_text(text: &str, ascii: bool) -> bool {
+    let b = text.as_bytes();
     // By blocks, without stopping at the first hit, so that the compiler can compare many
     // bytes at once: this pass reads every byte of the file.
-    let control = |c: u8| (c < b' ' && c != b'\n') || c == 0x7f;
-    if text
-        .as_bytes()
-        .chunks(64)
+    let control = |c: u8| (c < b' ' && c != b'\n' && c != b'\r') || c == 0x7f;
+    if b.chunks(64)
         .any(|block| block.iter().fold(false, |found, &c| found | control(c)))
+    {
+        return false;
+    }
+    if text.contains('\r')
+        && b.iter()
+            .enumerate()
+            .any(|(i, &c)| c == b'\r' && b.get(i + 1) != Some(&b'\n'))
     {
         return false;
     }
@@ -142,20 +149,25 @@ impl<'t> Reader<'t, '_> {
         self.b.get(self.pos).copied()
     }
 
+    /// Whether byte `i` ends its line: a line break (`\n`, or the `\r` of `\r\n`, the only
+    /// place `plain_text` lets a `\r` stand) or the end of the text.
     fn at_line_end(&self, i: usize) -> bool {
-        matches!(self.b.get(i), None | Some(b'\n'))
+        matches!(self.b.get(i), None | Some(b'\n' | b'\r'))
     }
 
-    /// Where the line holding `from` ends (its `\n`, or the end of the text).
+    /// Where the line holding `from` ends: its line break, or the end of the text.
     fn line_end(&self, from: usize) -> usize {
-        self.text[from..]
-            .find('\n')
-            .map_or(self.b.len(), |i| from + i)
+        match self.text[from..].find('\n') {
+            Some(i) if i > 0 && self.b[from + i - 1] == b'\r' => from + i - 1,
+            Some(i) => from + i,
+            None => self.b.len(),
+        }
     }
 
-    /// Moves to the start of the next line; `nl` is the current line's `\n`.
+    /// Moves to the start of the next line; `nl` is where the current line's break starts.
     fn next_line(&mut self, nl: usize) {
-        self.pos = (nl + 1).min(self.b.len());
+        let len = if self.b.get(nl) == Some(&b'\r') { 2 } else { 1 };
+        self.pos = (nl + len).min(self.b.len());
         self.line += 1;
         self.line_start = self.pos;
     }
@@ -193,7 +205,7 @@ impl<'t> Reader<'t, '_> {
                     self.pos = self.b.len();
                     return Ok(None);
                 }
-                Some(b'\n') => self.next_line(i),
+                Some(b'\n' | b'\r') => self.next_line(i),
                 Some(b'#') => {
                     let end = self.line_end(i);
                     if end == self.b.len() {
@@ -219,7 +231,7 @@ impl<'t> Reader<'t, '_> {
         self.skip_spaces();
         match self.peek() {
             None => Ok(()),
-            Some(b'\n') => {
+            Some(b'\n' | b'\r') => {
                 self.next_line(self.pos);
                 Ok(())
             }
@@ -342,8 +354,10 @@ impl<'t> Reader<'t, '_> {
                 let mut i = start;
                 loop {
                     match self.b.get(i) {
-                        None | Some(b'\n') => return Err(HandOver),
-                        Some(b':') if matches!(self.b.get(i + 1), None | Some(b' ' | b'\n')) => {
+                        None | Some(b'\n' | b'\r') => return Err(HandOver),
+                        Some(b':')
+                            if matches!(self.b.get(i + 1), None | Some(b' ' | b'\n' | b'\r')) =>
+                        {
                             break;
                         }
                         Some(b'#') if self.b[i - 1] == b' ' => return Err(HandOver),
@@ -360,7 +374,7 @@ impl<'t> Reader<'t, '_> {
         };
         if self.pos - start > MAX_KEY_BYTES
             || self.peek() != Some(b':')
-            || !matches!(self.b.get(self.pos + 1), None | Some(b' ' | b'\n'))
+            || !matches!(self.b.get(self.pos + 1), None | Some(b' ' | b'\n' | b'\r'))
         {
             return Err(HandOver);
         }
@@ -373,7 +387,7 @@ impl<'t> Reader<'t, '_> {
     fn block_value(&mut self, indent: usize, depth: usize) -> R<Node<'t>> {
         let colon = self.pos - 1;
         self.skip_spaces();
-        if !matches!(self.peek(), None | Some(b'\n' | b'#')) {
+        if !matches!(self.peek(), None | Some(b'\n' | b'\r' | b'#')) {
             let value = self.inline(indent, depth + 1)?;
             self.end_line()?;
             return Ok(value);
@@ -428,7 +442,7 @@ impl<'t> Reader<'t, '_> {
             self.pos = dash + 1;
             self.skip_spaces();
             // An empty entry, or a block inside one.
-            if matches!(self.peek(), None | Some(b'\n' | b'#')) {
+            if matches!(self.peek(), None | Some(b'\n' | b'\r' | b'#')) {
                 return Err(HandOver);
             }
             if indentless && self.items.len() == base {
@@ -456,9 +470,11 @@ impl<'t> Reader<'t, '_> {
                 let mut i = start;
                 loop {
                     match self.b.get(i) {
-                        None | Some(b'\n') => break,
+                        None | Some(b'\n' | b'\r') => break,
                         // `a: b: c`, or a key with its value on the next lines.
-                        Some(b':') if matches!(self.b.get(i + 1), None | Some(b' ' | b'\n')) => {
+                        Some(b':')
+                            if matches!(self.b.get(i + 1), None | Some(b' ' | b'\n' | b'\r')) =>
+                        {
                             return Err(HandOver);
                         }
                         Some(b'#') if self.b[i - 1] == b' ' => break,
@@ -479,8 +495,8 @@ impl<'t> Reader<'t, '_> {
             return Ok(());
         }
         let next = self.b.get(self.pos + 1).copied();
-        let continues =
-            next.is_some_and(|n| !(matches!(n, b' ' | b'\n') || flow && is_flow_indicator(n)));
+        let continues = next
+            .is_some_and(|n| !(matches!(n, b' ' | b'\n' | b'\r') || flow && is_flow_indicator(n)));
         if matches!(c, b'-' | b'?' | b':') && continues {
             Ok(())
         } else {
@@ -496,7 +512,7 @@ impl<'t> Reader<'t, '_> {
         let mut doubled = false;
         loop {
             match self.b.get(i) {
-                None | Some(b'\n') => return Err(HandOver),
+                None | Some(b'\n' | b'\r') => return Err(HandOver),
                 Some(b'\\') if quote == b'"' => return Err(HandOver),
                 Some(&c) if c == quote => {
                     if quote == b'\'' && self.b.get(i + 1) == Some(&b'\'') {
@@ -527,7 +543,7 @@ impl<'t> Reader<'t, '_> {
         loop {
             self.skip_spaces();
             match self.peek() {
-                Some(b'\n') => {
+                Some(b'\n' | b'\r') => {
                     self.next_line(self.pos);
                     let mut i = self.pos;
                     while self.b.get(i) == Some(&b' ') {
@@ -609,7 +625,7 @@ impl<'t> Reader<'t, '_> {
                 }
                 self.pos += 1;
                 self.skip_spaces();
-                if matches!(self.peek(), None | Some(b'\n' | b',' | b'}' | b'#')) {
+                if matches!(self.peek(), None | Some(b'\n' | b'\r' | b',' | b'}' | b'#')) {
                     return Err(HandOver);
                 }
                 let value = self.flow_node(indent, depth + 1, false)?;
@@ -650,7 +666,7 @@ impl<'t> Reader<'t, '_> {
                 let mut i = start;
                 loop {
                     match self.b.get(i) {
-                        None | Some(b'\n') => break,
+                        None | Some(b'\n' | b'\r') => break,
                         Some(&c) if is_flow_indicator(c) => break,
                         // A key's end; in a list, a one-pair mapping.
                         Some(b':') if key => break,
@@ -721,6 +737,8 @@ mod tests {
             let mut read = 0;
             for text in corpus() {
                 read += usize::from(check(&text));
+                // The same with Windows line breaks.
+                check(&text.replace('\n', "\r\n"));
             }
             // The fixtures are written the common way; most must not need the full readers.
             assert!(read >= 30, "{read}");
@@ -745,6 +763,17 @@ mod tests {
             "a: -1\nb: .5\nc: 0x1F\nd: 1e3\ne: ~\nf: null\ng: True\nh: yes\ni: 012\n",
             "a: 😀 x\nb: [😀, 'é''s']\n\"😀\": {é: ü}\n",
             "a: b[0]\nc: x,y\nd: x{y}\n",
+            // Where a collection's first line ends, with quotes and comments about.
+            "a:\n  b: it's # c\n  c: 1\n",
+            "a:\n  b: x # it's\n",
+            "a:\n  b: x  \n",
+            "a:\n  - [x] # c\n",
+            "a:\n- {b: c}  # d\n",
+            "a:\n  b: x#y z # c\n",
+            "a:\n  \"b\": 'c'' # d' # e\n",
+            // Windows line breaks.
+            "a: b\r\n",
+            "a:\r\n  b: [c,\r\n    d]  \r\n  # e\r\n\r\n  f: g # h\r\ni:\r\n- j\r\n- 'k'\r\nl:\r\n",
         ];
         on_big_stack(|| {});
         for text in cases {
@@ -771,7 +800,9 @@ mod tests {
             "a: \"x\\ny\"\n",
             "a: 'x\n  y'\n",
             "a:\tb\n",
-            "a: b\r\n",
+            "a: b\rc: 1\n",
+            "a: b\r",
+            "a: b\r\r\n",
             "\u{feff}a: b\n",
             "? a\n: b\n",
             "<<: {a: 1}\n",
@@ -984,6 +1015,9 @@ mod tests {
                 }
                 if case % 7 == 0 {
                     text.pop();
+                }
+                if case % 5 == 1 {
+                    text = text.replace('\n', "\r\n");
                 }
                 read += usize::from(check(&text));
             }
