@@ -18,7 +18,9 @@ use crate::config::yaml::{At, Build, ReadError, Rules, Scalar, read};
 use crate::diag::{Diagnostic, Span};
 use serde_saphyr::{Budget, DuplicateKeyPolicy, Options};
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::fmt;
+use std::rc::Rc;
 
 /// A document read from a file.
 #[derive(Clone)]
@@ -942,7 +944,12 @@ fn yaml_rules() -> Rules {
 }
 
 pub fn parse_yaml(text: &str) -> Result<Tree<'_>, Diagnostic> {
-    let root = read(text, &yaml_rules(), &mut YamlTree { text }).map_err(|e| match e {
+    let lists = Rc::new(RefCell::new(Lists::default()));
+    let mut builder = YamlTree {
+        text,
+        lists: Rc::clone(&lists),
+    };
+    let root = read(text, &yaml_rules(), &mut builder).map_err(|e| match e {
         ReadError::Build(d) => d,
         ReadError::Syntax(e) => {
             let span = e
@@ -961,81 +968,84 @@ pub fn parse_yaml(text: &str) -> Result<Tree<'_>, Diagnostic> {
                 .help("check that the file is complete, valid YAML")
         }
     })?;
-    let mut tree = Tree {
-        root: Raw {
-            line: 0,
-            column: 0,
-            kind: Kind::Null,
-        },
-        items: Vec::new(),
-        entries: Vec::new(),
-    };
-    tree.root = tree.add_yaml(root);
-    Ok(tree)
+    drop(builder);
+    let lists = Rc::try_unwrap(lists)
+        .map(RefCell::into_inner)
+        .unwrap_or_else(|shared| shared.borrow().clone());
+    Ok(lists.into_tree(root))
 }
 
-/// The YAML reader hands each container its finished children, so its builder makes an owned
-/// tree, which is then laid out flat like the JSON reader's.
-#[derive(Clone, Debug, PartialEq)]
-struct YamlNode<'a> {
-    line: u32,
-    column: u32,
-    kind: YamlKind<'a>,
+/// The YAML builder's share of a tree: the lists the reader's containers are laid out in.
+#[derive(Clone, Default)]
+struct Lists<'a> {
+    items: Vec<Raw<'a>>,
+    entries: Vec<RawEntry<'a>>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
-enum YamlKind<'a> {
-    Null,
-    Bool(bool),
-    Num(Cow<'a, str>),
-    Str(Cow<'a, str>),
-    Seq(Vec<YamlNode<'a>>),
-    Map(Vec<YamlEntry<'a>>),
-}
+impl<'a> Lists<'a> {
+    fn seq(&mut self, items: Vec<Raw<'a>>) -> Kind<'a> {
+        let start = self.items.len();
+        self.items.extend(items);
+        Kind::Seq {
+            start,
+            end: self.items.len(),
+        }
+    }
 
-#[derive(Clone, Debug, PartialEq)]
-struct YamlEntry<'a> {
-    key: Cow<'a, str>,
-    line: u32,
-    column: u32,
-    value: YamlNode<'a>,
-}
+    fn map(&mut self, entries: Vec<RawEntry<'a>>) -> Kind<'a> {
+        let start = self.entries.len();
+        self.entries.extend(entries);
+        Kind::Map {
+            start,
+            end: self.entries.len(),
+        }
+    }
 
-impl<'a> Tree<'a> {
-    /// Lays a YAML node out in the tree's lists (children before their parent's run, as the
-    /// JSON reader does). The YAML reader's depth budget bounds the recursion.
-    fn add_yaml(&mut self, node: YamlNode<'a>) -> Raw<'a> {
+    /// The tree under `root`. When the reader's fast path handed a document over part way,
+    /// what it had built stays in the lists, unreachable; the tree is then laid out again
+    /// from the root, so that its lists hold only its own nodes (`first_unknown_intrinsic`
+    /// reads them all).
+    fn into_tree(self, root: Raw<'a>) -> Tree<'a> {
+        let tree = Tree {
+            root,
+            items: self.items,
+            entries: self.entries,
+        };
+        if tree.count(&tree.root) == 1 + tree.items.len() + tree.entries.len() {
+            return tree;
+        }
+        let mut lists = Lists::default();
+        let root = lists.copy(&tree, &tree.root);
+        Tree {
+            root,
+            items: lists.items,
+            entries: lists.entries,
+        }
+    }
+
+    /// `node` of `tree`, its descendants laid out in these lists.
+    fn copy(&mut self, tree: &Tree<'a>, node: &Raw<'a>) -> Raw<'a> {
         let kind = match node.kind {
-            YamlKind::Null => Kind::Null,
-            YamlKind::Bool(b) => Kind::Bool(b),
-            YamlKind::Num(n) => Kind::Num(n),
-            YamlKind::Str(s) => Kind::Str(s),
-            YamlKind::Seq(items) => {
-                let items: Vec<Raw<'a>> = items.into_iter().map(|n| self.add_yaml(n)).collect();
-                let start = self.items.len();
-                self.items.extend(items);
-                Kind::Seq {
-                    start,
-                    end: self.items.len(),
-                }
+            Kind::Seq { start, end } => {
+                let items = tree.items[start..end]
+                    .iter()
+                    .map(|n| self.copy(tree, n))
+                    .collect();
+                self.seq(items)
             }
-            YamlKind::Map(entries) => {
-                let entries: Vec<RawEntry<'a>> = entries
-                    .into_iter()
+            Kind::Map { start, end } => {
+                let entries = tree.entries[start..end]
+                    .iter()
                     .map(|e| RawEntry {
-                        key: e.key,
+                        key: e.key.clone(),
                         line: e.line,
                         column: e.column,
-                        value: self.add_yaml(e.value),
+                        value: self.copy(tree, &e.value),
                     })
                     .collect();
-                let start = self.entries.len();
-                self.entries.extend(entries);
-                Kind::Map {
-                    start,
-                    end: self.entries.len(),
-                }
+                self.map(entries)
             }
+            ref scalar => scalar.clone(),
         };
         Raw {
             line: node.line,
@@ -1045,33 +1055,51 @@ impl<'a> Tree<'a> {
     }
 }
 
-/// Builds this module's tree from the YAML reader; text borrows from the file where the
-/// parser could (every plain scalar and most quoted ones).
-struct YamlTree<'a> {
-    text: &'a str,
+impl Tree<'_> {
+    /// How many nodes `node` and its descendants are. (The YAML reader's depth budget bounds
+    /// the recursion.)
+    fn count(&self, node: &Raw) -> usize {
+        1 + match node.kind {
+            Kind::Seq { start, end } => self.items[start..end].iter().map(|n| self.count(n)).sum(),
+            Kind::Map { start, end } => self.entries[start..end]
+                .iter()
+                .map(|e| self.count(&e.value))
+                .sum(),
+            _ => 0,
+        }
+    }
 }
 
-fn scalar_kind(value: Scalar<'_>) -> YamlKind<'_> {
+/// Builds this module's tree from the YAML reader, which hands each container its finished
+/// children; text borrows from the file where the parser could (every plain scalar and most
+/// quoted ones). The lists are shared so that a test can see what each of the reader's two
+/// paths built.
+struct YamlTree<'a> {
+    text: &'a str,
+    lists: Rc<RefCell<Lists<'a>>>,
+}
+
+fn scalar_kind(value: Scalar<'_>) -> Kind<'_> {
     match value {
-        Scalar::Null => YamlKind::Null,
-        Scalar::Bool(b) => YamlKind::Bool(b),
-        Scalar::Int(i) => YamlKind::Num(Cow::Owned(i.to_string())),
-        Scalar::UInt(u) => YamlKind::Num(Cow::Owned(u.to_string())),
-        Scalar::Float(f) => YamlKind::Num(Cow::Owned(f.to_string())),
-        Scalar::Str(s) => YamlKind::Str(s),
+        Scalar::Null => Kind::Null,
+        Scalar::Bool(b) => Kind::Bool(b),
+        Scalar::Int(i) => Kind::Num(Cow::Owned(i.to_string())),
+        Scalar::UInt(u) => Kind::Num(Cow::Owned(u.to_string())),
+        Scalar::Float(f) => Kind::Num(Cow::Owned(f.to_string())),
+        Scalar::Str(s) => Kind::Str(s),
     }
 }
 
 impl<'a> Build<'a> for YamlTree<'a> {
-    type Node = YamlNode<'a>;
+    type Node = Raw<'a>;
 
     fn scalar(
         &mut self,
         value: Scalar<'a>,
         tag: Option<&str>,
         at: At,
-    ) -> Result<YamlNode<'a>, Diagnostic> {
-        let node = YamlNode {
+    ) -> Result<Raw<'a>, Diagnostic> {
+        let node = Raw {
             line: at.line,
             column: at.column,
             kind: scalar_kind(value),
@@ -1080,13 +1108,8 @@ impl<'a> Build<'a> for YamlTree<'a> {
     }
 
     /// A key's tag changes nothing: keys are plain text here.
-    fn key(
-        &mut self,
-        value: Scalar<'a>,
-        _: Option<&str>,
-        at: At,
-    ) -> Result<YamlNode<'a>, Diagnostic> {
-        Ok(YamlNode {
+    fn key(&mut self, value: Scalar<'a>, _: Option<&str>, at: At) -> Result<Raw<'a>, Diagnostic> {
+        Ok(Raw {
             line: at.line,
             column: at.column,
             kind: scalar_kind(value),
@@ -1095,30 +1118,30 @@ impl<'a> Build<'a> for YamlTree<'a> {
 
     fn seq(
         &mut self,
-        items: Vec<YamlNode<'a>>,
+        items: Vec<Raw<'a>>,
         tag: Option<&str>,
         at: At,
-    ) -> Result<YamlNode<'a>, Diagnostic> {
-        let node = YamlNode {
+    ) -> Result<Raw<'a>, Diagnostic> {
+        let node = Raw {
             line: at.line,
             column: at.column,
-            kind: YamlKind::Seq(items),
+            kind: self.lists.borrow_mut().seq(items),
         };
         self.tagged(node, tag)
     }
 
     fn map(
         &mut self,
-        entries: Vec<(YamlNode<'a>, YamlNode<'a>)>,
+        entries: Vec<(Raw<'a>, Raw<'a>)>,
         tag: Option<&str>,
         at: At,
-    ) -> Result<YamlNode<'a>, Diagnostic> {
+    ) -> Result<Raw<'a>, Diagnostic> {
         let mut out = Vec::with_capacity(entries.len());
         for (k, value) in entries {
             let key = match k.kind {
-                YamlKind::Str(s) | YamlKind::Num(s) => s,
-                YamlKind::Bool(b) => Cow::Owned(b.to_string()),
-                YamlKind::Null => Cow::Borrowed("null"),
+                Kind::Str(s) | Kind::Num(s) => s,
+                Kind::Bool(b) => Cow::Owned(b.to_string()),
+                Kind::Null => Cow::Borrowed("null"),
                 _ => {
                     return Err(Diagnostic::error(
                         "api-syntax",
@@ -1132,17 +1155,17 @@ impl<'a> Build<'a> for YamlTree<'a> {
                     .help("API definitions use plain text keys"));
                 }
             };
-            out.push(YamlEntry {
+            out.push(RawEntry {
                 key,
                 line: k.line,
                 column: k.column,
                 value,
             });
         }
-        let node = YamlNode {
+        let node = Raw {
             line: at.line,
             column: at.column,
-            kind: YamlKind::Map(out),
+            kind: self.lists.borrow_mut().map(out),
         };
         self.tagged(node, tag)
     }
@@ -1150,7 +1173,7 @@ impl<'a> Build<'a> for YamlTree<'a> {
 
 impl<'a> YamlTree<'a> {
     /// A short-form tag (`!Ref X`) becomes the long form (`{"Ref": X}`).
-    fn tagged(&self, node: YamlNode<'a>, tag: Option<&str>) -> Result<YamlNode<'a>, Diagnostic> {
+    fn tagged(&self, node: Raw<'a>, tag: Option<&str>) -> Result<Raw<'a>, Diagnostic> {
         let Some(tag) = tag else {
             return Ok(node);
         };
@@ -1185,39 +1208,33 @@ impl<'a> YamlTree<'a> {
                 "CloudFormation's short forms are `!Ref`, `!GetAtt`, `!Sub`, `!Join`, `!If`, `!Select`, `!Split`, `!FindInMap`, `!ImportValue`, `!Base64`, `!Cidr`, `!GetAZs`, `!Equals`, `!And`, `!Or`, `!Not`, `!Condition`, `!Transform`",
             ));
         }
+        let mut lists = self.lists.borrow_mut();
         // `!GetAtt A.B` is the short form of `[A, B]`: the resource name has no dot in it.
         let arg = match (&*func, node.kind) {
-            ("Fn::GetAtt", YamlKind::Str(s)) => match s.split_once('.') {
-                Some((a, b)) => YamlKind::Seq(vec![
-                    YamlNode {
+            ("Fn::GetAtt", Kind::Str(s)) => match s.split_once('.') {
+                Some((a, b)) => {
+                    let part = |text: &str| Raw {
                         line,
                         column,
-                        kind: YamlKind::Str(Cow::Owned(a.to_string())),
-                    },
-                    YamlNode {
-                        line,
-                        column,
-                        kind: YamlKind::Str(Cow::Owned(b.to_string())),
-                    },
-                ]),
-                None => YamlKind::Str(s),
+                        kind: Kind::Str(Cow::Owned(text.to_string())),
+                    };
+                    lists.seq(vec![part(a), part(b)])
+                }
+                None => Kind::Str(s),
             },
             (_, k) => k,
         };
-        Ok(YamlNode {
+        let kind = lists.map(vec![RawEntry {
+            key: Cow::Owned(func),
             line,
             column,
-            kind: YamlKind::Map(vec![YamlEntry {
-                key: Cow::Owned(func),
+            value: Raw {
                 line,
                 column,
-                value: YamlNode {
-                    line,
-                    column,
-                    kind: arg,
-                },
-            }]),
-        })
+                kind: arg,
+            },
+        }]);
+        Ok(Raw { line, column, kind })
     }
 }
 
@@ -1345,10 +1362,29 @@ mod tests {
             big.push_str(&format!("  /p{i}:\n    get: {{}}\n"));
         }
         texts.push(big);
-        for text in &texts {
+        // Each path's builder lays its tree out in its own lists, kept here to compare.
+        fn both(text: &str) -> (Option<String>, Option<String>) {
+            let made = RefCell::new(Vec::new());
             let (fast, general) =
-                crate::config::yaml::fast_and_general(text, &yaml_rules(), || YamlTree { text });
-            let general = general.unwrap_or_else(|_| panic!("{text}"));
+                crate::config::yaml::fast_and_general(text, &yaml_rules(), || {
+                    let lists = Rc::new(RefCell::new(Lists::default()));
+                    made.borrow_mut().push(Rc::clone(&lists));
+                    YamlTree { text, lists }
+                });
+            let lists: Vec<Lists> = made
+                .into_inner()
+                .iter()
+                .map(|l| l.borrow().clone())
+                .collect();
+            let shown = |root: Raw, lists: &Lists| format!("{:?}", lists.clone().into_tree(root));
+            (
+                fast.map(|root| shown(root, &lists[0])),
+                general.ok().map(|root| shown(root, &lists[1])),
+            )
+        }
+        for text in &texts {
+            let (fast, general) = both(text);
+            let general = general.unwrap_or_else(|| panic!("{text}"));
             assert_eq!(fast.expect("takes the fast path"), general, "{text}");
         }
         for text in [
@@ -1357,10 +1393,26 @@ mod tests {
             "a: 1\n0x1: 2\n1: 3\n",
             "!Ref k: v\n",
         ] {
-            let (fast, _) =
-                crate::config::yaml::fast_and_general(text, &yaml_rules(), || YamlTree { text });
-            assert!(fast.is_none(), "{text}");
+            assert!(both(text).0.is_none(), "{text}");
         }
+        // A document the fast path hands over part way leaves what it built unreachable; the
+        // tree holds only its own nodes.
+        let text = "a: {Fn::Bogus: 1}\nb: &x 1\nc: *x\n";
+        let mut built = Vec::new();
+        let _ = crate::config::yaml::fast_and_general(text, &yaml_rules(), || {
+            let lists = Rc::new(RefCell::new(Lists::default()));
+            built.push(Rc::clone(&lists));
+            YamlTree { text, lists }
+        });
+        assert!(
+            !built[0].borrow().entries.is_empty(),
+            "the fast path built `a`"
+        );
+        let tree = parse(text).unwrap();
+        assert_eq!(
+            tree.count(&tree.root),
+            1 + tree.items.len() + tree.entries.len()
+        );
         // Integer keys are one key however written; serde-saphyr says so.
         assert!(
             parse("a: 1\n0x1: 2\n1: 3\n")
