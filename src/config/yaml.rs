@@ -13,6 +13,10 @@
 //! nesting or sizes near the budget, and any syntax error — is handed whole to serde-saphyr,
 //! with its budgets, its error messages and its locations, exactly as before. Both paths give
 //! the same nodes, spans and scalar types; a test compares them on every input.
+//!
+//! For `roles.yaml`, `parse` first tries `config::quick`, which reads the usual shape of a
+//! roles file straight from the text, several times faster than the events; it hands
+//! anything else to the two paths here, and is compared with serde-saphyr the same way.
 
 use crate::diag::{Diagnostic, Span};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
