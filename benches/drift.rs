@@ -15,7 +15,9 @@
 //! - `drift-with-load`: everything the command does in memory: parse and resolve roles.yaml,
 //!   read the JSON export, compare, render the text report.
 //!
-//! Run: `cargo bench --bench drift` (about two minutes on 2 cores).
+//! Run: `cargo bench --bench drift` (about two minutes on 2 cores). The same inputs stage by
+//! stage, best of N runs (steadier on a busy machine):
+//! `cargo run --release --example drift_stages -- 10000`.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rolegen::apidef::{self, ApiDef};

@@ -1,7 +1,8 @@
 //! Where `rolegen drift` spends its time, stage by stage, on the benchmark's inputs
 //! (benches/drift.rs): the synthetic roles file of N routes and the OpenAPI export of the same
-//! routes, every 100th method made `NONE`. Prints the best of R runs of each stage; small
-//! enough to run under callgrind (`STAGE=json` runs only that stage).
+//! routes, every 100th method made `NONE`. Prints the best of R runs of each stage (the
+//! stages named like the benchmark's groups time what those groups time); small enough to run
+//! under callgrind (`STAGE=json,compare` runs only those stages).
 //!
 //! Run: `cargo run --release --example drift_stages -- 10000 [R]`; `WRITE=dir` also writes
 //! the inputs (roles.yaml, api.json, api.yaml, template.json) there for the CLI, and
@@ -128,6 +129,14 @@ fn stages(routes: usize, runs: usize, only: Option<String>, texts: [String; 4]) 
     };
     let findings = compare();
     assert_eq!(findings.len(), routes / 100);
+    // What each of the benchmark's groups times (benches/drift.rs).
+    let run = |text: &str| {
+        let def = apidef::read(text).unwrap();
+        let api = drift::select(&def, &model, None).unwrap();
+        let mut f = drift::compare(&model, api, &def.unresolved, &files);
+        report::sort(&mut f);
+        f
+    };
 
     type Stage<'s> = (&'static str, Box<dyn Fn() + 's>);
     let stages: Vec<Stage> = vec![
@@ -167,6 +176,35 @@ fn stages(routes: usize, runs: usize, only: Option<String>, texts: [String; 4]) 
                 black_box(load_text("roles.yaml", roles.clone()).model.unwrap());
             }),
         ),
+        (
+            "openapi-json",
+            Box::new(|| {
+                black_box(run(&json_text));
+            }),
+        ),
+        (
+            "openapi-yaml",
+            Box::new(|| {
+                black_box(run(&yaml_text));
+            }),
+        ),
+        (
+            "cfn-json",
+            Box::new(|| {
+                black_box(run(&cfn_text));
+            }),
+        ),
+        (
+            "with-load",
+            Box::new(|| {
+                let model = load_text("roles.yaml", roles.clone()).model.unwrap();
+                let def = apidef::read(&json_text).unwrap();
+                let api = drift::select(&def, &model, None).unwrap();
+                let mut f = drift::compare(&model, api, &def.unresolved, &files);
+                report::sort(&mut f);
+                black_box(render(&f));
+            }),
+        ),
     ];
     println!(
         "{routes} routes; api.json {} KB, api.yaml {} KB, template.json {} KB",
@@ -175,10 +213,11 @@ fn stages(routes: usize, runs: usize, only: Option<String>, texts: [String; 4]) 
         cfn_text.len() / 1024
     );
     for (name, f) in &stages {
-        match &only {
-            Some(o) if o == name => println!("{name:8} best of {runs}: {:>10.2?}", best(runs, f)),
-            Some(_) => {}
-            None => println!("{name:8} best of {runs}: {:>10.2?}", best(runs, f)),
+        if only
+            .as_ref()
+            .is_none_or(|o| o.split(',').any(|o| o == *name))
+        {
+            println!("{name:12} best of {runs}: {:>10.2?}", best(runs, f));
         }
     }
 }
