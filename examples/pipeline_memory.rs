@@ -61,7 +61,7 @@ fn main() {
         files =
             r#gen::generate_all_with(&model, &targets, lifted).unwrap_or_else(|e| panic!("{e:#?}"));
         stages.push(format!(
-            "all targets (in parallel) {:.1} ms",
+            "all targets (as `rolegen gen` runs them) {:.1} ms",
             t0.elapsed().as_secs_f64() * 1e3
         ));
     }

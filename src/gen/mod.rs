@@ -136,6 +136,9 @@ pub fn generate_all(model: &Model, targets: &[Target]) -> Result<Files, Vec<Diag
     generate_all_with(model, targets, cfn::Limits::default())
 }
 
+/// Below this many routes, targets run one after another on the calling thread.
+const PARALLEL_FROM_ROUTES: usize = 200;
+
 /// [`generate_all`] with the CloudFormation limits as a parameter (the benchmark lifts them).
 ///
 /// Targets read the same model and share nothing else, so they run side by side, one thread
@@ -168,9 +171,14 @@ pub fn generate_all_with(
         }
         done
     };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZeroUsize::get)
-        .min(queue.len());
+    // Starting a thread costs more than every target of a small model together.
+    let threads = if model.routes.len() < PARALLEL_FROM_ROUTES {
+        1
+    } else {
+        std::thread::available_parallelism()
+            .map_or(1, std::num::NonZeroUsize::get)
+            .min(queue.len())
+    };
     let mut results = std::thread::scope(|s| {
         let helpers: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
         let mut all = work();
@@ -210,7 +218,7 @@ mod tests {
         for strategy in [Strategy::CognitoScopes, Strategy::Lambda] {
             let params = SynthParams {
                 strategy,
-                ..SynthParams::for_routes(40)
+                ..SynthParams::for_routes(PARALLEL_FROM_ROUTES + 10)
             };
             let loaded = crate::cmd::load_text("roles.yaml", roles_yaml(&params));
             let model = loaded.model.expect("synthetic files are valid");
