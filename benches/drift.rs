@@ -20,14 +20,15 @@
 //! `cargo run --release --example drift_stages -- 10000`.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+#[path = "support/drift_inputs.rs"]
+mod drift_inputs;
+
+use drift_inputs::{DriftInputs, drift_inputs};
 use rolegen::apidef::{self, ApiDef};
 use rolegen::cmd::drift::{self, Files};
 use rolegen::cmd::load_text;
-use rolegen::r#gen::{self, Target, cfn};
 use rolegen::model::Model;
 use rolegen::report::{self, Finding, Format, ToolCtx};
-use rolegen::synth::{SynthParams, roles_yaml};
-use serde_json::{Value, json};
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -48,60 +49,14 @@ struct Case {
     def: ApiDef,
 }
 
-fn text_of(files: &r#gen::Files, suffix: &str) -> String {
-    let (_, bytes) = files.iter().find(|(k, _)| k.ends_with(suffix)).unwrap();
-    String::from_utf8(bytes.clone()).unwrap()
-}
-
 fn case(routes: usize) -> Case {
-    let roles = roles_yaml(&SynthParams::for_routes(routes));
-    let model = load_text("roles.yaml", roles.clone())
-        .model
-        .expect("synthetic files are valid");
-
-    let yaml = text_of(
-        &r#gen::generate(&model, Target::Openapi).unwrap(),
-        "openapi.yaml",
-    );
-    let mut doc: Value = apidef::tree::parse(&yaml).unwrap().root().to_json();
-    let mut n = 0;
-    for (_, item) in doc["paths"].as_object_mut().unwrap() {
-        for (_, op) in item.as_object_mut().unwrap() {
-            if op.get("security").is_some() {
-                n += 1;
-                if n % 100 == 0 {
-                    op["security"] = json!([]);
-                }
-            }
-        }
-    }
-    let openapi_json = serde_json::to_string_pretty(&doc).unwrap();
-    let openapi_yaml = serde_saphyr::to_string(&doc).unwrap();
-
-    // CloudFormation refuses templates over 500 resources; the benchmark measures the reading.
-    let limits = cfn::Limits {
-        max_resources: usize::MAX,
-        max_bytes: usize::MAX,
-    };
-    let template = text_of(
-        &cfn::generate_with(&model, limits).unwrap(),
-        "template.yaml",
-    );
-    let mut doc: Value = apidef::tree::parse(&template).unwrap().root().to_json();
-    let mut n = 0;
-    for (_, r) in doc["Resources"].as_object_mut().unwrap() {
-        if r["Type"] == "AWS::ApiGateway::Method" {
-            n += 1;
-            if n % 100 == 0 {
-                r["Properties"]["AuthorizationType"] = json!("NONE");
-                let p = r["Properties"].as_object_mut().unwrap();
-                p.remove("AuthorizerId");
-                p.remove("AuthorizationScopes");
-            }
-        }
-    }
-    let cfn_json = serde_json::to_string_pretty(&doc).unwrap();
-
+    let DriftInputs {
+        roles,
+        model,
+        openapi_json,
+        openapi_yaml,
+        cfn_json,
+    } = drift_inputs(routes);
     let def = apidef::read(&openapi_json).unwrap();
     let found = run(&model, &openapi_json);
     assert_eq!(found.len(), routes / 100, "one finding per NONE method");

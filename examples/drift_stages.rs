@@ -8,20 +8,16 @@
 //! the inputs (roles.yaml, api.json, api.yaml, template.json) there for the CLI, and
 //! `FROM=dir` reads them from there instead of generating them (quicker under callgrind).
 
+#[path = "../benches/support/drift_inputs.rs"]
+mod drift_inputs;
+
+use drift_inputs::{DriftInputs, drift_inputs};
 use rolegen::apidef;
 use rolegen::cmd::drift::{self, Files};
 use rolegen::cmd::load_text;
-use rolegen::r#gen::{self, Target, cfn};
 use rolegen::report::{self, Format, ToolCtx};
-use rolegen::synth::{SynthParams, roles_yaml};
-use serde_json::{Value, json};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
-
-fn text_of(files: &r#gen::Files, suffix: &str) -> String {
-    let (_, bytes) = files.iter().find(|(k, _)| k.ends_with(suffix)).unwrap();
-    String::from_utf8(bytes.clone()).unwrap()
-}
 
 fn best(runs: usize, mut f: impl FnMut()) -> Duration {
     (0..runs)
@@ -50,48 +46,13 @@ fn main() {
         ];
         return stages(routes, runs, only, texts);
     }
-    let roles = roles_yaml(&SynthParams::for_routes(routes));
-    let model = load_text("roles.yaml", roles.clone()).model.unwrap();
-    let yaml = text_of(
-        &r#gen::generate(&model, Target::Openapi).unwrap(),
-        "openapi.yaml",
-    );
-    let mut doc: Value = apidef::tree::parse(&yaml).unwrap().root().to_json();
-    let mut n = 0;
-    for (_, item) in doc["paths"].as_object_mut().unwrap() {
-        for (_, op) in item.as_object_mut().unwrap() {
-            if op.get("security").is_some() {
-                n += 1;
-                if n % 100 == 0 {
-                    op["security"] = json!([]);
-                }
-            }
-        }
-    }
-    let json_text = serde_json::to_string_pretty(&doc).unwrap();
-    let yaml_text = serde_saphyr::to_string(&doc).unwrap();
-    let limits = cfn::Limits {
-        max_resources: usize::MAX,
-        max_bytes: usize::MAX,
-    };
-    let template = text_of(
-        &cfn::generate_with(&model, limits).unwrap(),
-        "template.yaml",
-    );
-    let mut doc: Value = apidef::tree::parse(&template).unwrap().root().to_json();
-    let mut n = 0;
-    for (_, r) in doc["Resources"].as_object_mut().unwrap() {
-        if r["Type"] == "AWS::ApiGateway::Method" {
-            n += 1;
-            if n % 100 == 0 {
-                r["Properties"]["AuthorizationType"] = json!("NONE");
-                let p = r["Properties"].as_object_mut().unwrap();
-                p.remove("AuthorizerId");
-                p.remove("AuthorizationScopes");
-            }
-        }
-    }
-    let cfn_text = serde_json::to_string_pretty(&doc).unwrap();
+    let DriftInputs {
+        roles,
+        openapi_json: json_text,
+        openapi_yaml: yaml_text,
+        cfn_json: cfn_text,
+        ..
+    } = drift_inputs(routes);
     if let Ok(dir) = std::env::var("WRITE") {
         let dir = std::path::Path::new(&dir);
         std::fs::create_dir_all(dir).unwrap();
