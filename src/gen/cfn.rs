@@ -981,7 +981,6 @@ fn method(
             }
             Integration::Http { url } => {
                 let mut key = String::new();
-                let mut value = String::new();
                 if route.path.variables().next().is_some() {
                     w.map("RequestParameters", |w| {
                         for v in route.path.variables() {
@@ -996,21 +995,29 @@ fn method(
                     w.str("Type", "HTTP_PROXY");
                     w.str("IntegrationHttpMethod", route.method.as_str());
                     w.str("Uri", url);
-                    if route.path.variables().next().is_some() {
-                        w.map("RequestParameters", |w| {
-                            for v in route.path.variables() {
-                                key.clear();
-                                key.push_str("integration.request.path.");
-                                key.push_str(v);
-                                value.clear();
-                                value.push_str("method.request.path.");
-                                value.push_str(v);
-                                w.str(&key, &value);
-                            }
-                        });
-                    }
+                    path_mappings(w, "RequestParameters", route);
                 });
             }
+        }
+    });
+}
+
+/// `k:` and what an HTTP proxy integration passes on of the route's path variables
+/// (`integration.request.path.id: method.request.path.id`); nothing without variables.
+pub(super) fn path_mappings(w: &mut Writer, k: &str, route: &Route) {
+    if route.path.variables().next().is_none() {
+        return;
+    }
+    let (mut key, mut value) = (String::new(), String::new());
+    w.map(k, |w| {
+        for v in route.path.variables() {
+            key.clear();
+            key.push_str("integration.request.path.");
+            key.push_str(v);
+            value.clear();
+            value.push_str("method.request.path.");
+            value.push_str(v);
+            w.str(&key, &value);
         }
     });
 }

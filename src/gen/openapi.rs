@@ -265,20 +265,7 @@ fn integration(route: &Route, w: &mut Writer) {
                 w.str("type", "http_proxy");
                 w.str("httpMethod", route.method.as_str());
                 w.str("uri", url);
-                if route.path.variables().next().is_some() {
-                    let (mut key, mut value) = (String::new(), String::new());
-                    w.map("requestParameters", |w| {
-                        for v in route.path.variables() {
-                            key.clear();
-                            key.push_str("integration.request.path.");
-                            key.push_str(v);
-                            value.clear();
-                            value.push_str("method.request.path.");
-                            value.push_str(v);
-                            w.str(&key, &value);
-                        }
-                    });
-                }
+                super::cfn::path_mappings(w, "requestParameters", route);
                 w.str("passthroughBehavior", "when_no_match");
             });
         }

@@ -187,19 +187,16 @@ impl Writer {
 
     /// `- ` and a mapping whose entries `f` writes, the first on the item's line.
     pub fn item_map(&mut self, f: impl FnOnce(&mut Writer)) {
-        self.start_line();
-        self.out.push_str("- ");
-        self.col += 2;
-        self.inline = true;
-        f(self);
-        self.col -= 2;
-        if std::mem::take(&mut self.inline) {
-            self.out.push_str("{}\n");
-        }
+        self.item_collection(f, "{}\n");
     }
 
     /// `- ` and a sequence whose items `f` writes, the first on the item's line.
     pub fn item_seq(&mut self, f: impl FnOnce(&mut Writer)) {
+        self.item_collection(f, "[]\n");
+    }
+
+    /// A collection as a sequence item; `empty` is its flow form when `f` writes nothing.
+    fn item_collection(&mut self, f: impl FnOnce(&mut Writer), empty: &str) {
         self.start_line();
         self.out.push_str("- ");
         self.col += 2;
@@ -207,7 +204,7 @@ impl Writer {
         f(self);
         self.col -= 2;
         if std::mem::take(&mut self.inline) {
-            self.out.push_str("[]\n");
+            self.out.push_str(empty);
         }
     }
 
