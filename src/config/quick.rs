@@ -15,7 +15,7 @@
 //! hands over well before the depth, node, event and scalar-size limits, so those are still
 //! decided where they always were.
 
-use super::yaml::{Kind, Node, Scalar, collection_len, resolve};
+use super::yaml::{Kind, Node, collection_len, resolve};
 use crate::diag::Span;
 use serde_saphyr::Budget;
 use std::borrow::Cow;
@@ -305,14 +305,7 @@ impl<'t> Reader<'t, '_> {
     fn scalar(&mut self, start: usize, end: usize) -> R<Node<'t>> {
         self.count(1)?;
         let value = &self.text[start..end];
-        let kind = match resolve(Cow::Borrowed(value), true).ok_or(HandOver)? {
-            Scalar::Null => Kind::Null,
-            Scalar::Bool(b) => Kind::Bool(b),
-            Scalar::Int(i) => Kind::Int(i),
-            Scalar::UInt(u) => Kind::Float(u as f64),
-            Scalar::Float(f) => Kind::Float(f),
-            Scalar::Str(s) => Kind::Str(s),
-        };
+        let kind = Kind::from(resolve(Cow::Borrowed(value), true).ok_or(HandOver)?);
         let len = self.chars(start, end);
         Ok(self.node(kind, self.line, self.col(start), len))
     }

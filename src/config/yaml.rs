@@ -83,6 +83,21 @@ pub enum Scalar<'a> {
     Str(Cow<'a, str>),
 }
 
+impl<'a> From<Scalar<'a>> for Kind<'a> {
+    /// The node kind of a resolved scalar; an integer above `i64::MAX` is kept as a float, as
+    /// serde-saphyr's untyped values keep it.
+    fn from(value: Scalar<'a>) -> Kind<'a> {
+        match value {
+            Scalar::Null => Kind::Null,
+            Scalar::Bool(b) => Kind::Bool(b),
+            Scalar::Int(i) => Kind::Int(i),
+            Scalar::UInt(u) => Kind::Float(u as f64),
+            Scalar::Float(f) => Kind::Float(f),
+            Scalar::Str(s) => Kind::Str(s),
+        }
+    }
+}
+
 /// Makes one kind of tree from what the reader finds. Children are built before their parent.
 /// `tag` is the node's tag as written (`!Ref`), when it has one.
 pub trait Build<'a> {
@@ -653,15 +668,7 @@ impl<'a> Build<'a> for Roles<'_> {
         _: Option<&str>,
         at: At,
     ) -> Result<Node<'a>, Diagnostic> {
-        let kind = match value {
-            Scalar::Null => Kind::Null,
-            Scalar::Bool(b) => Kind::Bool(b),
-            Scalar::Int(i) => Kind::Int(i),
-            Scalar::UInt(u) => Kind::Float(u as f64),
-            Scalar::Float(f) => Kind::Float(f),
-            Scalar::Str(s) => Kind::Str(s),
-        };
-        Ok(self.node(kind, at))
+        Ok(self.node(Kind::from(value), at))
     }
     fn seq(
         &mut self,
