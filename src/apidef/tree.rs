@@ -14,7 +14,7 @@
 //! wherever it has no escape. Readers walk it through `Node` and `Entry`, small copyable
 //! handles.
 
-use crate::config::yaml::{At, Build, ReadError, Rules, Scalar, read};
+use crate::config::yaml::{At, Build, ReadError, Rules, Scalar, read, syntax_span};
 use crate::diag::{Diagnostic, Span};
 use serde_saphyr::{Budget, DuplicateKeyPolicy, Options};
 use std::borrow::Cow;
@@ -952,14 +952,7 @@ pub fn parse_yaml(text: &str) -> Result<Tree<'_>, Diagnostic> {
     let root = read(text, &yaml_rules(), &mut builder).map_err(|e| match e {
         ReadError::Build(d) => d,
         ReadError::Syntax(e) => {
-            let span = e
-                .location()
-                .map(|l| Span {
-                    line: l.line() as u32,
-                    column: l.column() as u32,
-                    len: 1,
-                })
-                .unwrap_or(Span::UNKNOWN);
+            let span = syntax_span(&e);
             let full = e.to_string();
             let line = full.lines().next().unwrap_or("").trim();
             let line = line.find(" at line ").map(|i| &line[..i]).unwrap_or(line);

@@ -719,20 +719,24 @@ pub fn parse(text: &str) -> Result<Node<'_>, Diagnostic> {
     read(text, &rules, &mut Roles::new(text)).map_err(|e| match e {
         ReadError::Build(d) => d,
         ReadError::Syntax(e) => {
-            let span = e
-                .location()
-                .map(|l| Span {
-                    line: l.line() as u32,
-                    column: l.column() as u32,
-                    len: 1,
-                })
-                .unwrap_or(Span::UNKNOWN);
+            let span = syntax_span(&e);
             let msg = first_line(&e.to_string());
             Diagnostic::error("yaml-syntax", format!("invalid YAML: {msg}"))
                 .at(span)
                 .help("fix the YAML syntax first; quote values that contain `: ` or start with `{`, `[`, `*` or `&`")
         }
     })
+}
+
+/// Where serde-saphyr places a syntax error (one character), when it says.
+pub fn syntax_span(e: &serde_saphyr::Error) -> Span {
+    e.location()
+        .map(|l| Span {
+            line: l.line() as u32,
+            column: l.column() as u32,
+            len: 1,
+        })
+        .unwrap_or(Span::UNKNOWN)
 }
 
 fn first_line(s: &str) -> String {
