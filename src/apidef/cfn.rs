@@ -75,7 +75,7 @@ pub fn read(doc: Node) -> Result<ApiDef, Diagnostic> {
         )));
     }
     let mut ctx = Ctx {
-        res: FastMap::default(),
+        res: FastMap::with_capacity_and_hasher(resources.entries().len(), Default::default()),
         memo: FastMap::default(),
     };
     for e in resources.entries() {
