@@ -13,7 +13,7 @@ use super::{Outcome, load_model, report};
 use crate::apidef::{self, ApiDef, ApiRoute, Auth, CustomKind, RestApi, Unresolved};
 use crate::cli::{ErrorFormat, Global};
 use crate::diag::{self, Diagnostic, Source};
-use crate::model::{Access, Method, Model, Path, RouteId, ScopeId, Segment, Strategy};
+use crate::model::{Access, Method, Model, Path, RouteId, Router, ScopeId, Segment, Strategy};
 use crate::report::{Finding, Format, Location, Rule, Severity, ToolCtx};
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
@@ -340,8 +340,6 @@ pub fn compare(model: &Model, api: &RestApi, loose: &[Unresolved], files: &Files
         declared_shape.push(sid);
         shapes.routes[sid].declared[r.method as usize].get_or_insert(id);
     }
-    // Greedy routes by the shape of the path above `{proxy+}`.
-    let mut greedy: ShapeMap<Shape, Vec<usize>> = ShapeMap::default();
     // The API routes to compare, with their shape numbers: the first of each method and
     // shape, in the file's order.
     let mut firsts: Vec<(usize, usize)> = Vec::with_capacity(api.routes.len());
@@ -362,15 +360,14 @@ pub fn compare(model: &Model, api: &RestApi, loose: &[Unresolved], files: &Files
             ));
             continue;
         }
-        if let Some(Segment::Greedy(_)) = r.path.segments.last() {
-            let above = Shape(&r.path.segments[..r.path.segments.len() - 1]);
-            greedy.entry(above).or_default().push(i);
-        }
         shapes.routes[sid].served[r.method as usize] = Some(i);
         firsts.push((i, sid));
     }
 
     let mut matched = vec![false; model.routes.len()];
+    // API Gateway's dispatch over the API's routes (numbered as in `firsts`), built only when
+    // a declared route has no method of its own in the API.
+    let mut router: Option<Router> = None;
     let ctx = Cmp { model, files };
     for &(i, sid) in &firsts {
         let r = &api.routes[i];
@@ -448,12 +445,16 @@ pub fn compare(model: &Model, api: &RestApi, loose: &[Unresolved], files: &Files
         let route = model.route(id);
         let here = &shapes.routes[declared_shape[id.0]];
         if route.method != Method::Any {
-            if let Some(i) = here.served(Method::Any) {
-                let r = &api.routes[i];
-                out.extend(ctx.auth(id, r, Some(r.key())));
-                continue;
-            }
-            if let Some(r) = catch_all(&route.path, route.method, &greedy, &api.routes) {
+            // The API's `ANY` on this path, or a less specific resource that requests to this
+            // route fall through to.
+            let router = router.get_or_insert_with(|| {
+                Router::new(firsts.iter().map(|&(i, _)| {
+                    let r = &api.routes[i];
+                    (r.method, r.path.segments.as_slice())
+                }))
+            });
+            if let Some(k) = router.dispatch(route.method, &route.path.segments) {
+                let r = &api.routes[firsts[k].0];
                 out.extend(ctx.auth(id, r, Some(r.key())));
                 continue;
             }
@@ -495,27 +496,6 @@ fn below(path: &Path) -> String {
         }
         _ => String::new(),
     }
-}
-
-/// The greedy route nearest above `path` that answers `method`: API Gateway's fallback for a
-/// path that has no resource of its own.
-fn catch_all<'a>(
-    path: &Path,
-    method: Method,
-    greedy: &ShapeMap<Shape, Vec<usize>>,
-    routes: &'a [ApiRoute],
-) -> Option<&'a ApiRoute> {
-    // `{proxy+}` matches one or more segments, so the path must be longer than its parent.
-    for k in (0..path.segments.len()).rev() {
-        let Some(cands) = greedy.get(&Shape(&path.segments[..k])) else {
-            continue;
-        };
-        let pick = |m: Method| cands.iter().map(|&i| &routes[i]).find(|r| r.method == m);
-        if let Some(r) = pick(method).or_else(|| pick(Method::Any)) {
-            return Some(r);
-        }
-    }
-    None
 }
 
 fn finding(

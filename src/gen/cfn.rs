@@ -748,7 +748,7 @@ fn pretoken(w: &mut Writer, n: &mut Count) {
     );
 }
 
-/// The `lambda` strategy's TOKEN authorizer (the `Authorizer` resource in `api` points at
+/// The `lambda` strategy's REQUEST authorizer (the `Authorizer` resource in `api` points at
 /// it). It verifies ID tokens for this pool and client, so both come in as environment
 /// variables. One permission for the authorizer as a whole, not one per method.
 fn authorizer_function(w: &mut Writer, n: &mut Count) {
@@ -824,10 +824,12 @@ fn api(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut Count) {
                 });
             }
             Strategy::Lambda => {
-                w.str("Name", "LambdaTokenAuthorizer");
-                w.str("Type", "TOKEN");
+                w.str("Name", "LambdaRequestAuthorizer");
+                w.str("Type", "REQUEST");
                 r(w, "RestApiId", "RestApi");
-                w.str("IdentitySource", "method.request.header.Authorization");
+                // The cache key: the token and the route, so that a cached answer is only
+                // ever applied to the route it was given for.
+                w.str("IdentitySource", super::authorizer::IDENTITY_SOURCE);
                 w.int(
                     "AuthorizerResultTtlInSeconds",
                     i64::from(model.api.authorizer_ttl),

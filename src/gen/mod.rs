@@ -21,7 +21,7 @@ pub type Files = BTreeMap<String, Vec<u8>>;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Target {
-    /// Lambda TOKEN authorizer with its embedded group → policy table (`lambda`).
+    /// Lambda REQUEST authorizer with its embedded route → groups table (`lambda`).
     Authorizer,
     /// CloudFormation template: user pool, groups, resource server, client, REST API.
     Cfn,
@@ -64,10 +64,10 @@ impl Target {
     /// Rough relative cost on a large model, so the longest targets start first.
     fn cost_rank(self) -> u8 {
         match self {
-            Target::Authorizer => 5,
-            Target::Docs => 4,
-            Target::Cfn => 3,
-            Target::Openapi => 2,
+            Target::Docs => 5,
+            Target::Cfn => 4,
+            Target::Openapi => 3,
+            Target::Authorizer => 2,
             Target::Pretoken => 1,
             Target::Schema => 0,
         }
@@ -151,21 +151,13 @@ pub fn generate_all_with(
 ) -> Result<Files, Vec<Diagnostic>> {
     let mut queue = targets.to_vec();
     queue.sort_by_key(|t| std::cmp::Reverse(t.cost_rank()));
-    // The `lambda` authorizer's table (the policy compiler's work) serves both the authorizer
-    // and the docs' largest-policy line: built once, before the targets start, on every core.
-    let table = (model.api.strategy == Strategy::Lambda
-        && queue.contains(&Target::Authorizer)
-        && queue.contains(&Target::Docs))
-    .then(|| authorizer::Table::new(model));
     let next = AtomicUsize::new(0);
     let work = || {
         let mut done = Vec::new();
         while let Some(&t) = queue.get(next.fetch_add(1, Ordering::Relaxed)) {
-            let out = match (t, &table) {
-                (Target::Cfn, _) => cfn::generate_with(model, limits),
-                (Target::Authorizer, Some(table)) => authorizer::generate_from(model, table),
-                (Target::Docs, Some(table)) => docs::generate_with(model, Some(table)),
-                (t, _) => generate(model, t),
+            let out = match t {
+                Target::Cfn => cfn::generate_with(model, limits),
+                t => generate(model, t),
             };
             done.push((t, out));
         }

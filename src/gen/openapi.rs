@@ -25,7 +25,7 @@ pub const DOCUMENT: &str = "openapi/openapi.yaml";
 
 /// Security scheme names, the same as the CloudFormation template's authorizer names.
 pub const COGNITO_SCHEME: &str = "CognitoUserPool";
-pub const LAMBDA_SCHEME: &str = "LambdaTokenAuthorizer";
+pub const LAMBDA_SCHEME: &str = "LambdaRequestAuthorizer";
 
 /// Placeholders for values that depend on the deployment. Upper case with `_`, so they can
 /// never be mistaken for a Lambda integration's parameter, which is letters and digits only.
@@ -124,12 +124,13 @@ fn security_schemes(model: &Model, w: &mut Writer) {
             w.str("in", "header");
             w.str("x-amazon-apigateway-authtype", "custom");
             w.map("x-amazon-apigateway-authorizer", |w| {
-                w.str("type", "token");
+                w.str("type", "request");
                 w.str(
                     "authorizerUri",
                     &lambda_invocation_uri(&placeholder(AUTHORIZER_FUNCTION_ARN)),
                 );
-                w.str("identitySource", "method.request.header.Authorization");
+                // The cache key is the token and the route (see `authorizer::IDENTITY_SOURCE`).
+                w.str("identitySource", super::authorizer::IDENTITY_SOURCE);
                 w.int(
                     "authorizerResultTtlInSeconds",
                     i64::from(model.api.authorizer_ttl),

@@ -9,9 +9,11 @@
 
 mod build;
 pub mod path;
+pub mod routing;
 
 pub use build::build;
 pub use path::{Method, Path, Segment};
+pub use routing::Router;
 
 use crate::diag::Span;
 use fixedbitset::FixedBitSet;
@@ -25,7 +27,7 @@ pub struct RouteId(pub usize);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Strategy {
-    /// Lambda TOKEN authorizer, ID token, `cognito:groups` → IAM policy.
+    /// Lambda REQUEST authorizer, ID token, `cognito:groups` → the called route's decision.
     Lambda,
     /// Cognito authorizer, access token scopes ∩ method `AuthorizationScopes`.
     CognitoScopes,
@@ -46,7 +48,7 @@ pub struct Api {
     pub stage: String,
     pub strategy: Strategy,
     pub description: Option<String>,
-    /// Seconds API Gateway caches a Lambda authorizer's policy per token.
+    /// Seconds API Gateway caches a Lambda authorizer's answer per token and route.
     pub authorizer_ttl: u32,
 }
 
@@ -205,6 +207,15 @@ impl Model {
             .binary_search_by(|s| s.name.as_str().cmp(name))
             .ok()
             .map(ScopeId)
+    }
+
+    /// API Gateway's dispatch over the declared routes; route numbers are `RouteId`s.
+    pub fn router(&self) -> Router<'_> {
+        Router::new(
+            self.routes
+                .iter()
+                .map(|r| (r.method, r.path.segments.as_slice())),
+        )
     }
 
     /// The route declared for `method` and a path of the same shape (variable names may differ).
