@@ -259,9 +259,11 @@ fn read_back(case: &str, model: &Model, doc: &Value) {
         }
         Strategy::Lambda => {
             assert_eq!(scheme["x-amazon-apigateway-authtype"], "custom", "{case}");
-            assert_eq!(authorizer["type"], "token", "{case}");
+            assert_eq!(authorizer["type"], "request", "{case}");
+            // The cache key holds the route, as in the CloudFormation template.
             assert_eq!(
-                authorizer["identitySource"], "method.request.header.Authorization",
+                authorizer["identitySource"],
+                "method.request.header.Authorization,context.httpMethod,context.resourcePath",
                 "{case}"
             );
             assert_eq!(

@@ -3,11 +3,13 @@
 //! CDK or by hand without anyone touching the roles; this finds them.
 //!
 //! The model is the truth. Routes match by method and path shape (variable names may differ).
-//! The API's `ANY` answers every method it has no explicit method for; a greedy `{proxy+}`
-//! answers every path below it that has no resource of its own. So a declared route the API
-//! has no method for is still "served" when an `ANY` or a `{proxy+}` answers it, and is
-//! compared with that method's authorization; an `ANY` or `{proxy+}` that answers methods or
-//! paths `roles.yaml` does not declare is itself an undeclared route.
+//! The API's `ANY` answers every method it has no explicit method for, and a request falls
+//! through to a less specific resource (`{id}`, `{proxy+}`) when the most specific one has no
+//! method for it (API Gateway's dispatch, `model::routing`). So a declared route the API has
+//! no method for is still "served" when such a method answers it, and is compared with that
+//! method's authorization; an `ANY` or `{proxy+}` that answers methods or paths `roles.yaml`
+//! does not declare is itself an undeclared route. A `lambda` file expects rolegen's REQUEST
+//! authorizer with the route in its cache key.
 
 use super::{Outcome, load_model, report};
 use crate::apidef::{self, ApiDef, ApiRoute, Auth, CustomKind, RestApi, Unresolved};
@@ -548,9 +550,18 @@ impl Cmp<'_> {
         // Most routes match: decide those without building anything.
         match (&route.access, &r.auth, strategy) {
             (Access::Public, Auth::None, _) => return None,
-            (Access::AnyOf(_), Auth::Custom { kind, .. }, Strategy::Lambda)
-                if *kind != CustomKind::Request =>
-            {
+            (
+                Access::AnyOf(_),
+                Auth::Custom {
+                    kind:
+                        CustomKind::Unknown
+                        | CustomKind::Request {
+                            route_key: None | Some(true),
+                        },
+                    ..
+                },
+                Strategy::Lambda,
+            ) => {
                 return None;
             }
             (Access::AnyOf(ids), Auth::Cognito { scopes, .. }, Strategy::CognitoScopes)
@@ -579,7 +590,7 @@ impl Cmp<'_> {
                 apidef::quote_list(&wanted)
             ),
             (Access::AnyOf(_), Strategy::Lambda) => {
-                "rolegen's Lambda TOKEN authorizer (`CUSTOM`)".to_string()
+                "rolegen's Lambda REQUEST authorizer (`CUSTOM`)".to_string()
             }
         };
         let make = |rule: Rule, sev: Severity, msg: String, fix: &str| {
@@ -635,15 +646,35 @@ impl Cmp<'_> {
                     self.scopes(&wanted, scopes, &make)
                 }
                 (Auth::Custom { kind, .. }, Strategy::Lambda) => match kind {
-                    CustomKind::Token | CustomKind::Unknown => None,
-                    CustomKind::Request => make(
+                    CustomKind::Unknown
+                    | CustomKind::Request {
+                        route_key: None | Some(true),
+                    } => None,
+                    CustomKind::Token => make(
                         AUTHORIZER,
-                        Severity::Warning,
+                        Severity::Error,
                         format!(
-                            "the API uses {}; roles.yaml's strategy `lambda` generates a TOKEN authorizer",
+                            "the API uses {}; roles.yaml's strategy `lambda` needs a REQUEST authorizer keyed on the token and the route: rolegen's authorizer denies every request a TOKEN authorizer sends it (403), and the TOKEN authorizer of earlier rolegen versions could allow routes the matrix denies",
                             r.auth.describe()
                         ),
-                        "point the method at rolegen's authorizer",
+                        &format!(
+                            "deploy the template `rolegen gen` writes (Type `REQUEST`, IdentitySource `{}`)",
+                            crate::r#gen::authorizer::IDENTITY_SOURCE
+                        ),
+                    ),
+                    CustomKind::Request {
+                        route_key: Some(false),
+                    } => make(
+                        AUTHORIZER,
+                        Severity::Error,
+                        format!(
+                            "the API uses {} whose cache key (`IdentitySource`) does not hold the route: rolegen's authorizer answers for the called route alone, and a cached answer would be applied to other routes of the same token",
+                            r.auth.describe()
+                        ),
+                        &format!(
+                            "set the authorizer's IdentitySource to `{}` (what `rolegen gen` writes), or its TTL to 0",
+                            crate::r#gen::authorizer::IDENTITY_SOURCE
+                        ),
                     ),
                 },
                 (other, _) => make(
