@@ -37,7 +37,7 @@ pub struct Api {
     /// How access is enforced.
     pub authorizer: Strategy,
     pub description: Option<String>,
-    /// Seconds API Gateway caches a Lambda authorizer's answer (`lambda` only; default 300).
+    /// Seconds API Gateway caches a Lambda authorizer's answer per token and route (`lambda` only; default 300).
     #[schemars(range(min = 0, max = 3600))]
     pub authorizer_ttl: Option<u32>,
 }
@@ -46,7 +46,7 @@ pub struct Api {
 #[derive(JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Strategy {
-    /// Lambda TOKEN authorizer reading `cognito:groups` from the ID token.
+    /// Lambda REQUEST authorizer reading `cognito:groups` from the ID token and deciding the called route.
     Lambda,
     /// Cognito authorizer matching access-token scopes against `AuthorizationScopes`.
     CognitoScopes,
