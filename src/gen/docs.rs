@@ -79,6 +79,14 @@ fn token_sentence(model: &Model) -> &'static str {
         Strategy::CognitoScopes => {
             "Authorizer `cognito-scopes`: clients send the Cognito access token; API Gateway allows a route when the token carries any one of the route's scopes."
         }
+        Strategy::VerifiedPermissions => match model.api.token {
+            crate::model::TokenUse::Id => {
+                "Authorizer `verified-permissions`: clients send the Cognito ID token; the Lambda authorizer asks Amazon Verified Permissions, whose Cedar policy for each group lists every route the group may call (see `../cedar/policies.cedar`)."
+            }
+            crate::model::TokenUse::Access => {
+                "Authorizer `verified-permissions`: clients send the Cognito access token; the Lambda authorizer asks Amazon Verified Permissions, whose Cedar policy for each group lists every route the group may call (see `../cedar/policies.cedar`)."
+            }
+        },
     }
 }
 
@@ -391,7 +399,7 @@ const _: () = assert!(CELL_MD.len() == DENIED_MD.len());
 /// Gateway reuses it: the figure that replaced "the largest policy" when the authorizer
 /// stopped returning whole allow-lists.
 fn authorizer_line(model: &Model) -> Option<String> {
-    if model.api.strategy != Strategy::Lambda {
+    if !model.api.strategy.uses_lambda_authorizer() {
         return None;
     }
     let ttl = model.api.authorizer_ttl;
@@ -403,8 +411,13 @@ fn authorizer_line(model: &Model) -> Option<String> {
         )
     };
     Some(format!(
-        "Each answer of the Lambda authorizer is one statement for the called route only ({} routes in its table); {reuse}.",
-        model.routes.len()
+        "Each answer of the Lambda authorizer is one statement for the called route only ({} routes in its table{}); {reuse}.",
+        model.routes.len(),
+        if model.api.strategy == Strategy::VerifiedPermissions {
+            ", each protected one decided by Verified Permissions"
+        } else {
+            ""
+        }
     ))
 }
 
