@@ -530,10 +530,15 @@ pub fn compare(old: &Side, new: &Side) -> Changes {
             Severity::Warning,
             None,
             format!(
-                "group `{}` looks renamed to `{}` (same scopes and includes): CloudFormation replaces the `AWS::Cognito::UserPoolGroup`, and its members are not moved: they lose the {} it gave them",
+                "group `{}` looks renamed to `{}` (same scopes and includes): CloudFormation replaces the `AWS::Cognito::UserPoolGroup`, and its members are not moved: they lose the {} it gave them{}",
                 om.group(go).name,
                 nm.group(gn).name,
-                plural(members_routes, "protected route")
+                plural(members_routes, "protected route"),
+                if nm.api.strategy == crate::model::Strategy::VerifiedPermissions {
+                    "; its Cedar policy is replaced too (a policy's principal cannot change in place)"
+                } else {
+                    ""
+                }
             ),
             new.at(nm.group(gn).decl),
             Some(

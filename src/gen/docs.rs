@@ -238,7 +238,47 @@ fn markdown(model: &Model, cols: &[GroupId], keys: &Keys) -> String {
         md.push('\n');
     }
     md.push_str(&tables);
+    if model.api.strategy == Strategy::VerifiedPermissions {
+        cedar_table(model, &groups_md, &mut md);
+    }
     md
+}
+
+/// For `verified-permissions`, the Cedar policy beside each group: what Verified Permissions
+/// decides with, and how many actions (route × verb) each lists.
+fn cedar_table(model: &Model, groups_md: &[String], md: &mut String) {
+    use super::cedar;
+    let ns = cedar::namespace(&model.api.name);
+    let actions = cedar::actions(model);
+    let policies = cedar::policies(model, &ns, &actions);
+    md.push_str("\n## Cedar policies (Verified Permissions)\n\n");
+    let _ = writeln!(
+        md,
+        "Namespace `{ns}`, {} actions (one per protected route and verb it answers). Each group's policy permits every action the group may call, `includes` expanded, for `{ns}::UserGroup::\"<userPoolId>|<group>\"`; the text is in `../cedar/policies.cedar`. A group without a policy may call no protected route.\n",
+        actions.len()
+    );
+    md.push_str("| Group | Policies (CloudFormation) | Actions |\n| :-- | :-- | --: |\n");
+    for g in model.group_ids() {
+        let mine: Vec<&cedar::Policy> = policies.iter().filter(|p| p.group == g).collect();
+        let ids: Vec<String> = mine
+            .iter()
+            .map(|p| format!("`{}`", super::cfn::policy_id(&model.group(g).name, p.part)))
+            .collect();
+        let n = actions
+            .iter()
+            .filter(|a| model.matrix.allows(g, a.route))
+            .count();
+        let _ = writeln!(
+            md,
+            "| {} | {} | {n} |",
+            groups_md[g.0],
+            if ids.is_empty() {
+                "—".to_string()
+            } else {
+                ids.join(", ")
+            }
+        );
+    }
 }
 
 /// The groups and scopes tables, after the matrix.

@@ -194,11 +194,22 @@ pub fn generate_all_with(
     results.sort_by_key(|(t, _)| *t);
 
     let mut files = Files::new();
-    let mut errors = Vec::new();
+    let mut errors: Vec<Diagnostic> = Vec::new();
     for (_, out) in results {
         match out {
             Ok(f) => files.extend(f),
-            Err(e) => errors.extend(e),
+            // Targets that share a computation (`cedar` and `cfn` both build the Cedar
+            // policies) report its error once.
+            Err(e) => {
+                for d in e {
+                    if !errors
+                        .iter()
+                        .any(|x| x.code == d.code && x.message == d.message)
+                    {
+                        errors.push(d);
+                    }
+                }
+            }
         }
     }
     if errors.is_empty() {
