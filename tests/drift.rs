@@ -695,3 +695,78 @@ print("ok", len(json.load(open(sys.argv[1]))))
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     assert_eq!(stdout(&out).trim(), format!("ok {}", files.len() * 2));
 }
+
+/// A `lambda` roles file expects rolegen's REQUEST authorizer, keyed on the token and the
+/// route: an API still on a TOKEN authorizer, or whose cache key lacks the route, is an error
+/// on every protected route (a cached answer could be applied to another route); TTL 0 (no
+/// cache) or `context.path` instead of `context.resourcePath` is fine.
+#[test]
+fn lambda_authorizer_type_and_cache_key_are_checked() {
+    let model = load(&common::repo().join("tests/fixtures/lambda/orders.yaml"));
+    let protected = model
+        .routes
+        .iter()
+        .filter(|r| !matches!(r.access, rolegen::model::Access::Public))
+        .count();
+    let cfn = yaml_to_json(&generated(&model, Target::Cfn, "template.yaml"));
+    let openapi = yaml_to_json(&generated(&model, Target::Openapi, "openapi.yaml"));
+    let cases: [(&str, Value, usize); 5] = [
+        ("as generated", json!({}), 0),
+        (
+            "TOKEN",
+            json!({"Type": "TOKEN", "IdentitySource": "method.request.header.Authorization"}),
+            protected,
+        ),
+        (
+            "token-only key",
+            json!({"IdentitySource": "method.request.header.Authorization"}),
+            protected,
+        ),
+        (
+            "no cache",
+            json!({"IdentitySource": "method.request.header.Authorization", "AuthorizerResultTtlInSeconds": 0}),
+            0,
+        ),
+        (
+            "concrete path",
+            json!({"IdentitySource": "method.request.header.Authorization,context.httpMethod,context.path"}),
+            0,
+        ),
+    ];
+    for (what, change, errors) in cases {
+        let mut doc = cfn.clone();
+        for (k, v) in change.as_object().unwrap() {
+            doc["Resources"]["Authorizer"]["Properties"][k] = v.clone();
+        }
+        let f = findings(&model, &serde_json::to_string(&doc).unwrap());
+        assert!(
+            f.iter()
+                .all(|f| f.rule == "RG105" && f.severity == report::Severity::Error),
+            "cfn {what}: {f:#?}"
+        );
+        assert_eq!(f.len(), errors, "cfn {what}: {f:#?}");
+        if let Some(first) = f.first() {
+            assert!(
+                first.message.contains("REQUEST authorizer") || first.message.contains("cache key"),
+                "{}",
+                first.message
+            );
+        }
+        // The same in the OpenAPI form.
+        let mut doc = openapi.clone();
+        let auth = &mut doc["components"]["securitySchemes"]["LambdaRequestAuthorizer"]["x-amazon-apigateway-authorizer"];
+        for (k, v) in change.as_object().unwrap() {
+            let key = match k.as_str() {
+                "Type" => "type",
+                "IdentitySource" => "identitySource",
+                _ => "authorizerResultTtlInSeconds",
+            };
+            auth[key] = match (key, v) {
+                ("type", Value::String(s)) => json!(s.to_ascii_lowercase()),
+                _ => v.clone(),
+            };
+        }
+        let f = findings(&model, &serde_json::to_string(&doc).unwrap());
+        assert_eq!(f.len(), errors, "openapi {what}: {f:#?}");
+    }
+}

@@ -263,6 +263,25 @@ fn sam_defaults(globals: Option<Node>, own: Option<Node>, api: &mut RestApi) -> 
     d
 }
 
+/// SAM's REQUEST authorizer `Identity` (`Headers`, `Context`, `ReauthorizeEvery`) as a cache
+/// key; `None` when it is not written out.
+fn sam_route_keyed(node: Node) -> Option<bool> {
+    let identity = node.get("Identity")?;
+    let ttl = identity
+        .get("ReauthorizeEvery")
+        .and_then(|n| n.to_json().as_i64());
+    let mut sources = Vec::new();
+    for (list, prefix) in [
+        ("Headers", "method.request.header."),
+        ("Context", "context."),
+    ] {
+        for item in identity.get(list).into_iter().flat_map(Node::items) {
+            sources.push(format!("{prefix}{}", item.as_str()?));
+        }
+    }
+    super::route_keyed(Some(&sources.join(",")), ttl)
+}
+
 fn sam_scheme(name: &str, node: Node) -> Scheme {
     let scopes: Vec<String> = node
         .get("AuthorizationScopes")
@@ -278,7 +297,9 @@ fn sam_scheme(name: &str, node: Node) -> Scheme {
         }
     } else if node.get("FunctionArn").is_some() {
         match node.get("FunctionPayloadType").and_then(Node::as_str) {
-            Some("REQUEST") => Scheme::Custom(CustomKind::Request),
+            Some("REQUEST") => Scheme::Custom(CustomKind::Request {
+                route_key: sam_route_keyed(node),
+            }),
             _ => Scheme::Custom(CustomKind::Token),
         }
     } else {
@@ -520,7 +541,19 @@ fn method_auth(ctx: &Ctx, id: &str) -> Auth {
                 .and_then(Node::as_str)
             {
                 Some("TOKEN") => CustomKind::Token,
-                Some("REQUEST") => CustomKind::Request,
+                Some("REQUEST") => {
+                    let props = authorizer.map(|(_, r)| r);
+                    CustomKind::Request {
+                        route_key: super::route_keyed(
+                            props
+                                .and_then(|r| r.prop("IdentitySource"))
+                                .and_then(Node::as_str),
+                            props
+                                .and_then(|r| r.prop("AuthorizerResultTtlInSeconds"))
+                                .and_then(|n| n.to_json().as_i64()),
+                        ),
+                    }
+                }
                 _ => CustomKind::Unknown,
             },
         },

@@ -107,7 +107,11 @@ pub enum Auth {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CustomKind {
     Token,
-    Request,
+    /// `route_key`: whether API Gateway's cache key for the authorizer's answers holds the
+    /// route (see [`route_keyed`]); `None` when the file does not say.
+    Request {
+        route_key: Option<bool>,
+    },
     /// The authorizer's type is not in the file (e.g. `get-resources` output).
     Unknown,
 }
@@ -132,7 +136,7 @@ impl Auth {
             Auth::Custom { authorizer, kind } => {
                 let kind = match kind {
                     CustomKind::Token => "TOKEN ",
-                    CustomKind::Request => "REQUEST ",
+                    CustomKind::Request { .. } => "REQUEST ",
                     CustomKind::Unknown => "",
                 };
                 if authorizer.is_empty() {
@@ -145,6 +149,19 @@ impl Auth {
             Auth::Unresolved(why) => format!("an authorization rolegen cannot resolve ({why})"),
         }
     }
+}
+
+/// Whether a REQUEST authorizer's answers are cached per route: its identity sources (the
+/// cache key) hold the verb and the resource or path, or caching is off (TTL 0). An answer
+/// that covers one route only (rolegen's) must never be reused for another. `None` when the
+/// identity sources are unknown (not in the file, or not plain text).
+pub fn route_keyed(identity_source: Option<&str>, ttl: Option<i64>) -> Option<bool> {
+    if ttl == Some(0) {
+        return Some(true);
+    }
+    let sources: Vec<&str> = identity_source?.split(',').map(str::trim).collect();
+    let has = |s: &str| sources.contains(&s);
+    Some(has("context.httpMethod") && (has("context.resourcePath") || has("context.path")))
 }
 
 /// "`a`, `b`".

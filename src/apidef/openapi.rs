@@ -290,7 +290,16 @@ pub fn scheme_of(name: &str, node: Node) -> Scheme {
         },
         (Some("awssigv4"), _) => Scheme::Iam,
         (_, Some("token")) => Scheme::Custom(CustomKind::Token),
-        (_, Some("request")) => Scheme::Custom(CustomKind::Request),
+        (_, Some("request")) => Scheme::Custom(CustomKind::Request {
+            route_key: super::route_keyed(
+                authorizer
+                    .and_then(|a| a.get("identitySource"))
+                    .and_then(Node::as_str),
+                authorizer
+                    .and_then(|a| a.get("authorizerResultTtlInSeconds"))
+                    .and_then(|n| n.to_json().as_i64()),
+            ),
+        }),
         (Some("custom"), _) => Scheme::Custom(CustomKind::Unknown),
         _ if lower(node.get("type")).as_deref() == Some("apikey")
             && lower(node.get("name")).as_deref() == Some("x-api-key") =>

@@ -957,10 +957,7 @@ pub fn compare(old: &Side, new: &Side) -> Changes {
         );
     }
     if om.api.strategy != nm.api.strategy {
-        let token = |m: &Model| match m.api.strategy {
-            crate::model::Strategy::Lambda => "ID token",
-            crate::model::Strategy::CognitoScopes => "access token",
-        };
+        let token = |m: &Model| m.api.strategy.token_name(m.api.token);
         push(
             "RG233",
             Severity::Note,

@@ -3,17 +3,19 @@
 //! CDK or by hand without anyone touching the roles; this finds them.
 //!
 //! The model is the truth. Routes match by method and path shape (variable names may differ).
-//! The API's `ANY` answers every method it has no explicit method for; a greedy `{proxy+}`
-//! answers every path below it that has no resource of its own. So a declared route the API
-//! has no method for is still "served" when an `ANY` or a `{proxy+}` answers it, and is
-//! compared with that method's authorization; an `ANY` or `{proxy+}` that answers methods or
-//! paths `roles.yaml` does not declare is itself an undeclared route.
+//! The API's `ANY` answers every method it has no explicit method for, and a request falls
+//! through to a less specific resource (`{id}`, `{proxy+}`) when the most specific one has no
+//! method for it (API Gateway's dispatch, `model::routing`). So a declared route the API has
+//! no method for is still "served" when such a method answers it, and is compared with that
+//! method's authorization; an `ANY` or `{proxy+}` that answers methods or paths `roles.yaml`
+//! does not declare is itself an undeclared route. A `lambda` file expects rolegen's REQUEST
+//! authorizer with the route in its cache key.
 
 use super::{Outcome, load_model, report};
 use crate::apidef::{self, ApiDef, ApiRoute, Auth, CustomKind, RestApi, Unresolved};
 use crate::cli::{ErrorFormat, Global};
 use crate::diag::{self, Diagnostic, Source};
-use crate::model::{Access, Method, Model, Path, RouteId, ScopeId, Segment, Strategy};
+use crate::model::{Access, Method, Model, Path, RouteId, Router, ScopeId, Segment, Strategy};
 use crate::report::{Finding, Format, Location, Rule, Severity, ToolCtx};
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
@@ -340,8 +342,6 @@ pub fn compare(model: &Model, api: &RestApi, loose: &[Unresolved], files: &Files
         declared_shape.push(sid);
         shapes.routes[sid].declared[r.method as usize].get_or_insert(id);
     }
-    // Greedy routes by the shape of the path above `{proxy+}`.
-    let mut greedy: ShapeMap<Shape, Vec<usize>> = ShapeMap::default();
     // The API routes to compare, with their shape numbers: the first of each method and
     // shape, in the file's order.
     let mut firsts: Vec<(usize, usize)> = Vec::with_capacity(api.routes.len());
@@ -362,15 +362,14 @@ pub fn compare(model: &Model, api: &RestApi, loose: &[Unresolved], files: &Files
             ));
             continue;
         }
-        if let Some(Segment::Greedy(_)) = r.path.segments.last() {
-            let above = Shape(&r.path.segments[..r.path.segments.len() - 1]);
-            greedy.entry(above).or_default().push(i);
-        }
         shapes.routes[sid].served[r.method as usize] = Some(i);
         firsts.push((i, sid));
     }
 
     let mut matched = vec![false; model.routes.len()];
+    // API Gateway's dispatch over the API's routes (numbered as in `firsts`), built only when
+    // a declared route has no method of its own in the API.
+    let mut router: Option<Router> = None;
     let ctx = Cmp { model, files };
     for &(i, sid) in &firsts {
         let r = &api.routes[i];
@@ -448,12 +447,16 @@ pub fn compare(model: &Model, api: &RestApi, loose: &[Unresolved], files: &Files
         let route = model.route(id);
         let here = &shapes.routes[declared_shape[id.0]];
         if route.method != Method::Any {
-            if let Some(i) = here.served(Method::Any) {
-                let r = &api.routes[i];
-                out.extend(ctx.auth(id, r, Some(r.key())));
-                continue;
-            }
-            if let Some(r) = catch_all(&route.path, route.method, &greedy, &api.routes) {
+            // The API's `ANY` on this path, or a less specific resource that requests to this
+            // route fall through to.
+            let router = router.get_or_insert_with(|| {
+                Router::new(firsts.iter().map(|&(i, _)| {
+                    let r = &api.routes[i];
+                    (r.method, r.path.segments.as_slice())
+                }))
+            });
+            if let Some(k) = router.dispatch(route.method, &route.path.segments) {
+                let r = &api.routes[firsts[k].0];
                 out.extend(ctx.auth(id, r, Some(r.key())));
                 continue;
             }
@@ -495,27 +498,6 @@ fn below(path: &Path) -> String {
         }
         _ => String::new(),
     }
-}
-
-/// The greedy route nearest above `path` that answers `method`: API Gateway's fallback for a
-/// path that has no resource of its own.
-fn catch_all<'a>(
-    path: &Path,
-    method: Method,
-    greedy: &ShapeMap<Shape, Vec<usize>>,
-    routes: &'a [ApiRoute],
-) -> Option<&'a ApiRoute> {
-    // `{proxy+}` matches one or more segments, so the path must be longer than its parent.
-    for k in (0..path.segments.len()).rev() {
-        let Some(cands) = greedy.get(&Shape(&path.segments[..k])) else {
-            continue;
-        };
-        let pick = |m: Method| cands.iter().map(|&i| &routes[i]).find(|r| r.method == m);
-        if let Some(r) = pick(method).or_else(|| pick(Method::Any)) {
-            return Some(r);
-        }
-    }
-    None
 }
 
 fn finding(
@@ -568,9 +550,18 @@ impl Cmp<'_> {
         // Most routes match: decide those without building anything.
         match (&route.access, &r.auth, strategy) {
             (Access::Public, Auth::None, _) => return None,
-            (Access::AnyOf(_), Auth::Custom { kind, .. }, Strategy::Lambda)
-                if *kind != CustomKind::Request =>
-            {
+            (
+                Access::AnyOf(_),
+                Auth::Custom {
+                    kind:
+                        CustomKind::Unknown
+                        | CustomKind::Request {
+                            route_key: None | Some(true),
+                        },
+                    ..
+                },
+                Strategy::Lambda | Strategy::VerifiedPermissions,
+            ) => {
                 return None;
             }
             (Access::AnyOf(ids), Auth::Cognito { scopes, .. }, Strategy::CognitoScopes)
@@ -598,8 +589,8 @@ impl Cmp<'_> {
                 "the Cognito authorizer with `AuthorizationScopes` {}",
                 apidef::quote_list(&wanted)
             ),
-            (Access::AnyOf(_), Strategy::Lambda) => {
-                "rolegen's Lambda TOKEN authorizer (`CUSTOM`)".to_string()
+            (Access::AnyOf(_), Strategy::Lambda | Strategy::VerifiedPermissions) => {
+                "rolegen's Lambda REQUEST authorizer (`CUSTOM`)".to_string()
             }
         };
         let make = |rule: Rule, sev: Severity, msg: String, fix: &str| {
@@ -654,18 +645,41 @@ impl Cmp<'_> {
                 (Auth::Cognito { scopes, .. }, Strategy::CognitoScopes) => {
                     self.scopes(&wanted, scopes, &make)
                 }
-                (Auth::Custom { kind, .. }, Strategy::Lambda) => match kind {
-                    CustomKind::Token | CustomKind::Unknown => None,
-                    CustomKind::Request => make(
-                        AUTHORIZER,
-                        Severity::Warning,
-                        format!(
-                            "the API uses {}; roles.yaml's strategy `lambda` generates a TOKEN authorizer",
-                            r.auth.describe()
+                (Auth::Custom { kind, .. }, Strategy::Lambda | Strategy::VerifiedPermissions) => {
+                    match kind {
+                        CustomKind::Unknown
+                        | CustomKind::Request {
+                            route_key: None | Some(true),
+                        } => None,
+                        CustomKind::Token => make(
+                            AUTHORIZER,
+                            Severity::Error,
+                            format!(
+                                "the API uses {}; roles.yaml's strategy `{}` needs a REQUEST authorizer keyed on the token and the route: rolegen's authorizer denies every request a TOKEN authorizer sends it (403), and the TOKEN authorizer of earlier rolegen versions could allow routes the matrix denies",
+                                r.auth.describe(),
+                                strategy.as_str()
+                            ),
+                            &format!(
+                                "deploy the template `rolegen gen` writes (Type `REQUEST`, IdentitySource `{}`)",
+                                crate::r#gen::authorizer::IDENTITY_SOURCE
+                            ),
                         ),
-                        "point the method at rolegen's authorizer",
-                    ),
-                },
+                        CustomKind::Request {
+                            route_key: Some(false),
+                        } => make(
+                            AUTHORIZER,
+                            Severity::Error,
+                            format!(
+                                "the API uses {} whose cache key (`IdentitySource`) does not hold the route: rolegen's authorizer answers for the called route alone, and a cached answer would be applied to other routes of the same token",
+                                r.auth.describe()
+                            ),
+                            &format!(
+                                "set the authorizer's IdentitySource to `{}` (what `rolegen gen` writes), or its TTL to 0",
+                                crate::r#gen::authorizer::IDENTITY_SOURCE
+                            ),
+                        ),
+                    }
+                }
                 (other, _) => make(
                     AUTHORIZER,
                     Severity::Error,

@@ -7,7 +7,7 @@ use super::{Outcome, load_model};
 use crate::cli::{ErrorFormat, Global};
 use crate::diag::{self, Diagnostic, Source};
 use crate::r#gen::docs::column_order;
-use crate::model::{Access, GroupId, Method, Model, Path, RouteId, Segment, Strategy};
+use crate::model::{Access, GroupId, Method, Model, Path, RouteId, Strategy};
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -188,10 +188,13 @@ fn find_routes(model: &Model, text: &str) -> Result<Vec<(RouteId, Option<String>
         };
         (key != typed).then_some(typed)
     };
+    // A concrete path is answered by whichever route API Gateway dispatches it to.
+    let router = model.router();
+    let serving = |m: Method| router.dispatch(m, &path.segments).map(RouteId);
     let found: Vec<RouteId> = match method {
         Some(m) => model
             .route_by(m, &path)
-            .or_else(|| serving_route(model, m, &path))
+            .or_else(|| serving(m))
             .into_iter()
             .collect(),
         None => {
@@ -201,10 +204,7 @@ fn find_routes(model: &Model, text: &str) -> Result<Vec<(RouteId, Option<String>
                 .collect();
             if same.is_empty() {
                 // A concrete path: whichever route serves each method.
-                let mut v: Vec<RouteId> = Method::ALL
-                    .into_iter()
-                    .filter_map(|m| serving_route(model, m, &path))
-                    .collect();
+                let mut v: Vec<RouteId> = Method::ALL.into_iter().filter_map(serving).collect();
                 v.sort();
                 v.dedup();
                 v
@@ -254,48 +254,6 @@ fn find_routes(model: &Model, text: &str) -> Result<Vec<(RouteId, Option<String>
         format!("no route `{shown}` in the roles file"),
     )
     .help(help))
-}
-
-/// The route API Gateway would send a request for `method` and a concrete `path` to: at each
-/// segment a literal beats a variable, which beats a greedy variable; an exact method beats
-/// `ANY`. `None` when no route serves it.
-fn serving_route(model: &Model, method: Method, path: &Path) -> Option<RouteId> {
-    model
-        .route_ids()
-        .filter(|&r| {
-            let route = model.route(r);
-            route.method == method || route.method == Method::Any
-        })
-        .filter_map(|r| {
-            let route = model.route(r);
-            specificity(&route.path, path).map(|rank| (rank, route.method == method, r))
-        })
-        .max_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)))
-        .map(|(_, _, r)| r)
-}
-
-/// How specifically `route` matches the request `path`, segment by segment (2 literal,
-/// 1 variable, 0 greedy); `None` when it does not match.
-fn specificity(route: &Path, path: &Path) -> Option<Vec<u8>> {
-    let mut rank = Vec::new();
-    for (i, seg) in route.segments.iter().enumerate() {
-        let given = path.segments.get(i)?;
-        match seg {
-            Segment::Literal(l) => match given {
-                Segment::Literal(g) if g == l => rank.push(2),
-                _ => return None,
-            },
-            Segment::Var(_) => match given {
-                Segment::Literal(_) | Segment::Var(_) => rank.push(1),
-                Segment::Greedy(_) => return None,
-            },
-            Segment::Greedy(_) => {
-                rank.push(0);
-                return Some(rank);
-            }
-        }
-    }
-    (route.segments.len() == path.segments.len()).then_some(rank)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -456,6 +414,14 @@ fn route_text(model: &Model, file: &str, e: &RouteExplain) -> String {
         Strategy::Lambda => {
             "  checked by: the Lambda authorizer, against the ID token's `cognito:groups`\n"
         }
+        Strategy::VerifiedPermissions => match model.api.token {
+            crate::model::TokenUse::Id => {
+                "  checked by: Amazon Verified Permissions (each group's Cedar policy), against the ID token's `cognito:groups`\n"
+            }
+            crate::model::TokenUse::Access => {
+                "  checked by: Amazon Verified Permissions (each group's Cedar policy), against the access token's `cognito:groups`\n"
+            }
+        },
     });
     let width = e
         .allowed
@@ -723,26 +689,4 @@ fn groups_text(model: &Model, e: &GroupsExplain) -> String {
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn p(s: &str) -> Path {
-        Path::parse(s).unwrap()
-    }
-
-    #[test]
-    fn literal_beats_variable_beats_greedy() {
-        assert_eq!(specificity(&p("/o/{id}"), &p("/o/42")), Some(vec![2, 1]));
-        assert_eq!(
-            specificity(&p("/o/items"), &p("/o/items")),
-            Some(vec![2, 2])
-        );
-        assert_eq!(specificity(&p("/o/{x+}"), &p("/o/1/2")), Some(vec![2, 0]));
-        assert_eq!(specificity(&p("/o/{id}"), &p("/o/1/2")), None);
-        assert_eq!(specificity(&p("/o"), &p("/p")), None);
-        assert!(vec![2, 2] > vec![2, 1]);
-    }
 }

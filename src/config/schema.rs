@@ -37,19 +37,33 @@ pub struct Api {
     /// How access is enforced.
     pub authorizer: Strategy,
     pub description: Option<String>,
-    /// Seconds API Gateway caches a Lambda authorizer's answer (`lambda` only; default 300).
+    /// Seconds API Gateway caches a Lambda authorizer's answer per token and route (`lambda` and `verified-permissions`; default 300).
     #[schemars(range(min = 0, max = 3600))]
     pub authorizer_ttl: Option<u32>,
+    /// The token clients send with `verified-permissions`: `id` (default) or `access`.
+    pub token: Option<TokenUse>,
+}
+
+#[allow(dead_code)]
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenUse {
+    /// The Cognito ID token.
+    Id,
+    /// The Cognito access token.
+    Access,
 }
 
 #[allow(dead_code)]
 #[derive(JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Strategy {
-    /// Lambda TOKEN authorizer reading `cognito:groups` from the ID token.
+    /// Lambda REQUEST authorizer reading `cognito:groups` from the ID token and deciding the called route.
     Lambda,
     /// Cognito authorizer matching access-token scopes against `AuthorizationScopes`.
     CognitoScopes,
+    /// Lambda REQUEST authorizer asking Amazon Verified Permissions, with one Cedar policy per group.
+    VerifiedPermissions,
 }
 
 #[allow(dead_code)]

@@ -16,21 +16,12 @@ pub const MARKDOWN: &str = "docs/access-matrix.md";
 pub const SVG: &str = "docs/access-matrix.svg";
 
 pub fn generate(model: &Model) -> Result<Files, Vec<Diagnostic>> {
-    generate_with(model, None)
-}
-
-/// [`generate`] reusing the `lambda` authorizer's table when the caller has built it already
-/// (`rolegen gen` builds it once for the authorizer and the docs).
-pub fn generate_with(
-    model: &Model,
-    table: Option<&super::authorizer::Table>,
-) -> Result<Files, Vec<Diagnostic>> {
     let cols = column_order(model);
     let keys = Keys::new(model);
     Ok(Files::from([
         (
             MARKDOWN.to_string(),
-            markdown(model, &cols, &keys, table).into_bytes(),
+            markdown(model, &cols, &keys).into_bytes(),
         ),
         (SVG.to_string(), svg(model, &cols, &keys).into_bytes()),
     ]))
@@ -83,11 +74,19 @@ pub fn column_order(model: &Model) -> Vec<GroupId> {
 fn token_sentence(model: &Model) -> &'static str {
     match model.api.strategy {
         Strategy::Lambda => {
-            "Authorizer `lambda`: clients send the Cognito ID token; the Lambda authorizer reads its `cognito:groups` claim and allows the routes of those groups."
+            "Authorizer `lambda`: clients send the Cognito ID token; the Lambda authorizer reads its `cognito:groups` claim and allows the called route when one of those groups may call it."
         }
         Strategy::CognitoScopes => {
             "Authorizer `cognito-scopes`: clients send the Cognito access token; API Gateway allows a route when the token carries any one of the route's scopes."
         }
+        Strategy::VerifiedPermissions => match model.api.token {
+            crate::model::TokenUse::Id => {
+                "Authorizer `verified-permissions`: clients send the Cognito ID token; the Lambda authorizer asks Amazon Verified Permissions, whose Cedar policy for each group lists every route the group may call (see `../cedar/policies.cedar`)."
+            }
+            crate::model::TokenUse::Access => {
+                "Authorizer `verified-permissions`: clients send the Cognito access token; the Lambda authorizer asks Amazon Verified Permissions, whose Cedar policy for each group lists every route the group may call (see `../cedar/policies.cedar`)."
+            }
+        },
     }
 }
 
@@ -131,18 +130,13 @@ fn md_special(b: u8) -> bool {
     ) || !(0x20..0x7F).contains(&b)
 }
 
-fn markdown(
-    model: &Model,
-    cols: &[GroupId],
-    keys: &Keys,
-    table: Option<&super::authorizer::Table>,
-) -> String {
+fn markdown(model: &Model, cols: &[GroupId], keys: &Keys) -> String {
     let groups_md: Vec<String> = model.groups.iter().map(|g| md_escape(&g.name)).collect();
     let scopes_md: Vec<String> = model.scopes.iter().map(|s| md_escape(&s.name)).collect();
     // The matrix's rows are the bulk of the file: their exact size, and the small parts
     // around them written or measured first, so the file is written without growing (and
     // copying) its buffer.
-    let policy = largest_policy_line(model, table);
+    let policy = authorizer_line(model);
     let tables = markdown_tables(model, cols, &groups_md, &scopes_md);
     let rows_len: usize = model
         .routes
@@ -401,42 +395,29 @@ const CELL_MD: &str = " ✅ |";
 const DENIED_MD: &str = " — |";
 const _: () = assert!(CELL_MD.len() == DENIED_MD.len());
 
-/// For the `lambda` strategy, the size of the largest policy the authorizer can return: the
-/// figure to watch as routes grow.
-fn largest_policy_line(model: &Model, table: Option<&super::authorizer::Table>) -> Option<String> {
-    if model.api.strategy != Strategy::Lambda {
+/// For the `lambda` strategy, what one answer of the authorizer covers and how long API
+/// Gateway reuses it: the figure that replaced "the largest policy" when the authorizer
+/// stopped returning whole allow-lists.
+fn authorizer_line(model: &Model) -> Option<String> {
+    if !model.api.strategy.uses_lambda_authorizer() {
         return None;
     }
-    let p = match table {
-        Some(t) => super::authorizer::largest_policy_of(model, t),
-        None => super::authorizer::largest_policy(model),
-    };
-    let who = if p.groups.is_empty() {
-        "a caller in no group".to_string()
+    let ttl = model.api.authorizer_ttl;
+    let reuse = if ttl == 0 {
+        "API Gateway calls it for every request (`authorizer_ttl: 0`)".to_string()
     } else {
         format!(
-            "a caller in {}",
-            p.groups
-                .iter()
-                .map(|g| md_escape(g))
-                .collect::<Vec<_>>()
-                .join(" + ")
-        )
-    };
-    let measured = if p.exhaustive {
-        format!(
-            "every combination of groups measured ({} distinct sets of routes)",
-            p.combinations
-        )
-    } else {
-        format!(
-            "every combination of up to {} groups measured ({} distinct sets of routes)",
-            p.max_groups, p.combinations
+            "API Gateway reuses an answer for {ttl} s for the same token, verb and resource, so a caller costs at most one call per route they use in that time"
         )
     };
     Some(format!(
-        "Largest policy the Lambda authorizer returns: **{} bytes** ({} Allow and {} Deny resource patterns), for {who}; {measured}.",
-        p.bytes, p.allow, p.deny
+        "Each answer of the Lambda authorizer is one statement for the called route only ({} routes in its table{}); {reuse}.",
+        model.routes.len(),
+        if model.api.strategy == Strategy::VerifiedPermissions {
+            ", each protected one decided by Verified Permissions"
+        } else {
+            ""
+        }
     ))
 }
 

@@ -3,6 +3,7 @@
 //! touches the disk (`cmd::gen` writes atomically) and nothing reads the YAML.
 
 pub mod authorizer;
+pub mod cedar;
 pub mod cfn;
 pub mod docs;
 pub mod openapi;
@@ -21,8 +22,11 @@ pub type Files = BTreeMap<String, Vec<u8>>;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Target {
-    /// Lambda TOKEN authorizer with its embedded group → policy table (`lambda`).
+    /// Lambda REQUEST authorizer: an embedded route → groups table (`lambda`), or a call to
+    /// Verified Permissions (`verified-permissions`).
     Authorizer,
+    /// Cedar schema and policies for Amazon Verified Permissions (`verified-permissions`).
+    Cedar,
     /// CloudFormation template: user pool, groups, resource server, client, REST API.
     Cfn,
     /// The access matrix for people: `access-matrix.md` and `access-matrix.svg`.
@@ -36,8 +40,9 @@ pub enum Target {
 }
 
 impl Target {
-    pub const ALL: [Target; 6] = [
+    pub const ALL: [Target; 7] = [
         Target::Authorizer,
+        Target::Cedar,
         Target::Cfn,
         Target::Docs,
         Target::Openapi,
@@ -49,6 +54,7 @@ impl Target {
     pub fn dir(self) -> &'static str {
         match self {
             Target::Authorizer => "authorizer",
+            Target::Cedar => "cedar",
             Target::Cfn => "cfn",
             Target::Docs => "docs",
             Target::Openapi => "openapi",
@@ -64,10 +70,11 @@ impl Target {
     /// Rough relative cost on a large model, so the longest targets start first.
     fn cost_rank(self) -> u8 {
         match self {
-            Target::Authorizer => 5,
-            Target::Docs => 4,
-            Target::Cfn => 3,
-            Target::Openapi => 2,
+            Target::Docs => 5,
+            Target::Cfn => 4,
+            Target::Openapi => 3,
+            Target::Authorizer => 2,
+            Target::Cedar => 2,
             Target::Pretoken => 1,
             Target::Schema => 0,
         }
@@ -76,7 +83,8 @@ impl Target {
     /// Whether the model's strategy uses this target.
     pub fn applies_to(self, model: &Model) -> bool {
         match self {
-            Target::Authorizer => model.api.strategy == Strategy::Lambda,
+            Target::Authorizer => model.api.strategy.uses_lambda_authorizer(),
+            Target::Cedar => model.api.strategy == Strategy::VerifiedPermissions,
             Target::Pretoken => model.api.strategy == Strategy::CognitoScopes,
             Target::Cfn | Target::Docs | Target::Openapi | Target::Schema => true,
         }
@@ -88,6 +96,7 @@ impl Target {
 pub fn generate(model: &Model, target: Target) -> Result<Files, Vec<Diagnostic>> {
     match target {
         Target::Authorizer => authorizer::generate(model),
+        Target::Cedar => cedar::generate(model),
         Target::Cfn => cfn::generate(model),
         Target::Docs => docs::generate(model),
         Target::Openapi => openapi::generate(model),
@@ -151,21 +160,13 @@ pub fn generate_all_with(
 ) -> Result<Files, Vec<Diagnostic>> {
     let mut queue = targets.to_vec();
     queue.sort_by_key(|t| std::cmp::Reverse(t.cost_rank()));
-    // The `lambda` authorizer's table (the policy compiler's work) serves both the authorizer
-    // and the docs' largest-policy line: built once, before the targets start, on every core.
-    let table = (model.api.strategy == Strategy::Lambda
-        && queue.contains(&Target::Authorizer)
-        && queue.contains(&Target::Docs))
-    .then(|| authorizer::Table::new(model));
     let next = AtomicUsize::new(0);
     let work = || {
         let mut done = Vec::new();
         while let Some(&t) = queue.get(next.fetch_add(1, Ordering::Relaxed)) {
-            let out = match (t, &table) {
-                (Target::Cfn, _) => cfn::generate_with(model, limits),
-                (Target::Authorizer, Some(table)) => authorizer::generate_from(model, table),
-                (Target::Docs, Some(table)) => docs::generate_with(model, Some(table)),
-                (t, _) => generate(model, t),
+            let out = match t {
+                Target::Cfn => cfn::generate_with(model, limits),
+                t => generate(model, t),
             };
             done.push((t, out));
         }

@@ -25,7 +25,7 @@ pub const DOCUMENT: &str = "openapi/openapi.yaml";
 
 /// Security scheme names, the same as the CloudFormation template's authorizer names.
 pub const COGNITO_SCHEME: &str = "CognitoUserPool";
-pub const LAMBDA_SCHEME: &str = "LambdaTokenAuthorizer";
+pub const LAMBDA_SCHEME: &str = "LambdaRequestAuthorizer";
 
 /// Placeholders for values that depend on the deployment. Upper case with `_`, so they can
 /// never be mistaken for a Lambda integration's parameter, which is letters and digits only.
@@ -60,11 +60,11 @@ fn placeholder(name: &str) -> String {
 pub fn placeholders(model: &Model) -> Vec<String> {
     let mut v = vec![match model.api.strategy {
         Strategy::CognitoScopes => USER_POOL_ARN.to_string(),
-        Strategy::Lambda => AUTHORIZER_FUNCTION_ARN.to_string(),
+        Strategy::Lambda | Strategy::VerifiedPermissions => AUTHORIZER_FUNCTION_ARN.to_string(),
     }];
     let lambdas = model.lambda_params();
     // Partition and region appear in Lambda invocation URIs only.
-    if model.api.strategy == Strategy::Lambda || !lambdas.is_empty() {
+    if model.api.strategy.uses_lambda_authorizer() || !lambdas.is_empty() {
         v.push(PARTITION.to_string());
         v.push(REGION.to_string());
     }
@@ -118,18 +118,19 @@ fn security_schemes(model: &Model, w: &mut Writer) {
                 w.strs("providerARNs", [placeholder(USER_POOL_ARN).as_str()]);
             });
         }),
-        Strategy::Lambda => w.map(LAMBDA_SCHEME, |w| {
+        Strategy::Lambda | Strategy::VerifiedPermissions => w.map(LAMBDA_SCHEME, |w| {
             w.str("type", "apiKey");
             w.str("name", "Authorization");
             w.str("in", "header");
             w.str("x-amazon-apigateway-authtype", "custom");
             w.map("x-amazon-apigateway-authorizer", |w| {
-                w.str("type", "token");
+                w.str("type", "request");
                 w.str(
                     "authorizerUri",
                     &lambda_invocation_uri(&placeholder(AUTHORIZER_FUNCTION_ARN)),
                 );
-                w.str("identitySource", "method.request.header.Authorization");
+                // The cache key is the token and the route (see `authorizer::IDENTITY_SOURCE`).
+                w.str("identitySource", super::authorizer::IDENTITY_SOURCE);
                 w.int(
                     "authorizerResultTtlInSeconds",
                     i64::from(model.api.authorizer_ttl),
@@ -216,7 +217,9 @@ fn security(model: &Model, route: &Route, w: &mut Writer) {
                 }
             }
             // The authorizer decides from the caller's groups; API Gateway has no scopes here.
-            Strategy::Lambda => w.item_map(|w| w.seq(LAMBDA_SCHEME, |_| {})),
+            Strategy::Lambda | Strategy::VerifiedPermissions => {
+                w.item_map(|w| w.seq(LAMBDA_SCHEME, |_| {}))
+            }
         },
     }
 }

@@ -9,9 +9,11 @@
 
 mod build;
 pub mod path;
+pub mod routing;
 
 pub use build::build;
 pub use path::{Method, Path, Segment};
+pub use routing::Router;
 
 use crate::diag::Span;
 use fixedbitset::FixedBitSet;
@@ -25,10 +27,13 @@ pub struct RouteId(pub usize);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Strategy {
-    /// Lambda TOKEN authorizer, ID token, `cognito:groups` → IAM policy.
+    /// Lambda REQUEST authorizer, ID token, `cognito:groups` → the called route's decision.
     Lambda,
     /// Cognito authorizer, access token scopes ∩ method `AuthorizationScopes`.
     CognitoScopes,
+    /// Lambda REQUEST authorizer that asks Amazon Verified Permissions, whose Cedar policies
+    /// (one per group) rolegen generates.
+    VerifiedPermissions,
 }
 
 impl Strategy {
@@ -36,6 +41,40 @@ impl Strategy {
         match self {
             Strategy::Lambda => "lambda",
             Strategy::CognitoScopes => "cognito-scopes",
+            Strategy::VerifiedPermissions => "verified-permissions",
+        }
+    }
+
+    /// The token clients send under this strategy (`token` is `api.token`).
+    pub fn token_name(self, token: TokenUse) -> &'static str {
+        match (self, token) {
+            (Strategy::Lambda, _) | (Strategy::VerifiedPermissions, TokenUse::Id) => "ID token",
+            (Strategy::CognitoScopes, _) | (Strategy::VerifiedPermissions, TokenUse::Access) => {
+                "access token"
+            }
+        }
+    }
+
+    /// Whether protected methods go through rolegen's Lambda REQUEST authorizer (`CUSTOM`).
+    pub fn uses_lambda_authorizer(self) -> bool {
+        matches!(self, Strategy::Lambda | Strategy::VerifiedPermissions)
+    }
+}
+
+/// The token the `verified-permissions` authorizer verifies and hands to Verified
+/// Permissions (`api.token`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenUse {
+    Id,
+    Access,
+}
+
+impl TokenUse {
+    /// `token_use` in the token, and aws-jwt-verify's `tokenUse`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenUse::Id => "id",
+            TokenUse::Access => "access",
         }
     }
 }
@@ -46,8 +85,10 @@ pub struct Api {
     pub stage: String,
     pub strategy: Strategy,
     pub description: Option<String>,
-    /// Seconds API Gateway caches a Lambda authorizer's policy per token.
+    /// Seconds API Gateway caches a Lambda authorizer's answer per token and route.
     pub authorizer_ttl: u32,
+    /// The token `verified-permissions` verifies (ID for `lambda`, access for `cognito-scopes`).
+    pub token: TokenUse,
 }
 
 #[derive(Clone, Debug)]
@@ -205,6 +246,15 @@ impl Model {
             .binary_search_by(|s| s.name.as_str().cmp(name))
             .ok()
             .map(ScopeId)
+    }
+
+    /// API Gateway's dispatch over the declared routes; route numbers are `RouteId`s.
+    pub fn router(&self) -> Router<'_> {
+        Router::new(
+            self.routes
+                .iter()
+                .map(|r| (r.method, r.path.segments.as_slice())),
+        )
     }
 
     /// The route declared for `method` and a path of the same shape (variable names may differ).
