@@ -11,10 +11,22 @@
 //!   request with the same key gets the cached policy, evaluated against ITS method ARN;
 //! - the policy is evaluated with IAM's rules (explicit Deny wins; `*` and `?` also match `/`).
 //!
+//! The corpus: the examples (`GET /api/{proxy+}` next to `GET /api/admin/{proxy+}`,
+//! `GET /users/{id}` next to `ANY /{proxy+}`, `ANY /items` next to `ANY /{rest+}`, `ANY
+//! /summary` next to `ANY /me/summary`), the deep route `ANY /a/{b}/c/{d}/e/{g}/h/{i+}`, a trap
+//! collection, the bundled roles.yaml switched to `lambda`, and random files: literal, `{var}`
+//! and `{var+}` siblings, `ANY` next to explicit verbs, verbs of equal length, the same word at
+//! several depths, verbs and the stage name as path words, deep paths, `/` and `/{proxy+}`,
+//! public routes, lateral groups and `includes` chains, hostile group and scope names, every
+//! TTL form. Callers: no group, each group, pairs, all groups, random subsets, unknown names
+//! (other case, decomposed Unicode, `__proto__`). The real `handler` is also run with ID tokens
+//! signed here (good ones, and ones that must be refused).
+//!
 //! Independence: the roles-file generator, the access matrix, the router, the cache and the
 //! IAM evaluator are written here from README's roles.yaml reference and AWS's documented
 //! behaviour. Nothing is read from, imported from or copied from `src/`; the only contact with
-//! rolegen is its binary and the files it writes.
+//! rolegen is its binary and the files it writes (`tests/lambda_exact/driver.mjs` only runs the
+//! generated module and hands every answer back as JSON).
 //!
 //! `LAMBDA_EXACT_SEED` (decimal or `0x…`) and `LAMBDA_EXACT_FILES` (number of random files,
 //! default 300) change the corpus. On failure the seed is printed and every failing roles file
@@ -42,7 +54,10 @@ const DRIVER: &str = include_str!("lambda_exact/driver.mjs");
 /// Verbs a client can send (API Gateway's `ANY` is a method, never a request verb).
 const VERBS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 /// Token kinds the driver signs that must be refused with `Unauthorized`.
-const BAD_TOKENS: [&str; 3] = ["expired", "wrong-signature", "wrong-client"];
+const BAD_TOKENS: [&str; 4] = ["expired", "wrong-signature", "wrong-client", "two-headers"];
+/// Token kinds that must be accepted: `Bearer …`, the bare token, the header spelled in
+/// lower case (as HTTP/2 clients send it).
+const GOOD_TOKENS: [&str; 4] = ["valid", "valid", "bare", "lowercase-header"];
 const REGION: &str = "us-east-1";
 const ACCOUNT: &str = "123456789012";
 const API_ID: &str = "abcdef1234";
@@ -1415,6 +1430,9 @@ fn callers(rng: &mut Rng, roles: &Roles) -> Vec<Vec<String>> {
         unknown.push(n.to_uppercase());
         unknown.push(n.to_lowercase());
         unknown.push(format!("{n}x"));
+        unknown.push(format!(" {n}"));
+        // The same name in Unicode's decomposed form (`Ü` as `U` + U+0308).
+        unknown.push(n.replace('Ü', "U\u{308}").replace('é', "e\u{301}"));
     }
     unknown.retain(|u| !names.contains(u));
     if !unknown.is_empty() {
@@ -1562,13 +1580,13 @@ fn plan(name: &str, roles: Roles, deployed: &Deployed, rng: &mut Rng, module: Pa
             sub_n += 1;
             format!("{}-{sub_n}", rng.alnum(8, b"0123456789abcdef"))
         };
-        for i in 0..4 {
+        for kind in GOOD_TOKENS {
             let c = rng.below(callers.len());
             handler.push(HandlerCase {
                 groups: Some(callers[c].clone()),
                 caller_scopes: caller_scopes[c].clone(),
                 sub: next_sub(rng),
-                kind: if i == 3 { "bare" } else { "valid" },
+                kind,
                 req: rng.below(routed.len()),
             });
         }
@@ -1621,6 +1639,7 @@ fn spec_of(p: &Plan) -> Value {
         "client": p.client,
         "stage": p.roles.stage,
         "callers": p.callers,
+        "allGroups": p.roles.groups.iter().map(|g| &g.name).collect::<Vec<_>>(),
         "events": p.routed.iter().map(|r| json!([
             r.verb, r.arn, p.resources[r.res].template, r.path, r.pp
         ])).collect::<Vec<_>>(),
@@ -1939,7 +1958,7 @@ fn lambda_authorizer_decides_exactly_as_the_matrix() {
                     "handler, {} token, groups {:?}, {} {}",
                     h.kind, h.groups, r.verb, r.path
                 );
-                if !matches!(h.kind, "valid" | "bare") {
+                if !GOOD_TOKENS.contains(&h.kind) {
                     if res["error"] != "Unauthorized" {
                         file_errors.insert(format!("{what}: wanted Unauthorized, got {res}"));
                     }
@@ -1951,6 +1970,20 @@ fn lambda_authorizer_decides_exactly_as_the_matrix() {
                 };
                 if ok["principalId"] != json!(h.sub) {
                     file_errors.insert(format!("{what}: principalId {}", ok["principalId"]));
+                }
+                // README: the context names the declared route and the user.
+                let route_key = p.roles.routes[r.route].key();
+                if ok["context"]["route"] != json!(route_key) {
+                    file_errors.insert(format!(
+                        "{what}: context.route {}, API Gateway routes it to `{route_key}`",
+                        ok["context"]["route"]
+                    ));
+                }
+                if ok["context"]["username"] != json!(format!("{}-name", h.sub)) {
+                    file_errors.insert(format!(
+                        "{what}: context.username {}",
+                        ok["context"]["username"]
+                    ));
                 }
                 if ok["policyDocument"] != res["policyFor"] {
                     file_errors.insert(format!(
@@ -2061,6 +2094,8 @@ fn lambda_authorizer_decides_exactly_as_the_matrix() {
         }
         panic!("{report}");
     }
+
+    let _ = fs::remove_dir_all(&dir);
 
     // 7. Non-vacuity: the corpus really exercised allows, denies, cache reuse across concrete
     //    paths, fall-through and greedy routing, and the self-check finds what a weaker cache

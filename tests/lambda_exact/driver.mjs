@@ -41,6 +41,8 @@ function token(file, h) {
   if (h.groups !== null) claims["cognito:groups"] = h.groups;
   switch (h.kind) {
     case "valid":
+    case "lowercase-header":
+    case "two-headers":
       return "Bearer " + sign(claims, good.privateKey);
     case "bare":
       return sign(claims, good.privateKey);
@@ -49,7 +51,8 @@ function token(file, h) {
     case "wrong-signature": {
       // A valid token whose payload was changed afterwards: its signature no longer matches.
       const [h, , s] = sign(claims, good.privateKey).split(".");
-      return `Bearer ${h}.${b64({ ...claims, "cognito:groups": ["Admin"] })}.${s}`;
+      const forged = { ...claims, "cognito:groups": [...file.allGroups, "Admin"], forged: true };
+      return `Bearer ${h}.${b64(forged)}.${s}`;
     }
     case "wrong-client":
       return "Bearer " + sign({ ...claims, aud: "not-" + file.client }, good.privateKey);
@@ -60,12 +63,13 @@ function token(file, h) {
 
 // A REST API REQUEST-authorizer event, as API Gateway sends it. `e` is
 // [verb, methodArn, resource template, concrete path, pathParameters or null].
-function event(file, e, authorization) {
+// `headerName` is how the client spelled the header (API Gateway passes it on as sent).
+function event(file, e, authorization, headerName = "Authorization") {
   const [verb, methodArn, resource, path, pathParameters] = e;
   const domainName = `${apiId}.execute-api.${region}.amazonaws.com`;
   const headers = {
     Accept: "*/*",
-    Authorization: authorization,
+    [headerName]: authorization,
     Host: domainName,
     "User-Agent": "lambda-exact/1.0",
     "X-Forwarded-Proto": "https",
@@ -148,10 +152,18 @@ for (const [n, file] of spec.files.entries()) {
   }
   for (const h of file.handler) {
     const auth = token(file, h);
+    const e = file.events[h.event];
+    const ev = event(file, e, auth, h.kind === "lowercase-header" ? "authorization" : "Authorization");
+    if (h.kind === "two-headers") {
+      // Two Authorization headers: `headers` holds the last, `multiValueHeaders` both.
+      const other = token(file, { ...h, kind: "valid", sub: h.sub + "-other", groups: file.allGroups });
+      ev.headers.Authorization = other;
+      ev.multiValueHeaders.Authorization = [auth, other];
+    }
     try {
-      const ok = await mod.handler(event(file, file.events[h.event], auth));
+      const ok = await mod.handler(ev);
       const groups = Array.isArray(h.groups) ? [...h.groups] : [];
-      const policyFor = mod.policyFor(groups, event(file, file.events[h.event], auth));
+      const policyFor = mod.policyFor(groups, event(file, e, auth));
       result.handler.push({ ok: JSON.parse(JSON.stringify(ok)), policyFor: JSON.parse(JSON.stringify(policyFor)) });
     } catch (e) {
       result.handler.push({ error: String(e && e.message) });
