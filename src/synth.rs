@@ -13,9 +13,9 @@
 //! a reader and an editor per domain (the editor includes the reader), then lateral teams
 //! that include several of those and sometimes an earlier team.
 
-use crate::cli::{ErrorFormat, Global};
+use crate::cli::Global;
 use crate::cmd::Outcome;
-use crate::diag::{self, Diagnostic, Source};
+use crate::diag::Diagnostic;
 use crate::model::Strategy;
 use std::fmt::Write as _;
 
@@ -115,19 +115,10 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
         },
     };
     if let Err(d) = params.validate() {
-        match global.error_format {
-            ErrorFormat::Human => {
-                let src = Source {
-                    name: "command line",
-                    text: "",
-                };
-                eprint!("{}", diag::render(&d, &src, global.color_stderr()));
-            }
-            ErrorFormat::Json => crate::cmd::report(global, "command line", "", &[d]),
-        }
-        return Outcome::Error;
+        return crate::cmd::fail(global, "command line", d);
     }
-    print!("{}", roles_yaml(&params));
+    // A failed write is reported by `finish`.
+    let _ = global.console.out(&roles_yaml(&params));
     Outcome::Ok
 }
 

@@ -1,12 +1,14 @@
 //! `rolegen check`: the pre-deploy step in CI. Generates in memory, compares with the output
 //! directory and prints a unified diff of every stale, missing or extra file (sqlc's `diff`).
 
-use super::{Generated, Outcome, generate, report};
-use crate::cli::Global;
+use super::{Generated, Outcome, generate, report, status};
+use crate::cli::{ErrorFormat, Global};
+use crate::diag::Diagnostic;
 use crate::r#gen::{Files, Target};
 use similar::TextDiff;
 use std::collections::BTreeSet;
 use std::fs;
+use std::io;
 use std::path::Path;
 
 /// The same target selection as `gen`.
@@ -21,47 +23,56 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
         Ok(g) => g,
         Err(o) => return o,
     };
-    let name = global.config.display().to_string();
-    match compare(&global.out, &targets, &unused, &files) {
-        Ok(diffs) if diffs.is_empty() => {
-            if !global.quiet {
-                eprintln!(
-                    "{} is up to date ({} files)",
-                    global.out.display(),
-                    files.len()
-                );
-            }
-            Outcome::Ok
-        }
-        Ok(diffs) => {
-            let color = global.color_stdout();
-            for d in &diffs {
-                print!(
-                    "{}",
-                    if color {
-                        colorize(&d.diff)
-                    } else {
-                        d.diff.clone()
-                    }
-                );
-            }
-            eprintln!(
-                "error: {} stale file{} in {}: run `rolegen gen` and commit the result",
-                diffs.len(),
-                if diffs.len() == 1 { "" } else { "s" },
-                global.out.display()
-            );
-            Outcome::Failed
-        }
+    let out_dir = global.out.display().to_string();
+    let diffs = match compare(&global.out, &targets, &unused, &files) {
+        Ok(diffs) => diffs,
         Err(e) => {
-            let d = crate::diag::Diagnostic::error(
-                "io",
-                format!("cannot read `{}`: {e}", global.out.display()),
-            );
-            report(global, &name, "", &[d]);
-            Outcome::Error
+            let d = Diagnostic::error("io", format!("cannot read `{out_dir}`: {e}"));
+            report(global, &global.config.display().to_string(), "", &[d]);
+            return Outcome::Error;
+        }
+    };
+    if diffs.is_empty() {
+        status(
+            global,
+            &format!("{out_dir} is up to date ({} files)", files.len()),
+        );
+        return Outcome::Ok;
+    }
+    let color = global.color_stdout();
+    for d in &diffs {
+        let text = if color {
+            colorize(&d.diff)
+        } else {
+            d.diff.clone()
+        };
+        // The reader may have stopped (`| head`); the outcome is the same.
+        if global.console.out(&text).is_err() {
+            break;
         }
     }
+    match global.error_format {
+        ErrorFormat::Human => {
+            let _ = global.console.err(&format!(
+                "error: {} stale file{} in {out_dir}: run `rolegen gen` and commit the result\n",
+                diffs.len(),
+                if diffs.len() == 1 { "" } else { "s" },
+            ));
+        }
+        // One item per file, for annotation tools; stderr holds only the JSON array.
+        ErrorFormat::Json => {
+            for d in &diffs {
+                let stale = Diagnostic::error(
+                    "stale",
+                    format!("`{}` is not what `rolegen gen` writes", d.path),
+                )
+                .help("run `rolegen gen` and commit the result");
+                let name = global.out.join(&d.path).display().to_string();
+                report(global, &name, "", &[stale]);
+            }
+        }
+    }
+    Outcome::Failed
 }
 
 /// One file that differs: its path under the output directory and a unified diff from what is
@@ -77,7 +88,7 @@ pub fn compare(
     targets: &[Target],
     unused: &[Target],
     files: &Files,
-) -> std::io::Result<Vec<FileDiff>> {
+) -> io::Result<Vec<FileDiff>> {
     let mut on_disk: BTreeSet<String> = BTreeSet::new();
     for t in targets.iter().chain(unused) {
         list_files(out, t.dir(), &mut on_disk)?;
@@ -88,9 +99,10 @@ pub fn compare(
         let generated = files
             .get(rel)
             .map(|b| String::from_utf8_lossy(b).into_owned());
-        let existing = match fs::read(out.join(rel)) {
+        let path = out.join(rel);
+        let existing = match fs::read(&path) {
             Ok(b) => Some(String::from_utf8_lossy(&b).into_owned()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
             Err(e) => return Err(e),
         };
         if generated == existing {
@@ -121,11 +133,11 @@ pub fn compare(
     Ok(diffs)
 }
 
-fn list_files(out: &Path, rel: &str, acc: &mut BTreeSet<String>) -> std::io::Result<()> {
+fn list_files(out: &Path, rel: &str, acc: &mut BTreeSet<String>) -> io::Result<()> {
     let dir = out.join(rel);
     let entries = match fs::read_dir(&dir) {
         Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(e),
     };
     for entry in entries {

@@ -287,7 +287,10 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
         rules: RULES,
         color: args.format == Format::Text && global.color_stdout(),
     };
-    print!("{}", report::render(&changes.findings, args.format, &ctx));
+    // A failed write is reported by `finish`; the findings decide the outcome either way.
+    let _ = global
+        .console
+        .out(&report::render(&changes.findings, args.format, &ctx));
     if report::fails(&changes.findings, args.fail_on) || (args.fail_on_grant && changes.widened) {
         Outcome::Failed
     } else {
@@ -364,14 +367,7 @@ fn usage(global: &Global, message: &str, help: &str) -> Outcome {
 }
 
 fn fail(global: &Global, name: &str, d: Diagnostic) -> Outcome {
-    match global.error_format {
-        crate::cli::ErrorFormat::Human => {
-            let src = crate::diag::Source { name, text: "" };
-            eprint!("{}", crate::diag::render(&d, &src, global.color_stderr()));
-        }
-        crate::cli::ErrorFormat::Json => super::report(global, name, "", &[d]),
-    }
-    Outcome::Error
+    super::fail(global, name, d)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -155,7 +155,10 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
         rules: RULES,
         color: global.color_stdout(),
     };
-    print!("{}", crate::report::render(&findings, args.format, &ctx));
+    // A failed write is reported by `finish`; the findings decide the outcome either way.
+    let _ = global
+        .console
+        .out(&crate::report::render(&findings, args.format, &ctx));
     if crate::report::fails(&findings, args.fail_on) {
         Outcome::Failed
     } else {
@@ -169,8 +172,10 @@ fn api_error(global: &Global, name: &str, text: &str, d: &Diagnostic) {
         ErrorFormat::Json => report(global, name, text, std::slice::from_ref(d)),
         ErrorFormat::Human => {
             let src = Source { name, text };
-            eprintln!("{}", diag::render(d, &src, global.color_stderr()));
-            eprintln!("error: {name}: cannot compare it with the roles file");
+            let _ = global.console.err(&format!(
+                "{}\nerror: {name}: cannot compare it with the roles file\n",
+                diag::render(d, &src, global.color_stderr())
+            ));
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod explain;
 pub mod r#gen;
 
 use crate::cli::{ErrorFormat, Global};
+use crate::console::{Stream, is_closed_pipe};
 use crate::diag::{self, Diagnostic, Source};
 use crate::model::{self, Model};
 use std::path::Path;
@@ -71,51 +72,103 @@ pub fn load_file(path: &Path) -> Result<Loaded, Diagnostic> {
     Ok(load_text(&path.display().to_string(), text))
 }
 
-/// Prints diagnostics the way `--error-format` asks.
+/// Prints diagnostics the way `--error-format` asks and, for a person, how many errors there
+/// were. In JSON they join the run's one array, printed by `finish`.
 pub fn report(global: &Global, name: &str, text: &str, diags: &[Diagnostic]) {
     let shown: Vec<&Diagnostic> = diags
         .iter()
         .filter(|d| d.is_error() || !global.quiet)
         .collect();
+    emit(global, name, text, &shown, "\n");
+    if global.error_format == ErrorFormat::Human {
+        let errors = shown.iter().filter(|d| d.is_error()).count();
+        if errors > 0 {
+            let _ = global.console.err(&format!(
+                "error: {name}: {errors} error{} found, nothing was written\n",
+                if errors == 1 { "" } else { "s" }
+            ));
+        }
+    }
+}
+
+/// One problem that stops the command (a bad argument, a file it cannot read): printed like
+/// every diagnostic, without a count, and exit 2.
+pub fn fail(global: &Global, name: &str, d: Diagnostic) -> Outcome {
+    emit(global, name, "", &[&d], "");
+    Outcome::Error
+}
+
+/// Human diagnostics go to stderr as they come, each followed by `gap`; JSON ones are kept
+/// for the array.
+fn emit(global: &Global, name: &str, text: &str, diags: &[&Diagnostic], gap: &str) {
     match global.error_format {
         ErrorFormat::Human => {
             let src = Source { name, text };
             let color = global.color_stderr();
-            for d in &shown {
-                eprintln!("{}", diag::render(d, &src, color));
-            }
-            let errors = shown.iter().filter(|d| d.is_error()).count();
-            if errors > 0 {
-                eprintln!(
-                    "error: {name}: {errors} error{} found, nothing was written",
-                    if errors == 1 { "" } else { "s" }
-                );
+            for d in diags {
+                // A failed write is kept by the console and reported by `finish`.
+                let _ = global
+                    .console
+                    .err(&format!("{}{gap}", diag::render(d, &src, color)));
             }
         }
         ErrorFormat::Json => {
-            let items: Vec<serde_json::Value> = shown
-                .iter()
-                .map(|d| {
-                    let mut v = serde_json::to_value(d).unwrap_or_default();
-                    v["file"] = name.into();
-                    // Flat `line`/`column` as well as `span`, the shape linters and CI
-                    // annotation tools read (buf, eslint).
-                    if let Some(span) = d.span {
-                        v["line"] = span.line.into();
-                        v["column"] = span.column.into();
-                    }
-                    if let Some(u) = d.underlined(text) {
-                        v["underlined"] = u.into();
-                    }
-                    v
-                })
-                .collect();
-            eprintln!(
-                "{}",
-                serde_json::to_string_pretty(&items).unwrap_or_default()
-            );
+            for d in diags {
+                let mut v = serde_json::to_value(d).unwrap_or_default();
+                v["file"] = name.into();
+                // Flat `line`/`column` as well as `span`, the shape linters and CI
+                // annotation tools read (buf, eslint).
+                if let Some(span) = d.span {
+                    v["line"] = span.line.into();
+                    v["column"] = span.column.into();
+                }
+                if let Some(u) = d.underlined(text) {
+                    v["underlined"] = u.into();
+                }
+                global.console.push_json(v);
+            }
         }
     }
+}
+
+/// A line for the person at the terminal (`wrote 6 files …`): on stderr, so that stdout holds
+/// only the command's output, and not at all with `--quiet` or `--error-format json`, whose
+/// stderr is the JSON array alone.
+pub fn status(global: &Global, line: &str) {
+    if global.error_format == ErrorFormat::Human && !global.quiet {
+        let _ = global.console.err(&format!("{line}\n"));
+    }
+}
+
+/// Ends the run: a write error on stdout other than a closed pipe becomes an `io` error (exit
+/// 2), the JSON array is printed, and a write error on stderr other than a closed pipe is exit
+/// 2 too (there is nowhere left to say so). A closed pipe keeps the command's own outcome: the
+/// reader stopped reading, and what the command found is still true.
+pub fn finish(global: &Global, mut outcome: Outcome) -> Outcome {
+    let console = &global.console;
+    let _ = console.flush(Stream::Stdout);
+    if let Some(e) = console.failure(Stream::Stdout)
+        && !is_closed_pipe(&e)
+    {
+        let d = Diagnostic::error("io", format!("cannot write to standard output: {e}"))
+            .help("the output is incomplete; check where stdout goes (a full disk, a file that cannot grow)");
+        emit(global, "stdout", "", &[&d], "");
+        outcome = Outcome::Error;
+    }
+    if global.error_format == ErrorFormat::Json {
+        let items = console.take_json();
+        let mut text = serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".into());
+        text.push('\n');
+        let _ = console.err(&text);
+    }
+    let _ = console.flush(Stream::Stderr);
+    if console
+        .failure(Stream::Stderr)
+        .is_some_and(|e| !is_closed_pipe(&e))
+    {
+        outcome = Outcome::Error;
+    }
+    outcome
 }
 
 /// Loads the configured roles file and prints its diagnostics; `Err` carries the outcome

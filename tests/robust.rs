@@ -1,0 +1,347 @@
+//! Bad input, closed pipes and hostile sizes: the binary as a shell pipeline and a careless or
+//! hostile file meet it. Every case ends with a clear message and the documented exit code
+//! (0 ok, 1 a check found something, 2 error), never a panic (101) or a hang, and with
+//! `--error-format json` stderr is exactly one JSON array.
+
+mod common;
+
+use common::{rolegen, scratch};
+use serde_json::Value;
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+
+/// A small valid roles file with one unused scope, so every load has a warning.
+const ROLES: &str = "\
+version: 1
+api:
+  name: orders-api
+  stage: prod
+  authorizer: cognito-scopes
+user_pool:
+  name: orders-users
+resource_server:
+  identifier: api
+  name: Orders API
+scopes:
+  admin: Full administrative access
+  readonly: Read everything
+  unused: Nobody needs it
+groups:
+  Admin:
+    scopes: [admin]
+    includes: [ReadOnly]
+  ReadOnly:
+    scopes: [readonly]
+routes:
+  GET /health: public
+  GET /orders: [readonly]
+  DELETE /orders/{orderId}: [admin]
+";
+
+fn project(name: &str, roles: &str) -> PathBuf {
+    let dir = scratch(&format!("robust-{name}"));
+    fs::write(dir.join("roles.yaml"), roles).unwrap();
+    dir
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    rolegen()
+        .current_dir(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run rolegen")
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().expect("rolegen exited by a signal")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn run_expect(dir: &Path, args: &[&str], expected: i32) -> Output {
+    let out = run(dir, args);
+    assert_eq!(
+        code(&out),
+        expected,
+        "rolegen {args:?}\n--- stdout\n{}\n--- stderr\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    out
+}
+
+/// Stderr as exactly one JSON array (trailing text would make parsing fail), its items'
+/// codes in order.
+fn json_items(out: &Output) -> Vec<Value> {
+    let err = stderr(out);
+    let v: Value = serde_json::from_str(&err)
+        .unwrap_or_else(|e| panic!("stderr is not one JSON document ({e}):\n{err}"));
+    v.as_array()
+        .unwrap_or_else(|| panic!("not an array: {err}"))
+        .clone()
+}
+
+fn codes(items: &[Value]) -> Vec<&str> {
+    items.iter().map(|i| i["code"].as_str().unwrap()).collect()
+}
+
+// ---------------------------------------------------------------- closed pipes, full disks
+
+/// Starts rolegen with both streams piped, closes the read end of `closed` at once (before
+/// it has written much), drains the other stream, and returns the exit code and what the
+/// other stream got.
+fn with_closed(dir: &Path, args: &[&str], closed_stdout: bool) -> (i32, String) {
+    let mut child = rolegen()
+        .current_dir(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start rolegen");
+    let mut other = String::new();
+    if closed_stdout {
+        drop(child.stdout.take());
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut other)
+            .unwrap();
+    } else {
+        drop(child.stderr.take());
+        child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut other)
+            .unwrap();
+    }
+    let status = child.wait().unwrap();
+    (status.code().expect("rolegen exited by a signal"), other)
+}
+
+#[test]
+fn a_closed_stdout_ends_the_command_quietly() {
+    let dir = project("closed-stdout", ROLES);
+    // About 5 MB: far more than a pipe holds, so the write meets the closed pipe.
+    let (code, err) = with_closed(&dir, &["synth", "--routes", "100000"], true);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.is_empty(), "nothing on stderr, no panic: {err}");
+    let (code, err) = with_closed(&dir, &["schema"], true);
+    assert_eq!((code, err.as_str()), (0, ""));
+}
+
+#[test]
+fn a_closed_stdout_keeps_the_commands_exit_code() {
+    let dir = project("closed-stdout-check", ROLES);
+    // `check` with no out/ is stale (exit 1) and prints a diff of every file.
+    let (code, err) = with_closed(&dir, &["check", "-q"], true);
+    assert_eq!(code, 1, "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+/// A roles file with `n` errors, a few hundred bytes of stderr each.
+fn many_errors(n: usize) -> String {
+    let mut s = ROLES.to_string();
+    for i in 0..n {
+        s.push_str(&format!("  GET /r{i}: [nope{i}]\n"));
+    }
+    s
+}
+
+#[test]
+fn a_closed_stderr_ends_the_command_quietly() {
+    let dir = project("closed-stderr", &many_errors(3000));
+    let (code, out) = with_closed(&dir, &["check"], false);
+    assert_eq!(code, 2, "the roles file has errors: {out}");
+    let ok = project("closed-stderr-ok", ROLES);
+    let (code, out) = with_closed(&ok, &["gen"], false);
+    assert_eq!(code, 0, "{out}");
+    assert!(ok.join("out/cfn/template.yaml").is_file());
+}
+
+#[cfg(target_os = "linux")]
+fn to_dev_full(dir: &Path, args: &[&str]) -> Output {
+    rolegen()
+        .current_dir(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdout(fs::File::create("/dev/full").unwrap())
+        .output()
+        .unwrap()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_on_stdout_is_an_io_error() {
+    let dir = project("dev-full", ROLES);
+    for args in [
+        &["schema"][..],
+        &["synth", "--routes", "1000"],
+        &["check", "-q"],
+        &["explain", "GET /orders"],
+        &["--help"],
+    ] {
+        let out = to_dev_full(&dir, args);
+        assert_eq!(code(&out), 2, "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out)
+                .contains("error[io]: cannot write to standard output: No space left on device"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    let out = to_dev_full(&dir, &["schema", "--error-format", "json"]);
+    assert_eq!(code(&out), 2);
+    let items = json_items(&out);
+    assert_eq!(codes(&items), ["io"]);
+    assert_eq!(items[0]["file"], "stdout");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_on_stderr_is_exit_2() {
+    let dir = project("dev-full-stderr", &many_errors(3));
+    let out = rolegen()
+        .current_dir(&dir)
+        .arg("check")
+        .stderr(fs::File::create("/dev/full").unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 2);
+}
+
+// ---------------------------------------------------------------- one JSON document
+
+#[test]
+fn json_gen_and_check_print_one_array() {
+    let dir = project("json-gen", ROLES);
+    // Success with a warning: the warning alone, no status line anywhere.
+    let out = run_expect(&dir, &["gen", "--error-format", "json"], 0);
+    assert_eq!(codes(&json_items(&out)), ["unused-scope"]);
+    assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+    let out = run_expect(&dir, &["check", "--error-format", "json"], 0);
+    assert_eq!(codes(&json_items(&out)), ["unused-scope"]);
+    assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+    let out = run_expect(&dir, &["check", "--error-format", "json", "-q"], 0);
+    assert_eq!(stderr(&out), "[]\n");
+
+    // Stale: the diff on stdout, one `stale` item per file after the warning.
+    fs::remove_file(dir.join("out/cfn/template.yaml")).unwrap();
+    fs::write(dir.join("out/docs/extra.md"), "x\n").unwrap();
+    let out = run_expect(&dir, &["check", "--error-format", "json"], 1);
+    let items = json_items(&out);
+    assert_eq!(codes(&items), ["unused-scope", "stale", "stale"]);
+    assert_eq!(
+        items[1]["message"],
+        "`cfn/template.yaml` is not what `rolegen gen` writes"
+    );
+    assert_eq!(items[2]["file"], "out/docs/extra.md");
+    assert!(stdout(&out).contains("+++ b/cfn/template.yaml"));
+
+    // A bad file, and an I/O error after the warnings.
+    let bad = project("json-gen-bad", &many_errors(2));
+    let out = run_expect(&bad, &["gen", "--error-format", "json"], 2);
+    assert_eq!(codes(&json_items(&out)), ["unknown-scope", "unknown-scope"]);
+    let blocked = project("json-gen-io", ROLES);
+    fs::write(blocked.join("out"), "a file where out/ belongs\n").unwrap();
+    let out = run_expect(&blocked, &["gen", "--error-format", "json"], 2);
+    assert_eq!(codes(&json_items(&out)), ["unused-scope", "io"]);
+    let out = run_expect(&blocked, &["check", "--error-format", "json"], 2);
+    assert_eq!(codes(&json_items(&out)), ["unused-scope", "io"]);
+}
+
+#[test]
+fn json_drift_prints_one_array() {
+    let dir = project("json-drift", ROLES);
+    // The roles file's warning and the API file's error in one array.
+    fs::write(dir.join("api.json"), "{\"what\": 1}\n").unwrap();
+    let out = run_expect(
+        &dir,
+        &["drift", "--api", "api.json", "--error-format", "json"],
+        2,
+    );
+    assert_eq!(codes(&json_items(&out)), ["unused-scope", "api-format"]);
+    let out = run_expect(
+        &dir,
+        &["drift", "--api", "missing.json", "--error-format", "json"],
+        2,
+    );
+    assert_eq!(codes(&json_items(&out)), ["unused-scope", "io"]);
+    // Findings go to stdout; stderr keeps the one array.
+    fs::write(
+        dir.join("api.json"),
+        r#"{"openapi": "3.0.1", "paths": {"/health": {"get": {}}}}"#,
+    )
+    .unwrap();
+    let out = run_expect(
+        &dir,
+        &["drift", "--api", "api.json", "--error-format", "json"],
+        0,
+    );
+    assert_eq!(codes(&json_items(&out)), ["unused-scope"]);
+    assert!(stdout(&out).contains("RG107"), "{}", stdout(&out));
+}
+
+#[test]
+fn json_diff_explain_schema_and_synth_print_one_array() {
+    let dir = project("json-other", ROLES);
+    fs::write(dir.join("bad.yaml"), many_errors(1)).unwrap();
+    fs::write(dir.join("worse.yaml"), many_errors(2)).unwrap();
+    // Both versions' errors (their warnings are not the diff's business).
+    let out = run_expect(
+        &dir,
+        &["diff", "bad.yaml", "worse.yaml", "--error-format", "json"],
+        2,
+    );
+    let items = json_items(&out);
+    assert_eq!(codes(&items), ["unknown-scope"; 3]);
+    assert_eq!(items[0]["file"], "bad.yaml");
+    assert_eq!(items[2]["file"], "worse.yaml");
+    let out = run_expect(&dir, &["diff", "--error-format", "json"], 2);
+    assert_eq!(codes(&json_items(&out)), ["usage"]);
+    let out = run_expect(&dir, &["diff", "roles.yaml", "--error-format", "json"], 0);
+    assert_eq!(stderr(&out), "[]\n");
+
+    let out = run_expect(&dir, &["explain", "GET /nope", "--error-format", "json"], 2);
+    assert_eq!(codes(&json_items(&out)), ["unused-scope", "unknown-route"]);
+    let out = run_expect(
+        &dir,
+        &["explain", "GET /orders", "--error-format", "json"],
+        0,
+    );
+    assert_eq!(codes(&json_items(&out)), ["unused-scope"]);
+
+    let out = run_expect(&dir, &["schema", "--error-format", "json"], 0);
+    assert_eq!(stderr(&out), "[]\n");
+    let out = run_expect(
+        &dir,
+        &["synth", "--scopes", "60", "--error-format", "json"],
+        2,
+    );
+    assert_eq!(codes(&json_items(&out)), ["bad-value"]);
+}
+
+#[test]
+fn json_usage_errors_are_one_array_too() {
+    let dir = project("json-usage", ROLES);
+    for args in [
+        &["frobnicate", "--error-format", "json"][..],
+        &["--error-format=json", "gen", "--target", "nope"],
+    ] {
+        let out = run_expect(&dir, args, 2);
+        let items = json_items(&out);
+        assert_eq!(codes(&items), ["usage"], "{args:?}");
+        assert!(stdout(&out).is_empty());
+    }
+}
