@@ -11,6 +11,7 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
+use std::time::{Duration, Instant};
 
 /// A small valid roles file with one unused scope, so every load has a warning.
 const ROLES: &str = "\
@@ -338,10 +339,74 @@ fn json_usage_errors_are_one_array_too() {
     for args in [
         &["frobnicate", "--error-format", "json"][..],
         &["--error-format=json", "gen", "--target", "nope"],
+        &["synth", "--routes", "0", "--error-format", "json"],
     ] {
         let out = run_expect(&dir, args, 2);
         let items = json_items(&out);
         assert_eq!(codes(&items), ["usage"], "{args:?}");
         assert!(stdout(&out).is_empty());
+    }
+    let out = run_expect(
+        &dir,
+        &["synth", "--routes", "0", "--error-format", "json"],
+        2,
+    );
+    assert_eq!(
+        json_items(&out)[0]["message"],
+        "invalid value '0' for '--routes <N>': 0 is not in 1..=1000000"
+    );
+}
+
+// ---------------------------------------------------------------- synth's bounds
+
+#[test]
+fn synth_refuses_counts_out_of_bounds_at_the_command_line() {
+    let dir = project("synth-bounds", ROLES);
+    for (flag, value, range) in [
+        ("--groups", "18446744073709551615", "1..=10000"),
+        ("--routes", "1000000000", "1..=1000000"),
+        ("--routes", "18446744073709551615", "1..=1000000"),
+        ("--routes", "0", "1..=1000000"),
+        ("--groups", "10001", "1..=10000"),
+        ("--scopes", "101", "1..=100"),
+        ("--scopes", "0", "1..=100"),
+    ] {
+        let started = Instant::now();
+        let out = run_expect(&dir, &["synth", flag, value], 2);
+        assert!(started.elapsed() < Duration::from_secs(5), "{flag} {value}");
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!("invalid value '{value}' for '{flag} <"))
+                && err.contains(&format!("{value} is not in {range}")),
+            "{flag} {value}: {err}"
+        );
+        assert!(stdout(&out).is_empty());
+    }
+    // The strategy's own limit is checked after clap's.
+    let out = run_expect(&dir, &["synth", "--scopes", "50"], 2);
+    assert!(
+        stderr(&out).contains("`--scopes 50` is out of range for `authorizer: cognito-scopes`"),
+        "{}",
+        stderr(&out)
+    );
+    // The largest counts are accepted, and `--help` says what they are.
+    run_expect(
+        &dir,
+        &[
+            "synth",
+            "--routes",
+            "2000",
+            "--groups",
+            "10000",
+            "--scopes",
+            "100",
+            "--authorizer",
+            "lambda",
+        ],
+        0,
+    );
+    let help = stdout(&run_expect(&dir, &["synth", "--help"], 0));
+    for limit in ["1 to 1000000", "1 to 10000", "1 to 100;"] {
+        assert!(help.contains(limit), "{limit}: {help}");
     }
 }
