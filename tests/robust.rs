@@ -410,3 +410,43 @@ fn synth_refuses_counts_out_of_bounds_at_the_command_line() {
         assert!(help.contains(limit), "{limit}: {help}");
     }
 }
+
+// ---------------------------------------------------------------- check's I/O errors
+
+#[test]
+fn check_names_the_path_that_is_in_the_way() {
+    let dir = project("check-in-the-way", ROLES);
+    fs::create_dir(dir.join("out")).unwrap();
+    fs::write(dir.join("out/cfn"), "not a folder\n").unwrap();
+    let out = run_expect(&dir, &["check", "-q"], 2);
+    assert_eq!(
+        stderr(&out),
+        "error[io]: `out/cfn` is a file where rolegen keeps a folder\n  --> out/cfn\n  = help: `rolegen gen` replaces it with the generated folder\n"
+    );
+    // As it says: gen replaces it, and check is then clean.
+    run_expect(&dir, &["gen", "-q"], 0);
+    run_expect(&dir, &["check", "-q"], 0);
+
+    fs::remove_dir_all(dir.join("out/docs")).unwrap();
+    fs::create_dir_all(dir.join("out/docs/access-matrix.md")).unwrap();
+    let out = run_expect(&dir, &["check", "-q"], 2);
+    assert!(
+        stderr(&out).starts_with(
+            "error[io]: `out/docs/access-matrix.md` is a folder where rolegen writes a file\n"
+        ),
+        "{}",
+        stderr(&out)
+    );
+
+    let file = project("check-out-is-a-file", ROLES);
+    fs::write(file.join("out"), "not a folder\n").unwrap();
+    let out = run_expect(&file, &["check", "-q", "--error-format", "json"], 2);
+    let items = json_items(&out);
+    assert_eq!(codes(&items), ["io"]);
+    assert_eq!(
+        items[0]["message"],
+        "`out` is a file where rolegen keeps a folder"
+    );
+    assert_eq!(items[0]["file"], "out");
+    assert_eq!(items[0]["help"], "move it away, then run `rolegen gen`");
+}

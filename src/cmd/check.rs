@@ -9,7 +9,7 @@ use similar::TextDiff;
 use std::collections::BTreeSet;
 use std::fs;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The same target selection as `gen`.
 pub use super::r#gen::Args;
@@ -26,10 +26,45 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
     let out_dir = global.out.display().to_string();
     let diffs = match compare(&global.out, &targets, &unused, &files) {
         Ok(diffs) => diffs,
-        Err(e) => {
-            let d = Diagnostic::error("io", format!("cannot read `{out_dir}`: {e}"));
-            report(global, &global.config.display().to_string(), "", &[d]);
-            return Outcome::Error;
+        Err(IoAt { path, error }) => {
+            let (at, d) = match error.kind() {
+                io::ErrorKind::NotADirectory => {
+                    let file = blocking_file(&path);
+                    let d = Diagnostic::error(
+                        "io",
+                        format!(
+                            "`{}` is a file where rolegen keeps a folder",
+                            file.display()
+                        ),
+                    )
+                    .help(if file == global.out {
+                        "move it away, then run `rolegen gen`"
+                    } else {
+                        "`rolegen gen` replaces it with the generated folder"
+                    });
+                    (file, d)
+                }
+                io::ErrorKind::IsADirectory => {
+                    let d = Diagnostic::error(
+                        "io",
+                        format!(
+                            "`{}` is a folder where rolegen writes a file",
+                            path.display()
+                        ),
+                    )
+                    .help("`rolegen gen` replaces it with the generated file");
+                    (path, d)
+                }
+                _ => {
+                    let d = Diagnostic::error(
+                        "io",
+                        format!("cannot read `{}`: {error}", path.display()),
+                    )
+                    .help("check the permissions of the output directory");
+                    (path, d)
+                }
+            };
+            return super::fail(global, &at.display().to_string(), d);
         }
     };
     if diffs.is_empty() {
@@ -75,6 +110,38 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
     Outcome::Failed
 }
 
+/// An I/O error and where it happened: `check` names the file or folder that is in the way,
+/// not the output directory.
+#[derive(Debug)]
+pub struct IoAt {
+    pub path: PathBuf,
+    pub error: io::Error,
+}
+
+trait At<T> {
+    fn at(self, path: &Path) -> Result<T, IoAt>;
+}
+
+impl<T> At<T> for io::Result<T> {
+    fn at(self, path: &Path) -> Result<T, IoAt> {
+        self.map_err(|error| IoAt {
+            path: path.to_path_buf(),
+            error,
+        })
+    }
+}
+
+/// The first part of `path` that exists and is not a folder: what stops it being one.
+fn blocking_file(path: &Path) -> PathBuf {
+    path.ancestors()
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .find(|p| p.is_file())
+        .unwrap_or(path)
+        .to_path_buf()
+}
+
 /// One file that differs: its path under the output directory and a unified diff from what is
 /// on disk to what rolegen generates.
 #[derive(Debug)]
@@ -88,7 +155,7 @@ pub fn compare(
     targets: &[Target],
     unused: &[Target],
     files: &Files,
-) -> io::Result<Vec<FileDiff>> {
+) -> Result<Vec<FileDiff>, IoAt> {
     let mut on_disk: BTreeSet<String> = BTreeSet::new();
     for t in targets.iter().chain(unused) {
         list_files(out, t.dir(), &mut on_disk)?;
@@ -103,7 +170,7 @@ pub fn compare(
         let existing = match fs::read(&path) {
             Ok(b) => Some(String::from_utf8_lossy(&b).into_owned()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-            Err(e) => return Err(e),
+            Err(e) => return Err(IoAt { path, error: e }),
         };
         if generated == existing {
             continue;
@@ -133,18 +200,23 @@ pub fn compare(
     Ok(diffs)
 }
 
-fn list_files(out: &Path, rel: &str, acc: &mut BTreeSet<String>) -> io::Result<()> {
+fn list_files(out: &Path, rel: &str, acc: &mut BTreeSet<String>) -> Result<(), IoAt> {
     let dir = out.join(rel);
     let entries = match fs::read_dir(&dir) {
         Ok(e) => e,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e),
+        Err(e) => {
+            return Err(IoAt {
+                path: dir,
+                error: e,
+            });
+        }
     };
     for entry in entries {
-        let entry = entry?;
+        let entry = entry.at(&dir)?;
         let name = entry.file_name().to_string_lossy().into_owned();
         let child = format!("{rel}/{name}");
-        if entry.file_type()?.is_dir() {
+        if entry.file_type().at(&entry.path())?.is_dir() {
             list_files(out, &child, acc)?;
         } else {
             acc.insert(child);
