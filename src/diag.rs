@@ -103,6 +103,31 @@ impl Diagnostic {
     }
 }
 
+/// The lines of a text as YAML counts them: a line ends at `\n`, `\r\n` or a lone `\r`
+/// (`str::lines` does not end one at a lone `\r`, so a file saved with old Mac line ends
+/// would show the wrong line under every error). Both readers number lines this way.
+pub fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text).filter(|t| !t.is_empty());
+    std::iter::from_fn(move || {
+        let r = rest?;
+        match r.bytes().position(|b| b == b'\n' || b == b'\r') {
+            Some(i) => {
+                let next = if r[i..].starts_with("\r\n") {
+                    i + 2
+                } else {
+                    i + 1
+                };
+                rest = Some(&r[next..]).filter(|t| !t.is_empty());
+                Some(&r[..i])
+            }
+            None => {
+                rest = None;
+                Some(r)
+            }
+        }
+    })
+}
+
 fn char_to_byte(line: &str, chars: usize) -> usize {
     line.char_indices()
         .nth(chars)

@@ -450,3 +450,141 @@ fn check_names_the_path_that_is_in_the_way() {
     assert_eq!(items[0]["file"], "out");
     assert_eq!(items[0]["help"], "move it away, then run `rolegen gen`");
 }
+
+// ---------------------------------------------------------------- drift's ParentId chains
+
+/// A CloudFormation template (JSON) with a REST API, a chain of `n` resources (`R0` under
+/// the root, `R{i}` under `R{i-1}`, path part `part(i)`) and a GET method on the last one.
+/// With `cycle`, `R0`'s parent is the last resource instead of the root.
+fn chain_template(n: usize, part: impl Fn(usize) -> String, cycle: bool) -> String {
+    let mut res = serde_json::Map::new();
+    res.insert(
+        "Api".into(),
+        serde_json::json!({"Type": "AWS::ApiGateway::RestApi", "Properties": {"Name": "orders-api"}}),
+    );
+    for i in 0..n {
+        let parent = match (i, cycle) {
+            (0, false) => serde_json::json!({"Fn::GetAtt": ["Api", "RootResourceId"]}),
+            (0, true) => serde_json::json!({"Ref": format!("R{}", n - 1)}),
+            _ => serde_json::json!({"Ref": format!("R{}", i - 1)}),
+        };
+        res.insert(
+            format!("R{i}"),
+            serde_json::json!({"Type": "AWS::ApiGateway::Resource", "Properties": {
+                "RestApiId": {"Ref": "Api"}, "ParentId": parent, "PathPart": part(i)}}),
+        );
+    }
+    res.insert(
+        "Method".into(),
+        serde_json::json!({"Type": "AWS::ApiGateway::Method", "Properties": {
+            "RestApiId": {"Ref": "Api"}, "ResourceId": {"Ref": format!("R{}", n - 1)},
+            "HttpMethod": "GET", "AuthorizationType": "NONE"}}),
+    );
+    serde_json::to_string_pretty(&serde_json::json!({ "Resources": res })).unwrap()
+}
+
+#[test]
+fn drift_refuses_a_parent_id_cycle_and_names_it() {
+    let dir = project("drift-cycle", ROLES);
+    fs::write(
+        dir.join("api.json"),
+        chain_template(3, |i| format!("p{i}"), true),
+    )
+    .unwrap();
+    let out = run_expect(&dir, &["drift", "--api", "api.json", "-q"], 2);
+    let err = stderr(&out);
+    assert!(
+        err.starts_with(
+            "error[api-cycle]: the `ParentId`s of 3 resources form a cycle: `R0` → `R2` → `R1` → `R0`\n"
+        ),
+        "{err}"
+    );
+    assert!(err.contains(" --> api.json:9:5\n"), "{err}");
+    assert!(
+        err.contains("9 |     \"R0\": {\n  |     ^^^^ its `ParentId` leads back to it\n"),
+        "{err}"
+    );
+    assert!(err.ends_with("error: api.json: cannot compare it with the roles file\n"));
+
+    // A long cycle is named by its ends.
+    fs::write(
+        dir.join("api.json"),
+        chain_template(5000, |i| format!("p{i}"), true),
+    )
+    .unwrap();
+    let out = run_expect(
+        &dir,
+        &["drift", "--api", "api.json", "-q", "--error-format", "json"],
+        2,
+    );
+    let items = json_items(&out);
+    assert_eq!(codes(&items), ["api-cycle"]);
+    assert_eq!(
+        items[0]["message"],
+        "the `ParentId`s of 5000 resources form a cycle: `R0` → `R4999` → `R4998` → `R4997` → `R4996` → `R4995` → … (4989 more) → `R5` → `R4` → `R3` → `R2` → `R1` → `R0`"
+    );
+    assert_eq!(items[0]["underlined"], "\"R0\"");
+}
+
+#[test]
+fn drift_follows_a_long_parent_id_chain_in_linear_time() {
+    let dir = project("drift-chain", ROLES);
+    // 16,384 resources, about 3 MB of JSON: its path is longer than any URL API Gateway
+    // serves, which is reported, not built.
+    fs::write(
+        dir.join("api.json"),
+        chain_template(16_384, |i| format!("p{i}"), false),
+    )
+    .unwrap();
+    // A budget, not a benchmark: the quadratic rebuild took minutes in a debug build.
+    let started = Instant::now();
+    let out = run_expect(
+        &dir,
+        &["drift", "--api", "api.json", "-q", "--format", "json"],
+        0,
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let unresolved: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "RG108")
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        unresolved,
+        [
+            "method `Method` (GET) is served on a path rolegen cannot resolve: the path of resource `R1891` is longer than 10240 characters, more than an API Gateway URL holds"
+        ],
+    );
+
+    // A deep chain within the limit is rebuilt whole.
+    fs::write(
+        dir.join("api.json"),
+        chain_template(4000, |_| "a".into(), false),
+    )
+    .unwrap();
+    let started = Instant::now();
+    let out = run_expect(
+        &dir,
+        &["drift", "--api", "api.json", "-q", "--format", "json"],
+        1,
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let undeclared = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "RG101")
+        .expect("the method is an undeclared route");
+    assert_eq!(
+        undeclared["route"].as_str().unwrap(),
+        format!("GET {}", "/a".repeat(4000))
+    );
+}

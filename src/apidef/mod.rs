@@ -177,7 +177,24 @@ impl Unresolved {
 /// Reads an API definition of any supported kind.
 pub fn read(text: &str) -> Result<ApiDef, Diagnostic> {
     let doc = tree::parse(text)?;
-    read_tree(doc.root())
+    read_tree(doc.root()).map_err(|d| with_quotes(d, text))
+}
+
+/// The readers place a key where it starts and underline its text; a key written in quotes
+/// (every key of a JSON file) starts at its opening quote, so the underline takes the quotes
+/// too.
+fn with_quotes(mut d: Diagnostic, text: &str) -> Diagnostic {
+    if let Some(span) = &mut d.span
+        && let Some(line) = crate::diag::lines(text).nth(span.line.saturating_sub(1) as usize)
+        && let Some(q @ ('"' | '\'')) = line.chars().nth(span.column.saturating_sub(1) as usize)
+        && line
+            .chars()
+            .nth((span.column + span.len) as usize)
+            .is_some_and(|c| c == q)
+    {
+        span.len += 2;
+    }
+    d
 }
 
 pub fn read_tree(doc: Node) -> Result<ApiDef, Diagnostic> {
