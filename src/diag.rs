@@ -93,7 +93,7 @@ impl Diagnostic {
     /// The text the span underlines, as the tests want to see it (not byte offsets).
     pub fn underlined<'a>(&self, source: &'a str) -> Option<&'a str> {
         let span = self.span?;
-        let line = source.lines().nth(span.line.checked_sub(1)? as usize)?;
+        let line = lines(source).nth(span.line.checked_sub(1)? as usize)?;
         let start = char_to_byte(line, span.column.saturating_sub(1) as usize);
         let end = char_to_byte(
             line,
@@ -175,9 +175,7 @@ pub fn render(diag: &Diagnostic, src: &Source, color: bool) -> String {
     );
     match diag.span {
         Some(span) => {
-            let line_text = src
-                .text
-                .lines()
+            let line_text = lines(src.text)
                 .nth(span.line.saturating_sub(1) as usize)
                 .unwrap_or("");
             let num = span.line.to_string();
@@ -325,6 +323,41 @@ mod tests {
         let caret = lines[4].find('^').unwrap();
         assert_eq!(&lines[3][caret + 2..caret + 6], "admn", "{text}");
         assert!(lines[4].ends_with("^^^^"), "{text}");
+    }
+
+    #[test]
+    fn lines_end_where_yaml_ends_them() {
+        let text = "a\nb\r\nc\rd\r\re\n";
+        assert_eq!(
+            lines(text).collect::<Vec<_>>(),
+            ["a", "b", "c", "d", "", "e"]
+        );
+        assert_eq!(lines("").count(), 0);
+        assert_eq!(lines("x").collect::<Vec<_>>(), ["x"]);
+        assert_eq!(lines("\n").collect::<Vec<_>>(), [""]);
+        // Where `str::lines` agrees (no lone `\r`), so do these.
+        for t in ["a\n\nb", "a\r\nb\r\n", "\n\nx"] {
+            assert_eq!(lines(t).collect::<Vec<_>>(), t.lines().collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn a_lone_carriage_return_ends_the_line_shown() {
+        let src = Source {
+            name: "roles.yaml",
+            text: "groups:\r  Admin:\r    scopes: [admn]\r",
+        };
+        let d = Diagnostic::error("unknown-scope", "undefined scope `admn`").at(Span {
+            line: 3,
+            column: 14,
+            len: 4,
+        });
+        assert_eq!(d.underlined(src.text), Some("admn"));
+        let text = render(&d, &src, false);
+        assert!(
+            text.contains("3 |     scopes: [admn]\n  |              ^^^^\n"),
+            "{text}"
+        );
     }
 
     #[test]

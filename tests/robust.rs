@@ -588,3 +588,50 @@ fn drift_follows_a_long_parent_id_chain_in_linear_time() {
         format!("GET {}", "/a".repeat(4000))
     );
 }
+
+// ---------------------------------------------------------------- line ends and encodings
+
+#[test]
+fn a_lone_carriage_return_is_a_line_break_in_the_excerpt_too() {
+    let roles = ROLES
+        .replace("scopes: [admin]", "scopes: [admn]")
+        .replace('\n', "\r");
+    let dir = project("lone-cr", &roles);
+    let out = run_expect(&dir, &["check"], 2);
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "  --> roles.yaml:17:14\n   |\n17 |     scopes: [admn]\n   |              ^^^^ not declared under `scopes`\n"
+        ),
+        "{err}"
+    );
+    let out = run_expect(&dir, &["check", "--error-format", "json"], 2);
+    let items = json_items(&out);
+    assert_eq!(codes(&items), ["unknown-scope"]);
+    assert_eq!(items[0]["underlined"], "admn");
+
+    // The API file's readers count lines the same way, JSON and YAML.
+    let ok = project("lone-cr-api", ROLES);
+    for (name, text) in [
+        (
+            "api.json",
+            "{\r\"openapi\": \"3.0.1\",\r\"paths\": {\r\"/x\": {\"get\": {\"security\": [{\"nope\": []}]}}}}\r",
+        ),
+        (
+            "api.yaml",
+            "openapi: 3.0.1\rpaths:\r  /x:\r    get:\r      security: [{nope: []}]\r",
+        ),
+    ] {
+        fs::write(ok.join(name), text).unwrap();
+        let out = run(&ok, &["drift", "--api", name, "-q", "--format", "json"]);
+        let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let lines: Vec<u64> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["route"] == "GET /x")
+            .map(|f| f["location"]["line"].as_u64().unwrap())
+            .collect();
+        assert_eq!(lines, [4], "{name}: {report:#}");
+    }
+}

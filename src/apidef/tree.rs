@@ -500,7 +500,9 @@ impl<'a> JsonParser<'a> {
         let mut i = self.pos;
         loop {
             match s.get(i) {
-                Some(b'\n') => {
+                // A lone `\r` ends a line too, as in YAML and in the excerpts under errors
+                // (`diag::lines`).
+                Some(&c @ (b'\n' | b'\r')) if c == b'\n' || s.get(i + 1) != Some(&b'\n') => {
                     i += 1;
                     self.line += 1;
                     self.line_start = i;
@@ -1176,9 +1178,7 @@ impl<'a> YamlTree<'a> {
         let (line, column) = (node.line, node.column);
         if func != "Ref" && func != "Condition" && !is_intrinsic(&func) {
             // The parser places the node at its value; the tag itself stands before it.
-            let tag_column = self
-                .text
-                .lines()
+            let tag_column = crate::diag::lines(self.text)
                 .nth(line.saturating_sub(1) as usize)
                 .and_then(|l| {
                     let before: String =

@@ -626,7 +626,7 @@ pub(super) struct Roles<'t> {
 
 impl<'t> Roles<'t> {
     pub(super) fn new(text: &'t str) -> Self {
-        let lines: Vec<&str> = text.lines().collect();
+        let lines: Vec<&str> = crate::diag::lines(text).collect();
         let chars = lines.iter().map(|l| l.chars().count() as u32).collect();
         Roles { lines, chars }
     }
