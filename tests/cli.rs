@@ -481,8 +481,16 @@ fn a_roles_file_that_is_not_utf8_exits_2() {
     let dir = project("not-utf8", "");
     fs::write(dir.join("roles.yaml"), b"version: 1\napi: \xff\xfe\n").unwrap();
     let out = run_expect(&dir, &["check"], 2);
+    // The first bad byte, located and named, and what to do about it.
     assert!(
-        stderr(&out).contains("check the file's permissions and that it is UTF-8 text"),
+        stderr(&out).starts_with(
+            "error[encoding]: `roles.yaml` is not UTF-8 text: byte 0xFF is not valid UTF-8\n --> roles.yaml:2:6\n"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("= help: save the file as UTF-8; it was probably written in another encoding (0xFF is `ÿ` in Latin-1)"),
         "{}",
         stderr(&out)
     );

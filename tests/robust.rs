@@ -635,3 +635,57 @@ fn a_lone_carriage_return_is_a_line_break_in_the_excerpt_too() {
         assert_eq!(lines, [4], "{name}: {report:#}");
     }
 }
+
+#[test]
+fn a_file_that_is_not_utf8_is_located_at_its_first_bad_byte() {
+    let latin1 = ROLES
+        .replace("Read everything", "Café")
+        .replace('é', "\u{0}");
+    let mut bytes = latin1.into_bytes();
+    let at = bytes.iter().position(|&b| b == 0).unwrap();
+    bytes[at] = 0xE9;
+    let dir = project("latin1", "");
+    fs::write(dir.join("roles.yaml"), &bytes).unwrap();
+    let out = run_expect(&dir, &["check"], 2);
+    assert_eq!(
+        stderr(&out),
+        "error[encoding]: `roles.yaml` is not UTF-8 text: byte 0xE9 is not valid UTF-8
+  --> roles.yaml:13:16
+   |
+13 |   readonly: Caf\u{FFFD}
+   |                ^ not UTF-8
+  = help: save the file as UTF-8; it was probably written in another encoding (0xE9 is `é` in Latin-1)
+
+error: roles.yaml: 1 error found, nothing was written
+"
+    );
+    let out = run_expect(&dir, &["check", "--error-format", "json"], 2);
+    let items = json_items(&out);
+    assert_eq!(codes(&items), ["encoding"]);
+    assert_eq!(
+        (&items[0]["line"], &items[0]["column"]),
+        (&13.into(), &16.into())
+    );
+
+    // The same for the files of drift and diff, and a character cut short at the end.
+    fs::write(dir.join("ok.yaml"), ROLES).unwrap();
+    fs::write(dir.join("cut.yaml"), b"openapi: 3.0.1\r\ninfo: caf\xC3").unwrap();
+    let out = run_expect(
+        &dir,
+        &["drift", "-c", "ok.yaml", "-q", "--api", "cut.yaml"],
+        2,
+    );
+    assert!(
+        stderr(&out).starts_with(
+            "error[encoding]: `cut.yaml` is not UTF-8 text: byte 0xC3 starts a UTF-8 character that the end of the file cuts short\n --> cut.yaml:2:10\n"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    let out = run_expect(&dir, &["diff", "roles.yaml", "ok.yaml"], 2);
+    assert!(
+        stderr(&out).contains("--> roles.yaml:13:16"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -105,17 +105,13 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
         Err(o) => return o,
     };
     let api_name = args.api.display().to_string();
-    let text = match std::fs::read_to_string(&args.api) {
+    let text = match super::read_text(
+        &args.api,
+        "pass the API definition's path with `--api FILE`",
+    ) {
         Ok(t) => t,
-        Err(e) => {
-            let d = Diagnostic::error("io", format!("cannot read `{api_name}`: {e}")).help(
-                if e.kind() == std::io::ErrorKind::NotFound {
-                    "pass the API definition's path with `--api FILE`"
-                } else {
-                    "check the file's permissions and that it is UTF-8 text"
-                },
-            );
-            api_error(global, &api_name, "", &d);
+        Err(u) => {
+            api_error(global, &api_name, &u.text, &u.diag);
             return Outcome::Error;
         }
     };

@@ -9,7 +9,7 @@ pub mod r#gen;
 
 use crate::cli::{ErrorFormat, Global};
 use crate::console::{Stream, is_closed_pipe};
-use crate::diag::{self, Diagnostic, Source};
+use crate::diag::{self, Diagnostic, Source, Span};
 use crate::model::{self, Model};
 use std::path::Path;
 use std::process::ExitCode;
@@ -59,17 +59,81 @@ pub fn load_text(name: &str, text: String) -> Loaded {
     }
 }
 
-pub fn load_file(path: &Path) -> Result<Loaded, Diagnostic> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Diagnostic::error("io", format!("cannot read `{}`: {e}", path.display())).help(
-            if e.kind() == std::io::ErrorKind::NotFound {
-                "run rolegen where roles.yaml is, or pass `--config FILE`"
-            } else {
-                "check the file's permissions and that it is UTF-8 text"
-            },
-        )
-    })?;
+pub fn load_file(path: &Path) -> Result<Loaded, Unreadable> {
+    let text = read_text(
+        path,
+        "run rolegen where roles.yaml is, or pass `--config FILE`",
+    )?;
     Ok(load_text(&path.display().to_string(), text))
+}
+
+/// A file that cannot be read as text: why, and the text to show the problem in (the file
+/// with its invalid bytes replaced; empty when nothing was read).
+#[derive(Debug)]
+pub struct Unreadable {
+    pub diag: Box<Diagnostic>,
+    pub text: String,
+}
+
+/// Reads a file as UTF-8 text. `not_found` is the help when it does not exist.
+pub fn read_text(path: &Path, not_found: &str) -> Result<String, Unreadable> {
+    let bytes = std::fs::read(path).map_err(|e| Unreadable {
+        diag: Box::new(
+            Diagnostic::error("io", format!("cannot read `{}`: {e}", path.display())).help(
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    not_found
+                } else {
+                    "check the file's permissions"
+                },
+            ),
+        ),
+        text: String::new(),
+    })?;
+    utf8(&path.display().to_string(), bytes)
+}
+
+/// The bytes as text, or an `encoding` error at the first byte that is not UTF-8: its line
+/// and column (counted as the readers count them), what the byte is, and what to do.
+pub fn utf8(name: &str, bytes: Vec<u8>) -> Result<String, Unreadable> {
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let ends_early = e.utf8_error().error_len().is_none();
+        let bytes = e.into_bytes();
+        // Valid up to `at`, by the definition of `valid_up_to`.
+        let before = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
+        let mut line = diag::lines(before).count().max(1);
+        let mut column = diag::lines(before).last().map_or(0, |l| l.chars().count()) + 1;
+        if before.ends_with(['\n', '\r']) {
+            line += 1;
+            column = 1;
+        }
+        let byte = bytes[at];
+        let what = if ends_early {
+            format!(
+                "byte 0x{byte:02X} starts a UTF-8 character that the end of the file cuts short"
+            )
+        } else {
+            format!("byte 0x{byte:02X} is not valid UTF-8")
+        };
+        let latin1 = if byte >= 0xA0 {
+            format!(" (0x{byte:02X} is `{}` in Latin-1)", char::from(byte))
+        } else {
+            String::new()
+        };
+        Unreadable {
+            diag: Box::new(Diagnostic::error("encoding", format!("`{name}` is not UTF-8 text: {what}"))
+                .at(Span {
+                    line: line as u32,
+                    column: column as u32,
+                    len: 1,
+                })
+                .label("not UTF-8")
+                .help(format!(
+                    "save the file as UTF-8; it was probably written in another encoding{latin1}"
+                ))),
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    })
 }
 
 /// Prints diagnostics the way `--error-format` asks and, for a person, how many errors there
@@ -94,7 +158,12 @@ pub fn report(global: &Global, name: &str, text: &str, diags: &[Diagnostic]) {
 /// One problem that stops the command (a bad argument, a file it cannot read): printed like
 /// every diagnostic, without a count, and exit 2.
 pub fn fail(global: &Global, name: &str, d: Diagnostic) -> Outcome {
-    emit(global, name, "", &[&d], "");
+    fail_in(global, name, "", d)
+}
+
+/// `fail` for a problem inside a file, whose excerpt comes from `text`.
+pub fn fail_in(global: &Global, name: &str, text: &str, d: Diagnostic) -> Outcome {
+    emit(global, name, text, &[&d], "");
     Outcome::Error
 }
 
@@ -182,8 +251,13 @@ pub fn load_model(global: &Global) -> Result<Model, Outcome> {
 pub fn load_model_and_text(global: &Global) -> Result<(Model, String), Outcome> {
     let loaded = match load_file(&global.config) {
         Ok(l) => l,
-        Err(d) => {
-            report(global, &global.config.display().to_string(), "", &[d]);
+        Err(u) => {
+            report(
+                global,
+                &global.config.display().to_string(),
+                &u.text,
+                &[*u.diag],
+            );
             return Err(Outcome::Error);
         }
     };
