@@ -576,7 +576,12 @@ fn sub_collections(
         let dom = if e.uniform { parent_dom } else { picked };
         let (read, write) = (e.read(dom), e.write(dom));
         let base = format!("{parent}/{plural}");
-        let item = format!("{base}/{{{singular}Id}}");
+        // `/lines/{lineId}/lines/…` may come up; a path cannot name two variables alike.
+        let mut var = format!("{singular}Id");
+        if parent.contains(&format!("{{{var}}}")) {
+            var = format!("sub{}", capitalized(&var));
+        }
+        let item = format!("{base}/{{{var}}}");
         e.route("GET", &base, Some(&read), &Integration::Mock);
         e.route("POST", &base, Some(&write), &Integration::Mock);
         e.route("GET", &item, Some(&read), &Integration::Mock);
@@ -654,6 +659,12 @@ mod tests {
         );
         assert!(m.routes.iter().any(|r| r.path.segments.len() >= 5));
         assert!(m.routes.iter().any(|r| r.path.variables().count() >= 2));
+        // A sub-collection below one of the same name gets its own variable name.
+        assert!(
+            m.routes
+                .iter()
+                .any(|r| r.path.to_string().contains("/{sub"))
+        );
         assert!(
             m.groups
                 .iter()

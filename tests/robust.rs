@@ -689,3 +689,26 @@ error: roles.yaml: 1 error found, nothing was written
         stderr(&out)
     );
 }
+
+// ---------------------------------------------------------------- roles.yaml's hostile corners
+
+#[test]
+fn a_path_that_repeats_a_variable_is_an_error_at_the_second() {
+    let dir = project(
+        "repeated-variable",
+        &format!("{ROLES}  GET /a/{{b}}/{{b}}: public\n"),
+    );
+    let out = run_expect(&dir, &["check"], 2);
+    assert_eq!(
+        stderr(&out),
+        "error[bad-path]: variable `b` appears twice in path `/a/{b}/{b}`
+  --> roles.yaml:25:14
+   |
+25 |   GET /a/{b}/{b}: public
+   |              ^^^ here
+  = help: give each variable of a path its own name, e.g. `{b2}`
+
+error: roles.yaml: 1 error found, nothing was written
+"
+    );
+}
