@@ -712,3 +712,19 @@ error: roles.yaml: 1 error found, nothing was written
 "
     );
 }
+
+#[test]
+fn diff_with_an_empty_base_is_a_usage_error() {
+    let dir = project("diff-empty-base", ROLES);
+    for args in [&["diff", "--base", ""][..], &["diff", "--base="]] {
+        let out = run_expect(&dir, args, 2);
+        assert!(
+            stderr(&out).starts_with(
+                "error: a value is required for '--base <REV>' but none was supplied\n"
+            ),
+            "{}",
+            stderr(&out)
+        );
+        assert!(stdout(&out).is_empty());
+    }
+}

@@ -29,7 +29,8 @@ pub struct Args {
     #[arg(value_name = "NEW")]
     pub new: Option<PathBuf>,
     /// Read OLD from git: NEW's path at this revision (`main`, `origin/main`, `HEAD~1`).
-    #[arg(long, value_name = "REV")]
+    // Not empty: `git show :./FILE` would read the index and compare it silently.
+    #[arg(long, value_name = "REV", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub base: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
