@@ -728,3 +728,58 @@ fn diff_with_an_empty_base_is_a_usage_error() {
         assert!(stdout(&out).is_empty());
     }
 }
+
+#[test]
+fn a_giant_route_key_is_cut_where_messages_echo_it() {
+    let key = format!("GET /{}*", "a".repeat(98_000));
+    let dir = project("giant-key", &format!("{ROLES}  ? {key}\n  : public\n"));
+    let out = run_expect(&dir, &["check"], 2);
+    let err = stderr(&out);
+    assert!(err.len() < 2_000, "{} bytes of stderr", err.len());
+    let cut = format!("{}…", "a".repeat(200));
+    assert!(
+        err.starts_with(&format!(
+            "error[bad-path]: segment `{cut}` contains `*`\n  --> roles.yaml:25:10\n"
+        )),
+        "{err}"
+    );
+    let out = run_expect(&dir, &["check", "--error-format", "json"], 2);
+    assert!(stderr(&out).len() < 2_000, "{}", stderr(&out).len());
+    let items = json_items(&out);
+    assert_eq!(items[0]["underlined"], Value::from(cut.clone()));
+    assert_eq!(items[0]["span"]["len"], 98_001);
+
+    // The API file's unreadable parts are findings, cut the same way.
+    let ok = project("giant-api-path", ROLES);
+    fs::write(
+        ok.join("api.json"),
+        format!(
+            r#"{{"openapi": "3.0.1", "paths": {{"/{}*": {{"get": {{}}}}}}}}"#,
+            "a".repeat(98_000)
+        ),
+    )
+    .unwrap();
+    let out = run_expect(
+        &ok,
+        &["drift", "--api", "api.json", "-q", "--format", "json"],
+        0,
+    );
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let messages: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "RG108")
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(messages.len(), 1, "{report:#}");
+    assert!(messages[0].len() < 1_000, "{}", messages[0].len());
+    assert!(
+        messages[0].starts_with(&format!(
+            "path `/{}…` is not an API Gateway path",
+            "a".repeat(199)
+        )),
+        "{}",
+        messages[0]
+    );
+}

@@ -167,7 +167,7 @@ pub struct Unresolved {
 impl Unresolved {
     pub fn at(node_line: u32, node_column: u32, message: impl Into<String>) -> Self {
         Unresolved {
-            message: message.into(),
+            message: crate::diag::shorten_echoes(message.into()),
             line: node_line,
             column: node_column,
         }

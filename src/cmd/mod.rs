@@ -191,8 +191,9 @@ fn emit(global: &Global, name: &str, text: &str, diags: &[&Diagnostic], gap: &st
                     v["line"] = span.line.into();
                     v["column"] = span.column.into();
                 }
+                // Cut like the text a message echoes: a giant key is not worth 100 KB twice.
                 if let Some(u) = d.underlined(text) {
-                    v["underlined"] = u.into();
+                    v["underlined"] = diag::shorten(u).into();
                 }
                 global.console.push_json(v);
             }
