@@ -783,3 +783,37 @@ fn a_giant_route_key_is_cut_where_messages_echo_it() {
         messages[0]
     );
 }
+
+#[test]
+fn get_resources_items_without_a_path_are_reported_as_such() {
+    let dir = project("items-without-path", ROLES);
+    fs::write(
+        dir.join("api.json"),
+        "{\"items\": [\n  {\"path\": \"/health\", \"resourceMethods\": {\"GET\": {\"authorizationType\": \"NONE\"}}},\n  {\"id\": \"x\", \"resourceMethods\": {\"GET\": {}}}\n]}\n",
+    )
+    .unwrap();
+    let out = run_expect(&dir, &["drift", "--api", "api.json", "-q"], 2);
+    assert_eq!(
+        stderr(&out),
+        "error[api-format]: entry 2 of `items` has no `path`, which every resource has in `aws apigateway get-resources` output
+ --> api.json:3:3
+  |
+3 |   {\"id\": \"x\", \"resourceMethods\": {\"GET\": {}}}
+  |   ^ no `path`
+  = help: pass the JSON of `aws apigateway get-resources --embed methods` unchanged
+
+error: api.json: cannot compare it with the roles file
+"
+    );
+    fs::write(dir.join("api.json"), "{\"items\": {\"path\": \"/a\"}}\n").unwrap();
+    let out = run_expect(
+        &dir,
+        &["drift", "--api", "api.json", "-q", "--error-format", "json"],
+        2,
+    );
+    let items = json_items(&out);
+    assert_eq!(
+        items[0]["message"],
+        "`items` is a mapping, not a list as in `aws apigateway get-resources` output"
+    );
+}

@@ -209,9 +209,41 @@ pub fn read_tree(doc: Node) -> Result<ApiDef, Diagnostic> {
     if doc.get("Resources").is_some() {
         return cfn::read(doc);
     }
-    if let Some(items) = doc.get("items")
-        && items.items().all(|i| i.get("path").is_some())
-    {
+    if let Some(items) = doc.get("items") {
+        // `get-resources` writes a `path` for every resource: without one, this is no such
+        // output (or an edited one), and saying it lacks `items` would be wrong.
+        let what = "`aws apigateway get-resources` output";
+        if !items.is_seq() {
+            return Err(Diagnostic::error(
+                "api-format",
+                format!(
+                    "`items` is {}, not a list as in {what}",
+                    if items.is_map() {
+                        "a mapping"
+                    } else {
+                        "a single value"
+                    }
+                ),
+            )
+            .at(items.span())
+            .help("pass the JSON of `aws apigateway get-resources --embed methods` unchanged"));
+        }
+        if let Some((n, item)) = items
+            .items()
+            .enumerate()
+            .find(|(_, i)| i.get("path").is_none())
+        {
+            return Err(Diagnostic::error(
+                "api-format",
+                format!(
+                    "entry {} of `items` has no `path`, which every resource has in {what}",
+                    n + 1
+                ),
+            )
+            .at(item.span())
+            .label("no `path`")
+            .help("pass the JSON of `aws apigateway get-resources --embed methods` unchanged"));
+        }
         return resources::read(doc, items);
     }
     let what = if doc.is_map() {
