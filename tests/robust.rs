@@ -817,3 +817,64 @@ error: api.json: cannot compare it with the roles file
         "`items` is a mapping, not a list as in `aws apigateway get-resources` output"
     );
 }
+
+#[test]
+fn yaml_errors_do_not_speak_the_yaml_librarys_language() {
+    let dir = project("yaml-words", "version: 1\n---\nversion: 1\n");
+    let out = run_expect(&dir, &["check"], 2);
+    assert_eq!(
+        stderr(&out),
+        "error[yaml-syntax]: invalid YAML: the file holds more than one YAML document
+ --> roles.yaml:3:1
+  |
+3 | version: 1
+  | ^
+  = help: keep one document: remove the `---` that starts the second, and merge what follows into the first
+
+error: roles.yaml: 1 error found, nothing was written
+"
+    );
+    fs::write(
+        dir.join("roles.yaml"),
+        "version: 1\nroutes: &r\n  GET /a: *r\n",
+    )
+    .unwrap();
+    let out = run_expect(&dir, &["check", "--error-format", "json"], 2);
+    let items = json_items(&out);
+    assert_eq!(
+        items[0]["message"],
+        "invalid YAML: alias `*r` refers to a value that contains it"
+    );
+    assert_eq!(items[0]["underlined"], "*");
+    assert_eq!(
+        (&items[0]["line"], &items[0]["column"]),
+        (&3.into(), &11.into())
+    );
+    let nodes = format!("version: 1\nx: [{}]\n", vec!["1"; 250_010].join(", "));
+    fs::write(dir.join("roles.yaml"), nodes).unwrap();
+    let out = run_expect(&dir, &["check", "--error-format", "json"], 2);
+    assert_eq!(
+        json_items(&out)[0]["message"],
+        "invalid YAML: the file has more than 250,000 values, more than rolegen reads"
+    );
+
+    // The same words for the API file of drift.
+    let ok = project("yaml-words-api", ROLES);
+    fs::write(
+        ok.join("api.yaml"),
+        "openapi: 3.0.1\npaths:\n  /a: {}\n  /a: {}\n",
+    )
+    .unwrap();
+    let out = run_expect(
+        &ok,
+        &["drift", "--api", "api.yaml", "-q", "--error-format", "json"],
+        2,
+    );
+    let items = json_items(&out);
+    assert_eq!(codes(&items), ["api-syntax"]);
+    assert_eq!(
+        items[0]["message"],
+        "invalid YAML: key `/a` appears twice in one mapping"
+    );
+    assert_eq!(items[0]["line"], 4);
+}

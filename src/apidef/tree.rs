@@ -14,7 +14,7 @@
 //! wherever it has no escape. Readers walk it through `Node` and `Entry`, small copyable
 //! handles.
 
-use crate::config::yaml::{At, Build, ReadError, Rules, Scalar, read, syntax_span};
+use crate::config::yaml::{At, Build, ReadError, Rules, Scalar, read, syntax_error};
 use crate::diag::{Diagnostic, Span};
 use serde_saphyr::{Budget, DuplicateKeyPolicy, Options};
 use std::borrow::Cow;
@@ -953,15 +953,8 @@ pub fn parse_yaml(text: &str) -> Result<Tree<'_>, Diagnostic> {
     };
     let root = read(text, &yaml_rules(), &mut builder).map_err(|e| match e {
         ReadError::Build(d) => d,
-        ReadError::Syntax(e) => {
-            let span = syntax_span(&e);
-            let full = e.to_string();
-            let line = full.lines().next().unwrap_or("").trim();
-            let line = line.find(" at line ").map(|i| &line[..i]).unwrap_or(line);
-            Diagnostic::error("api-syntax", format!("invalid YAML: {line}"))
-                .at(span)
-                .help("check that the file is complete, valid YAML")
-        }
+        ReadError::Syntax(e) => syntax_error(&e, &yaml_rules(), text)
+            .diagnostic("api-syntax", "check that the file is complete, valid YAML"),
     })?;
     drop(builder);
     let lists = Rc::try_unwrap(lists)
@@ -1411,7 +1404,7 @@ mod tests {
             parse("a: 1\n0x1: 2\n1: 3\n")
                 .unwrap_err()
                 .message
-                .contains("duplicate")
+                .contains("appears twice in one mapping")
         );
     }
 }
