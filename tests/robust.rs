@@ -878,3 +878,32 @@ error: roles.yaml: 1 error found, nothing was written
     );
     assert_eq!(items[0]["line"], 4);
 }
+
+#[test]
+fn a_tag_outside_the_core_schema_is_an_error_at_the_tag() {
+    let dir = project(
+        "binary-tag",
+        &format!("{ROLES}  GET /a: !!binary aGVsbG8=\n"),
+    );
+    let out = run_expect(&dir, &["check"], 2);
+    assert_eq!(
+        stderr(&out),
+        "error[yaml-tag]: tag `!!binary` is not allowed in a roles file
+  --> roles.yaml:25:11
+   |
+25 |   GET /a: !!binary aGVsbG8=
+   |           ^^^^^^^^ tag
+  = help: remove it and write the value itself; rolegen reads plain values, and only YAML's core tags (`!!str`, `!!int`, `!!bool`, `!!null`, `!!float`, `!!map`, `!!seq`) are allowed
+
+error: roles.yaml: 1 error found, nothing was written
+"
+    );
+    assert!(!stderr(&out).contains("hello"));
+    // A core tag says what the value is, and is read.
+    fs::write(
+        dir.join("roles.yaml"),
+        format!("{ROLES}  GET /a: !!str public\n"),
+    )
+    .unwrap();
+    run_expect(&dir, &["check", "-q"], 1);
+}

@@ -665,26 +665,99 @@ impl<'a> Build<'a> for Roles<'_> {
     fn scalar(
         &mut self,
         value: Scalar<'a>,
-        _: Option<&str>,
+        tag: Option<&str>,
         at: At,
     ) -> Result<Node<'a>, Diagnostic> {
+        self.core_tag(tag, at)?;
         Ok(self.node(Kind::from(value), at))
     }
     fn seq(
         &mut self,
         items: Vec<Node<'a>>,
-        _: Option<&str>,
+        tag: Option<&str>,
         at: At,
     ) -> Result<Node<'a>, Diagnostic> {
+        self.core_tag(tag, at)?;
         Ok(self.node(Kind::Seq(items), at))
     }
     fn map(
         &mut self,
         entries: Vec<(Node<'a>, Node<'a>)>,
-        _: Option<&str>,
+        tag: Option<&str>,
         at: At,
     ) -> Result<Node<'a>, Diagnostic> {
+        self.core_tag(tag, at)?;
         Ok(self.node(Kind::Map(entries), at))
+    }
+}
+
+/// The tags of YAML's core schema: they only say what the value already is (`!!str 12` is
+/// the text `12`). Any other tag changes a value into something not written in the file
+/// (`!!binary aGVsbG8=` is `hello`) or means something to another program, so a roles file
+/// refuses it.
+const CORE_TAGS: [&str; 7] = ["str", "int", "bool", "null", "float", "map", "seq"];
+
+impl Roles<'_> {
+    /// An error at the tag unless `tag` (as the parser resolves it) is one of `CORE_TAGS`.
+    fn core_tag(&self, tag: Option<&str>, at: At) -> Result<(), Diagnostic> {
+        let Some(tag) = tag else {
+            return Ok(());
+        };
+        if tag
+            .strip_prefix("tag:yaml.org,2002:")
+            .is_some_and(|name| CORE_TAGS.contains(&name))
+        {
+            return Ok(());
+        }
+        let (line, column, written) =
+            self.tag_before(at)
+                .unwrap_or((at.line, at.column, tag.to_string()));
+        Err(Diagnostic::error(
+            "yaml-tag",
+            format!("tag `{written}` is not allowed in a roles file"),
+        )
+        .at(Span {
+            line,
+            column,
+            len: written.chars().count() as u32,
+        })
+        .label("tag")
+        .help("remove it and write the value itself; rolegen reads plain values, and only YAML's core tags (`!!str`, `!!int`, `!!bool`, `!!null`, `!!float`, `!!map`, `!!seq`) are allowed"))
+    }
+
+    /// The tag written before the node at `at` (past an anchor, and onto earlier lines), as
+    /// written: the parser places a node at its value, not at its tag.
+    fn tag_before(&self, at: At) -> Option<(u32, u32, String)> {
+        let mut line = at.line.checked_sub(1)? as usize;
+        let mut col = at.column.saturating_sub(1) as usize;
+        let mut chars: Vec<char> = self.lines.get(line)?.chars().take(col).collect();
+        let mut tokens = 0;
+        loop {
+            while chars.last().is_some_and(|c| c.is_whitespace()) {
+                chars.pop();
+            }
+            if chars.is_empty() {
+                line = line.checked_sub(1)?;
+                chars = self.lines.get(line)?.chars().collect();
+                continue;
+            }
+            let end = chars.len();
+            while chars
+                .last()
+                .is_some_and(|c| !c.is_whitespace() && !matches!(c, '[' | ']' | '{' | '}' | ','))
+            {
+                chars.pop();
+            }
+            col = chars.len();
+            let token: String = self.lines[line].chars().skip(col).take(end - col).collect();
+            tokens += 1;
+            match token.chars().next() {
+                Some('!') => return Some((line as u32 + 1, col as u32 + 1, token)),
+                // An anchor may stand between the tag and the value.
+                Some('&') if tokens == 1 => continue,
+                _ => return None,
+            }
+        }
     }
 }
 
@@ -1138,6 +1211,37 @@ mod tests {
             let span = e.span.expect("a place");
             assert_eq!((span.line, span.column), at, "{}", e.message);
             assert_eq!(e.help.as_deref(), Some(help), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn only_core_tags_are_read_and_others_are_located_at_the_tag() {
+        for ok in [
+            "a: !!str 12\n",
+            "a: !!int '12'\n",
+            "a: !!bool true\nb: !!null ''\nc: !!float 1\n",
+            "a: !!map {b: 1}\nc: !!seq [1]\n",
+            "!!str a: 1\n",
+        ] {
+            assert!(parse(ok).is_ok(), "{ok}");
+        }
+        for (text, tag, at) in [
+            ("a: !!binary aGVsbG8=\n", "!!binary", (1, 4)),
+            ("a: !foo bar\n", "!foo", (1, 4)),
+            ("a: &x !!set {b: null}\n", "!!set", (1, 7)),
+            ("a:\n  - [1, !Ref x]\n", "!Ref", (2, 9)),
+            ("a: !!omap\n  - b: 1\n", "!!omap", (1, 4)),
+            ("!!binary aGVsbG8=: 1\n", "!!binary", (1, 1)),
+        ] {
+            let e = parse(text).unwrap_err();
+            assert_eq!(e.code, "yaml-tag", "{text}");
+            assert_eq!(
+                e.message,
+                format!("tag `{tag}` is not allowed in a roles file")
+            );
+            assert_eq!(e.underlined(text), Some(tag), "{text}");
+            let span = e.span.unwrap();
+            assert_eq!((span.line, span.column), at, "{text}");
         }
     }
 
