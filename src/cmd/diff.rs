@@ -362,15 +362,11 @@ fn git_show(rev: &str, new_path: &Path) -> Result<String, super::Unreadable> {
 }
 
 fn usage(global: &Global, message: &str, help: &str) -> Outcome {
-    fail(
+    super::fail(
         global,
         "rolegen diff",
         Diagnostic::error("usage", message).help(help),
     )
-}
-
-fn fail(global: &Global, name: &str, d: Diagnostic) -> Outcome {
-    super::fail(global, name, d)
 }
 
 // ---------------------------------------------------------------------------------------------

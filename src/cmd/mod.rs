@@ -120,17 +120,18 @@ pub fn utf8(name: &str, bytes: Vec<u8>) -> Result<String, Unreadable> {
         } else {
             String::new()
         };
+        let diag = Diagnostic::error("encoding", format!("`{name}` is not UTF-8 text: {what}"))
+            .at(Span {
+                line: line as u32,
+                column: column as u32,
+                len: 1,
+            })
+            .label("not UTF-8")
+            .help(format!(
+                "save the file as UTF-8; it was probably written in another encoding{latin1}"
+            ));
         Unreadable {
-            diag: Box::new(Diagnostic::error("encoding", format!("`{name}` is not UTF-8 text: {what}"))
-                .at(Span {
-                    line: line as u32,
-                    column: column as u32,
-                    len: 1,
-                })
-                .label("not UTF-8")
-                .help(format!(
-                    "save the file as UTF-8; it was probably written in another encoding{latin1}"
-                ))),
+            diag: Box::new(diag),
             text: String::from_utf8_lossy(&bytes).into_owned(),
         }
     })
