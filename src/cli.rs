@@ -3,7 +3,9 @@
 //! something" (1) from "rolegen could not do its job" (2).
 
 use crate::cmd::{self, Outcome};
+use crate::console::Console;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,7 +15,7 @@ use std::process::ExitCode;
 #[derive(Parser, Debug)]
 #[command(name = "rolegen", version, about, long_about = None)]
 #[command(
-    after_help = "Exit codes: 0 success, 1 the check found a difference (stale out/, drift), 2 error (bad input, I/O)."
+    after_help = "Exit codes: 0 success, 1 the check found a difference (stale out/, drift), 2 error (bad input, I/O). A closed pipe on stdout or stderr ends rolegen quietly with the command's own exit code."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -45,13 +47,17 @@ pub struct Global {
     /// Do not print warnings.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Where everything is printed (not a flag).
+    #[arg(skip)]
+    pub console: Console,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorFormat {
     /// file:line:column, the source line with the problem underlined, and a hint.
     Human,
-    /// One JSON array of diagnostics on stderr.
+    /// Exactly one JSON array on stderr, holding every diagnostic of the run, and nothing
+    /// else there.
     Json,
 }
 
@@ -113,18 +119,96 @@ pub enum Command {
 }
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return clap_exit(e, std::env::args_os()),
+    };
+    let global = &cli.global;
     let outcome = match &cli.command {
-        Command::Gen(args) => cmd::r#gen::run(&cli.global, args),
-        Command::Check(args) => cmd::check::run(&cli.global, args),
-        Command::Drift(args) => cmd::drift::run(&cli.global, args),
-        Command::Diff(args) => cmd::diff::run(&cli.global, args),
-        Command::Explain(args) => cmd::explain::run(&cli.global, args),
-        Command::Synth(args) => crate::synth::run(&cli.global, args),
+        Command::Gen(args) => cmd::r#gen::run(global, args),
+        Command::Check(args) => cmd::check::run(global, args),
+        Command::Drift(args) => cmd::drift::run(global, args),
+        Command::Diff(args) => cmd::diff::run(global, args),
+        Command::Explain(args) => cmd::explain::run(global, args),
+        Command::Synth(args) => crate::synth::run(global, args),
         Command::Schema => {
-            print!("{}", crate::config::schema::json());
+            // A failed write is reported by `finish`.
+            let _ = global.console.out(&crate::config::schema::json());
             Outcome::Ok
         }
     };
-    outcome.exit_code()
+    cmd::finish(global, outcome).exit_code()
+}
+
+/// What clap stops at (`--help`, `--version`, a bad argument), printed through the console
+/// like everything else: help on a closed pipe ends quietly, and with `--error-format json` a
+/// bad argument is one `usage` diagnostic in the JSON array.
+fn clap_exit(e: clap::Error, args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let global = Global::from_raw_args(args);
+    let rendered = |color: bool| {
+        let styled = e.render();
+        if color {
+            styled.ansi().to_string()
+        } else {
+            styled.to_string()
+        }
+    };
+    let outcome = if !e.use_stderr() {
+        let _ = global.console.out(&rendered(global.color_stdout()));
+        Outcome::Ok
+    } else if global.error_format == ErrorFormat::Json {
+        let text = rendered(false);
+        let mut lines = text.lines();
+        let message = lines.next().unwrap_or_default();
+        let message = message.strip_prefix("error: ").unwrap_or(message);
+        let mut d = crate::diag::Diagnostic::error("usage", message);
+        if let Some(tip) = lines.find_map(|l| l.trim().strip_prefix("tip: ")) {
+            d = d.help(tip);
+        } else {
+            d = d.help("run `rolegen --help` for the commands and their flags");
+        }
+        cmd::fail(&global, "command line", d)
+    } else {
+        let _ = global.console.err(&rendered(global.color_stderr()));
+        Outcome::Error
+    };
+    cmd::finish(&global, outcome).exit_code()
+}
+
+impl Global {
+    /// The flags that say how to print, read from arguments clap refused as a whole, so that
+    /// even a usage error is printed the way they ask.
+    fn from_raw_args(args: impl IntoIterator<Item = OsString>) -> Global {
+        let args: Vec<String> = args
+            .into_iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let value = |flag: &str| {
+            let with_eq = format!("{flag}=");
+            let mut found = None;
+            for (i, a) in args.iter().enumerate() {
+                if a == "--" {
+                    break;
+                }
+                if a == flag {
+                    found = args.get(i + 1).cloned();
+                } else if let Some(v) = a.strip_prefix(&with_eq) {
+                    found = Some(v.to_string());
+                }
+            }
+            found
+        };
+        Global {
+            config: PathBuf::from("roles.yaml"),
+            out: PathBuf::from("out"),
+            error_format: value("--error-format")
+                .and_then(|v| ErrorFormat::from_str(&v, false).ok())
+                .unwrap_or(ErrorFormat::Human),
+            color: value("--color")
+                .and_then(|v| ColorChoice::from_str(&v, false).ok())
+                .unwrap_or(ColorChoice::Auto),
+            quiet: false,
+            console: Console::default(),
+        }
+    }
 }

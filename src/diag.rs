@@ -55,7 +55,7 @@ impl Diagnostic {
         Diagnostic {
             severity: Severity::Error,
             code,
-            message: message.into(),
+            message: shorten_echoes(message.into()),
             span: None,
             label: None,
             help: None,
@@ -77,12 +77,12 @@ impl Diagnostic {
     }
 
     pub fn label(mut self, label: impl Into<String>) -> Self {
-        self.label = Some(label.into());
+        self.label = Some(shorten_echoes(label.into()));
         self
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
+        self.help = Some(shorten_echoes(help.into()));
         self
     }
 
@@ -93,7 +93,7 @@ impl Diagnostic {
     /// The text the span underlines, as the tests want to see it (not byte offsets).
     pub fn underlined<'a>(&self, source: &'a str) -> Option<&'a str> {
         let span = self.span?;
-        let line = source.lines().nth(span.line.checked_sub(1)? as usize)?;
+        let line = lines(source).nth(span.line.checked_sub(1)? as usize)?;
         let start = char_to_byte(line, span.column.saturating_sub(1) as usize);
         let end = char_to_byte(
             line,
@@ -101,6 +101,70 @@ impl Diagnostic {
         );
         Some(&line[start..end])
     }
+}
+
+/// Messages echo the user's text between backticks; a run longer than this many characters
+/// is cut with `…`. Real names and routes are far shorter, and a 100,000-character route key
+/// once put 98 KB on stderr for one error.
+pub const MAX_ECHO: usize = 200;
+
+/// `text` cut to `MAX_ECHO` characters with `…`.
+pub fn shorten(text: &str) -> String {
+    match text.char_indices().nth(MAX_ECHO) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
+}
+
+/// `text` with every run between backticks (user input, by the messages' convention) cut to
+/// `MAX_ECHO` characters. An unclosed backtick quotes the rest.
+pub fn shorten_echoes(text: String) -> String {
+    let parts: Vec<&str> = text.split('`').collect();
+    if !parts
+        .iter()
+        .skip(1)
+        .step_by(2)
+        .any(|p| p.len() > MAX_ECHO && p.chars().count() > MAX_ECHO)
+    {
+        return text;
+    }
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            if i % 2 == 1 {
+                shorten(p)
+            } else {
+                p.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("`")
+}
+
+/// The lines of a text as YAML counts them: a line ends at `\n`, `\r\n` or a lone `\r`
+/// (`str::lines` does not end one at a lone `\r`, so a file saved with old Mac line ends
+/// would show the wrong line under every error). Both readers number lines this way.
+pub fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text).filter(|t| !t.is_empty());
+    std::iter::from_fn(move || {
+        let r = rest?;
+        match r.bytes().position(|b| b == b'\n' || b == b'\r') {
+            Some(i) => {
+                let next = if r[i..].starts_with("\r\n") {
+                    i + 2
+                } else {
+                    i + 1
+                };
+                rest = Some(&r[next..]).filter(|t| !t.is_empty());
+                Some(&r[..i])
+            }
+            None => {
+                rest = None;
+                Some(r)
+            }
+        }
+    })
 }
 
 fn char_to_byte(line: &str, chars: usize) -> usize {
@@ -150,9 +214,7 @@ pub fn render(diag: &Diagnostic, src: &Source, color: bool) -> String {
     );
     match diag.span {
         Some(span) => {
-            let line_text = src
-                .text
-                .lines()
+            let line_text = lines(src.text)
                 .nth(span.line.saturating_sub(1) as usize)
                 .unwrap_or("");
             let num = span.line.to_string();
@@ -242,11 +304,19 @@ pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str> + C
     match did_you_mean(word, candidates.clone()) {
         Some(c) => format!("did you mean `{c}`?"),
         None => {
-            let all: Vec<String> = candidates.into_iter().map(|c| format!("`{c}`")).collect();
-            if all.is_empty() {
+            // A file with thousands of names would otherwise list them all.
+            const SHOWN: usize = 12;
+            let mut all = candidates.into_iter();
+            let mut shown: Vec<String> =
+                all.by_ref().take(SHOWN).map(|c| format!("`{c}`")).collect();
+            let more = all.count();
+            if more > 0 {
+                shown.push(format!("and {more} more"));
+            }
+            if shown.is_empty() {
                 "nothing is declared yet".to_string()
             } else {
-                format!("expected one of {}", all.join(", "))
+                format!("expected one of {}", shown.join(", "))
             }
         }
     }
@@ -303,9 +373,67 @@ mod tests {
     }
 
     #[test]
+    fn lines_end_where_yaml_ends_them() {
+        let text = "a\nb\r\nc\rd\r\re\n";
+        assert_eq!(
+            lines(text).collect::<Vec<_>>(),
+            ["a", "b", "c", "d", "", "e"]
+        );
+        assert_eq!(lines("").count(), 0);
+        assert_eq!(lines("x").collect::<Vec<_>>(), ["x"]);
+        assert_eq!(lines("\n").collect::<Vec<_>>(), [""]);
+        // Where `str::lines` agrees (no lone `\r`), so do these.
+        for t in ["a\n\nb", "a\r\nb\r\n", "\n\nx"] {
+            assert_eq!(lines(t).collect::<Vec<_>>(), t.lines().collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn a_lone_carriage_return_ends_the_line_shown() {
+        let src = Source {
+            name: "roles.yaml",
+            text: "groups:\r  Admin:\r    scopes: [admn]\r",
+        };
+        let d = Diagnostic::error("unknown-scope", "undefined scope `admn`").at(Span {
+            line: 3,
+            column: 14,
+            len: 4,
+        });
+        assert_eq!(d.underlined(src.text), Some("admn"));
+        let text = render(&d, &src, false);
+        assert!(
+            text.contains("3 |     scopes: [admn]\n  |              ^^^^\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn echoed_text_is_cut() {
+        let long = "a".repeat(1000);
+        let d = Diagnostic::error("bad-path", format!("segment `{long}` contains `*`"))
+            .help(format!("write `{long}`"))
+            .label("here");
+        let cut = format!("{}…", "a".repeat(MAX_ECHO));
+        assert_eq!(d.message, format!("segment `{cut}` contains `*`"));
+        assert_eq!(d.help.as_deref(), Some(format!("write `{cut}`").as_str()));
+        let short = format!("`{}` é `b`", "é".repeat(MAX_ECHO));
+        assert_eq!(shorten_echoes(short.clone()), short);
+        assert_eq!(
+            shorten_echoes(format!("x `{long}")),
+            format!("x `{cut}"),
+            "an unclosed quote runs to the end"
+        );
+    }
+
+    #[test]
     fn suggestions() {
         assert_eq!(did_you_mean("admn", ["admin", "readonly"]), Some("admin"));
         assert_eq!(did_you_mean("zzz", ["admin", "readonly"]), None);
         assert_eq!(suggest("zzz", ["a", "b"]), "expected one of `a`, `b`");
+        let many: Vec<String> = (0..100).map(|i| format!("g{i}")).collect();
+        assert_eq!(
+            suggest("zzz", many.iter().map(String::as_str)),
+            "expected one of `g0`, `g1`, `g2`, `g3`, `g4`, `g5`, `g6`, `g7`, `g8`, `g9`, `g10`, `g11`, and 88 more"
+        );
     }
 }

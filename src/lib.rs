@@ -4,10 +4,15 @@
 //! The tree follows the pipeline: `config` (the file as written, with spans) → `model` (the
 //! resolved access model) → `gen` (one module per target) → `cmd` (the commands) → `main.rs`.
 
+// Output goes through `console`, whose writes return errors: `print!` panics when stdout is
+// a closed pipe or a full disk.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod apidef;
 pub mod cli;
 pub mod cmd;
 pub mod config;
+pub mod console;
 pub mod diag;
 pub mod r#gen;
 pub mod model;

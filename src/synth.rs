@@ -13,16 +13,22 @@
 //! a reader and an editor per domain (the editor includes the reader), then lateral teams
 //! that include several of those and sometimes an earlier team.
 
-use crate::cli::{ErrorFormat, Global};
+use crate::cli::Global;
 use crate::cmd::Outcome;
-use crate::diag::{self, Diagnostic, Source};
+use crate::diag::Diagnostic;
 use crate::model::Strategy;
 use std::fmt::Write as _;
 
 /// Cognito: an app client allows 50 OAuth scopes, `openid` included.
 const MAX_CLIENT_SCOPES: usize = 50;
 /// Cognito: 100 custom scopes per resource server.
-const MAX_SCOPES: usize = 100;
+pub const MAX_SCOPES: usize = 100;
+/// Far above any real API (API Gateway's default quota is 300 resources) and still a file of
+/// tens of megabytes made in seconds; a count beyond it is a typo, and used to ask for more
+/// memory than the machine has.
+pub const MAX_ROUTES: usize = 1_000_000;
+/// Cognito's quota of groups per user pool.
+pub const MAX_GROUPS: usize = 10_000;
 
 /// What to generate. `validate` says whether rolegen will accept the result.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -72,11 +78,17 @@ impl SynthParams {
                 }
             )));
         }
-        if self.routes == 0 || self.groups == 0 {
-            return Err(Diagnostic::error(
-                "bad-value",
-                "`--routes` and `--groups` must be at least 1",
-            ));
+        for (flag, n, max) in [
+            ("routes", self.routes, MAX_ROUTES),
+            ("groups", self.groups, MAX_GROUPS),
+        ] {
+            if n == 0 || n > max {
+                return Err(Diagnostic::error(
+                    "bad-value",
+                    format!("`--{flag} {n}` is out of range"),
+                )
+                .help(format!("use 1 to {max} {flag}")));
+            }
         }
         Ok(())
     }
@@ -85,21 +97,28 @@ impl SynthParams {
 /// `rolegen synth`: prints a synthetic roles.yaml on stdout.
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
-    /// Number of routes.
-    #[arg(long, default_value_t = 100)]
+    /// Number of routes, 1 to 1000000.
+    #[arg(long, default_value_t = 100, value_name = "N", value_parser = count(MAX_ROUTES))]
     pub routes: usize,
-    /// Number of groups.
-    #[arg(long, default_value_t = 10)]
+    /// Number of groups, 1 to 10000 (Cognito's quota per user pool).
+    #[arg(long, default_value_t = 10, value_name = "G", value_parser = count(MAX_GROUPS))]
     pub groups: usize,
-    /// Number of scopes (`admin` plus read/write pairs); at most 49 for `cognito-scopes`.
-    #[arg(long, default_value_t = 21)]
+    /// Number of scopes (`admin` plus read/write pairs), 1 to 100; at most 49 for
+    /// `cognito-scopes`.
+    #[arg(long, default_value_t = 21, value_name = "S", value_parser = count(MAX_SCOPES))]
     pub scopes: usize,
-    /// Seed of the generator: the same seed gives the same file.
+    /// Seed of the generator (any number up to 18446744073709551615): the same seed gives
+    /// the same file.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// The `api.authorizer` strategy to write.
     #[arg(long, default_value = "cognito-scopes", value_parser = ["cognito-scopes", "lambda", "verified-permissions"])]
     pub authorizer: String,
+}
+
+/// A count from 1 to `max`, refused by clap with the range when it is outside.
+fn count(max: usize) -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::new().range(1..=max as u64)
 }
 
 pub fn run(global: &Global, args: &Args) -> Outcome {
@@ -115,19 +134,10 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
         },
     };
     if let Err(d) = params.validate() {
-        match global.error_format {
-            ErrorFormat::Human => {
-                let src = Source {
-                    name: "command line",
-                    text: "",
-                };
-                eprint!("{}", diag::render(&d, &src, global.color_stderr()));
-            }
-            ErrorFormat::Json => crate::cmd::report(global, "command line", "", &[d]),
-        }
-        return Outcome::Error;
+        return crate::cmd::fail(global, "command line", d);
     }
-    print!("{}", roles_yaml(&params));
+    // A failed write is reported by `finish`.
+    let _ = global.console.out(&roles_yaml(&params));
     Outcome::Ok
 }
 
@@ -355,7 +365,7 @@ pub fn roles_yaml(params: &SynthParams) -> String {
         })
         .collect();
 
-    let mut out = String::with_capacity(params.routes * 64 + 4096);
+    let mut out = String::with_capacity(params.routes.min(MAX_ROUTES) * 64 + 4096);
     let _ = writeln!(
         out,
         "# Synthetic roles file: rolegen synth --routes {} --groups {} --scopes {} --seed {} --authorizer {}",
@@ -566,7 +576,12 @@ fn sub_collections(
         let dom = if e.uniform { parent_dom } else { picked };
         let (read, write) = (e.read(dom), e.write(dom));
         let base = format!("{parent}/{plural}");
-        let item = format!("{base}/{{{singular}Id}}");
+        // `/lines/{lineId}/lines/…` may come up; a path cannot name two variables alike.
+        let mut var = format!("{singular}Id");
+        if parent.contains(&format!("{{{var}}}")) {
+            var = format!("sub{}", capitalized(&var));
+        }
+        let item = format!("{base}/{{{var}}}");
         e.route("GET", &base, Some(&read), &Integration::Mock);
         e.route("POST", &base, Some(&write), &Integration::Mock);
         e.route("GET", &item, Some(&read), &Integration::Mock);
@@ -644,6 +659,12 @@ mod tests {
         );
         assert!(m.routes.iter().any(|r| r.path.segments.len() >= 5));
         assert!(m.routes.iter().any(|r| r.path.variables().count() >= 2));
+        // A sub-collection below one of the same name gets its own variable name.
+        assert!(
+            m.routes
+                .iter()
+                .any(|r| r.path.to_string().contains("/{sub"))
+        );
         assert!(
             m.groups
                 .iter()
@@ -697,6 +718,15 @@ mod tests {
         p.scopes = 101;
         assert!(p.validate().is_err());
         p.scopes = 0;
+        assert!(p.validate().is_err());
+        let mut p = SynthParams::for_routes(MAX_ROUTES);
+        assert!(p.validate().is_ok());
+        p.routes = MAX_ROUTES + 1;
+        let e = p.validate().unwrap_err();
+        assert_eq!(e.message, "`--routes 1000001` is out of range");
+        assert_eq!(e.help.as_deref(), Some("use 1 to 1000000 routes"));
+        p.routes = 1;
+        p.groups = usize::MAX;
         assert!(p.validate().is_err());
     }
 }

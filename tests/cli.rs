@@ -408,8 +408,8 @@ fn error_format_json() {
 fn error_format_json_with_a_clean_file_is_an_empty_array() {
     let dir = generated("json-clean");
     let out = run_expect(&dir, &["check", "--error-format", "json"], 0);
-    let err = stderr(&out);
-    assert_eq!(err.lines().next(), Some("[]"), "{err}");
+    // The array alone: no status line after it.
+    assert_eq!(stderr(&out), "[]\n");
 }
 
 #[test]
@@ -481,8 +481,16 @@ fn a_roles_file_that_is_not_utf8_exits_2() {
     let dir = project("not-utf8", "");
     fs::write(dir.join("roles.yaml"), b"version: 1\napi: \xff\xfe\n").unwrap();
     let out = run_expect(&dir, &["check"], 2);
+    // The first bad byte, located and named, and what to do about it.
     assert!(
-        stderr(&out).contains("check the file's permissions and that it is UTF-8 text"),
+        stderr(&out).starts_with(
+            "error[encoding]: `roles.yaml` is not UTF-8 text: byte 0xFF is not valid UTF-8\n --> roles.yaml:2:6\n"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("= help: save the file as UTF-8; it was probably written in another encoding (0xFF is `ÿ` in Latin-1)"),
         "{}",
         stderr(&out)
     );

@@ -505,7 +505,11 @@ fn bad_input_is_a_clear_error_and_exit_2() {
             "cannot tell what kind of API definition this is",
         ),
         ("empty.yaml", Vec::new(), "the file is empty"),
-        ("binary.json", vec![0xff, 0xfe, 0x00, 0x7b], "cannot read"),
+        (
+            "binary.json",
+            vec![0xff, 0xfe, 0x00, 0x7b],
+            "byte 0xFF is not valid UTF-8",
+        ),
         ("deep.json", "[".repeat(100_000).into_bytes(), "nested more than 256 levels"),
         (
             "openapi-1.yaml",

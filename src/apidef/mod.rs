@@ -184,7 +184,7 @@ pub struct Unresolved {
 impl Unresolved {
     pub fn at(node_line: u32, node_column: u32, message: impl Into<String>) -> Self {
         Unresolved {
-            message: message.into(),
+            message: crate::diag::shorten_echoes(message.into()),
             line: node_line,
             column: node_column,
         }
@@ -194,7 +194,24 @@ impl Unresolved {
 /// Reads an API definition of any supported kind.
 pub fn read(text: &str) -> Result<ApiDef, Diagnostic> {
     let doc = tree::parse(text)?;
-    read_tree(doc.root())
+    read_tree(doc.root()).map_err(|d| with_quotes(d, text))
+}
+
+/// The readers place a key where it starts and underline its text; a key written in quotes
+/// (every key of a JSON file) starts at its opening quote, so the underline takes the quotes
+/// too.
+fn with_quotes(mut d: Diagnostic, text: &str) -> Diagnostic {
+    if let Some(span) = &mut d.span
+        && let Some(line) = crate::diag::lines(text).nth(span.line.saturating_sub(1) as usize)
+        && let Some(q @ ('"' | '\'')) = line.chars().nth(span.column.saturating_sub(1) as usize)
+        && line
+            .chars()
+            .nth((span.column + span.len) as usize)
+            .is_some_and(|c| c == q)
+    {
+        span.len += 2;
+    }
+    d
 }
 
 pub fn read_tree(doc: Node) -> Result<ApiDef, Diagnostic> {
@@ -209,9 +226,41 @@ pub fn read_tree(doc: Node) -> Result<ApiDef, Diagnostic> {
     if doc.get("Resources").is_some() {
         return cfn::read(doc);
     }
-    if let Some(items) = doc.get("items")
-        && items.items().all(|i| i.get("path").is_some())
-    {
+    if let Some(items) = doc.get("items") {
+        // `get-resources` writes a `path` for every resource: without one, this is no such
+        // output (or an edited one), and saying it lacks `items` would be wrong.
+        let what = "`aws apigateway get-resources` output";
+        if !items.is_seq() {
+            return Err(Diagnostic::error(
+                "api-format",
+                format!(
+                    "`items` is {}, not a list as in {what}",
+                    if items.is_map() {
+                        "a mapping"
+                    } else {
+                        "a single value"
+                    }
+                ),
+            )
+            .at(items.span())
+            .help("pass the JSON of `aws apigateway get-resources --embed methods` unchanged"));
+        }
+        if let Some((n, item)) = items
+            .items()
+            .enumerate()
+            .find(|(_, i)| i.get("path").is_none())
+        {
+            return Err(Diagnostic::error(
+                "api-format",
+                format!(
+                    "entry {} of `items` has no `path`, which every resource has in {what}",
+                    n + 1
+                ),
+            )
+            .at(item.span())
+            .label("no `path`")
+            .help("pass the JSON of `aws apigateway get-resources --embed methods` unchanged"));
+        }
         return resources::read(doc, items);
     }
     let what = if doc.is_map() {

@@ -14,7 +14,7 @@
 //! wherever it has no escape. Readers walk it through `Node` and `Entry`, small copyable
 //! handles.
 
-use crate::config::yaml::{At, Build, ReadError, Rules, Scalar, read, syntax_span};
+use crate::config::yaml::{At, Build, ReadError, Rules, Scalar, read, syntax_error};
 use crate::diag::{Diagnostic, Span};
 use serde_saphyr::{Budget, DuplicateKeyPolicy, Options};
 use std::borrow::Cow;
@@ -500,7 +500,9 @@ impl<'a> JsonParser<'a> {
         let mut i = self.pos;
         loop {
             match s.get(i) {
-                Some(b'\n') => {
+                // A lone `\r` ends a line too, as in YAML and in the excerpts under errors
+                // (`diag::lines`).
+                Some(&c @ (b'\n' | b'\r')) if c == b'\n' || s.get(i + 1) != Some(&b'\n') => {
                     i += 1;
                     self.line += 1;
                     self.line_start = i;
@@ -951,15 +953,8 @@ pub fn parse_yaml(text: &str) -> Result<Tree<'_>, Diagnostic> {
     };
     let root = read(text, &yaml_rules(), &mut builder).map_err(|e| match e {
         ReadError::Build(d) => d,
-        ReadError::Syntax(e) => {
-            let span = syntax_span(&e);
-            let full = e.to_string();
-            let line = full.lines().next().unwrap_or("").trim();
-            let line = line.find(" at line ").map(|i| &line[..i]).unwrap_or(line);
-            Diagnostic::error("api-syntax", format!("invalid YAML: {line}"))
-                .at(span)
-                .help("check that the file is complete, valid YAML")
-        }
+        ReadError::Syntax(e) => syntax_error(&e, &yaml_rules(), text)
+            .diagnostic("api-syntax", "check that the file is complete, valid YAML"),
     })?;
     drop(builder);
     let lists = Rc::try_unwrap(lists)
@@ -1176,9 +1171,7 @@ impl<'a> YamlTree<'a> {
         let (line, column) = (node.line, node.column);
         if func != "Ref" && func != "Condition" && !is_intrinsic(&func) {
             // The parser places the node at its value; the tag itself stands before it.
-            let tag_column = self
-                .text
-                .lines()
+            let tag_column = crate::diag::lines(self.text)
                 .nth(line.saturating_sub(1) as usize)
                 .and_then(|l| {
                     let before: String =
@@ -1411,7 +1404,7 @@ mod tests {
             parse("a: 1\n0x1: 2\n1: 3\n")
                 .unwrap_err()
                 .message
-                .contains("duplicate")
+                .contains("appears twice in one mapping")
         );
     }
 }

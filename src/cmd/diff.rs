@@ -29,7 +29,8 @@ pub struct Args {
     #[arg(value_name = "NEW")]
     pub new: Option<PathBuf>,
     /// Read OLD from git: NEW's path at this revision (`main`, `origin/main`, `HEAD~1`).
-    #[arg(long, value_name = "REV")]
+    // Not empty: `git show :./FILE` would read the index and compare it silently.
+    #[arg(long, value_name = "REV", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub base: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -248,23 +249,29 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
         }
     };
     // OLD is read first when it is a file, so the first problem reported is the first given.
+    let unreadable =
+        |name: String, u: super::Unreadable| super::fail_in(global, &name, &u.text, *u.diag);
     let old_text = match &old_src {
         OldSource::File(p) => match read(p) {
             Ok(t) => Some(t),
-            Err(d) => return fail(global, &p.display().to_string(), d),
+            Err(u) => return unreadable(p.display().to_string(), u),
         },
         OldSource::Git(_) => None,
     };
     let new_text = match read(&new_path) {
         Ok(t) => t,
-        Err(d) => return fail(global, &new_path.display().to_string(), d),
+        Err(u) => return unreadable(new_path.display().to_string(), u),
     };
     let (old_name, old_text) = match old_src {
         OldSource::File(p) => (p.display().to_string(), old_text.unwrap_or_default()),
-        OldSource::Git(rev) => match git_show(&rev, &new_path) {
-            Ok(t) => (format!("{rev}:{}", new_path.display()), t),
-            Err(d) => return fail(global, &new_path.display().to_string(), d),
-        },
+        OldSource::Git(rev) => {
+            let name = format!("{rev}:{}", new_path.display());
+            match git_show(&rev, &new_path) {
+                Ok(t) => (name, t),
+                Err(u) if u.diag.code == "encoding" => return unreadable(name, u),
+                Err(u) => return unreadable(new_path.display().to_string(), u),
+            }
+        }
     };
     let old = Side::load(&old_name, old_text);
     let new = Side::load(&new_path.display().to_string(), new_text);
@@ -287,7 +294,10 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
         rules: RULES,
         color: args.format == Format::Text && global.color_stdout(),
     };
-    print!("{}", report::render(&changes.findings, args.format, &ctx));
+    // A failed write is reported by `finish`; the findings decide the outcome either way.
+    let _ = global
+        .console
+        .out(&report::render(&changes.findings, args.format, &ctx));
     if report::fails(&changes.findings, args.fail_on) || (args.fail_on_grant && changes.widened) {
         Outcome::Failed
     } else {
@@ -300,21 +310,16 @@ enum OldSource {
     Git(String),
 }
 
-fn read(path: &Path) -> Result<String, Diagnostic> {
-    std::fs::read_to_string(path).map_err(|e| {
-        Diagnostic::error("io", format!("cannot read `{}`: {e}", path.display())).help(
-            if e.kind() == std::io::ErrorKind::NotFound {
-                "check the path; NEW defaults to `--config` (roles.yaml)"
-            } else {
-                "check the file's permissions and that it is UTF-8 text"
-            },
-        )
-    })
+fn read(path: &Path) -> Result<String, super::Unreadable> {
+    super::read_text(
+        path,
+        "check the path; NEW defaults to `--config` (roles.yaml)",
+    )
 }
 
 /// `NEW` as it was at `rev`: `git show REV:./FILE` run in NEW's folder, so the path is
 /// resolved against the repository root whatever the current directory is.
-fn git_show(rev: &str, new_path: &Path) -> Result<String, Diagnostic> {
+fn git_show(rev: &str, new_path: &Path) -> Result<String, super::Unreadable> {
     let dir = match new_path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -323,11 +328,15 @@ fn git_show(rev: &str, new_path: &Path) -> Result<String, Diagnostic> {
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let fails = |diag: Diagnostic| super::Unreadable {
+        diag: Box::new(diag),
+        text: String::new(),
+    };
     if rev.starts_with('-') {
-        return Err(Diagnostic::error(
+        return Err(fails(Diagnostic::error(
             "git",
             format!("`{rev}` is not a git revision"),
-        ));
+        )));
     }
     let spec = format!("{rev}:./{file}");
     let out = Command::new("git")
@@ -336,42 +345,28 @@ fn git_show(rev: &str, new_path: &Path) -> Result<String, Diagnostic> {
         .args(["show", "--no-textconv", &spec])
         .output()
         .map_err(|e| {
-            Diagnostic::error("git", format!("cannot run `git`: {e}"))
-                .help("install git, or compare two files: `rolegen diff OLD NEW`")
+            fails(
+                Diagnostic::error("git", format!("cannot run `git`: {e}"))
+                    .help("install git, or compare two files: `rolegen diff OLD NEW`"),
+            )
         })?;
     if !out.status.success() {
         let msg = String::from_utf8_lossy(&out.stderr).trim().to_string();
-        return Err(Diagnostic::error(
+        return Err(fails(Diagnostic::error(
             "git",
             format!("cannot read `{}` at `{rev}`: {msg}", new_path.display()),
         )
-        .help("`--base` needs a revision where the file exists, e.g. `main` or `origin/main` (fetch it first in CI)"));
+        .help("`--base` needs a revision where the file exists, e.g. `main` or `origin/main` (fetch it first in CI)")));
     }
-    String::from_utf8(out.stdout).map_err(|_| {
-        Diagnostic::error(
-            "git",
-            format!("`{}` at `{rev}` is not UTF-8 text", new_path.display()),
-        )
-    })
+    super::utf8(&format!("{rev}:{}", new_path.display()), out.stdout)
 }
 
 fn usage(global: &Global, message: &str, help: &str) -> Outcome {
-    fail(
+    super::fail(
         global,
         "rolegen diff",
         Diagnostic::error("usage", message).help(help),
     )
-}
-
-fn fail(global: &Global, name: &str, d: Diagnostic) -> Outcome {
-    match global.error_format {
-        crate::cli::ErrorFormat::Human => {
-            let src = crate::diag::Source { name, text: "" };
-            eprint!("{}", crate::diag::render(&d, &src, global.color_stderr()));
-        }
-        crate::cli::ErrorFormat::Json => super::report(global, name, "", &[d]),
-    }
-    Outcome::Error
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -107,17 +107,13 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
         Err(o) => return o,
     };
     let api_name = args.api.display().to_string();
-    let text = match std::fs::read_to_string(&args.api) {
+    let text = match super::read_text(
+        &args.api,
+        "pass the API definition's path with `--api FILE`",
+    ) {
         Ok(t) => t,
-        Err(e) => {
-            let d = Diagnostic::error("io", format!("cannot read `{api_name}`: {e}")).help(
-                if e.kind() == std::io::ErrorKind::NotFound {
-                    "pass the API definition's path with `--api FILE`"
-                } else {
-                    "check the file's permissions and that it is UTF-8 text"
-                },
-            );
-            api_error(global, &api_name, "", &d);
+        Err(u) => {
+            api_error(global, &api_name, &u.text, &u.diag);
             return Outcome::Error;
         }
     };
@@ -157,7 +153,10 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
         rules: RULES,
         color: global.color_stdout(),
     };
-    print!("{}", crate::report::render(&findings, args.format, &ctx));
+    // A failed write is reported by `finish`; the findings decide the outcome either way.
+    let _ = global
+        .console
+        .out(&crate::report::render(&findings, args.format, &ctx));
     if crate::report::fails(&findings, args.fail_on) {
         Outcome::Failed
     } else {
@@ -171,8 +170,10 @@ fn api_error(global: &Global, name: &str, text: &str, d: &Diagnostic) {
         ErrorFormat::Json => report(global, name, text, std::slice::from_ref(d)),
         ErrorFormat::Human => {
             let src = Source { name, text };
-            eprintln!("{}", diag::render(d, &src, global.color_stderr()));
-            eprintln!("error: {name}: cannot compare it with the roles file");
+            let _ = global.console.err(&format!(
+                "{}\nerror: {name}: cannot compare it with the roles file\n",
+                diag::render(d, &src, global.color_stderr())
+            ));
         }
     }
 }

@@ -95,7 +95,7 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
             }
         }
     };
-    print!("{out}");
+    let _ = global.console.out(&out);
     Outcome::Ok
 }
 
@@ -113,7 +113,9 @@ fn fail(global: &Global, file: &str, d: Diagnostic) -> Outcome {
                 name: file,
                 text: "",
             };
-            eprint!("{}", diag::render(&d, &src, global.color_stderr()));
+            let _ = global
+                .console
+                .err(&diag::render(&d, &src, global.color_stderr()));
         }
         ErrorFormat::Json => super::report(global, file, "", &[d]),
     }

@@ -2,7 +2,7 @@
 //! the output directory. Nothing on disk changes before everything generated; a folder is
 //! replaced by rename, so a reader never sees it half-written.
 
-use super::{Generated, Outcome, generate, report};
+use super::{Generated, Outcome, generate, report, status};
 use crate::cli::Global;
 use crate::diag::Diagnostic;
 use crate::r#gen::{Files, Target};
@@ -27,11 +27,11 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
         Ok(g) => g,
         Err(o) => return o,
     };
-    let name = global.config.display().to_string();
     match write_atomically(&global.out, &targets, &unused, &files) {
         Ok(()) => {
-            if !global.quiet {
-                eprintln!(
+            status(
+                global,
+                &format!(
                     "wrote {} file{} for {} into {}",
                     files.len(),
                     if files.len() == 1 { "" } else { "s" },
@@ -41,8 +41,8 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
                         .collect::<Vec<_>>()
                         .join(", "),
                     global.out.display()
-                );
-            }
+                ),
+            );
             Outcome::Ok
         }
         Err(e) => {
@@ -51,7 +51,7 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
                 format!("cannot write into `{}`: {e}", global.out.display()),
             )
             .help("nothing in the output directory was changed");
-            report(global, &name, "", &[d]);
+            report(global, &global.out.display().to_string(), "", &[d]);
             Outcome::Error
         }
     }

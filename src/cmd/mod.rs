@@ -8,7 +8,8 @@ pub mod explain;
 pub mod r#gen;
 
 use crate::cli::{ErrorFormat, Global};
-use crate::diag::{self, Diagnostic, Source};
+use crate::console::{Stream, is_closed_pipe};
+use crate::diag::{self, Diagnostic, Source, Span};
 use crate::model::{self, Model};
 use std::path::Path;
 use std::process::ExitCode;
@@ -58,64 +59,187 @@ pub fn load_text(name: &str, text: String) -> Loaded {
     }
 }
 
-pub fn load_file(path: &Path) -> Result<Loaded, Diagnostic> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Diagnostic::error("io", format!("cannot read `{}`: {e}", path.display())).help(
-            if e.kind() == std::io::ErrorKind::NotFound {
-                "run rolegen where roles.yaml is, or pass `--config FILE`"
-            } else {
-                "check the file's permissions and that it is UTF-8 text"
-            },
-        )
-    })?;
+pub fn load_file(path: &Path) -> Result<Loaded, Unreadable> {
+    let text = read_text(
+        path,
+        "run rolegen where roles.yaml is, or pass `--config FILE`",
+    )?;
     Ok(load_text(&path.display().to_string(), text))
 }
 
-/// Prints diagnostics the way `--error-format` asks.
+/// A file that cannot be read as text: why, and the text to show the problem in (the file
+/// with its invalid bytes replaced; empty when nothing was read).
+#[derive(Debug)]
+pub struct Unreadable {
+    pub diag: Box<Diagnostic>,
+    pub text: String,
+}
+
+/// Reads a file as UTF-8 text. `not_found` is the help when it does not exist.
+pub fn read_text(path: &Path, not_found: &str) -> Result<String, Unreadable> {
+    let bytes = std::fs::read(path).map_err(|e| Unreadable {
+        diag: Box::new(
+            Diagnostic::error("io", format!("cannot read `{}`: {e}", path.display())).help(
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    not_found
+                } else {
+                    "check the file's permissions"
+                },
+            ),
+        ),
+        text: String::new(),
+    })?;
+    utf8(&path.display().to_string(), bytes)
+}
+
+/// The bytes as text, or an `encoding` error at the first byte that is not UTF-8: its line
+/// and column (counted as the readers count them), what the byte is, and what to do.
+pub fn utf8(name: &str, bytes: Vec<u8>) -> Result<String, Unreadable> {
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let ends_early = e.utf8_error().error_len().is_none();
+        let bytes = e.into_bytes();
+        // Valid up to `at`, by the definition of `valid_up_to`.
+        let before = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
+        let mut line = diag::lines(before).count().max(1);
+        let mut column = diag::lines(before).last().map_or(0, |l| l.chars().count()) + 1;
+        if before.ends_with(['\n', '\r']) {
+            line += 1;
+            column = 1;
+        }
+        let byte = bytes[at];
+        let what = if ends_early {
+            format!(
+                "byte 0x{byte:02X} starts a UTF-8 character that the end of the file cuts short"
+            )
+        } else {
+            format!("byte 0x{byte:02X} is not valid UTF-8")
+        };
+        let latin1 = if byte >= 0xA0 {
+            format!(" (0x{byte:02X} is `{}` in Latin-1)", char::from(byte))
+        } else {
+            String::new()
+        };
+        let diag = Diagnostic::error("encoding", format!("`{name}` is not UTF-8 text: {what}"))
+            .at(Span {
+                line: line as u32,
+                column: column as u32,
+                len: 1,
+            })
+            .label("not UTF-8")
+            .help(format!(
+                "save the file as UTF-8; it was probably written in another encoding{latin1}"
+            ));
+        Unreadable {
+            diag: Box::new(diag),
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    })
+}
+
+/// Prints diagnostics the way `--error-format` asks and, for a person, how many errors there
+/// were. In JSON they join the run's one array, printed by `finish`.
 pub fn report(global: &Global, name: &str, text: &str, diags: &[Diagnostic]) {
     let shown: Vec<&Diagnostic> = diags
         .iter()
         .filter(|d| d.is_error() || !global.quiet)
         .collect();
+    emit(global, name, text, &shown, "\n");
+    if global.error_format == ErrorFormat::Human {
+        let errors = shown.iter().filter(|d| d.is_error()).count();
+        if errors > 0 {
+            let _ = global.console.err(&format!(
+                "error: {name}: {errors} error{} found, nothing was written\n",
+                if errors == 1 { "" } else { "s" }
+            ));
+        }
+    }
+}
+
+/// One problem that stops the command (a bad argument, a file it cannot read): printed like
+/// every diagnostic, without a count, and exit 2.
+pub fn fail(global: &Global, name: &str, d: Diagnostic) -> Outcome {
+    fail_in(global, name, "", d)
+}
+
+/// `fail` for a problem inside a file, whose excerpt comes from `text`.
+pub fn fail_in(global: &Global, name: &str, text: &str, d: Diagnostic) -> Outcome {
+    emit(global, name, text, &[&d], "");
+    Outcome::Error
+}
+
+/// Human diagnostics go to stderr as they come, each followed by `gap`; JSON ones are kept
+/// for the array.
+fn emit(global: &Global, name: &str, text: &str, diags: &[&Diagnostic], gap: &str) {
     match global.error_format {
         ErrorFormat::Human => {
             let src = Source { name, text };
             let color = global.color_stderr();
-            for d in &shown {
-                eprintln!("{}", diag::render(d, &src, color));
-            }
-            let errors = shown.iter().filter(|d| d.is_error()).count();
-            if errors > 0 {
-                eprintln!(
-                    "error: {name}: {errors} error{} found, nothing was written",
-                    if errors == 1 { "" } else { "s" }
-                );
+            for d in diags {
+                // A failed write is kept by the console and reported by `finish`.
+                let _ = global
+                    .console
+                    .err(&format!("{}{gap}", diag::render(d, &src, color)));
             }
         }
         ErrorFormat::Json => {
-            let items: Vec<serde_json::Value> = shown
-                .iter()
-                .map(|d| {
-                    let mut v = serde_json::to_value(d).unwrap_or_default();
-                    v["file"] = name.into();
-                    // Flat `line`/`column` as well as `span`, the shape linters and CI
-                    // annotation tools read (buf, eslint).
-                    if let Some(span) = d.span {
-                        v["line"] = span.line.into();
-                        v["column"] = span.column.into();
-                    }
-                    if let Some(u) = d.underlined(text) {
-                        v["underlined"] = u.into();
-                    }
-                    v
-                })
-                .collect();
-            eprintln!(
-                "{}",
-                serde_json::to_string_pretty(&items).unwrap_or_default()
-            );
+            for d in diags {
+                let mut v = serde_json::to_value(d).unwrap_or_default();
+                v["file"] = name.into();
+                // Flat `line`/`column` as well as `span`, the shape linters and CI
+                // annotation tools read (buf, eslint).
+                if let Some(span) = d.span {
+                    v["line"] = span.line.into();
+                    v["column"] = span.column.into();
+                }
+                // Cut like the text a message echoes: a giant key is not worth 100 KB twice.
+                if let Some(u) = d.underlined(text) {
+                    v["underlined"] = diag::shorten(u).into();
+                }
+                global.console.push_json(v);
+            }
         }
     }
+}
+
+/// A line for the person at the terminal (`wrote 6 files …`): on stderr, so that stdout holds
+/// only the command's output, and not at all with `--quiet` or `--error-format json`, whose
+/// stderr is the JSON array alone.
+pub fn status(global: &Global, line: &str) {
+    if global.error_format == ErrorFormat::Human && !global.quiet {
+        let _ = global.console.err(&format!("{line}\n"));
+    }
+}
+
+/// Ends the run: a write error on stdout other than a closed pipe becomes an `io` error (exit
+/// 2), the JSON array is printed, and a write error on stderr other than a closed pipe is exit
+/// 2 too (there is nowhere left to say so). A closed pipe keeps the command's own outcome: the
+/// reader stopped reading, and what the command found is still true.
+pub fn finish(global: &Global, mut outcome: Outcome) -> Outcome {
+    let console = &global.console;
+    let _ = console.flush(Stream::Stdout);
+    if let Some(e) = console.failure(Stream::Stdout)
+        && !is_closed_pipe(&e)
+    {
+        let d = Diagnostic::error("io", format!("cannot write to standard output: {e}"))
+            .help("the output is incomplete; check where stdout goes (a full disk, a file that cannot grow)");
+        emit(global, "stdout", "", &[&d], "");
+        outcome = Outcome::Error;
+    }
+    if global.error_format == ErrorFormat::Json {
+        let items = console.take_json();
+        let mut text = serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".into());
+        text.push('\n');
+        let _ = console.err(&text);
+    }
+    let _ = console.flush(Stream::Stderr);
+    if console
+        .failure(Stream::Stderr)
+        .is_some_and(|e| !is_closed_pipe(&e))
+    {
+        outcome = Outcome::Error;
+    }
+    outcome
 }
 
 /// Loads the configured roles file and prints its diagnostics; `Err` carries the outcome
@@ -129,8 +253,13 @@ pub fn load_model(global: &Global) -> Result<Model, Outcome> {
 pub fn load_model_and_text(global: &Global) -> Result<(Model, String), Outcome> {
     let loaded = match load_file(&global.config) {
         Ok(l) => l,
-        Err(d) => {
-            report(global, &global.config.display().to_string(), "", &[d]);
+        Err(u) => {
+            report(
+                global,
+                &global.config.display().to_string(),
+                &u.text,
+                &[*u.diag],
+            );
             return Err(Outcome::Error);
         }
     };

@@ -863,6 +863,8 @@ mod tests {
     /// out and moved about, so that every rule of the quick reader meets its edge. Each must
     /// be read as serde-saphyr reads it, or handed over. `QUICK_FUZZ=N` runs N cases.
     #[test]
+    // The count is for whoever runs the fuzz with `--nocapture`.
+    #[allow(clippy::print_stderr)]
     fn agrees_on_near_misses() {
         on_big_stack(|| {
             let cases: usize = std::env::var("QUICK_FUZZ")

@@ -626,7 +626,7 @@ pub(super) struct Roles<'t> {
 
 impl<'t> Roles<'t> {
     pub(super) fn new(text: &'t str) -> Self {
-        let lines: Vec<&str> = text.lines().collect();
+        let lines: Vec<&str> = crate::diag::lines(text).collect();
         let chars = lines.iter().map(|l| l.chars().count() as u32).collect();
         Roles { lines, chars }
     }
@@ -665,26 +665,99 @@ impl<'a> Build<'a> for Roles<'_> {
     fn scalar(
         &mut self,
         value: Scalar<'a>,
-        _: Option<&str>,
+        tag: Option<&str>,
         at: At,
     ) -> Result<Node<'a>, Diagnostic> {
+        self.core_tag(tag, at)?;
         Ok(self.node(Kind::from(value), at))
     }
     fn seq(
         &mut self,
         items: Vec<Node<'a>>,
-        _: Option<&str>,
+        tag: Option<&str>,
         at: At,
     ) -> Result<Node<'a>, Diagnostic> {
+        self.core_tag(tag, at)?;
         Ok(self.node(Kind::Seq(items), at))
     }
     fn map(
         &mut self,
         entries: Vec<(Node<'a>, Node<'a>)>,
-        _: Option<&str>,
+        tag: Option<&str>,
         at: At,
     ) -> Result<Node<'a>, Diagnostic> {
+        self.core_tag(tag, at)?;
         Ok(self.node(Kind::Map(entries), at))
+    }
+}
+
+/// The tags of YAML's core schema: they only say what the value already is (`!!str 12` is
+/// the text `12`). Any other tag changes a value into something not written in the file
+/// (`!!binary aGVsbG8=` is `hello`) or means something to another program, so a roles file
+/// refuses it.
+const CORE_TAGS: [&str; 7] = ["str", "int", "bool", "null", "float", "map", "seq"];
+
+impl Roles<'_> {
+    /// An error at the tag unless `tag` (as the parser resolves it) is one of `CORE_TAGS`.
+    fn core_tag(&self, tag: Option<&str>, at: At) -> Result<(), Diagnostic> {
+        let Some(tag) = tag else {
+            return Ok(());
+        };
+        if tag
+            .strip_prefix("tag:yaml.org,2002:")
+            .is_some_and(|name| CORE_TAGS.contains(&name))
+        {
+            return Ok(());
+        }
+        let (line, column, written) =
+            self.tag_before(at)
+                .unwrap_or((at.line, at.column, tag.to_string()));
+        Err(Diagnostic::error(
+            "yaml-tag",
+            format!("tag `{written}` is not allowed in a roles file"),
+        )
+        .at(Span {
+            line,
+            column,
+            len: written.chars().count() as u32,
+        })
+        .label("tag")
+        .help("remove it and write the value itself; rolegen reads plain values, and only YAML's core tags (`!!str`, `!!int`, `!!bool`, `!!null`, `!!float`, `!!map`, `!!seq`) are allowed"))
+    }
+
+    /// The tag written before the node at `at` (past an anchor, and onto earlier lines), as
+    /// written: the parser places a node at its value, not at its tag.
+    fn tag_before(&self, at: At) -> Option<(u32, u32, String)> {
+        let mut line = at.line.checked_sub(1)? as usize;
+        let mut col = at.column.saturating_sub(1) as usize;
+        let mut chars: Vec<char> = self.lines.get(line)?.chars().take(col).collect();
+        let mut tokens = 0;
+        loop {
+            while chars.last().is_some_and(|c| c.is_whitespace()) {
+                chars.pop();
+            }
+            if chars.is_empty() {
+                line = line.checked_sub(1)?;
+                chars = self.lines.get(line)?.chars().collect();
+                continue;
+            }
+            let end = chars.len();
+            while chars
+                .last()
+                .is_some_and(|c| !c.is_whitespace() && !matches!(c, '[' | ']' | '{' | '}' | ','))
+            {
+                chars.pop();
+            }
+            col = chars.len();
+            let token: String = self.lines[line].chars().skip(col).take(end - col).collect();
+            tokens += 1;
+            match token.chars().next() {
+                Some('!') => return Some((line as u32 + 1, col as u32 + 1, token)),
+                // An anchor may stand between the tag and the value.
+                Some('&') if tokens == 1 => continue,
+                _ => return None,
+            }
+        }
     }
 }
 
@@ -718,14 +791,204 @@ pub fn parse(text: &str) -> Result<Node<'_>, Diagnostic> {
     }
     read(text, &rules, &mut Roles::new(text)).map_err(|e| match e {
         ReadError::Build(d) => d,
-        ReadError::Syntax(e) => {
-            let span = syntax_span(&e);
-            let msg = first_line(&e.to_string());
-            Diagnostic::error("yaml-syntax", format!("invalid YAML: {msg}"))
-                .at(span)
-                .help("fix the YAML syntax first; quote values that contain `: ` or start with `{`, `[`, `*` or `&`")
-        }
+        ReadError::Syntax(e) => syntax_error(&e, &rules, text).diagnostic(
+            "yaml-syntax",
+            "fix the YAML syntax first; quote values that contain `: ` or start with `{`, `[`, `*` or `&`",
+        ),
     })
+}
+
+/// A YAML error as the person who wrote the file can act on it: what is wrong, where, and
+/// what to do. serde-saphyr's own texts are for programmers (`budget breached: Nodes { nodes:
+/// 250001 }`, `use from_str_multiple`, `recursive references require weak recursion
+/// types`), so the errors a file can cause are worded here; the parser's plain syntax errors
+/// (`illegal placement of ':' indicator`) keep its words.
+pub struct SyntaxError {
+    pub message: String,
+    pub span: Span,
+    /// `None`: the caller's help for a plain syntax error.
+    pub help: Option<String>,
+}
+
+impl SyntaxError {
+    /// The diagnostic, with `code`, and `syntax_help` unless the error has its own.
+    pub fn diagnostic(self, code: &'static str, syntax_help: &str) -> Diagnostic {
+        Diagnostic::error(code, format!("invalid YAML: {}", self.message))
+            .at(self.span)
+            .help(self.help.as_deref().unwrap_or(syntax_help))
+    }
+}
+
+pub fn syntax_error(e: &serde_saphyr::Error, rules: &Rules, text: &str) -> SyntaxError {
+    use serde_saphyr::Error as E;
+    use serde_saphyr::budget::BudgetBreach as B;
+    // The error itself, without the wrappers that only add a snippet or where an alias's
+    // anchor is; the alias's own place (the use) stays where the error points.
+    let mut inner = e;
+    loop {
+        match inner {
+            E::WithSnippet { error, .. } => inner = error,
+            E::AliasError { error, .. } => inner = error,
+            _ => break,
+        }
+    }
+    let span = syntax_span(e);
+    let budget = rules.options.budget.clone().unwrap_or_default();
+    let at_alias = || alias_at(text, span);
+    let bomb = "aliases that expand a file many times over (an alias bomb) are refused; write the values out instead";
+    let (message, help): (String, Option<String>) = match inner {
+        E::Budget { breach, .. } => match breach {
+            B::Depth { .. } => (
+                format!("the file nests more than {} levels deep", budget.max_depth),
+                Some("look for a `[` or `{` that is never closed, or write the structure flatter".into()),
+            ),
+            B::Nodes { .. } => (
+                format!(
+                    "the file has more than {} values, more than rolegen reads",
+                    thousands(budget.max_nodes)
+                ),
+                Some("check that this is the file you meant (a value an alias repeats counts each time)".into()),
+            ),
+            B::Events { .. } => (
+                format!(
+                    "the file is too large: more than {} YAML events",
+                    thousands(budget.max_events)
+                ),
+                Some("check that this is the file you meant (a value an alias repeats counts each time)".into()),
+            ),
+            B::ScalarBytes { .. } => (
+                format!(
+                    "the file's values hold more than {} bytes of text",
+                    thousands(budget.max_total_scalar_bytes)
+                ),
+                Some("check that this is the file you meant".into()),
+            ),
+            B::Aliases { .. } => (
+                format!(
+                    "the file uses more than {} aliases (`*name`)",
+                    thousands(budget.max_aliases)
+                ),
+                Some(bomb.into()),
+            ),
+            B::Anchors { .. } => (
+                format!(
+                    "the file defines more than {} anchors (`&name`)",
+                    thousands(budget.max_anchors)
+                ),
+                Some(bomb.into()),
+            ),
+            B::AliasAnchorRatio { aliases, anchors } => (
+                format!(
+                    "the file uses {} aliases for {} anchors, the shape of an alias bomb",
+                    thousands(*aliases),
+                    thousands(*anchors)
+                ),
+                Some(bomb.into()),
+            ),
+            B::MergeKeys { .. } => (
+                format!(
+                    "the file has more than {} merge keys (`<<`)",
+                    thousands(budget.max_merge_keys)
+                ),
+                Some("write the merged values out instead".into()),
+            ),
+            B::Documents { .. } => multiple_documents(),
+            _ => (
+                "the file is too large or too complex to read".into(),
+                Some("check that this is the file you meant".into()),
+            ),
+        },
+        E::AliasReplayLimitExceeded { .. }
+        | E::AliasExpansionLimitExceeded { .. }
+        | E::AliasReplayStackDepthExceeded { .. }
+        | E::AliasReplayCounterOverflow { .. } => (
+            "the file's aliases expand to more than rolegen reads".into(),
+            Some(bomb.into()),
+        ),
+        E::MultipleDocuments { .. } => multiple_documents(),
+        E::RecursiveReferencesRequireWeakTypes { .. } => (
+            match at_alias() {
+                Some(a) => format!("alias `{a}` refers to a value that contains it"),
+                None => "an alias refers to a value that contains it".into(),
+            },
+            Some("an alias must refer to a value outside it; write the value out".into()),
+        ),
+        E::UnknownAnchor { .. } => (
+            match at_alias() {
+                Some(a) => format!("alias `{a}` refers to no anchor defined before it"),
+                None => "an alias refers to no anchor defined before it".into(),
+            },
+            Some(match at_alias() {
+                Some(a) => format!(
+                    "define the anchor (`&{}`) on a value above the alias, or write the value out",
+                    &a[1..]
+                ),
+                None => "define the anchor on a value above the alias, or write the value out".into(),
+            }),
+        ),
+        E::Eof { .. } => (
+            "the file ends in the middle of a value".into(),
+            Some("check that the file is complete".into()),
+        ),
+        E::DuplicateMappingKey { key: Some(k), .. } => (
+            format!("key `{k}` appears twice in one mapping"),
+            Some("remove or rename one of them".into()),
+        ),
+        E::NonFiniteFloat { value, .. } => (
+            format!("`{value}` is not a finite number"),
+            Some(format!("quote it (`\"{value}\"`) if it is text")),
+        ),
+        E::InvalidBinaryBase64 { .. } | E::BinaryNotUtf8 { .. } => (
+            "a `!!binary` value is not base64 of UTF-8 text".into(),
+            Some("remove the `!!binary` tag and write the text itself".into()),
+        ),
+        _ => {
+            use serde_saphyr::MessageFormatter as _;
+            let text = serde_saphyr::DefaultMessageFormatter.format_message(inner);
+            (first_line(&text), None)
+        }
+    };
+    SyntaxError {
+        message,
+        span,
+        help,
+    }
+}
+
+/// The error for a second document (`---`).
+fn multiple_documents() -> (String, Option<String>) {
+    (
+        "the file holds more than one YAML document".into(),
+        Some("keep one document: remove the `---` that starts the second, and merge what follows into the first".into()),
+    )
+}
+
+/// The alias (`*name`) written at `span`, when the text has one there.
+fn alias_at(text: &str, span: Span) -> Option<String> {
+    let line = crate::diag::lines(text).nth(span.line.checked_sub(1)? as usize)?;
+    let rest: String = line
+        .chars()
+        .skip(span.column.saturating_sub(1) as usize)
+        .collect();
+    let name: String = rest
+        .strip_prefix('*')?
+        .chars()
+        .take_while(|c| !c.is_whitespace() && !matches!(c, ',' | '[' | ']' | '{' | '}'))
+        .collect();
+    (!name.is_empty()).then(|| format!("*{name}"))
+}
+
+/// `250000` as `250,000`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Where serde-saphyr places a syntax error (one character), when it says.
@@ -739,11 +1002,21 @@ pub fn syntax_span(e: &serde_saphyr::Error) -> Span {
         .unwrap_or(Span::UNKNOWN)
 }
 
+/// The first line of a message from the parser, without the place it appends (the span says
+/// it), starting in lower case, with control characters escaped.
 fn first_line(s: &str) -> String {
     let line = s.lines().next().unwrap_or(s).trim();
-    // serde-saphyr appends " at line X column Y"; the span already says where.
     let cut = line.find(" at line ").map(|i| &line[..i]).unwrap_or(line);
-    let mut msg = cut.to_string();
+    let mut msg: String = cut
+        .chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_debug().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect();
     if let Some(first) = msg.get(0..1) {
         let lower = first.to_lowercase();
         msg.replace_range(0..1, &lower);
@@ -848,6 +1121,128 @@ mod tests {
         }
         let err = parse(&text).unwrap_err();
         assert_eq!(err.code, "yaml-syntax");
+    }
+
+    /// serde-saphyr's texts name its own types and functions; each error a file can cause is
+    /// a sentence, at a place.
+    #[test]
+    fn yaml_errors_are_sentences_with_places() {
+        // serde-saphyr recurses deeply in debug builds; one case nests 70 levels.
+        std::thread::Builder::new()
+            .stack_size(1 << 28)
+            .spawn(sentences)
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    fn sentences() {
+        let nodes = format!("version: 1\nx: [{}]\n", vec!["1"; 250_010].join(", "));
+        let merges: String = (0..10_002)
+            .map(|i| format!("  k{i}:\n    <<: {{x: 1}}\n"))
+            .collect();
+        let merges = format!("version: 1\nc:\n{merges}");
+        let deep = format!("a: {}{}\n", "[".repeat(70), "]".repeat(70));
+        let aliases: String = (0..300).map(|i| format!("k{i}: [*b, *b, *b]\n")).collect();
+        let aliases = format!("c: &b {{x: 1}}\n{aliases}");
+        for (text, message, at, help) in [
+            (
+                nodes.as_str(),
+                "the file has more than 250,000 values, more than rolegen reads",
+                (2, 749_990),
+                "check that this is the file you meant (a value an alias repeats counts each time)",
+            ),
+            (
+                merges.as_str(),
+                "the file has more than 10,000 merge keys (`<<`)",
+                (20_004, 5),
+                "write the merged values out instead",
+            ),
+            (
+                "version: 1\n---\nversion: 1\n",
+                "the file holds more than one YAML document",
+                (3, 1),
+                "keep one document: remove the `---` that starts the second, and merge what follows into the first",
+            ),
+            (
+                "version: 1\na: &a [*a]\n",
+                "alias `*a` refers to a value that contains it",
+                (2, 8),
+                "an alias must refer to a value outside it; write the value out",
+            ),
+            (
+                "a: *nope\n",
+                "alias `*nope` refers to no anchor defined before it",
+                (1, 4),
+                "define the anchor (`&nope`) on a value above the alias, or write the value out",
+            ),
+            (
+                deep.as_str(),
+                "the file nests more than 64 levels deep",
+                (1, 67),
+                "look for a `[` or `{` that is never closed, or write the structure flatter",
+            ),
+            (
+                aliases.as_str(),
+                "the file uses 900 aliases for 1 anchors, the shape of an alias bomb",
+                (302, 1),
+                "aliases that expand a file many times over (an alias bomb) are refused; write the values out instead",
+            ),
+            // The parser's own syntax errors keep its words.
+            (
+                "a: [1, 2\nb: 3\n",
+                "illegal placement of ':' indicator",
+                (2, 2),
+                "fix the YAML syntax first; quote values that contain `: ` or start with `{`, `[`, `*` or `&`",
+            ),
+        ] {
+            let e = parse(text).unwrap_err();
+            assert_eq!(e.code, "yaml-syntax");
+            assert!(
+                e.message.starts_with("invalid YAML: ") && e.message.ends_with(message),
+                "{}",
+                e.message
+            );
+            assert!(
+                !e.message.contains('{') || e.message.contains("`{"),
+                "{}",
+                e.message
+            );
+            let span = e.span.expect("a place");
+            assert_eq!((span.line, span.column), at, "{}", e.message);
+            assert_eq!(e.help.as_deref(), Some(help), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn only_core_tags_are_read_and_others_are_located_at_the_tag() {
+        for ok in [
+            "a: !!str 12\n",
+            "a: !!int '12'\n",
+            "a: !!bool true\nb: !!null ''\nc: !!float 1\n",
+            "a: !!map {b: 1}\nc: !!seq [1]\n",
+            "!!str a: 1\n",
+        ] {
+            assert!(parse(ok).is_ok(), "{ok}");
+        }
+        for (text, tag, at) in [
+            ("a: !!binary aGVsbG8=\n", "!!binary", (1, 4)),
+            ("a: !foo bar\n", "!foo", (1, 4)),
+            ("a: &x !!set {b: null}\n", "!!set", (1, 7)),
+            ("a:\n  - [1, !Ref x]\n", "!Ref", (2, 9)),
+            ("a: !!omap\n  - b: 1\n", "!!omap", (1, 4)),
+            ("!!binary aGVsbG8=: 1\n", "!!binary", (1, 1)),
+        ] {
+            let e = parse(text).unwrap_err();
+            assert_eq!(e.code, "yaml-tag", "{text}");
+            assert_eq!(
+                e.message,
+                format!("tag `{tag}` is not allowed in a roles file")
+            );
+            assert_eq!(e.underlined(text), Some(tag), "{text}");
+            let span = e.span.unwrap();
+            assert_eq!((span.line, span.column), at, "{text}");
+        }
     }
 
     #[test]

@@ -838,7 +838,9 @@ impl Builder<'_> {
 
     /// A span inside a key: `offset` characters after its start, skipping an opening quote.
     fn inner(&self, key: &Text, offset: usize, len: usize) -> Span {
-        let lines = self.lines.get_or_init(|| self.text.lines().collect());
+        let lines = self
+            .lines
+            .get_or_init(|| crate::diag::lines(self.text).collect());
         let line = lines
             .get(key.span.line.saturating_sub(1) as usize)
             .copied()

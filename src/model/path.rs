@@ -126,6 +126,9 @@ impl Path {
         }
         let count = s.bytes().filter(|&b| b == b'/').count();
         let mut segments = Vec::with_capacity(count);
+        // API Gateway gives each variable its own parameter: one name cannot stand for two
+        // segments.
+        let mut names = Names::default();
         // The byte where the current part starts, after its `/`.
         let mut start = 1;
         for (i, part) in parts(s).enumerate() {
@@ -167,6 +170,14 @@ impl Path {
                     return Err(err(
                         format!("variable `{part}` has an invalid name"),
                         Some("variable names use only letters, digits, `.`, `_` and `-`".into()),
+                    ));
+                }
+                if !names.insert(name) {
+                    return Err(err(
+                        format!("variable `{name}` appears twice in path `{s}`"),
+                        Some(format!(
+                            "give each variable of a path its own name, e.g. `{{{name}2}}`"
+                        )),
                     ));
                 }
                 if greedy {
@@ -221,6 +232,31 @@ pub(crate) fn parts(path: &str) -> impl Iterator<Item = &str> {
             }
         }
     })
+}
+
+/// The variable names of a path so far: a short list, as nearly every path has a few; a set
+/// once there are many, so that a hostile path of thousands stays linear.
+#[derive(Default)]
+struct Names<'a> {
+    few: Vec<&'a str>,
+    many: Option<std::collections::HashSet<&'a str>>,
+}
+
+impl<'a> Names<'a> {
+    /// False when the name is there already.
+    fn insert(&mut self, name: &'a str) -> bool {
+        if let Some(set) = &mut self.many {
+            return set.insert(name);
+        }
+        if self.few.contains(&name) {
+            return false;
+        }
+        self.few.push(name);
+        if self.few.len() > 16 {
+            self.many = Some(self.few.drain(..).collect());
+        }
+        true
+    }
 }
 
 /// API Gateway: "Resource's path part only allow a-zA-Z0-9._- and curly braces at the
@@ -283,6 +319,8 @@ mod tests {
             ("/a/b*", "contains `*`", "b*"),
             ("/a/{}", "invalid name", "{}"),
             ("/a/x{y}", "contains `{`", "x{y}"),
+            ("/a/{b}/{b}", "variable `b` appears twice", "{b}"),
+            ("/a/{b}/c/{b+}", "variable `b` appears twice", "{b+}"),
         ];
         for (input, msg, underlined) in cases {
             let e = Path::parse(input).unwrap_err();
@@ -290,6 +328,18 @@ mod tests {
             let shown: String = input.chars().skip(e.offset).take(e.len).collect();
             assert_eq!(shown, underlined, "{input}");
         }
+    }
+
+    #[test]
+    fn a_long_path_repeats_no_variable() {
+        let path: String = (0..100).map(|i| format!("/s/{{v{i}}}")).collect();
+        assert!(Path::parse(&path).is_ok());
+        let e = Path::parse(&format!("{path}/{{v7}}")).unwrap_err();
+        assert_eq!(
+            e.message,
+            format!("variable `v7` appears twice in path `{path}/{{v7}}`")
+        );
+        assert_eq!(e.offset, path.chars().count() + 1);
     }
 
     #[test]
