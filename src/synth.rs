@@ -52,7 +52,7 @@ impl SynthParams {
     pub fn validate(&self) -> Result<(), Diagnostic> {
         let max_scopes = match self.strategy {
             Strategy::CognitoScopes => MAX_CLIENT_SCOPES - 1,
-            Strategy::Lambda => MAX_SCOPES,
+            Strategy::Lambda | Strategy::VerifiedPermissions => MAX_SCOPES,
         };
         if self.scopes == 0 || self.scopes > max_scopes {
             return Err(Diagnostic::error(
@@ -98,7 +98,7 @@ pub struct Args {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// The `api.authorizer` strategy to write.
-    #[arg(long, default_value = "cognito-scopes", value_parser = ["cognito-scopes", "lambda"])]
+    #[arg(long, default_value = "cognito-scopes", value_parser = ["cognito-scopes", "lambda", "verified-permissions"])]
     pub authorizer: String,
 }
 
@@ -108,10 +108,10 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
         groups: args.groups,
         scopes: args.scopes,
         seed: args.seed,
-        strategy: if args.authorizer == "lambda" {
-            Strategy::Lambda
-        } else {
-            Strategy::CognitoScopes
+        strategy: match args.authorizer.as_str() {
+            "lambda" => Strategy::Lambda,
+            "verified-permissions" => Strategy::VerifiedPermissions,
+            _ => Strategy::CognitoScopes,
         },
     };
     if let Err(d) = params.validate() {

@@ -103,6 +103,16 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        name: "groups-verified-permissions",
+        exit: 0,
+        exit_on_grant: 1,
+        findings: &[("RG210", None), ("RG211", None), ("RG212", None)],
+        mentions: &[
+            "group `Editor` looks renamed to `Editors`",
+            "its Cedar policy is replaced too (a policy's principal cannot change in place)",
+        ],
+    },
+    Case {
         name: "pool",
         exit: 1,
         exit_on_grant: 1,

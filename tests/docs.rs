@@ -37,6 +37,13 @@ fn fixtures() -> Vec<(String, String)> {
         "scopes_hostile_lambda".into(),
         hostile.replace("authorizer: cognito-scopes", "authorizer: lambda"),
     ));
+    v.push((
+        "scopes_hostile_verified_permissions".into(),
+        hostile.replace(
+            "authorizer: cognito-scopes",
+            "authorizer: verified-permissions",
+        ),
+    ));
     // Pipes end a table cell unless escaped; none of the shared fixtures has one.
     v.push((
         "pipes".into(),
@@ -179,7 +186,27 @@ fn markdown_tables_and_svg_cells_match_the_matrix() {
 
         // ---- markdown: three tables, each row as wide as its header.
         let tables = parsed[md.to_str().unwrap()]["tables"].as_array().unwrap();
-        assert_eq!(tables.len(), 3, "{name}: routes, groups and scopes tables");
+        let vp = m.api.strategy == rolegen::model::Strategy::VerifiedPermissions;
+        assert_eq!(
+            tables.len(),
+            if vp { 4 } else { 3 },
+            "{name}: routes, groups and scopes tables (and the Cedar policies)"
+        );
+        if vp {
+            // One row per group, its name surviving markdown, with its number of actions.
+            let cedar = &tables[3];
+            let rows = cedar["body"].as_array().unwrap();
+            let names: Vec<&str> = rows.iter().map(|r| r[0].as_str().unwrap()).collect();
+            let mut want: Vec<&str> = m.groups.iter().map(|g| g.name.as_str()).collect();
+            want.sort_unstable();
+            let mut got = names.clone();
+            got.sort_unstable();
+            assert_eq!(got, want, "{name}: Cedar table groups");
+            assert!(
+                rows.iter().any(|r| r[2].as_str().unwrap() != "0"),
+                "{name}: some group has actions"
+            );
+        }
         for t in tables {
             let width = t["head"][0].as_array().unwrap().len();
             for row in t["body"].as_array().unwrap() {

@@ -236,7 +236,7 @@ fn read_back(case: &str, model: &Model, doc: &Value) {
     let mut used_placeholders = BTreeSet::new();
     let scheme_name = match model.api.strategy {
         Strategy::CognitoScopes => COGNITO_SCHEME,
-        Strategy::Lambda => LAMBDA_SCHEME,
+        Strategy::Lambda | Strategy::VerifiedPermissions => LAMBDA_SCHEME,
     };
     let scheme = &schemes[scheme_name];
     assert_eq!(scheme["type"], "apiKey", "{case}");
@@ -257,7 +257,7 @@ fn read_back(case: &str, model: &Model, doc: &Value) {
             );
             placeholders_in(&format!("${{{USER_POOL_ARN}}}"), &mut used_placeholders);
         }
-        Strategy::Lambda => {
+        Strategy::Lambda | Strategy::VerifiedPermissions => {
             assert_eq!(scheme["x-amazon-apigateway-authtype"], "custom", "{case}");
             assert_eq!(authorizer["type"], "request", "{case}");
             // The cache key holds the route, as in the CloudFormation template.
@@ -390,7 +390,7 @@ fn check_operation(
                 .collect();
             assert_eq!(got, want, "{case}: `{key}` scopes");
         }
-        (Access::AnyOf(_), Strategy::Lambda) => {
+        (Access::AnyOf(_), Strategy::Lambda | Strategy::VerifiedPermissions) => {
             assert_eq!(
                 op["security"],
                 serde_json::json!([{ LAMBDA_SCHEME: [] }]),

@@ -988,14 +988,51 @@ fn unknown_deletion_policy() {
 }
 
 #[test]
-fn verified_permissions_is_not_implemented_yet() {
-    let text = with_head(VALID_TAIL).replace(
+fn verified_permissions_is_a_strategy_with_a_token_choice() {
+    let vp = with_head(VALID_TAIL).replace(
         "authorizer: cognito-scopes",
         "authorizer: verified-permissions",
     );
-    let e = the_error(&text);
-    assert_eq!(e.code, "unsupported");
-    assert_eq!(e.underlined.as_deref(), Some("verified-permissions"));
+    let loaded = load(&vp);
+    let m = loaded.model.expect("valid");
+    assert_eq!(
+        m.api.strategy,
+        rolegen::model::Strategy::VerifiedPermissions
+    );
+    assert_eq!(m.api.token, rolegen::model::TokenUse::Id);
+    let access = vp.replace(
+        "authorizer: verified-permissions",
+        "authorizer: verified-permissions\n  token: access",
+    );
+    assert_eq!(
+        load(&access).model.expect("valid").api.token,
+        rolegen::model::TokenUse::Access
+    );
+    let help = assert_error(
+        &vp.replace(
+            "authorizer: verified-permissions",
+            "authorizer: verified-permissions\n  token: refresh",
+        ),
+        "bad-value",
+        "unknown token `refresh`",
+        "refresh",
+    );
+    assert!(help.unwrap().contains("`id`"));
+    // Only verified-permissions reads `api.token`: the other strategies fix the token.
+    assert_error(
+        &with_head(VALID_TAIL).replace(
+            "authorizer: cognito-scopes",
+            "authorizer: cognito-scopes\n  token: id",
+        ),
+        "bad-value",
+        "`api.token` applies to `authorizer: verified-permissions` only; `cognito-scopes` always takes the access token",
+        "id",
+    );
+    let e = the_error(
+        &with_head(VALID_TAIL).replace("authorizer: cognito-scopes", "authorizer: verified"),
+    );
+    assert_eq!(e.message, "unknown authorizer `verified`");
+    assert!(e.help.unwrap().contains("verified-permissions"));
 }
 
 #[test]

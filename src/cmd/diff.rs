@@ -530,10 +530,15 @@ pub fn compare(old: &Side, new: &Side) -> Changes {
             Severity::Warning,
             None,
             format!(
-                "group `{}` looks renamed to `{}` (same scopes and includes): CloudFormation replaces the `AWS::Cognito::UserPoolGroup`, and its members are not moved: they lose the {} it gave them",
+                "group `{}` looks renamed to `{}` (same scopes and includes): CloudFormation replaces the `AWS::Cognito::UserPoolGroup`, and its members are not moved: they lose the {} it gave them{}",
                 om.group(go).name,
                 nm.group(gn).name,
-                plural(members_routes, "protected route")
+                plural(members_routes, "protected route"),
+                if nm.api.strategy == crate::model::Strategy::VerifiedPermissions {
+                    "; its Cedar policy is replaced too (a policy's principal cannot change in place)"
+                } else {
+                    ""
+                }
             ),
             new.at(nm.group(gn).decl),
             Some(
@@ -957,10 +962,7 @@ pub fn compare(old: &Side, new: &Side) -> Changes {
         );
     }
     if om.api.strategy != nm.api.strategy {
-        let token = |m: &Model| match m.api.strategy {
-            crate::model::Strategy::Lambda => "ID token",
-            crate::model::Strategy::CognitoScopes => "access token",
-        };
+        let token = |m: &Model| m.api.strategy.token_name(m.api.token);
         push(
             "RG233",
             Severity::Note,

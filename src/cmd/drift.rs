@@ -560,7 +560,7 @@ impl Cmp<'_> {
                         },
                     ..
                 },
-                Strategy::Lambda,
+                Strategy::Lambda | Strategy::VerifiedPermissions,
             ) => {
                 return None;
             }
@@ -589,7 +589,7 @@ impl Cmp<'_> {
                 "the Cognito authorizer with `AuthorizationScopes` {}",
                 apidef::quote_list(&wanted)
             ),
-            (Access::AnyOf(_), Strategy::Lambda) => {
+            (Access::AnyOf(_), Strategy::Lambda | Strategy::VerifiedPermissions) => {
                 "rolegen's Lambda REQUEST authorizer (`CUSTOM`)".to_string()
             }
         };
@@ -645,38 +645,41 @@ impl Cmp<'_> {
                 (Auth::Cognito { scopes, .. }, Strategy::CognitoScopes) => {
                     self.scopes(&wanted, scopes, &make)
                 }
-                (Auth::Custom { kind, .. }, Strategy::Lambda) => match kind {
-                    CustomKind::Unknown
-                    | CustomKind::Request {
-                        route_key: None | Some(true),
-                    } => None,
-                    CustomKind::Token => make(
-                        AUTHORIZER,
-                        Severity::Error,
-                        format!(
-                            "the API uses {}; roles.yaml's strategy `lambda` needs a REQUEST authorizer keyed on the token and the route: rolegen's authorizer denies every request a TOKEN authorizer sends it (403), and the TOKEN authorizer of earlier rolegen versions could allow routes the matrix denies",
-                            r.auth.describe()
+                (Auth::Custom { kind, .. }, Strategy::Lambda | Strategy::VerifiedPermissions) => {
+                    match kind {
+                        CustomKind::Unknown
+                        | CustomKind::Request {
+                            route_key: None | Some(true),
+                        } => None,
+                        CustomKind::Token => make(
+                            AUTHORIZER,
+                            Severity::Error,
+                            format!(
+                                "the API uses {}; roles.yaml's strategy `{}` needs a REQUEST authorizer keyed on the token and the route: rolegen's authorizer denies every request a TOKEN authorizer sends it (403), and the TOKEN authorizer of earlier rolegen versions could allow routes the matrix denies",
+                                r.auth.describe(),
+                                strategy.as_str()
+                            ),
+                            &format!(
+                                "deploy the template `rolegen gen` writes (Type `REQUEST`, IdentitySource `{}`)",
+                                crate::r#gen::authorizer::IDENTITY_SOURCE
+                            ),
                         ),
-                        &format!(
-                            "deploy the template `rolegen gen` writes (Type `REQUEST`, IdentitySource `{}`)",
-                            crate::r#gen::authorizer::IDENTITY_SOURCE
+                        CustomKind::Request {
+                            route_key: Some(false),
+                        } => make(
+                            AUTHORIZER,
+                            Severity::Error,
+                            format!(
+                                "the API uses {} whose cache key (`IdentitySource`) does not hold the route: rolegen's authorizer answers for the called route alone, and a cached answer would be applied to other routes of the same token",
+                                r.auth.describe()
+                            ),
+                            &format!(
+                                "set the authorizer's IdentitySource to `{}` (what `rolegen gen` writes), or its TTL to 0",
+                                crate::r#gen::authorizer::IDENTITY_SOURCE
+                            ),
                         ),
-                    ),
-                    CustomKind::Request {
-                        route_key: Some(false),
-                    } => make(
-                        AUTHORIZER,
-                        Severity::Error,
-                        format!(
-                            "the API uses {} whose cache key (`IdentitySource`) does not hold the route: rolegen's authorizer answers for the called route alone, and a cached answer would be applied to other routes of the same token",
-                            r.auth.describe()
-                        ),
-                        &format!(
-                            "set the authorizer's IdentitySource to `{}` (what `rolegen gen` writes), or its TTL to 0",
-                            crate::r#gen::authorizer::IDENTITY_SOURCE
-                        ),
-                    ),
-                },
+                    }
+                }
                 (other, _) => make(
                     AUTHORIZER,
                     Severity::Error,

@@ -414,6 +414,14 @@ fn route_text(model: &Model, file: &str, e: &RouteExplain) -> String {
         Strategy::Lambda => {
             "  checked by: the Lambda authorizer, against the ID token's `cognito:groups`\n"
         }
+        Strategy::VerifiedPermissions => match model.api.token {
+            crate::model::TokenUse::Id => {
+                "  checked by: Amazon Verified Permissions (each group's Cedar policy), against the ID token's `cognito:groups`\n"
+            }
+            crate::model::TokenUse::Access => {
+                "  checked by: Amazon Verified Permissions (each group's Cedar policy), against the access token's `cognito:groups`\n"
+            }
+        },
     });
     let width = e
         .allowed

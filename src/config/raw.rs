@@ -40,6 +40,7 @@ pub mod keys {
         "authorizer",
         "description",
         "authorizer_ttl",
+        "token",
     ];
     pub const USER_POOL: &[&str] = &["name", "deletion_policy"];
     pub const RESOURCE_SERVER: &[&str] = &["identifier", "name"];
@@ -98,6 +99,7 @@ impl Raw<'_> {
                 authorizer: self.api.authorizer.map(own),
                 description: self.api.description.map(own),
                 authorizer_ttl: self.api.authorizer_ttl,
+                token: self.api.token.map(own),
             },
             user_pool: RawUserPool {
                 name: self.user_pool.name.map(own),
@@ -155,6 +157,7 @@ pub struct RawApi<'a> {
     pub authorizer: Option<Text<'a>>,
     pub description: Option<Text<'a>>,
     pub authorizer_ttl: Option<S<i64>>,
+    pub token: Option<Text<'a>>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -471,6 +474,7 @@ impl Walker<'_> {
                 "authorizer_ttl" => {
                     api.authorizer_ttl = self.int(v, What::Text("`api.authorizer_ttl`"))
                 }
+                "token" => api.token = self.string(v, What::Text("`api.token`")),
                 _ => unreachable!(),
             }
             self.note_unreadable("api", &key, before);

@@ -37,9 +37,21 @@ pub struct Api {
     /// How access is enforced.
     pub authorizer: Strategy,
     pub description: Option<String>,
-    /// Seconds API Gateway caches a Lambda authorizer's answer per token and route (`lambda` only; default 300).
+    /// Seconds API Gateway caches a Lambda authorizer's answer per token and route (`lambda` and `verified-permissions`; default 300).
     #[schemars(range(min = 0, max = 3600))]
     pub authorizer_ttl: Option<u32>,
+    /// The token clients send with `verified-permissions`: `id` (default) or `access`.
+    pub token: Option<TokenUse>,
+}
+
+#[allow(dead_code)]
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenUse {
+    /// The Cognito ID token.
+    Id,
+    /// The Cognito access token.
+    Access,
 }
 
 #[allow(dead_code)]
@@ -50,6 +62,8 @@ pub enum Strategy {
     Lambda,
     /// Cognito authorizer matching access-token scopes against `AuthorizationScopes`.
     CognitoScopes,
+    /// Lambda REQUEST authorizer asking Amazon Verified Permissions, with one Cedar policy per group.
+    VerifiedPermissions,
 }
 
 #[allow(dead_code)]

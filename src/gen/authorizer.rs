@@ -16,7 +16,7 @@
 use super::Files;
 use super::text::{js_literal, render};
 use crate::diag::Diagnostic;
-use crate::model::{Access, Method, Model, Path, Segment};
+use crate::model::{Access, Method, Model, Path, Segment, Strategy, TokenUse};
 use serde_json::{Value, json};
 
 pub const HANDLER: &str = "authorizer/index.mjs";
@@ -74,8 +74,52 @@ fn lines(items: impl Iterator<Item = String>) -> String {
     }
 }
 
-pub fn generate(model: &Model) -> Result<Files, Vec<Diagnostic>> {
+/// The route table both handlers share: every resource with its policy pattern and, per verb,
+/// the route that answers it (the model's routing: a method beats `ANY` on one resource).
+fn resources(model: &Model) -> String {
     let router = model.router();
+    // Routes are sorted by path, so the routes of one resource are neighbours.
+    let mut rows = Vec::new();
+    for (i, route) in model.routes.iter().enumerate() {
+        if i > 0 && model.routes[i - 1].path.same_shape(&route.path) {
+            continue;
+        }
+        let answers: Vec<i64> = VERBS
+            .iter()
+            .map(|&v| {
+                router
+                    .on_resource(&route.path.segments, v)
+                    .map_or(-1, |r| r as i64)
+            })
+            .collect();
+        rows.push(js_literal(&(
+            route.path.to_string(),
+            policy_pattern(&route.path),
+            answers,
+        )));
+    }
+    lines(rows.into_iter())
+}
+
+pub fn generate(model: &Model) -> Result<Files, Vec<Diagnostic>> {
+    let (code, package, lock) = match model.api.strategy {
+        Strategy::VerifiedPermissions => verified_permissions(model),
+        _ => lambda(model),
+    };
+    let pretty = |v: &Value| {
+        let mut s = serde_json::to_string_pretty(v).expect("json");
+        s.push('\n');
+        s.into_bytes()
+    };
+    Ok(Files::from([
+        (HANDLER.to_string(), code.into_bytes()),
+        (PACKAGE_JSON.to_string(), pretty(&package)),
+        (PACKAGE_LOCK.to_string(), lock),
+    ]))
+}
+
+/// The `lambda` handler: the table holds, per route, the groups that may call it.
+fn lambda(model: &Model) -> (String, Value, Vec<u8>) {
     let groups = lines(model.groups.iter().map(|g| js_literal(&g.name)));
     let routes = lines(model.route_ids().map(|r| {
         let route = model.route(r);
@@ -91,32 +135,12 @@ pub fn generate(model: &Model) -> Result<Files, Vec<Diagnostic>> {
         };
         js_literal(&(route.key(), allowed))
     }));
-    // Routes are sorted by path, so the routes of one resource are neighbours.
-    let mut resources = Vec::new();
-    for (i, route) in model.routes.iter().enumerate() {
-        if i > 0 && model.routes[i - 1].path.same_shape(&route.path) {
-            continue;
-        }
-        let answers: Vec<i64> = VERBS
-            .iter()
-            .map(|&v| {
-                router
-                    .on_resource(&route.path.segments, v)
-                    .map_or(-1, |r| r as i64)
-            })
-            .collect();
-        resources.push(js_literal(&(
-            route.path.to_string(),
-            policy_pattern(&route.path),
-            answers,
-        )));
-    }
     let code = render(
         "authorizer.mjs.j2",
         minijinja::context! {
             groups => groups,
             routes => routes,
-            resources => lines(resources.into_iter()),
+            resources => resources(model),
         },
     );
     let package = json!({
@@ -150,16 +174,54 @@ pub fn generate(model: &Model) -> Result<Files, Vec<Diagnostic>> {
             },
         },
     });
-    let pretty = |v: &Value| {
-        let mut s = serde_json::to_string_pretty(v).expect("json");
-        s.push('\n');
-        s.into_bytes()
-    };
-    Ok(Files::from([
-        (HANDLER.to_string(), code.into_bytes()),
-        (PACKAGE_JSON.to_string(), pretty(&package)),
-        (PACKAGE_LOCK.to_string(), pretty(&lock)),
-    ]))
+    let mut lock_bytes = serde_json::to_string_pretty(&lock).expect("json");
+    lock_bytes.push('\n');
+    (code, package, lock_bytes.into_bytes())
+}
+
+/// The AWS SDK client the `verified-permissions` handler calls Verified Permissions with,
+/// pinned; its lock file (every transitive package with npm's integrity hash) was written by
+/// `npm install --package-lock-only` for exactly this `package.json` and ships in the binary.
+pub const AVP_CLIENT_VERSION: &str = "3.1124.0";
+const AVP_PACKAGE_LOCK: &str = include_str!("../../templates/avp-package-lock.json");
+
+/// The `verified-permissions` handler: the table only says which routes are public; Verified
+/// Permissions decides the rest.
+fn verified_permissions(model: &Model) -> (String, Value, Vec<u8>) {
+    let routes = lines(
+        model
+            .routes
+            .iter()
+            .map(|route| js_literal(&(route.key(), matches!(route.access, Access::Public)))),
+    );
+    let token = model.api.token;
+    let code = render(
+        "avp-authorizer.mjs.j2",
+        minijinja::context! {
+            namespace => js_literal(&super::cedar::namespace(&model.api.name)),
+            token_use => js_literal(token.as_str()),
+            token_name => match token {
+                TokenUse::Id => "ID token",
+                TokenUse::Access => "access token",
+            },
+            routes => routes,
+            resources => resources(model),
+        },
+    );
+    let package = json!({
+        "name": "rolegen-authorizer",
+        "version": "1.0.0",
+        "private": true,
+        "description": "Lambda REQUEST authorizer that asks Amazon Verified Permissions, generated by rolegen from roles.yaml",
+        "type": "module",
+        "main": "index.mjs",
+        "engines": { "node": ">=22" },
+        "dependencies": {
+            "@aws-sdk/client-verifiedpermissions": AVP_CLIENT_VERSION,
+            "aws-jwt-verify": AWS_JWT_VERIFY_VERSION,
+        },
+    });
+    (code, package, AVP_PACKAGE_LOCK.as_bytes().to_vec())
 }
 
 #[cfg(test)]
@@ -173,6 +235,32 @@ mod tests {
         assert_eq!(p("/orders"), "/orders");
         assert_eq!(p("/orders/{id}/items"), "/orders/*/items");
         assert_eq!(p("/{proxy+}"), "/*");
+    }
+
+    /// The shipped lock file is npm's for exactly the package.json the generator writes.
+    #[test]
+    fn avp_lock_matches_the_package() {
+        let lock: Value = serde_json::from_str(AVP_PACKAGE_LOCK).unwrap();
+        let root = &lock["packages"][""];
+        assert_eq!(lock["name"], "rolegen-authorizer");
+        assert_eq!(
+            root["dependencies"],
+            json!({
+                "@aws-sdk/client-verifiedpermissions": AVP_CLIENT_VERSION,
+                "aws-jwt-verify": AWS_JWT_VERIFY_VERSION,
+            })
+        );
+        for dep in ["@aws-sdk/client-verifiedpermissions", "aws-jwt-verify"] {
+            let entry = &lock["packages"][format!("node_modules/{dep}")];
+            assert!(
+                entry["integrity"].as_str().unwrap().starts_with("sha512-"),
+                "{dep}"
+            );
+        }
+        assert_eq!(
+            lock["packages"]["node_modules/aws-jwt-verify"]["integrity"],
+            AWS_JWT_VERIFY_INTEGRITY
+        );
     }
 
     #[test]

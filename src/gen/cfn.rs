@@ -8,6 +8,7 @@
 //! one group touches only that group.
 
 use super::Files;
+use super::cedar::Cedar;
 use super::text::push_segments;
 use super::yaml::Writer;
 use crate::diag::{Diagnostic, Span};
@@ -45,13 +46,17 @@ pub fn generate(model: &Model) -> Result<Files, Vec<Diagnostic>> {
 }
 
 pub fn generate_with(model: &Model, limits: Limits) -> Result<Files, Vec<Diagnostic>> {
-    let ids = LogicalIds::new(model)?;
+    let cedar = match model.api.strategy {
+        Strategy::VerifiedPermissions => Some(super::cedar::build(model)?),
+        _ => None,
+    };
+    let ids = LogicalIds::new(model, cedar.as_ref())?;
     let mut errors = Vec::new();
     let Template {
         yaml,
         resources,
         api_resources,
-    } = build(model, &ids);
+    } = build(model, &ids, cedar.as_ref());
     if resources > limits.max_resources {
         errors.push(
             Diagnostic::error(
@@ -128,6 +133,17 @@ pub fn ident(name: &str) -> String {
 
 pub fn group_id(name: &str) -> String {
     format!("Group{}", ident(name))
+}
+
+/// A group's Cedar policy: derived from the group's name, because Verified Permissions cannot
+/// change a policy's principal in place (a renamed group is a new policy). A group whose
+/// actions do not fit one policy has more parts.
+pub fn policy_id(group: &str, part: usize) -> String {
+    if part == 1 {
+        format!("CedarPolicy{}", ident(group))
+    } else {
+        format!("CedarPolicy{}Part{part}", ident(group))
+    }
 }
 
 /// Logical ID part for a path: readable camel case plus a hash of the exact path, so that
@@ -228,6 +244,8 @@ const FIXED_IDS: &[&str] = &[
     "AuthorizerFunctionRole",
     "AuthorizerFunction",
     "AuthorizerPermission",
+    "PolicyStore",
+    "IdentitySource",
     "RestApi",
     "Authorizer",
     "Stage",
@@ -247,6 +265,8 @@ struct LogicalIds<'m> {
     resources: Vec<ApiResource<'m>>,
     /// Per route, its path's resource (`None` for `/`).
     route_resource: Vec<Option<usize>>,
+    /// Per Cedar policy (`verified-permissions`), in the order `cedar::build` gives them.
+    policies: Vec<String>,
 }
 
 struct ApiResource<'m> {
@@ -263,6 +283,7 @@ enum Owner<'m> {
     Param(&'m str),
     Permission(&'m str),
     Group(usize),
+    Policy(usize),
     Route(usize),
     Resource(&'m [Segment]),
 }
@@ -274,6 +295,7 @@ impl Owner<'_> {
             Owner::Param(p) => format!("the Lambda parameter `{p}`"),
             Owner::Permission(p) => format!("the permission of `{p}`"),
             Owner::Group(g) => format!("group `{}`", model.groups[g].name),
+            Owner::Policy(g) => format!("the Cedar policy of group `{}`", model.groups[g].name),
             Owner::Route(r) => format!("route `{}`", model.routes[r].key()),
             Owner::Resource(prefix) => {
                 let mut what = String::from("path `");
@@ -286,7 +308,7 @@ impl Owner<'_> {
 
     fn span(self, model: &Model) -> Option<Span> {
         match self {
-            Owner::Group(g) => Some(model.groups[g].decl),
+            Owner::Group(g) | Owner::Policy(g) => Some(model.groups[g].decl),
             Owner::Route(r) => Some(model.routes[r].decl),
             _ => None,
         }
@@ -294,7 +316,7 @@ impl Owner<'_> {
 }
 
 impl<'m> LogicalIds<'m> {
-    fn new(model: &'m Model) -> Result<Self, Vec<Diagnostic>> {
+    fn new(model: &'m Model, cedar: Option<&Cedar>) -> Result<Self, Vec<Diagnostic>> {
         let groups: Vec<String> = model.groups.iter().map(|g| group_id(&g.name)).collect();
         // Routes in path order (the model's order already, so this sort is one pass): every
         // path sharing a prefix is then adjacent, and each route adds the resources for the
@@ -349,6 +371,19 @@ impl<'m> LogicalIds<'m> {
         for (i, id) in groups.iter().enumerate() {
             candidates.push((id, Owner::Group(i)));
         }
+        let policies: Vec<String> = cedar
+            .map(|c| {
+                c.policies
+                    .iter()
+                    .map(|p| policy_id(&model.group(p.group).name, p.part))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(c) = cedar {
+            for (p, id) in c.policies.iter().zip(&policies) {
+                candidates.push((id, Owner::Policy(p.group.0)));
+            }
+        }
         for (i, id) in methods.iter().enumerate() {
             candidates.push((id, Owner::Route(i)));
         }
@@ -376,6 +411,7 @@ impl<'m> LogicalIds<'m> {
                 methods,
                 resources,
                 route_resource,
+                policies,
             })
         } else {
             Err(errors)
@@ -417,7 +453,7 @@ struct Count {
     api_resources: usize,
 }
 
-fn build(model: &Model, ids: &LogicalIds) -> Template {
+fn build(model: &Model, ids: &LogicalIds, cedar: Option<&Cedar>) -> Template {
     // About 800 bytes per route, measured on synthetic files.
     let mut w = Writer::with_capacity(8192 + 900 * model.routes.len());
     let mut n = Count::default();
@@ -454,9 +490,13 @@ fn build(model: &Model, ids: &LogicalIds) -> Template {
     });
     w.map("Resources", |w| {
         cognito(model, ids, w, &mut n);
-        match model.api.strategy {
-            Strategy::CognitoScopes => pretoken(w, &mut n),
-            Strategy::Lambda => authorizer_function(w, &mut n),
+        match (model.api.strategy, cedar) {
+            (Strategy::CognitoScopes, _) => pretoken(w, &mut n),
+            (Strategy::VerifiedPermissions, Some(cedar)) => {
+                verified_permissions(model, ids, cedar, w, &mut n);
+                authorizer_function(w, &mut n, true);
+            }
+            _ => authorizer_function(w, &mut n, false),
         }
         api(model, ids, w, &mut n);
     });
@@ -581,8 +621,8 @@ fn cognito(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut Count) {
                         })
                     });
                 }
-                Strategy::Lambda => {
-                    // ID tokens carry `cognito:groups` on every plan.
+                Strategy::Lambda | Strategy::VerifiedPermissions => {
+                    // ID and access tokens carry `cognito:groups` on every plan.
                     w.str("UserPoolTier", "LITE");
                 }
             }
@@ -658,7 +698,8 @@ fn cognito(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut Count) {
     );
 }
 
-fn lambda_role(w: &mut Writer, n: &mut Count, id: &str) {
+/// A function's role: it may write its logs, and whatever `extra` adds (a `Policies` entry).
+fn lambda_role(w: &mut Writer, n: &mut Count, id: &str, extra: impl FnOnce(&mut Writer)) {
     resource(w, n, id, "AWS::IAM::Role", no_head, &[], |w| {
         w.map("AssumeRolePolicyDocument", |w| {
             w.str("Version", "2012-10-17");
@@ -678,6 +719,7 @@ fn lambda_role(w: &mut Writer, n: &mut Count, id: &str) {
                 )
             })
         });
+        extra(w);
     });
 }
 
@@ -723,7 +765,7 @@ fn node_function(
 }
 
 fn pretoken(w: &mut Writer, n: &mut Count) {
-    lambda_role(w, n, "PreTokenFunctionRole");
+    lambda_role(w, n, "PreTokenFunctionRole", |_| {});
     node_function(
         w,
         n,
@@ -748,21 +790,44 @@ fn pretoken(w: &mut Writer, n: &mut Count) {
     );
 }
 
-/// The `lambda` strategy's REQUEST authorizer (the `Authorizer` resource in `api` points at
-/// it). It verifies ID tokens for this pool and client, so both come in as environment
-/// variables. One permission for the authorizer as a whole, not one per method.
-fn authorizer_function(w: &mut Writer, n: &mut Count) {
-    lambda_role(w, n, "AuthorizerFunctionRole");
+/// The REQUEST authorizer's function (the `Authorizer` resource in `api` points at it). It
+/// verifies tokens for this pool and client, so both come in as environment variables; with
+/// `avp`, it asks the policy store, and may do that and nothing else. One permission for the
+/// authorizer as a whole, not one per method.
+fn authorizer_function(w: &mut Writer, n: &mut Count, avp: bool) {
+    lambda_role(w, n, "AuthorizerFunctionRole", |w| {
+        if avp {
+            w.seq("Policies", |w| {
+                w.item_map(|w| {
+                    w.str("PolicyName", "VerifiedPermissionsDecide");
+                    w.map("PolicyDocument", |w| {
+                        w.str("Version", "2012-10-17");
+                        w.seq("Statement", |w| {
+                            w.item_map(|w| {
+                                w.str("Effect", "Allow");
+                                w.str("Action", "verifiedpermissions:IsAuthorizedWithToken");
+                                get_att(w, "Resource", "PolicyStore", "Arn");
+                            })
+                        });
+                    });
+                })
+            });
+        }
+    });
+    let mut env = vec![
+        ("USER_POOL_ID", "UserPool"),
+        ("CLIENT_ID", "UserPoolClient"),
+    ];
+    if avp {
+        env.push(("POLICY_STORE_ID", "PolicyStore"));
+    }
     node_function(
         w,
         n,
         "AuthorizerFunction",
         "../authorizer",
         "AuthorizerFunctionRole",
-        &[
-            ("USER_POOL_ID", "UserPool"),
-            ("CLIENT_ID", "UserPoolClient"),
-        ],
+        &env,
     );
     resource(
         w,
@@ -782,6 +847,100 @@ fn authorizer_function(w: &mut Writer, n: &mut Count) {
             );
         },
     );
+}
+
+/// Text of at most `max` characters (AVP's descriptions), cut at a character boundary.
+fn at_most(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
+
+/// The policy store (STRICT, with the schema), its Cognito identity source, and one static
+/// policy per group whose text gets the pool id joined in at deploy time (`Fn::Join`, so no
+/// name is ever read as a substitution).
+fn verified_permissions(
+    model: &Model,
+    ids: &LogicalIds,
+    cedar: &Cedar,
+    w: &mut Writer,
+    n: &mut Count,
+) {
+    let ns = &cedar.namespace;
+    resource(
+        w,
+        n,
+        "PolicyStore",
+        "AWS::VerifiedPermissions::PolicyStore",
+        no_head,
+        &[],
+        |w| {
+            w.str(
+                "Description",
+                &at_most(
+                    &format!("rolegen: {} ({})", model.api.name, model.api.stage),
+                    150,
+                ),
+            );
+            w.map("ValidationSettings", |w| w.str("Mode", "STRICT"));
+            w.map("Schema", |w| w.str("CedarJson", &cedar.schema));
+        },
+    );
+    resource(
+        w,
+        n,
+        "IdentitySource",
+        "AWS::VerifiedPermissions::IdentitySource",
+        no_head,
+        &[],
+        |w| {
+            r(w, "PolicyStoreId", "PolicyStore");
+            w.str("PrincipalEntityType", &format!("{ns}::User"));
+            w.map("Configuration", |w| {
+                w.map("CognitoUserPoolConfiguration", |w| {
+                    get_att(w, "UserPoolArn", "UserPool", "Arn");
+                    w.seq("ClientIds", |w| {
+                        w.item_map(|w| w.str("Ref", "UserPoolClient"))
+                    });
+                    w.map("GroupConfiguration", |w| {
+                        w.str("GroupEntityType", &format!("{ns}::UserGroup"))
+                    });
+                })
+            });
+        },
+    );
+    for (p, id) in cedar.policies.iter().zip(&ids.policies) {
+        let group = &model.group(p.group).name;
+        resource(
+            w,
+            n,
+            id,
+            "AWS::VerifiedPermissions::Policy",
+            no_head,
+            &[],
+            |w| {
+                r(w, "PolicyStoreId", "PolicyStore");
+                w.map("Definition", |w| {
+                    w.map("Static", |w| {
+                        let what = if p.part == 1 {
+                            format!("rolegen: group {group}")
+                        } else {
+                            format!("rolegen: group {group}, part {}", p.part)
+                        };
+                        w.str("Description", &at_most(&what, 150));
+                        w.map("Statement", |w| {
+                            w.seq("Fn::Join", |w| {
+                                w.item_str("");
+                                w.item_seq(|w| {
+                                    w.item_str(&p.before);
+                                    w.item_map(|w| w.str("Ref", "UserPool"));
+                                    w.item_str(&p.after);
+                                });
+                            })
+                        });
+                    })
+                });
+            },
+        );
+    }
 }
 
 fn api(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut Count) {
@@ -823,7 +982,7 @@ fn api(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut Count) {
                     w.item_map(|w| w.strs("Fn::GetAtt", ["UserPool", "Arn"]))
                 });
             }
-            Strategy::Lambda => {
+            Strategy::Lambda | Strategy::VerifiedPermissions => {
                 w.str("Name", "LambdaRequestAuthorizer");
                 w.str("Type", "REQUEST");
                 r(w, "RestApiId", "RestApi");
@@ -1039,7 +1198,7 @@ fn method_auth(model: &Model, route: &Route, w: &mut Writer) {
                 scopes.sort_unstable();
                 w.strs("AuthorizationScopes", scopes);
             }
-            Strategy::Lambda => {
+            Strategy::Lambda | Strategy::VerifiedPermissions => {
                 w.str("AuthorizationType", "CUSTOM");
                 r(w, "AuthorizerId", "Authorizer");
             }

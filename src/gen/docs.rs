@@ -79,6 +79,14 @@ fn token_sentence(model: &Model) -> &'static str {
         Strategy::CognitoScopes => {
             "Authorizer `cognito-scopes`: clients send the Cognito access token; API Gateway allows a route when the token carries any one of the route's scopes."
         }
+        Strategy::VerifiedPermissions => match model.api.token {
+            crate::model::TokenUse::Id => {
+                "Authorizer `verified-permissions`: clients send the Cognito ID token; the Lambda authorizer asks Amazon Verified Permissions, whose Cedar policy for each group lists every route the group may call (see `../cedar/policies.cedar`)."
+            }
+            crate::model::TokenUse::Access => {
+                "Authorizer `verified-permissions`: clients send the Cognito access token; the Lambda authorizer asks Amazon Verified Permissions, whose Cedar policy for each group lists every route the group may call (see `../cedar/policies.cedar`)."
+            }
+        },
     }
 }
 
@@ -230,7 +238,47 @@ fn markdown(model: &Model, cols: &[GroupId], keys: &Keys) -> String {
         md.push('\n');
     }
     md.push_str(&tables);
+    if model.api.strategy == Strategy::VerifiedPermissions {
+        cedar_table(model, &groups_md, &mut md);
+    }
     md
+}
+
+/// For `verified-permissions`, the Cedar policy beside each group: what Verified Permissions
+/// decides with, and how many actions (route × verb) each lists.
+fn cedar_table(model: &Model, groups_md: &[String], md: &mut String) {
+    use super::cedar;
+    let ns = cedar::namespace(&model.api.name);
+    let actions = cedar::actions(model);
+    let policies = cedar::policies(model, &ns, &actions);
+    md.push_str("\n## Cedar policies (Verified Permissions)\n\n");
+    let _ = writeln!(
+        md,
+        "Namespace `{ns}`, {} actions (one per protected route and verb it answers). Each group's policy permits every action the group may call, `includes` expanded, for `{ns}::UserGroup::\"<userPoolId>|<group>\"`; the text is in `../cedar/policies.cedar`. A group without a policy may call no protected route.\n",
+        actions.len()
+    );
+    md.push_str("| Group | Policies (CloudFormation) | Actions |\n| :-- | :-- | --: |\n");
+    for g in model.group_ids() {
+        let mine: Vec<&cedar::Policy> = policies.iter().filter(|p| p.group == g).collect();
+        let ids: Vec<String> = mine
+            .iter()
+            .map(|p| format!("`{}`", super::cfn::policy_id(&model.group(g).name, p.part)))
+            .collect();
+        let n = actions
+            .iter()
+            .filter(|a| model.matrix.allows(g, a.route))
+            .count();
+        let _ = writeln!(
+            md,
+            "| {} | {} | {n} |",
+            groups_md[g.0],
+            if ids.is_empty() {
+                "—".to_string()
+            } else {
+                ids.join(", ")
+            }
+        );
+    }
 }
 
 /// The groups and scopes tables, after the matrix.
@@ -391,7 +439,7 @@ const _: () = assert!(CELL_MD.len() == DENIED_MD.len());
 /// Gateway reuses it: the figure that replaced "the largest policy" when the authorizer
 /// stopped returning whole allow-lists.
 fn authorizer_line(model: &Model) -> Option<String> {
-    if model.api.strategy != Strategy::Lambda {
+    if !model.api.strategy.uses_lambda_authorizer() {
         return None;
     }
     let ttl = model.api.authorizer_ttl;
@@ -403,8 +451,13 @@ fn authorizer_line(model: &Model) -> Option<String> {
         )
     };
     Some(format!(
-        "Each answer of the Lambda authorizer is one statement for the called route only ({} routes in its table); {reuse}.",
-        model.routes.len()
+        "Each answer of the Lambda authorizer is one statement for the called route only ({} routes in its table{}); {reuse}.",
+        model.routes.len(),
+        if model.api.strategy == Strategy::VerifiedPermissions {
+            ", each protected one decided by Verified Permissions"
+        } else {
+            ""
+        }
     ))
 }
 

@@ -3,6 +3,7 @@
 //! touches the disk (`cmd::gen` writes atomically) and nothing reads the YAML.
 
 pub mod authorizer;
+pub mod cedar;
 pub mod cfn;
 pub mod docs;
 pub mod openapi;
@@ -21,8 +22,11 @@ pub type Files = BTreeMap<String, Vec<u8>>;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Target {
-    /// Lambda REQUEST authorizer with its embedded route → groups table (`lambda`).
+    /// Lambda REQUEST authorizer: an embedded route → groups table (`lambda`), or a call to
+    /// Verified Permissions (`verified-permissions`).
     Authorizer,
+    /// Cedar schema and policies for Amazon Verified Permissions (`verified-permissions`).
+    Cedar,
     /// CloudFormation template: user pool, groups, resource server, client, REST API.
     Cfn,
     /// The access matrix for people: `access-matrix.md` and `access-matrix.svg`.
@@ -36,8 +40,9 @@ pub enum Target {
 }
 
 impl Target {
-    pub const ALL: [Target; 6] = [
+    pub const ALL: [Target; 7] = [
         Target::Authorizer,
+        Target::Cedar,
         Target::Cfn,
         Target::Docs,
         Target::Openapi,
@@ -49,6 +54,7 @@ impl Target {
     pub fn dir(self) -> &'static str {
         match self {
             Target::Authorizer => "authorizer",
+            Target::Cedar => "cedar",
             Target::Cfn => "cfn",
             Target::Docs => "docs",
             Target::Openapi => "openapi",
@@ -68,6 +74,7 @@ impl Target {
             Target::Cfn => 4,
             Target::Openapi => 3,
             Target::Authorizer => 2,
+            Target::Cedar => 2,
             Target::Pretoken => 1,
             Target::Schema => 0,
         }
@@ -76,7 +83,8 @@ impl Target {
     /// Whether the model's strategy uses this target.
     pub fn applies_to(self, model: &Model) -> bool {
         match self {
-            Target::Authorizer => model.api.strategy == Strategy::Lambda,
+            Target::Authorizer => model.api.strategy.uses_lambda_authorizer(),
+            Target::Cedar => model.api.strategy == Strategy::VerifiedPermissions,
             Target::Pretoken => model.api.strategy == Strategy::CognitoScopes,
             Target::Cfn | Target::Docs | Target::Openapi | Target::Schema => true,
         }
@@ -88,6 +96,7 @@ impl Target {
 pub fn generate(model: &Model, target: Target) -> Result<Files, Vec<Diagnostic>> {
     match target {
         Target::Authorizer => authorizer::generate(model),
+        Target::Cedar => cedar::generate(model),
         Target::Cfn => cfn::generate(model),
         Target::Docs => docs::generate(model),
         Target::Openapi => openapi::generate(model),
@@ -185,11 +194,22 @@ pub fn generate_all_with(
     results.sort_by_key(|(t, _)| *t);
 
     let mut files = Files::new();
-    let mut errors = Vec::new();
+    let mut errors: Vec<Diagnostic> = Vec::new();
     for (_, out) in results {
         match out {
             Ok(f) => files.extend(f),
-            Err(e) => errors.extend(e),
+            // Targets that share a computation (`cedar` and `cfn` both build the Cedar
+            // policies) report its error once.
+            Err(e) => {
+                for d in e {
+                    if !errors
+                        .iter()
+                        .any(|x| x.code == d.code && x.message == d.message)
+                    {
+                        errors.push(d);
+                    }
+                }
+            }
         }
     }
     if errors.is_empty() {

@@ -60,11 +60,11 @@ fn placeholder(name: &str) -> String {
 pub fn placeholders(model: &Model) -> Vec<String> {
     let mut v = vec![match model.api.strategy {
         Strategy::CognitoScopes => USER_POOL_ARN.to_string(),
-        Strategy::Lambda => AUTHORIZER_FUNCTION_ARN.to_string(),
+        Strategy::Lambda | Strategy::VerifiedPermissions => AUTHORIZER_FUNCTION_ARN.to_string(),
     }];
     let lambdas = model.lambda_params();
     // Partition and region appear in Lambda invocation URIs only.
-    if model.api.strategy == Strategy::Lambda || !lambdas.is_empty() {
+    if model.api.strategy.uses_lambda_authorizer() || !lambdas.is_empty() {
         v.push(PARTITION.to_string());
         v.push(REGION.to_string());
     }
@@ -118,7 +118,7 @@ fn security_schemes(model: &Model, w: &mut Writer) {
                 w.strs("providerARNs", [placeholder(USER_POOL_ARN).as_str()]);
             });
         }),
-        Strategy::Lambda => w.map(LAMBDA_SCHEME, |w| {
+        Strategy::Lambda | Strategy::VerifiedPermissions => w.map(LAMBDA_SCHEME, |w| {
             w.str("type", "apiKey");
             w.str("name", "Authorization");
             w.str("in", "header");
@@ -217,7 +217,9 @@ fn security(model: &Model, route: &Route, w: &mut Writer) {
                 }
             }
             // The authorizer decides from the caller's groups; API Gateway has no scopes here.
-            Strategy::Lambda => w.item_map(|w| w.seq(LAMBDA_SCHEME, |_| {})),
+            Strategy::Lambda | Strategy::VerifiedPermissions => {
+                w.item_map(|w| w.seq(LAMBDA_SCHEME, |_| {}))
+            }
         },
     }
 }

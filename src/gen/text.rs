@@ -14,6 +14,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/authorizer.mjs.j2"),
     ),
     (
+        "authorizer-event.mjs.j2",
+        include_str!("../../templates/authorizer-event.mjs.j2"),
+    ),
+    (
+        "avp-authorizer.mjs.j2",
+        include_str!("../../templates/avp-authorizer.mjs.j2"),
+    ),
+    (
         "pretoken.mjs.j2",
         include_str!("../../templates/pretoken.mjs.j2"),
     ),

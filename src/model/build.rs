@@ -233,23 +233,16 @@ impl Builder<'_> {
         let strategy = authorizer.and_then(|s| match s.value.as_ref() {
             "lambda" => Some(Strategy::Lambda),
             "cognito-scopes" => Some(Strategy::CognitoScopes),
-            "verified-permissions" => {
-                self.err(
-                    Diagnostic::error(
-                        "unsupported",
-                        "the `verified-permissions` strategy is not implemented yet",
-                    )
-                    .at(s.span)
-                    .help("use `lambda` or `cognito-scopes`"),
-                );
-                None
-            }
+            "verified-permissions" => Some(Strategy::VerifiedPermissions),
             other => {
                 self.err(
                     Diagnostic::error("bad-value", format!("unknown authorizer `{other}`"))
                         .at(s.span)
                         .label("not a strategy")
-                        .help(suggest(other, ["lambda", "cognito-scopes"])),
+                        .help(suggest(
+                            other,
+                            ["lambda", "cognito-scopes", "verified-permissions"],
+                        )),
                 );
                 None
             }
@@ -278,12 +271,49 @@ impl Builder<'_> {
                 .at(t.span),
             );
         }
+        let token = match &a.token {
+            None => TokenUse::Id,
+            Some(t) => {
+                if strategy.is_some() && strategy != Some(Strategy::VerifiedPermissions) {
+                    self.err(
+                        Diagnostic::error(
+                            "bad-value",
+                            format!(
+                                "`api.token` applies to `authorizer: verified-permissions` only; `{}` always takes the {}",
+                                strategy.map_or("", |s| s.as_str()),
+                                if strategy == Some(Strategy::Lambda) {
+                                    "ID token"
+                                } else {
+                                    "access token"
+                                }
+                            ),
+                        )
+                        .at(t.span)
+                        .help("remove `token`"),
+                    );
+                }
+                match t.value.as_ref() {
+                    "id" => TokenUse::Id,
+                    "access" => TokenUse::Access,
+                    other => {
+                        self.err(
+                            Diagnostic::error("bad-value", format!("unknown token `{other}`"))
+                                .at(t.span)
+                                .label("not a token type")
+                                .help("write `id` (the ID token, the default) or `access`"),
+                        );
+                        TokenUse::Id
+                    }
+                }
+            }
+        };
         Some(Api {
             name: name?,
             stage: stage?.value.into_owned(),
             strategy: strategy?,
             description: a.description.as_ref().map(|d| d.value.to_string()),
             authorizer_ttl: ttl,
+            token,
         })
     }
 

@@ -31,6 +31,9 @@ pub enum Strategy {
     Lambda,
     /// Cognito authorizer, access token scopes ∩ method `AuthorizationScopes`.
     CognitoScopes,
+    /// Lambda REQUEST authorizer that asks Amazon Verified Permissions, whose Cedar policies
+    /// (one per group) rolegen generates.
+    VerifiedPermissions,
 }
 
 impl Strategy {
@@ -38,6 +41,40 @@ impl Strategy {
         match self {
             Strategy::Lambda => "lambda",
             Strategy::CognitoScopes => "cognito-scopes",
+            Strategy::VerifiedPermissions => "verified-permissions",
+        }
+    }
+
+    /// The token clients send under this strategy (`token` is `api.token`).
+    pub fn token_name(self, token: TokenUse) -> &'static str {
+        match (self, token) {
+            (Strategy::Lambda, _) | (Strategy::VerifiedPermissions, TokenUse::Id) => "ID token",
+            (Strategy::CognitoScopes, _) | (Strategy::VerifiedPermissions, TokenUse::Access) => {
+                "access token"
+            }
+        }
+    }
+
+    /// Whether protected methods go through rolegen's Lambda REQUEST authorizer (`CUSTOM`).
+    pub fn uses_lambda_authorizer(self) -> bool {
+        matches!(self, Strategy::Lambda | Strategy::VerifiedPermissions)
+    }
+}
+
+/// The token the `verified-permissions` authorizer verifies and hands to Verified
+/// Permissions (`api.token`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenUse {
+    Id,
+    Access,
+}
+
+impl TokenUse {
+    /// `token_use` in the token, and aws-jwt-verify's `tokenUse`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenUse::Id => "id",
+            TokenUse::Access => "access",
         }
     }
 }
@@ -50,6 +87,8 @@ pub struct Api {
     pub description: Option<String>,
     /// Seconds API Gateway caches a Lambda authorizer's answer per token and route.
     pub authorizer_ttl: u32,
+    /// The token `verified-permissions` verifies (ID for `lambda`, access for `cognito-scopes`).
+    pub token: TokenUse,
 }
 
 #[derive(Clone, Debug)]

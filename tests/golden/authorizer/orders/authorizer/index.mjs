@@ -40,6 +40,14 @@ const ROUTES = [
   ["GET /reports/sales",[0,1]]
 ];
 
+// The verifier checks signature, issuer (the user pool), audience (the app client), expiry
+// and `token_use: "id"`. It lives at module scope so its JWKS cache survives across calls.
+export const verifier = CognitoJwtVerifier.create({
+  userPoolId: process.env.USER_POOL_ID,
+  tokenUse: "id",
+  clientId: process.env.CLIENT_ID,
+});
+
 // Every resource: [path template as in the event's `resource`, the policy pattern for its
 // requests (after the verb), the route that answers each of VERBS (an index into ROUTES; -1
 // when the resource declares neither the verb nor ANY)]. rolegen resolved "a method beats
@@ -57,25 +65,16 @@ const RESOURCES = [
 
 const VERBS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
-// The verifier checks signature, issuer (the user pool), audience (the app client), expiry
-// and `token_use: "id"`. It lives at module scope so its JWKS cache survives across calls.
-export const verifier = CognitoJwtVerifier.create({
-  userPoolId: process.env.USER_POOL_ID,
-  tokenUse: "id",
-  clientId: process.env.CLIENT_ID,
-});
-
-// Maps, not object literals, so that no name from the token or the event (`__proto__`,
-// `constructor`) can reach a prototype; unknown groups grant nothing.
-const GROUP_INDEX = new Map(GROUPS.map((name, i) => [name, i]));
+// Maps, not object literals, so that nothing from the token or the event (`__proto__`,
+// `constructor`) can reach a prototype.
 const VERB_INDEX = new Map(VERBS.map((verb, i) => [verb, i]));
-const ROUTE_GROUPS = ROUTES.map(([, groups]) => (groups === null ? null : new Set(groups)));
 const BY_RESOURCE = new Map(
   RESOURCES.map(([path, pattern, routes]) => [path, { pattern, routes }]),
 );
 
-/** The group names the table knows (for tests and the benchmark). */
-export const GROUP_NAMES = GROUPS.slice();
+/** The resource paths and number of routes the table knows (for tests and the benchmark). */
+export const RESOURCE_PATHS = RESOURCES.map(([path]) => path);
+export const ROUTE_COUNT = ROUTES.length;
 
 /**
  * The declared route API Gateway calls this authorizer for (an index into ROUTES), from the
@@ -93,17 +92,6 @@ export function routeKey(route) {
   return route >= 0 ? ROUTES[route][0] : undefined;
 }
 
-/** Whether a caller in `groups` may call `route`. */
-function mayCall(groups, route) {
-  const allowed = ROUTE_GROUPS[route];
-  if (allowed === null) return true;
-  for (const g of groups) {
-    const i = typeof g === "string" ? GROUP_INDEX.get(g) : undefined;
-    if (i !== undefined && allowed.has(i)) return true;
-  }
-  return false;
-}
-
 function statement(effect, resource) {
   return {
     Version: "2012-10-17",
@@ -112,21 +100,17 @@ function statement(effect, resource) {
 }
 
 /**
- * The policy document for a caller in `groups` given the authorizer's event: everything the
- * handler does after verification. Region, account, API id, stage and verb come from the
- * event's `methodArn`; the route from its `resource` and `httpMethod`.
+ * What an answer for this event covers: the called route alone (its verb as `methodArn`
+ * carries it, its path with `*` for each variable), or exactly `methodArn` when the event
+ * names no declared route. Region, account, API id and stage come from `methodArn`.
  */
-export function policyFor(groups, event) {
+function coverage(event, route) {
   const methodArn = typeof event?.methodArn === "string" ? event.methodArn : "";
   // arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{verb}/{path}
   const parts = methodArn.split("/");
   if (parts.length < 4 || !parts[0].startsWith("arn:")) throw new Error("Unauthorized");
-  const route = routeFor(event);
-  if (route < 0) return statement("Deny", methodArn);
-  const pattern = BY_RESOURCE.get(event.resource).pattern;
-  const resource = `${parts[0]}/${parts[1]}/${parts[2]}${pattern}`;
-  const allowed = Array.isArray(groups) && mayCall(groups, route);
-  return statement(allowed ? "Allow" : "Deny", resource);
+  if (route < 0) return methodArn;
+  return `${parts[0]}/${parts[1]}/${parts[2]}${BY_RESOURCE.get(event.resource).pattern}`;
 }
 
 /**
@@ -155,12 +139,44 @@ function authorization(event) {
   return values.values().next().value;
 }
 
+/** The token of `Bearer <token>` or of a bare token; "" for anything else. */
 function bearer(header) {
   if (typeof header !== "string") return "";
   const s = header.trim();
   const m = /^bearer\s+(.*)$/i.exec(s);
   const token = m ? m[1] : s;
   return /^[A-Za-z0-9_\-.=]+$/.test(token) ? token : "";
+}
+
+// A Map, not an object literal, so that no group name (`__proto__`, `constructor`) can reach
+// a prototype; unknown groups grant nothing.
+const GROUP_INDEX = new Map(GROUPS.map((name, i) => [name, i]));
+const ROUTE_GROUPS = ROUTES.map(([, groups]) => (groups === null ? null : new Set(groups)));
+
+/** The group names the table knows (for tests and the benchmark). */
+export const GROUP_NAMES = GROUPS.slice();
+
+/** Whether a caller in `groups` may call `route`. */
+function mayCall(groups, route) {
+  const allowed = ROUTE_GROUPS[route];
+  if (allowed === null) return true;
+  for (const g of groups) {
+    const i = typeof g === "string" ? GROUP_INDEX.get(g) : undefined;
+    if (i !== undefined && allowed.has(i)) return true;
+  }
+  return false;
+}
+
+/**
+ * The policy document for a caller in `groups` given the authorizer's event: everything the
+ * handler does after verification. Region, account, API id, stage and verb come from the
+ * event's `methodArn`; the route from its `resource` and `httpMethod`.
+ */
+export function policyFor(groups, event) {
+  const route = routeFor(event);
+  const resource = coverage(event, route);
+  const allowed = route >= 0 && Array.isArray(groups) && mayCall(groups, route);
+  return statement(allowed ? "Allow" : "Deny", resource);
 }
 
 export const handler = async (event) => {

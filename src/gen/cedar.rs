@@ -1,0 +1,319 @@
+//! The `verified-permissions` strategy's Cedar: a schema and one static policy per group,
+//! derived from the access model, for Amazon Verified Permissions (AVP) to decide with.
+//!
+//! AVP's own quick start writes a schema and policies once, from a deployed API, and they go
+//! stale as routes change; here they are regenerated with everything else. The shapes follow
+//! the quick start (see `shared/research/verified-permissions.md`): entity types `User`
+//! (member of `UserGroup`), `UserGroup`, `Application`; one action per route and verb, named
+//! `"<lowercase verb> <path template>"` exactly as the authorizer names the call; groups as
+//! `UserGroup::"<userPoolId>|<group>"`, as AVP builds them from a token's `cognito:groups`.
+//!
+//! A token carries only its direct groups and a request cannot tell AVP that one group
+//! includes another, so each group's policy lists every action the group may call, `includes`
+//! expanded (the matrix row). The user pool id is only known at deploy time: the template
+//! joins it into the policy text (`Fn::Join`, never `Fn::Sub`, so no name is ever read as a
+//! substitution), and every name is written as an escaped Cedar string.
+
+use super::Files;
+use super::authorizer::VERBS;
+use crate::diag::Diagnostic;
+use crate::model::{Access, GroupId, Model, RouteId};
+use serde_json::{Map, Value, json};
+
+pub const SCHEMA: &str = "cedar/schema.cedarschema.json";
+pub const POLICIES: &str = "cedar/policies.cedar";
+
+/// AVP's quotas: one policy's statement, the schema, and all policies on one resource (ours
+/// all name `resource` unconstrained, so they share one budget).
+pub const MAX_POLICY_BYTES: usize = 10_000;
+pub const MAX_SCHEMA_BYTES: usize = 100_000;
+pub const MAX_TOTAL_POLICY_BYTES: usize = 200_000;
+
+/// The longest user pool id a policy is sized for (`<region>_<id>`: a region name of up to
+/// 25 characters, `_`, and Cognito's id part): the template's policies stay under the quota
+/// whatever pool they are deployed with.
+const MAX_POOL_ID_BYTES: usize = 55;
+
+/// What stands for the user pool id in the policies written for review.
+pub const POOL_PLACEHOLDER: &str = "<userPoolId>";
+
+/// Cedar's reserved words, which a namespace may not be.
+const RESERVED: &[&str] = &[
+    "true", "false", "if", "then", "else", "in", "is", "like", "has",
+];
+
+/// The Cedar namespace for an API name, as AWS's CDK constructs derive it for AVP: characters
+/// outside `[A-Za-z0-9_]` dropped; `Api` put before a name that would start with a digit or
+/// `_` or be a reserved word (or start with Cedar's reserved `__cedar`); `ImportedApi` when
+/// nothing is left.
+pub fn namespace(api_name: &str) -> String {
+    let clean: String = api_name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    if clean.is_empty() {
+        return "ImportedApi".to_string();
+    }
+    let first = clean.as_bytes()[0];
+    if first.is_ascii_digit() || first == b'_' || RESERVED.contains(&clean.as_str()) {
+        format!("Api{clean}")
+    } else {
+        clean
+    }
+}
+
+/// `s` as a Cedar string literal: `"` and `\` escaped, and every character that is not
+/// printable ASCII or a printable non-ASCII character written as `\u{…}`, so that no name
+/// can end the string or the policy.
+pub fn cedar_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control()
+                || matches!(c, '\u{2028}' | '\u{2029}')
+                || c.is_whitespace() && c != ' ' =>
+            {
+                out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// One action: its id and the route it stands for.
+pub struct Action {
+    pub id: String,
+    pub route: RouteId,
+}
+
+/// Every action: each protected route once per verb it answers on its resource (an `ANY`
+/// route answers the verbs its resource declares no method for), in path order.
+pub fn actions(model: &Model) -> Vec<Action> {
+    let router = model.router();
+    let mut out = Vec::new();
+    for (i, route) in model.routes.iter().enumerate() {
+        if i > 0 && model.routes[i - 1].path.same_shape(&route.path) {
+            continue;
+        }
+        for verb in VERBS {
+            let Some(r) = router.on_resource(&route.path.segments, verb) else {
+                continue;
+            };
+            if matches!(model.routes[r].access, Access::Public) {
+                continue;
+            }
+            out.push(Action {
+                id: format!("{} {}", verb.as_str().to_ascii_lowercase(), route.path),
+                route: RouteId(r),
+            });
+        }
+    }
+    out
+}
+
+/// The schema, as AVP reads it (`Schema.CedarJson`).
+pub fn schema(ns: &str, actions: &[Action]) -> Value {
+    let record = || json!({ "type": "Record", "attributes": {} });
+    let mut acts = Map::new();
+    for a in actions {
+        // No `context`: an empty record, as the authorizer sends none; leaving it out keeps
+        // the schema within its quota for about twice as many routes.
+        acts.insert(
+            a.id.clone(),
+            json!({ "appliesTo": {
+                "principalTypes": ["User"],
+                "resourceTypes": ["Application"],
+            }}),
+        );
+    }
+    json!({ ns: {
+        "entityTypes": {
+            "User": { "memberOfTypes": ["UserGroup"], "shape": record() },
+            "UserGroup": { "shape": record() },
+            "Application": { "shape": record() },
+        },
+        "actions": acts,
+    }})
+}
+
+/// One policy of a group: the text before the pool id, and the text after it. The deployed
+/// statement is `before + <userPoolId> + after`.
+pub struct Policy {
+    pub group: GroupId,
+    /// 1 for a group's first policy; a group whose actions do not fit one policy has more.
+    pub part: usize,
+    pub before: String,
+    pub after: String,
+}
+
+impl Policy {
+    pub fn text(&self, pool_id: &str) -> String {
+        format!("{}{pool_id}{}", self.before, self.after)
+    }
+}
+
+/// The policies: per group with any protected route, its actions, split into as few policies
+/// as fit AVP's size limit with the longest pool id.
+pub fn policies(model: &Model, ns: &str, actions: &[Action]) -> Vec<Policy> {
+    let ns_action = format!("{ns}::Action::");
+    let mut out = Vec::new();
+    for g in model.group_ids() {
+        let group = model.group(g);
+        let mine: Vec<String> = actions
+            .iter()
+            .filter(|a| model.matrix.allows(g, a.route))
+            .map(|a| format!("{ns_action}{}", cedar_string(&a.id)))
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        // `"<pool>|<group>"`: the pool id goes right after the opening quote.
+        let quoted = cedar_string(&format!("|{}", group.name));
+        let before = format!("permit (\n  principal in {ns}::UserGroup::\"");
+        let head_len = before.len() + MAX_POOL_ID_BYTES + quoted.len() - 1;
+        let tail = "\n  ],\n  resource\n);";
+        let mut chunks: Vec<Vec<&String>> = vec![Vec::new()];
+        let mut len = head_len + ",\n  action in [".len() + tail.len();
+        for a in &mine {
+            let add = "\n    ".len() + a.len() + 1;
+            if len + add > MAX_POLICY_BYTES && !chunks.last().unwrap().is_empty() {
+                chunks.push(Vec::new());
+                len = head_len + ",\n  action in [".len() + tail.len();
+            }
+            chunks.last_mut().unwrap().push(a);
+            len += add;
+        }
+        for (i, chunk) in chunks.into_iter().enumerate() {
+            let mut after = quoted[1..].to_string();
+            after.push_str(",\n  action in [");
+            for (k, a) in chunk.iter().enumerate() {
+                after.push_str("\n    ");
+                after.push_str(a);
+                if k + 1 < chunk.len() {
+                    after.push(',');
+                }
+            }
+            after.push_str(tail);
+            out.push(Policy {
+                group: g,
+                part: i + 1,
+                before: before.clone(),
+                after,
+            });
+        }
+    }
+    out
+}
+
+/// Everything the strategy needs, built once for `cedar` and `cfn`.
+pub struct Cedar {
+    pub namespace: String,
+    pub schema: String,
+    pub policies: Vec<Policy>,
+}
+
+/// Builds the schema and policies, or the errors that keep them out of AVP's quotas.
+pub fn build(model: &Model) -> Result<Cedar, Vec<Diagnostic>> {
+    let ns = namespace(&model.api.name);
+    let actions = actions(model);
+    let schema = serde_json::to_string(&schema(&ns, &actions)).expect("json");
+    let policies = policies(model, &ns, &actions);
+    let mut errors = Vec::new();
+    if schema.len() > MAX_SCHEMA_BYTES {
+        errors.push(
+            Diagnostic::error(
+                "avp-limit",
+                format!(
+                    "the Cedar schema would be {} bytes, over Verified Permissions' limit of {MAX_SCHEMA_BYTES} ({} actions, one per protected route and verb)",
+                    schema.len(),
+                    actions.len()
+                ),
+            )
+            .help("split the routes over several APIs (one roles file each), or declare fewer routes (an `ANY` is one action per verb it answers)"),
+        );
+    }
+    let total: usize = policies
+        .iter()
+        .map(|p| p.before.len() + MAX_POOL_ID_BYTES + p.after.len())
+        .sum();
+    if total > MAX_TOTAL_POLICY_BYTES {
+        errors.push(
+            Diagnostic::error(
+                "avp-limit",
+                format!(
+                    "the Cedar policies would be up to {total} bytes together, over Verified Permissions' limit of {MAX_TOTAL_POLICY_BYTES} for one policy store ({} policies for {} groups)",
+                    policies.len(),
+                    model.groups.len()
+                ),
+            )
+            .help("each group's policy lists every action it may call, `includes` expanded: use fewer groups or routes per API, or ask AWS to raise the quota \"Size of policies per resource\""),
+        );
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Cedar {
+        namespace: ns,
+        schema,
+        policies,
+    })
+}
+
+/// `out/cedar/`: the schema (pretty) and the policies, for people and review. The template
+/// carries the same, with the pool id filled in at deploy time.
+pub fn generate(model: &Model) -> Result<Files, Vec<Diagnostic>> {
+    let cedar = build(model)?;
+    let schema: Value = serde_json::from_str(&cedar.schema).expect("own json");
+    let mut pretty = serde_json::to_string_pretty(&schema).expect("json");
+    pretty.push('\n');
+    let mut text = format!(
+        "// Cedar policies for Amazon Verified Permissions, namespace {}.\n\
+         // Generated by rolegen from roles.yaml: do not edit. One policy per group (split when\n\
+         // it would pass {MAX_POLICY_BYTES} bytes), listing every route the group may call,\n\
+         // `includes` expanded. `{POOL_PLACEHOLDER}` stands for the user pool id, which the\n\
+         // CloudFormation template fills in at deploy time.\n",
+        cedar.namespace
+    );
+    for p in &cedar.policies {
+        text.push_str("\n// group ");
+        text.push_str(&cedar_string(&model.group(p.group).name));
+        if p.part > 1 {
+            text.push_str(&format!(", part {}", p.part));
+        }
+        text.push('\n');
+        text.push_str(&p.text(POOL_PLACEHOLDER));
+        text.push('\n');
+    }
+    Ok(Files::from([
+        (SCHEMA.to_string(), pretty.into_bytes()),
+        (POLICIES.to_string(), text.into_bytes()),
+    ]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn namespaces_are_cedar_identifiers() {
+        assert_eq!(namespace("orders-api"), "ordersapi");
+        assert_eq!(namespace("PetStore"), "PetStore");
+        assert_eq!(namespace("2fa api"), "Api2faapi");
+        assert_eq!(namespace("_x"), "Api_x");
+        assert_eq!(namespace("in"), "Apiin");
+        assert_eq!(namespace("äö-"), "ImportedApi");
+        assert_eq!(namespace("__cedar"), "Api__cedar");
+    }
+
+    #[test]
+    fn strings_cannot_be_broken_out_of() {
+        assert_eq!(cedar_string("a\"b\\c"), r#""a\"b\\c""#);
+        assert_eq!(cedar_string("x\ny\u{2028}"), r#""x\u{a}y\u{2028}""#);
+        assert_eq!(cedar_string("管理者 ok"), "\"管理者 ok\"");
+    }
+}
