@@ -45,10 +45,7 @@ fn main() {
     let loaded = load_text("roles.yaml", text);
     let model = loaded.model.expect("synthetic files are valid");
     let loaded_at = start.elapsed();
-    let lifted = cfn::Limits {
-        max_resources: usize::MAX,
-        max_bytes: usize::MAX,
-    };
+    let lifted = r#gen::Limits::lifted();
     let mut files = Files::new();
     let mut stages = Vec::new();
     if only.is_empty() {

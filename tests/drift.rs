@@ -268,6 +268,7 @@ const ROUND_TRIP: &[&str] = &[
     "tests/fixtures/scopes_hierarchical.yaml",
     "tests/fixtures/scopes_proxy.yaml",
     "tests/fixtures/lambda/orders.yaml",
+    "tests/fixtures/verified_permissions/orders.yaml",
 ];
 
 /// `/orders/{orderId}` of a template's method, by following `ResourceId` → `ParentId`.
@@ -399,7 +400,7 @@ fn round_trip_openapi_has_no_drift_and_every_mutation_is_found() {
         let clean = findings(&model, &text);
         assert!(clean.is_empty(), "{file}: {clean:#?}");
         let doc = yaml_to_json(&text);
-        let lambda = model.api.strategy == rolegen::model::Strategy::Lambda;
+        let lambda = model.api.strategy.uses_lambda_authorizer();
         let mut mutated = 0;
         for (path, item) in doc["paths"].as_object().unwrap() {
             for (verb, op) in item.as_object().unwrap() {

@@ -51,10 +51,7 @@ pub fn drift_inputs(routes: usize) -> DriftInputs {
     let openapi_yaml = serde_saphyr::to_string(&doc).unwrap();
 
     // CloudFormation refuses templates over 500 resources; the benchmark measures the reading.
-    let limits = cfn::Limits {
-        max_resources: usize::MAX,
-        max_bytes: usize::MAX,
-    };
+    let limits = r#gen::Limits::lifted();
     let template = text_of(
         &cfn::generate_with(&model, limits).unwrap(),
         "template.yaml",

@@ -14,8 +14,8 @@
 //! joins it into the policy text (`Fn::Join`, never `Fn::Sub`, so no name is ever read as a
 //! substitution), and every name is written as an escaped Cedar string.
 
-use super::Files;
 use super::authorizer::VERBS;
+use super::{Files, Limits};
 use crate::diag::Diagnostic;
 use crate::model::{Access, GroupId, Model, RouteId};
 use serde_json::{Map, Value, json};
@@ -218,13 +218,13 @@ pub struct Cedar {
 }
 
 /// Builds the schema and policies, or the errors that keep them out of AVP's quotas.
-pub fn build(model: &Model) -> Result<Cedar, Vec<Diagnostic>> {
+pub fn build(model: &Model, limits: Limits) -> Result<Cedar, Vec<Diagnostic>> {
     let ns = namespace(&model.api.name);
     let actions = actions(model);
     let schema = serde_json::to_string(&schema(&ns, &actions)).expect("json");
     let policies = policies(model, &ns, &actions);
     let mut errors = Vec::new();
-    if schema.len() > MAX_SCHEMA_BYTES {
+    if schema.len() > limits.max_schema_bytes {
         errors.push(
             Diagnostic::error(
                 "avp-limit",
@@ -241,7 +241,7 @@ pub fn build(model: &Model) -> Result<Cedar, Vec<Diagnostic>> {
         .iter()
         .map(|p| p.before.len() + MAX_POOL_ID_BYTES + p.after.len())
         .sum();
-    if total > MAX_TOTAL_POLICY_BYTES {
+    if total > limits.max_store_policy_bytes {
         errors.push(
             Diagnostic::error(
                 "avp-limit",
@@ -267,7 +267,12 @@ pub fn build(model: &Model) -> Result<Cedar, Vec<Diagnostic>> {
 /// `out/cedar/`: the schema (pretty) and the policies, for people and review. The template
 /// carries the same, with the pool id filled in at deploy time.
 pub fn generate(model: &Model) -> Result<Files, Vec<Diagnostic>> {
-    let cedar = build(model)?;
+    generate_with(model, Limits::default())
+}
+
+/// [`generate`] with the quotas as a parameter (the benchmark lifts them).
+pub fn generate_with(model: &Model, limits: Limits) -> Result<Files, Vec<Diagnostic>> {
+    let cedar = build(model, limits)?;
     let schema: Value = serde_json::from_str(&cedar.schema).expect("own json");
     let mut pretty = serde_json::to_string_pretty(&schema).expect("json");
     pretty.push('\n');

@@ -25,21 +25,7 @@ pub const MAX_TEMPLATE_BYTES: usize = 1_000_000;
 /// CloudFormation: a template body passed inline may be up to 51,200 bytes.
 pub const MAX_INLINE_TEMPLATE_BYTES: usize = 51_200;
 
-/// Limits are parameters so the benchmark can measure the work itself past them.
-#[derive(Clone, Copy, Debug)]
-pub struct Limits {
-    pub max_resources: usize,
-    pub max_bytes: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_resources: MAX_RESOURCES,
-            max_bytes: MAX_TEMPLATE_BYTES,
-        }
-    }
-}
+pub use super::Limits;
 
 pub fn generate(model: &Model) -> Result<Files, Vec<Diagnostic>> {
     generate_with(model, Limits::default())
@@ -47,7 +33,7 @@ pub fn generate(model: &Model) -> Result<Files, Vec<Diagnostic>> {
 
 pub fn generate_with(model: &Model, limits: Limits) -> Result<Files, Vec<Diagnostic>> {
     let cedar = match model.api.strategy {
-        Strategy::VerifiedPermissions => Some(super::cedar::build(model)?),
+        Strategy::VerifiedPermissions => Some(super::cedar::build(model, limits)?),
         _ => None,
     };
     let ids = LogicalIds::new(model, cedar.as_ref())?;

@@ -16,6 +16,41 @@ use crate::model::{Model, Strategy};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// AWS's quotas the generators check: parameters, so the benchmark can measure the work
+/// itself past them.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// CloudFormation: resources per template, and bytes of a template uploaded to S3.
+    pub max_resources: usize,
+    pub max_bytes: usize,
+    /// Verified Permissions: bytes of the schema, and of all policies of one store together.
+    pub max_schema_bytes: usize,
+    pub max_store_policy_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_resources: cfn::MAX_RESOURCES,
+            max_bytes: cfn::MAX_TEMPLATE_BYTES,
+            max_schema_bytes: cedar::MAX_SCHEMA_BYTES,
+            max_store_policy_bytes: cedar::MAX_TOTAL_POLICY_BYTES,
+        }
+    }
+}
+
+impl Limits {
+    /// No limit at all (benchmarks, trials at scale).
+    pub fn lifted() -> Limits {
+        Limits {
+            max_resources: usize::MAX,
+            max_bytes: usize::MAX,
+            max_schema_bytes: usize::MAX,
+            max_store_policy_bytes: usize::MAX,
+        }
+    }
+}
+
 /// Relative path under the output directory ('/'-separated) → contents. A `BTreeMap` so the
 /// order of files never depends on hashing.
 pub type Files = BTreeMap<String, Vec<u8>>;
@@ -142,7 +177,7 @@ pub fn select(model: &Model, asked: &[Target]) -> Result<Vec<Target>, Diagnostic
 
 /// Generates several targets into one map.
 pub fn generate_all(model: &Model, targets: &[Target]) -> Result<Files, Vec<Diagnostic>> {
-    generate_all_with(model, targets, cfn::Limits::default())
+    generate_all_with(model, targets, Limits::default())
 }
 
 /// Below this many routes, targets run one after another on the calling thread.
@@ -156,7 +191,7 @@ const PARALLEL_FROM_ROUTES: usize = 200;
 pub fn generate_all_with(
     model: &Model,
     targets: &[Target],
-    limits: cfn::Limits,
+    limits: Limits,
 ) -> Result<Files, Vec<Diagnostic>> {
     let mut queue = targets.to_vec();
     queue.sort_by_key(|t| std::cmp::Reverse(t.cost_rank()));
@@ -166,6 +201,7 @@ pub fn generate_all_with(
         while let Some(&t) = queue.get(next.fetch_add(1, Ordering::Relaxed)) {
             let out = match t {
                 Target::Cfn => cfn::generate_with(model, limits),
+                Target::Cedar => cedar::generate_with(model, limits),
                 t => generate(model, t),
             };
             done.push((t, out));
@@ -255,9 +291,10 @@ mod tests {
         let params = SynthParams::for_routes(400);
         let loaded = crate::cmd::load_text("roles.yaml", roles_yaml(&params));
         let model = loaded.model.expect("synthetic files are valid");
-        let tight = cfn::Limits {
+        let tight = Limits {
             max_resources: 10,
             max_bytes: 100,
+            ..Limits::default()
         };
         let errors = generate_all_with(&model, &[Target::Docs, Target::Cfn], tight)
             .expect_err("over the lowered limits");

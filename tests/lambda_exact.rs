@@ -1,0 +1,2242 @@
+//! An independent, adversarial property test of the `lambda` strategy: for hundreds of random
+//! valid roles files, the generated Lambda REQUEST authorizer decides exactly as the access
+//! matrix, request by request, the way API Gateway really uses it:
+//!
+//! - API Gateway dispatches each concrete request (verb, path) to one declared (resource,
+//!   method) — most specific resource first, an explicit method before `ANY`, a verb a literal
+//!   resource does not declare falling through to a less specific sibling — and calls the
+//!   authorizer only for a protected method;
+//! - the authorizer's answer is cached under the key made of the identity sources read from
+//!   the generated template (`IdentitySource`, `AuthorizerResultTtlInSeconds`), and a later
+//!   request with the same key gets the cached policy, evaluated against ITS method ARN;
+//! - the policy is evaluated with IAM's rules (explicit Deny wins; `*` and `?` also match `/`).
+//!
+//! The corpus: the issue's examples (`GET /api/{proxy+}` next to `GET /api/admin/{proxy+}`,
+//! `GET /users/{id}` next to `ANY /{proxy+}`, `ANY /items` next to `ANY /{rest+}`, `ANY
+//! /summary` next to `ANY /me/summary`), the deep route `ANY /a/{b}/c/{d}/e/{g}/h/{i+}`, a trap
+//! collection, the bundled roles.yaml switched to `lambda`, and random files: literal, `{var}`
+//! and `{var+}` siblings, `ANY` next to explicit verbs, verbs of equal length, the same word at
+//! several depths, verbs and the stage name as path words, deep paths, `/` and `/{proxy+}`,
+//! public routes, lateral groups and `includes` chains, hostile group and scope names, every
+//! TTL form. Callers: no group, each group, pairs, all groups, random subsets, unknown names
+//! (other case, decomposed Unicode, `__proto__`). The real `handler` is also run with ID tokens
+//! signed here (good ones, and ones that must be refused).
+//!
+//! Independence: the roles-file generator, the access matrix, the router, the cache and the
+//! IAM evaluator are written here from README's roles.yaml reference and AWS's documented
+//! behaviour. Nothing is read from, imported from or copied from `src/`; the only contact with
+//! rolegen is its binary and the files it writes (`tests/lambda_exact/driver.mjs` only runs the
+//! generated module and hands every answer back as JSON).
+//!
+//! `LAMBDA_EXACT_SEED` (decimal or `0x…`) and `LAMBDA_EXACT_FILES` (number of random files,
+//! default 300) change the corpus. On failure the seed is printed and every failing roles file
+//! is saved under `target/tmp/lambda-exact-failures/`.
+
+mod common;
+
+use serde_json::{Map, Value, json};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+const DEFAULT_SEED: u64 = 0x1A3B_DA5E_ED00_2026;
+const DEFAULT_FILES: usize = 300;
+/// Per `rolegen gen` run (a small file takes well under a second in a debug build).
+const GEN_TIMEOUT: Duration = Duration::from_secs(60);
+const GEN_MEMORY_KB: u64 = 4 << 20;
+const DRIVER: &str = include_str!("lambda_exact/driver.mjs");
+
+/// Verbs a client can send (API Gateway's `ANY` is a method, never a request verb).
+const VERBS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+/// Token kinds the driver signs that must be refused with `Unauthorized`.
+const BAD_TOKENS: [&str; 4] = ["expired", "wrong-signature", "wrong-client", "two-headers"];
+/// Token kinds that must be accepted: `Bearer …`, the bare token, the header spelled in
+/// lower case (as HTTP/2 clients send it).
+const GOOD_TOKENS: [&str; 4] = ["valid", "valid", "bare", "lowercase-header"];
+const REGION: &str = "us-east-1";
+const ACCOUNT: &str = "123456789012";
+const API_ID: &str = "abcdef1234";
+
+// ---------------------------------------------------------------------------------------------
+// A seeded PRNG (SplitMix64): small, and the same sequence on every machine.
+// ---------------------------------------------------------------------------------------------
+
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        assert!(n > 0);
+        (self.next_u64() % n as u64) as usize
+    }
+    /// Inclusive range.
+    fn range(&mut self, lo: usize, hi: usize) -> usize {
+        lo + self.below(hi - lo + 1)
+    }
+    fn chance(&mut self, p: f64) -> bool {
+        ((self.next_u64() >> 11) as f64) / ((1u64 << 53) as f64) < p
+    }
+    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+        &xs[self.below(xs.len())]
+    }
+    fn shuffle<T>(&mut self, xs: &mut [T]) {
+        for i in (1..xs.len()).rev() {
+            let j = self.below(i + 1);
+            xs.swap(i, j);
+        }
+    }
+    /// `k` distinct indices below `n`, in random order.
+    fn sample(&mut self, n: usize, k: usize) -> Vec<usize> {
+        let mut v: Vec<usize> = (0..n).collect();
+        self.shuffle(&mut v);
+        v.truncate(k.min(n));
+        v
+    }
+    fn alnum(&mut self, n: usize, alphabet: &[u8]) -> String {
+        (0..n).map(|_| *self.pick(alphabet) as char).collect()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The roles model, as README's roles.yaml section defines it.
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Seg {
+    Lit(String),
+    Var(String),
+    Greedy(String),
+}
+
+impl Seg {
+    /// API Gateway's preference at one position: literal, then `{var}`, then `{var+}`.
+    fn rank(&self) -> u8 {
+        match self {
+            Seg::Lit(_) => 3,
+            Seg::Var(_) => 2,
+            Seg::Greedy(_) => 1,
+        }
+    }
+    fn text(&self) -> String {
+        match self {
+            Seg::Lit(w) => w.clone(),
+            Seg::Var(v) => format!("{{{v}}}"),
+            Seg::Greedy(v) => format!("{{{v}+}}"),
+        }
+    }
+}
+
+/// `/orders/{id}` as written in roles.yaml and in API Gateway's `resourcePath`; `/` for root.
+fn template(path: &[Seg]) -> String {
+    if path.is_empty() {
+        "/".into()
+    } else {
+        path.iter().map(|s| format!("/{}", s.text())).collect()
+    }
+}
+
+fn parse_path(p: &str) -> Vec<Seg> {
+    assert!(p.starts_with('/'), "path {p:?}");
+    if p == "/" {
+        return Vec::new();
+    }
+    p[1..]
+        .split('/')
+        .map(|s| {
+            if let Some(inner) = s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                match inner.strip_suffix('+') {
+                    Some(g) => Seg::Greedy(g.into()),
+                    None => Seg::Var(inner.into()),
+                }
+            } else {
+                Seg::Lit(s.into())
+            }
+        })
+        .collect()
+}
+
+#[derive(Clone, Debug)]
+enum Access {
+    Public,
+    AnyOf(Vec<usize>),
+}
+
+#[derive(Clone, Debug)]
+struct Group {
+    name: String,
+    scopes: Vec<usize>,
+    includes: Vec<usize>,
+}
+
+#[derive(Clone, Debug)]
+struct Route {
+    method: String,
+    path: Vec<Seg>,
+    access: Access,
+}
+
+impl Route {
+    fn key(&self) -> String {
+        format!("{} {}", self.method, template(&self.path))
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Roles {
+    stage: String,
+    ttl: Option<u64>,
+    groups: Vec<Group>,
+    routes: Vec<Route>,
+}
+
+impl Roles {
+    /// Reads the subset of roles.yaml this test writes (and the bundled roles.yaml uses).
+    fn from_value(v: &Value) -> Roles {
+        let stage = v["api"]["stage"].as_str().expect("api.stage").to_string();
+        let ttl = v["api"].get("authorizer_ttl").map(|t| t.as_u64().unwrap());
+        let scopes: Vec<String> = v
+            .get("scopes")
+            .and_then(Value::as_object)
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        let scope_idx = |s: &Value| -> usize {
+            let s = s.as_str().expect("scope name");
+            scopes
+                .iter()
+                .position(|x| x == s)
+                .unwrap_or_else(|| panic!("undeclared scope {s}"))
+        };
+        let empty = Map::new();
+        let gmap = v.get("groups").and_then(Value::as_object).unwrap_or(&empty);
+        let names: Vec<String> = gmap.keys().cloned().collect();
+        let groups = gmap
+            .iter()
+            .map(|(name, def)| {
+                let scopes = match def.get("scopes") {
+                    None => Vec::new(),
+                    Some(Value::String(_)) => vec![scope_idx(&def["scopes"])],
+                    Some(Value::Array(a)) => a.iter().map(scope_idx).collect(),
+                    Some(other) => panic!("group scopes {other}"),
+                };
+                let includes = def
+                    .get("includes")
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .map(|g| {
+                                let g = g.as_str().unwrap();
+                                names.iter().position(|n| n == g).expect("declared group")
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                Group {
+                    name: name.clone(),
+                    scopes,
+                    includes,
+                }
+            })
+            .collect();
+        let routes = v
+            .get("routes")
+            .and_then(Value::as_object)
+            .unwrap_or(&empty)
+            .iter()
+            .map(|(key, val)| {
+                let (method, path) = key.split_once(' ').expect("METHOD /path");
+                let access = match val {
+                    Value::String(s) if s == "public" => Access::Public,
+                    Value::Array(a) => Access::AnyOf(a.iter().map(scope_idx).collect()),
+                    Value::Object(o) if o.get("public") == Some(&Value::Bool(true)) => {
+                        Access::Public
+                    }
+                    Value::Object(o) => Access::AnyOf(
+                        o["scopes"]
+                            .as_array()
+                            .expect("scopes")
+                            .iter()
+                            .map(scope_idx)
+                            .collect(),
+                    ),
+                    other => panic!("route value {other}"),
+                };
+                Route {
+                    method: method.into(),
+                    path: parse_path(path),
+                    access,
+                }
+            })
+            .collect();
+        Roles {
+            stage,
+            ttl,
+            groups,
+            routes,
+        }
+    }
+
+    /// Each group's effective scopes: its own plus those of every group it includes,
+    /// transitively.
+    fn effective(&self) -> Vec<BTreeSet<usize>> {
+        (0..self.groups.len())
+            .map(|g| {
+                let mut seen = vec![false; self.groups.len()];
+                let mut stack = vec![g];
+                let mut out = BTreeSet::new();
+                while let Some(x) = stack.pop() {
+                    if std::mem::replace(&mut seen[x], true) {
+                        continue;
+                    }
+                    out.extend(self.groups[x].scopes.iter().copied());
+                    stack.extend(self.groups[x].includes.iter().copied());
+                }
+                out
+            })
+            .collect()
+    }
+
+    /// The union of the effective scopes of the declared groups among `names` (exact names;
+    /// anything else grants nothing).
+    fn caller_scopes(&self, eff: &[BTreeSet<usize>], names: &[String]) -> BTreeSet<usize> {
+        let mut out = BTreeSet::new();
+        for n in names {
+            for (i, g) in self.groups.iter().enumerate() {
+                if &g.name == n {
+                    out.extend(eff[i].iter().copied());
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The access matrix: may a caller with these scopes call this protected route?
+fn matrix(route: &Route, scopes: &BTreeSet<usize>) -> bool {
+    match &route.access {
+        Access::Public => unreachable!("the authorizer is not called for public routes"),
+        Access::AnyOf(s) => s.iter().any(|x| scopes.contains(x)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The generator of random valid roles files.
+// ---------------------------------------------------------------------------------------------
+
+const WORDS: &[&str] = &[
+    "orders", "users", "me", "summary", "items", "admin", "api", "reports", "sales", "legacy",
+    "status", "export", "secret", "notes", "v1", "x.y", "_a", "b-c", "GET", "PUT", "POST", "HEAD",
+    "ANY", "DELETE", "prod", "a", "b", "c", "1", "Summary", "teams", "audit",
+];
+const STAGES: &[&str] = &["prod", "v1", "dev_2", "GET", "Stage_X", "items", "ANY"];
+const VAR_NAMES: &[&str] = &[
+    "id", "orderId", "userId", "x", "proxy", "rest", "path", "b", "v1", "GET",
+];
+const SCOPE_POOL: &[&str] = &[
+    "read",
+    "write",
+    "admin",
+    "orders.write",
+    "reports.read",
+    "a:b",
+    "x*y",
+    "q?",
+    "s$1",
+    "{s}",
+    "__proto__",
+    "constructor",
+    "toString",
+    "Read",
+    "READ",
+    "a-b_c",
+    "~",
+    "!",
+    "%20",
+    "<script>",
+    "'",
+    "public",
+    "#x",
+    "[0]",
+    "*",
+    "https:x",
+];
+const GROUP_POOL: &[&str] = &[
+    "Admin",
+    "Editor",
+    "Reader",
+    "Analyst",
+    "admin",
+    "ADMIN",
+    "__proto__",
+    "constructor",
+    "toString",
+    "hasOwnProperty",
+    "valueOf",
+    "prototype",
+    "length",
+    "a*b",
+    "*",
+    "?",
+    "x/y",
+    "GET/*",
+    "say\"hi\"",
+    "back\\slash",
+    "$1",
+    "${x}",
+    "{}",
+    "{id}",
+    "管理者",
+    "Über",
+    "ümlaut.ß",
+    "Ωmega",
+    "😀",
+    "-",
+    "1",
+    "'quote'",
+    "<b>",
+    "%41",
+    "a,b",
+    "Reader*",
+    "Reader?",
+    "</script>",
+];
+const METHOD_SETS: &[&[&str]] = &[
+    &["GET"],
+    &["GET"],
+    &["ANY"],
+    &["ANY", "GET"],
+    &["ANY", "DELETE"],
+    &["GET", "PUT"],
+    &["POST", "HEAD"],
+    &["POST"],
+    &["PUT"],
+    &["PATCH"],
+    &["DELETE"],
+    &["HEAD"],
+    &["OPTIONS"],
+    &["GET", "POST", "DELETE"],
+    &["ANY", "OPTIONS", "PATCH"],
+];
+
+/// Routes being built, with API Gateway's structural rules enforced: at most one variable
+/// child per parent resource (one name, greedy or not), a greedy variable only last, no
+/// variable name twice in one path, no method twice on one path.
+#[derive(Default)]
+struct PathSet {
+    var_at: HashMap<Vec<Seg>, Seg>,
+    lits_at: HashMap<Vec<Seg>, BTreeSet<String>>,
+    methods: BTreeMap<Vec<Seg>, BTreeSet<String>>,
+}
+
+impl PathSet {
+    fn fits(&self, path: &[Seg]) -> bool {
+        let mut names = BTreeSet::new();
+        for (i, s) in path.iter().enumerate() {
+            match s {
+                Seg::Lit(_) => {}
+                Seg::Var(n) | Seg::Greedy(n) => {
+                    if !names.insert(n.clone()) {
+                        return false;
+                    }
+                    if matches!(s, Seg::Greedy(_)) && i + 1 != path.len() {
+                        return false;
+                    }
+                    if let Some(existing) = self.var_at.get(&path[..i])
+                        && existing != s
+                    {
+                        return false;
+                    }
+                }
+            }
+        }
+        true
+    }
+    fn add(&mut self, path: Vec<Seg>, methods: &[&str]) -> bool {
+        if !self.fits(&path) {
+            return false;
+        }
+        for (i, s) in path.iter().enumerate() {
+            match s {
+                Seg::Lit(w) => {
+                    self.lits_at
+                        .entry(path[..i].to_vec())
+                        .or_default()
+                        .insert(w.clone());
+                }
+                _ => {
+                    self.var_at.insert(path[..i].to_vec(), s.clone());
+                }
+            }
+        }
+        let set = self.methods.entry(path).or_default();
+        for m in methods {
+            set.insert((*m).to_string());
+        }
+        true
+    }
+}
+
+fn random_path(rng: &mut Rng, ps: &PathSet, words: &[String], deep: bool) -> Vec<Seg> {
+    let mut path = Vec::new();
+    if rng.chance(0.06) {
+        return path; // the root `/`
+    }
+    loop {
+        let parent = path.clone();
+        if rng.chance(0.35) {
+            let seg = match ps.var_at.get(&parent) {
+                Some(s) => s.clone(),
+                None => {
+                    let used: BTreeSet<String> = path
+                        .iter()
+                        .filter_map(|s| match s {
+                            Seg::Var(n) | Seg::Greedy(n) => Some(n.clone()),
+                            Seg::Lit(_) => None,
+                        })
+                        .collect();
+                    let free: Vec<&&str> =
+                        VAR_NAMES.iter().filter(|n| !used.contains(**n)).collect();
+                    let name = if free.is_empty() {
+                        format!("v{}", path.len())
+                    } else {
+                        rng.pick(&free).to_string()
+                    };
+                    if rng.chance(0.2) {
+                        Seg::Greedy(name)
+                    } else {
+                        Seg::Var(name)
+                    }
+                }
+            };
+            let greedy = matches!(seg, Seg::Greedy(_));
+            path.push(seg);
+            if greedy {
+                return path;
+            }
+        } else {
+            let existing: Vec<String> = ps
+                .lits_at
+                .get(&parent)
+                .map(|s| s.iter().cloned().collect())
+                .unwrap_or_default();
+            let w = if !existing.is_empty() && rng.chance(0.4) {
+                rng.pick(&existing).clone()
+            } else {
+                rng.pick(words).clone()
+            };
+            path.push(Seg::Lit(w));
+        }
+        let stop = if deep { 0.12 } else { 0.45 };
+        if path.len() >= 9 || rng.chance(stop) {
+            return path;
+        }
+    }
+}
+
+fn lit(w: &str) -> Seg {
+    Seg::Lit(w.into())
+}
+fn var(n: &str) -> Seg {
+    Seg::Var(n.into())
+}
+fn greedy(n: &str) -> Seg {
+    Seg::Greedy(n.into())
+}
+
+/// One random valid roles file, as the JSON text written to disk.
+fn random_roles(rng: &mut Rng, index: usize) -> Value {
+    let stage = rng.pick(STAGES).to_string();
+    let ttl: Option<u64> = match rng.below(100) {
+        0..40 => None,
+        40..60 => Some(300),
+        60..68 => Some(0),
+        68..78 => Some(1),
+        78..88 => Some(3600),
+        _ => Some(rng.range(2, 3599) as u64),
+    };
+
+    // Scopes: usually a few, sometimes more than the 49 `cognito-scopes` allows (fine here).
+    let mut scopes: Vec<String> = Vec::new();
+    let n_scopes = if rng.chance(0.03) {
+        rng.range(50, 70)
+    } else {
+        rng.range(1, 6)
+    };
+    for i in rng.sample(SCOPE_POOL.len(), n_scopes) {
+        scopes.push(SCOPE_POOL[i].to_string());
+    }
+    while scopes.len() < n_scopes {
+        scopes.push(format!("s{}.{}", scopes.len(), rng.below(1000)));
+    }
+
+    // Groups: lateral ones and `includes` chains (includes only point forward: no cycles).
+    let n_groups = if rng.chance(0.04) { 0 } else { rng.range(1, 6) };
+    let mut names: Vec<String> = rng
+        .sample(GROUP_POOL.len(), n_groups)
+        .into_iter()
+        .map(|i| GROUP_POOL[i].to_string())
+        .collect();
+    if n_groups > 0 && rng.chance(0.05) {
+        names[0] = if rng.chance(0.5) {
+            "G".repeat(128)
+        } else {
+            "é".repeat(128)
+        };
+    }
+    let chain = rng.chance(0.3);
+    let mut groups = Map::new();
+    for (i, name) in names.iter().enumerate() {
+        let k = rng.range(0, 2);
+        let own: Vec<String> = rng
+            .sample(scopes.len(), k)
+            .into_iter()
+            .map(|s| scopes[s].clone())
+            .collect();
+        let mut includes: Vec<String> = Vec::new();
+        for (j, other) in names.iter().enumerate().skip(i + 1) {
+            if (chain && j == i + 1) || (includes.len() < 2 && rng.chance(0.2)) {
+                includes.push(other.clone());
+            }
+        }
+        if own.is_empty() && includes.is_empty() && rng.chance(0.5) {
+            groups.insert(name.clone(), Value::Null);
+            continue;
+        }
+        let mut def = Map::new();
+        if rng.chance(0.3) {
+            def.insert("description".into(), json!(format!("group {i}: {name}")));
+        }
+        if rng.chance(0.3) {
+            def.insert("precedence".into(), json!(rng.below(100)));
+        }
+        if own.len() == 1 && rng.chance(0.5) {
+            def.insert("scopes".into(), json!(own[0]));
+        } else if !own.is_empty() || rng.chance(0.2) {
+            def.insert("scopes".into(), json!(own));
+        }
+        if !includes.is_empty() {
+            def.insert("includes".into(), json!(includes));
+        }
+        groups.insert(name.clone(), Value::Object(def));
+    }
+
+    // Routes.
+    let mut words: Vec<String> = WORDS.iter().map(|w| w.to_string()).collect();
+    words.push(stage.clone());
+    let k = rng.range(5, words.len());
+    let mut idx = rng.sample(words.len(), k);
+    idx.sort();
+    let words: Vec<String> = idx.into_iter().map(|i| words[i].clone()).collect();
+    let mut ps = PathSet::default();
+    let deep = rng.chance(0.2);
+    let n_paths = if rng.chance(0.1) {
+        rng.range(12, 22)
+    } else {
+        rng.range(2, 11)
+    };
+    // Trap shapes, each added to some files.
+    let trap_sets: Vec<Vec<(Vec<Seg>, Vec<&str>)>> = vec![
+        vec![
+            (vec![lit("summary")], vec!["ANY"]),
+            (vec![lit("me"), lit("summary")], vec!["ANY"]),
+        ],
+        vec![(vec![], vec!["GET"]), (vec![greedy("proxy")], vec!["ANY"])],
+        vec![
+            (vec![lit("orders"), var("id")], vec!["GET"]),
+            (vec![lit("orders"), var("id"), lit("secret")], vec!["GET"]),
+            (
+                vec![lit("orders"), var("id"), lit("items"), lit("secret")],
+                vec!["GET"],
+            ),
+            (vec![lit("orders"), lit("export")], vec!["GET"]),
+        ],
+        vec![
+            (vec![lit("legacy"), greedy("rest")], vec!["ANY"]),
+            (vec![lit("legacy"), lit("status")], vec!["GET"]),
+        ],
+        vec![
+            (vec![lit("api"), greedy("proxy")], vec!["GET"]),
+            (vec![lit("api"), lit("admin"), greedy("proxy")], vec!["GET"]),
+        ],
+        vec![
+            (vec![lit("users"), var("id")], vec!["GET", "PUT"]),
+            (vec![lit("users"), lit("me")], vec!["PATCH"]),
+        ],
+        vec![
+            (vec![lit(&stage)], vec!["POST", "HEAD"]),
+            (vec![lit("GET"), var("x")], vec!["GET"]),
+            (vec![lit("GET")], vec!["ANY", "GET"]),
+        ],
+    ];
+    for set in &trap_sets {
+        if rng.chance(0.15) {
+            for (p, m) in set {
+                ps.add(p.clone(), m);
+            }
+        }
+    }
+    for _ in 0..n_paths {
+        let p = random_path(rng, &ps, &words, deep);
+        let ms = *rng.pick(METHOD_SETS);
+        let ms: Vec<&str> = ms.iter().copied().take(rng.range(1, ms.len())).collect();
+        let added = ps.add(p, &ms);
+        assert!(added, "random_path builds only paths that fit");
+    }
+    let mut routes: Vec<(String, Value)> = Vec::new();
+    for (path, methods) in &ps.methods {
+        for m in methods {
+            let key = format!("{m} {}", template(path));
+            let value = if rng.chance(0.12) {
+                if rng.chance(0.5) {
+                    json!("public")
+                } else {
+                    json!({ "public": true })
+                }
+            } else {
+                let k = rng.range(1, 3);
+                let s: Vec<String> = rng
+                    .sample(scopes.len(), k)
+                    .into_iter()
+                    .map(|i| scopes[i].clone())
+                    .collect();
+                if rng.chance(0.25) {
+                    json!({ "scopes": s })
+                } else {
+                    json!(s)
+                }
+            };
+            routes.push((key, value));
+        }
+    }
+    rng.shuffle(&mut routes);
+
+    let mut api = Map::new();
+    api.insert("name".into(), json!(format!("random-api-{index}")));
+    api.insert("stage".into(), json!(stage));
+    api.insert("authorizer".into(), json!("lambda"));
+    if let Some(t) = ttl {
+        api.insert("authorizer_ttl".into(), json!(t));
+    }
+    json!({
+        "version": 1,
+        "api": api,
+        "user_pool": { "name": "random users" },
+        "resource_server": { "identifier": "https://api.example.com", "name": "Random API" },
+        "scopes": scopes.iter().map(|s| (s.clone(), json!(format!("scope {s}")))).collect::<Map<_, _>>(),
+        "groups": groups,
+        "routes": routes.into_iter().collect::<Map<_, _>>(),
+    })
+}
+
+fn fixed_file(stage: &str, scopes: &[&str], groups: Value, routes: Value) -> Value {
+    json!({
+        "version": 1,
+        "api": { "name": "fixed", "stage": stage, "authorizer": "lambda" },
+        "user_pool": { "name": "fixed users" },
+        "resource_server": { "identifier": "api", "name": "Fixed API" },
+        "scopes": scopes.iter().map(|s| (s.to_string(), json!(s))).collect::<Map<_, _>>(),
+        "groups": groups,
+        "routes": routes,
+    })
+}
+
+/// The files every run checks: the issue's examples, the deep route, a trap collection and
+/// the bundled roles.yaml switched to `lambda`.
+fn fixed_files() -> Vec<(String, Value)> {
+    let mut out = vec![
+        (
+            "fixed-deep".to_string(),
+            fixed_file(
+                "prod",
+                &["deep", "read", "admin"],
+                json!({
+                    "Admin": { "scopes": ["admin"], "includes": ["Deep", "Reader"] },
+                    "Deep": { "scopes": ["deep"] },
+                    "Reader": { "scopes": "read" },
+                }),
+                json!({
+                    "ANY /a/{b}/c/{d}/e/{g}/h/{i+}": ["deep"],
+                    "GET /a/{b}/c": ["read"],
+                    "GET /a/{b}/c/{d}/e": ["read"],
+                    "GET /a/{b}/c/{d}/e/{g}/h/x": ["admin"],
+                    "DELETE /a/{b}/c/{d}/e/{g}/h/x": "public",
+                    "GET /a/h": ["read"],
+                }),
+            ),
+        ),
+        (
+            "fixed-api-admin".to_string(),
+            fixed_file(
+                "prod",
+                &["user", "admin"],
+                json!({
+                    "Admin": { "scopes": ["admin"] },
+                    "User": { "scopes": ["user"] },
+                }),
+                json!({
+                    "GET /api/{proxy+}": ["user"],
+                    "GET /api/admin/{proxy+}": ["admin"],
+                    "GET /api/admin": ["admin"],
+                    "POST /api/{proxy+}": ["admin"],
+                }),
+            ),
+        ),
+        (
+            "fixed-users-proxy".to_string(),
+            fixed_file(
+                "v1",
+                &["user", "admin"],
+                json!({
+                    "Admin": { "scopes": ["admin"] },
+                    "User": { "scopes": ["user"] },
+                }),
+                json!({
+                    "GET /users/{id}": ["user"],
+                    "ANY /{proxy+}": ["admin"],
+                    "GET /health": "public",
+                    "GET /users/me": { "public": true },
+                }),
+            ),
+        ),
+        (
+            "fixed-items-summary".to_string(),
+            fixed_file(
+                "prod",
+                &["read", "admin"],
+                json!({
+                    "Admin": { "scopes": ["admin"], "includes": ["Reader"] },
+                    "Reader": { "scopes": ["read"] },
+                    "Other": null,
+                }),
+                json!({
+                    "ANY /items": ["admin"],
+                    "ANY /{rest+}": ["read"],
+                    "ANY /summary": ["read"],
+                    "ANY /me/summary": ["admin"],
+                    "GET /me": ["read"],
+                }),
+            ),
+        ),
+        (
+            "fixed-trap".to_string(),
+            fixed_file(
+                "prod",
+                &["read", "admin", "legacy", "notes"],
+                json!({
+                    "Admin": { "scopes": ["admin"] },
+                    "Reader": { "scopes": ["read"] },
+                    "LegacyUser": { "scopes": ["legacy"] },
+                    "Noter": { "scopes": ["notes"] },
+                    "__proto__": { "includes": ["Reader"] },
+                    "constructor": { "scopes": ["admin"] },
+                }),
+                json!({
+                    "GET /": ["read"],
+                    "GET /orders": ["read"],
+                    "GET /orders/{id}": ["read"],
+                    "GET /orders/{id}/secret": ["admin"],
+                    "GET /orders/{id}/items/secret": ["read"],
+                    "GET /orders/export": ["admin"],
+                    "GET /users/me": ["read"],
+                    "GET /users/{id}": ["admin"],
+                    "ANY /legacy/{p+}": ["legacy"],
+                    "GET /legacy/status": ["read"],
+                    "GET /teams/{t}/notes": ["notes"],
+                    "GET /teams/{t}/audit/{a}/summary": ["notes"],
+                    "GET /teams/{t}/audit/notes": ["admin"],
+                    "GET /reports": ["read"],
+                    "PUT /reports": ["admin"],
+                }),
+            ),
+        ),
+    ];
+    let bundled = fs::read_to_string(common::repo().join("roles.yaml")).expect("roles.yaml");
+    let mut v: Value = serde_saphyr::from_str(&bundled).expect("roles.yaml parses");
+    v["api"]["authorizer"] = json!("lambda");
+    out.push(("bundled-roles".to_string(), v));
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// API Gateway's router.
+// ---------------------------------------------------------------------------------------------
+
+struct Resource {
+    path: Vec<Seg>,
+    template: String,
+    /// method (verb or `ANY`) → route index
+    methods: BTreeMap<String, usize>,
+}
+
+fn resources(roles: &Roles) -> Vec<Resource> {
+    let mut by_path: BTreeMap<Vec<Seg>, BTreeMap<String, usize>> = BTreeMap::new();
+    for (i, r) in roles.routes.iter().enumerate() {
+        let prev = by_path
+            .entry(r.path.clone())
+            .or_default()
+            .insert(r.method.clone(), i);
+        assert!(prev.is_none(), "duplicate route {}", r.key());
+    }
+    by_path
+        .into_iter()
+        .map(|(path, methods)| Resource {
+            template: template(&path),
+            path,
+            methods,
+        })
+        .collect()
+}
+
+/// Does the resource match the concrete path? A literal matches the same word, `{var}` one
+/// segment, `{var+}` one or more (it is always last).
+fn matches(res: &[Seg], req: &[String]) -> bool {
+    let mut i = 0;
+    for s in res {
+        match s {
+            Seg::Lit(w) => {
+                if i >= req.len() || req[i] != *w {
+                    return false;
+                }
+                i += 1;
+            }
+            Seg::Var(_) => {
+                if i >= req.len() {
+                    return false;
+                }
+                i += 1;
+            }
+            Seg::Greedy(_) => return i < req.len(),
+        }
+    }
+    i == req.len()
+}
+
+/// Is `a` more specific than `b` (both matching the same path)? At the first position where
+/// they differ: literal > `{var}` > `{var+}`.
+fn more_specific(a: &[Seg], b: &[Seg]) -> bool {
+    for (x, y) in a.iter().zip(b) {
+        if x.rank() != y.rank() {
+            return x.rank() > y.rank();
+        }
+    }
+    a.len() > b.len()
+}
+
+struct Dispatch {
+    res: usize,
+    route: usize,
+    /// A more specific resource matched the path but had no method for the verb.
+    fell_through: bool,
+}
+
+fn dispatch(resources: &[Resource], verb: &str, req: &[String]) -> Option<Dispatch> {
+    let mut best: Option<(usize, usize)> = None;
+    let mut best_any_match: Option<usize> = None;
+    for (i, r) in resources.iter().enumerate() {
+        if !matches(&r.path, req) {
+            continue;
+        }
+        if best_any_match.is_none_or(|b| more_specific(&r.path, &resources[b].path)) {
+            best_any_match = Some(i);
+        }
+        let route = match r.methods.get(verb).or_else(|| r.methods.get("ANY")) {
+            Some(route) => *route,
+            None => continue,
+        };
+        if best.is_none_or(|(b, _)| more_specific(&r.path, &resources[b].path)) {
+            best = Some((i, route));
+        }
+    }
+    best.map(|(res, route)| Dispatch {
+        res,
+        route,
+        fell_through: best_any_match != Some(res),
+    })
+}
+
+/// `pathParameters` as API Gateway fills them (a greedy variable's value is the rest of the
+/// path, `/` included); `null` for none.
+fn path_parameters(res: &[Seg], req: &[String]) -> Value {
+    let mut m = Map::new();
+    for (i, s) in res.iter().enumerate() {
+        match s {
+            Seg::Lit(_) => {}
+            Seg::Var(n) => {
+                m.insert(n.clone(), json!(req[i]));
+            }
+            Seg::Greedy(n) => {
+                m.insert(n.clone(), json!(req[i..].join("/")));
+            }
+        }
+    }
+    if m.is_empty() {
+        Value::Null
+    } else {
+        Value::Object(m)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// IAM: the policy an authorizer returns, evaluated against a method ARN.
+// ---------------------------------------------------------------------------------------------
+
+struct Statement {
+    allow: bool,
+    /// Each pattern: `None` for `*`, else its six `:`-separated ARN parts.
+    resources: Vec<Option<Vec<Vec<char>>>>,
+}
+
+fn one_or_many(v: &Value) -> Result<Vec<&Value>, String> {
+    match v {
+        Value::Array(a) => Ok(a.iter().collect()),
+        Value::String(_) => Ok(vec![v]),
+        other => Err(format!("expected a string or a list, got {other}")),
+    }
+}
+
+/// Reads a policy document; anything this evaluator does not model is an error.
+fn parse_policy(doc: &Value) -> Result<Vec<Statement>, String> {
+    let obj = doc.as_object().ok_or("policy is not an object")?;
+    for k in obj.keys() {
+        if k != "Version" && k != "Statement" {
+            return Err(format!("unexpected policy key {k:?}"));
+        }
+    }
+    if obj.get("Version") != Some(&json!("2012-10-17")) {
+        return Err(format!("policy Version {:?}", obj.get("Version")));
+    }
+    let stmts: Vec<&Value> = match obj.get("Statement") {
+        Some(Value::Array(a)) => a.iter().collect(),
+        Some(s @ Value::Object(_)) => vec![s],
+        other => return Err(format!("Statement is {other:?}")),
+    };
+    let mut out = Vec::new();
+    for s in stmts {
+        let so = s.as_object().ok_or("statement is not an object")?;
+        for k in so.keys() {
+            if !["Action", "Effect", "Resource", "Sid"].contains(&k.as_str()) {
+                return Err(format!("unexpected statement key {k:?} in {s}"));
+            }
+        }
+        let allow = match so.get("Effect").and_then(Value::as_str) {
+            Some("Allow") => true,
+            Some("Deny") => false,
+            other => return Err(format!("Effect {other:?}")),
+        };
+        let actions = one_or_many(so.get("Action").ok_or("statement without Action")?)?;
+        let mut invoke = false;
+        for a in actions {
+            let a = a
+                .as_str()
+                .ok_or("Action is not a string")?
+                .to_ascii_lowercase();
+            if ["execute-api:invoke", "execute-api:*", "*"].contains(&a.as_str()) {
+                invoke = true;
+            } else {
+                return Err(format!("unexpected Action {a:?}"));
+            }
+        }
+        if !invoke {
+            return Err("statement without an action".into());
+        }
+        let mut resources = Vec::new();
+        for r in one_or_many(so.get("Resource").ok_or("statement without Resource")?)? {
+            let r = r.as_str().ok_or("Resource is not a string")?;
+            if r.contains("${") {
+                return Err(format!("policy variable in Resource {r:?}"));
+            }
+            if r == "*" {
+                resources.push(None);
+                continue;
+            }
+            let parts: Vec<Vec<char>> = r.splitn(6, ':').map(|p| p.chars().collect()).collect();
+            if parts.len() != 6 {
+                return Err(format!("Resource {r:?} is not an ARN"));
+            }
+            resources.push(Some(parts));
+        }
+        out.push(Statement { allow, resources });
+    }
+    Ok(out)
+}
+
+/// IAM's wildcard match: `*` any run of characters (`/` included, possibly empty), `?` exactly
+/// one character.
+fn glob(p: &[char], s: &[char]) -> bool {
+    let (mut pi, mut si) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while si < s.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == s[si]) {
+            pi += 1;
+            si += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, si));
+            pi += 1;
+        } else if let Some((sp, ss)) = star {
+            pi = sp + 1;
+            si = ss + 1;
+            star = Some((sp, ss + 1));
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+/// Explicit Deny wins; else any matching Allow allows; else implicit deny.
+fn decide(stmts: &[Statement], arn: &[Vec<char>]) -> bool {
+    let mut allowed = false;
+    for s in stmts {
+        let hit = s.resources.iter().any(|r| match r {
+            None => true,
+            Some(parts) => parts.iter().zip(arn).all(|(p, a)| glob(p, a)),
+        });
+        if hit {
+            if !s.allow {
+                return false;
+            }
+            allowed = true;
+        }
+    }
+    allowed
+}
+
+fn arn_parts(arn: &str) -> Vec<Vec<char>> {
+    let parts: Vec<Vec<char>> = arn.splitn(6, ':').map(|p| p.chars().collect()).collect();
+    assert_eq!(parts.len(), 6);
+    parts
+}
+
+// ---------------------------------------------------------------------------------------------
+// The generated template: the authorizer's cache key and TTL, and each method's protection.
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Source {
+    /// `method.request.header.Authorization`: the caller's token.
+    Token,
+    /// `context.httpMethod`: the request's verb.
+    Verb,
+    /// `context.resourcePath`: the resource template API Gateway dispatched to.
+    ResourcePath,
+    /// `context.path`: the concrete path.
+    Path,
+}
+
+struct Deployed {
+    sources: Vec<Source>,
+    ttl: u64,
+}
+
+fn parse_sources(s: &str) -> Result<Vec<Source>, String> {
+    s.split(',')
+        .map(|part| {
+            let part = part.trim();
+            if let Some(h) = part.strip_prefix("method.request.header.")
+                && h.eq_ignore_ascii_case("authorization")
+            {
+                return Ok(Source::Token);
+            }
+            match part {
+                "context.httpMethod" => Ok(Source::Verb),
+                "context.resourcePath" => Ok(Source::ResourcePath),
+                "context.path" => Ok(Source::Path),
+                _ => Err(format!(
+                    "identity source {part:?} is not one this test models"
+                )),
+            }
+        })
+        .collect()
+}
+
+/// `{Ref: X}` → `Some(X)`; `{Fn::GetAtt: [X, RootResourceId]}` (either spelling) → `None`.
+fn resource_ref(v: &Value) -> Result<Option<String>, String> {
+    if let Some(r) = v.get("Ref").and_then(Value::as_str) {
+        return Ok(Some(r.to_string()));
+    }
+    match v.get("Fn::GetAtt") {
+        Some(Value::Array(a)) if a.len() == 2 && a[1] == "RootResourceId" => Ok(None),
+        Some(Value::String(s)) if s.ends_with(".RootResourceId") => Ok(None),
+        _ => Err(format!("unexpected resource reference {v}")),
+    }
+}
+
+fn read_template(text: &str, roles: &Roles) -> Result<Deployed, String> {
+    let v: Value =
+        serde_saphyr::from_str(text).map_err(|e| format!("template does not parse: {e}"))?;
+    let res = v["Resources"]
+        .as_object()
+        .ok_or("template has no Resources")?;
+    let of_type = |t: &str| -> Vec<(&String, &Value)> {
+        res.iter()
+            .filter(|(_, r)| r["Type"] == t)
+            .map(|(id, r)| (id, &r["Properties"]))
+            .collect()
+    };
+    let auths = of_type("AWS::ApiGateway::Authorizer");
+    let [(auth_id, auth)] = auths.as_slice() else {
+        return Err(format!(
+            "{} AWS::ApiGateway::Authorizer resources",
+            auths.len()
+        ));
+    };
+    if auth["Type"] != "REQUEST" {
+        return Err(format!("authorizer Type is {}, not REQUEST", auth["Type"]));
+    }
+    let sources = parse_sources(
+        auth["IdentitySource"]
+            .as_str()
+            .ok_or("authorizer has no IdentitySource string")?,
+    )?;
+    if !sources.contains(&Source::Token) {
+        return Err("IdentitySource does not name the Authorization header".into());
+    }
+    let ttl = match &auth["AuthorizerResultTtlInSeconds"] {
+        Value::Null => 300,
+        Value::Number(n) => n.as_u64().ok_or("TTL is not a whole number")?,
+        Value::String(s) => s.parse().map_err(|_| format!("TTL {s:?}"))?,
+        other => return Err(format!("TTL {other}")),
+    };
+    if ttl != roles.ttl.unwrap_or(300) {
+        return Err(format!(
+            "AuthorizerResultTtlInSeconds {ttl}, roles file says {:?}",
+            roles.ttl
+        ));
+    }
+
+    // Rebuild each method's path from ParentId/PathPart and compare its protection with the
+    // roles file: protected routes CUSTOM with this authorizer, public ones NONE.
+    let mut parents: HashMap<String, (Option<String>, String)> = HashMap::new();
+    for (id, p) in of_type("AWS::ApiGateway::Resource") {
+        let part = p["PathPart"].as_str().ok_or("resource without PathPart")?;
+        parents.insert(
+            id.clone(),
+            (resource_ref(&p["ParentId"])?, part.to_string()),
+        );
+    }
+    let path_of = |mut id: Option<String>| -> Result<String, String> {
+        let mut parts = Vec::new();
+        while let Some(i) = id {
+            let (parent, part) = parents.get(&i).ok_or(format!("no resource {i}"))?;
+            parts.push(part.clone());
+            id = parent.clone();
+            if parts.len() > 64 {
+                return Err("resource cycle".into());
+            }
+        }
+        parts.reverse();
+        Ok(format!("/{}", parts.join("/")))
+    };
+    let mut deployed: BTreeMap<String, String> = BTreeMap::new();
+    for (id, p) in of_type("AWS::ApiGateway::Method") {
+        let path = path_of(resource_ref(&p["ResourceId"])?)?;
+        let verb = p["HttpMethod"]
+            .as_str()
+            .ok_or("method without HttpMethod")?;
+        let auth_type = p["AuthorizationType"].as_str().unwrap_or("?").to_string();
+        let protection = if auth_type == "CUSTOM" {
+            if p["AuthorizerId"] != json!({ "Ref": auth_id }) {
+                return Err(format!("{id}: AuthorizerId {}", p["AuthorizerId"]));
+            }
+            "CUSTOM".to_string()
+        } else {
+            auth_type
+        };
+        deployed.insert(format!("{verb} {path}"), protection);
+    }
+    let wanted: BTreeMap<String, String> = roles
+        .routes
+        .iter()
+        .map(|r| {
+            let p = match r.access {
+                Access::Public => "NONE",
+                Access::AnyOf(_) => "CUSTOM",
+            };
+            (r.key(), p.to_string())
+        })
+        .collect();
+    if deployed != wanted {
+        let mut diff = String::new();
+        for (k, v) in &wanted {
+            if deployed.get(k) != Some(v) {
+                let _ = write!(diff, " {k}: wanted {v}, template {:?};", deployed.get(k));
+            }
+        }
+        for k in deployed.keys().filter(|k| !wanted.contains_key(*k)) {
+            let _ = write!(diff, " {k}: not in roles;");
+        }
+        return Err(format!("the template's methods differ from roles:{diff}"));
+    }
+    Ok(Deployed { sources, ttl })
+}
+
+// ---------------------------------------------------------------------------------------------
+// One file's plan: requests, callers, the cache, and the policyFor calls it needs.
+// ---------------------------------------------------------------------------------------------
+
+/// A concrete request that reaches the authorizer.
+struct Routed {
+    verb: &'static str,
+    /// `/orders/42` (`/` for root).
+    path: String,
+    route: usize,
+    res: usize,
+    arn: String,
+    arn_parts: Vec<Vec<char>>,
+    pp: Value,
+    fell_through: bool,
+}
+
+#[derive(Clone, Copy)]
+struct Decision {
+    caller: u32,
+    req: u32,
+    /// Index into the file's policyFor calls: the answer the cache or the call gave.
+    call: u32,
+    /// The request that filled the cache entry used, when it was another one.
+    miss_req: u32,
+    hit: bool,
+}
+
+struct HandlerCase {
+    groups: Option<Vec<String>>,
+    caller_scopes: BTreeSet<usize>,
+    sub: String,
+    kind: &'static str,
+    req: usize,
+}
+
+struct Plan {
+    name: String,
+    roles: Roles,
+    resources: Vec<Resource>,
+    routed: Vec<Routed>,
+    callers: Vec<Vec<String>>,
+    caller_scopes: Vec<BTreeSet<usize>>,
+    calls: Vec<(u32, u32)>,
+    main: Vec<Decision>,
+    weak: Vec<Decision>,
+    handler: Vec<HandlerCase>,
+    pool: String,
+    client: String,
+    module: PathBuf,
+}
+
+fn words_of(roles: &Roles) -> Vec<String> {
+    let mut w: BTreeSet<String> = BTreeSet::new();
+    for r in &roles.routes {
+        for s in &r.path {
+            if let Seg::Lit(x) = s {
+                w.insert(x.clone());
+            }
+        }
+    }
+    w.insert(roles.stage.clone());
+    for v in VERBS.iter().chain(&["ANY", "42", "x-1", "Orders"]) {
+        w.insert(v.to_string());
+    }
+    w.into_iter().collect()
+}
+
+/// Concrete requests: for every route several instantiations (variable values are other
+/// routes' words, the stage, verbs; greedy variables get one to three segments), each with
+/// every verb; plus random paths over the file's words.
+fn requests(rng: &mut Rng, roles: &Roles) -> BTreeSet<(&'static str, Vec<String>)> {
+    let words = words_of(roles);
+    let mut paths: BTreeSet<Vec<String>> = BTreeSet::new();
+    for r in &roles.routes {
+        let vars = r.path.iter().filter(|s| !matches!(s, Seg::Lit(_))).count();
+        let n = if vars == 0 { 1 } else { 3 + vars.min(3) };
+        for _ in 0..n {
+            let mut p = Vec::new();
+            for s in &r.path {
+                match s {
+                    Seg::Lit(w) => p.push(w.clone()),
+                    Seg::Var(_) => p.push(rng.pick(&words).clone()),
+                    Seg::Greedy(_) => {
+                        for _ in 0..rng.range(1, 3) {
+                            p.push(rng.pick(&words).clone());
+                        }
+                    }
+                }
+            }
+            paths.insert(p);
+        }
+    }
+    for _ in 0..20 {
+        let len = rng.range(0, 5);
+        paths.insert((0..len).map(|_| rng.pick(&words).clone()).collect());
+    }
+    let mut out = BTreeSet::new();
+    for p in paths {
+        for v in VERBS {
+            out.insert((v, p.clone()));
+        }
+    }
+    out
+}
+
+/// Callers: no group, each group, pairs, all groups, random subsets, and unknown names.
+fn callers(rng: &mut Rng, roles: &Roles) -> Vec<Vec<String>> {
+    let names: Vec<String> = roles.groups.iter().map(|g| g.name.clone()).collect();
+    let mut out: Vec<Vec<String>> = vec![Vec::new()];
+    for n in &names {
+        out.push(vec![n.clone()]);
+    }
+    let mut pairs = Vec::new();
+    for i in 0..names.len() {
+        for j in i + 1..names.len() {
+            pairs.push(vec![names[i].clone(), names[j].clone()]);
+        }
+    }
+    rng.shuffle(&mut pairs);
+    pairs.truncate(10);
+    out.extend(pairs);
+    if names.len() > 2 {
+        out.push(names.clone());
+    }
+    for _ in 0..2 {
+        if names.len() > 1 {
+            let k = rng.range(1, names.len());
+            out.push(
+                rng.sample(names.len(), k)
+                    .into_iter()
+                    .map(|i| names[i].clone())
+                    .collect(),
+            );
+        }
+    }
+    let mut unknown: Vec<String> = ["NoSuchGroup", "__proto__", "constructor", "toString", ""]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    for n in &names {
+        unknown.push(n.to_uppercase());
+        unknown.push(n.to_lowercase());
+        unknown.push(format!("{n}x"));
+        unknown.push(format!(" {n}"));
+        // The same name in Unicode's decomposed form (`Ü` as `U` + U+0308).
+        unknown.push(n.replace('Ü', "U\u{308}").replace('é', "e\u{301}"));
+    }
+    unknown.retain(|u| !names.contains(u));
+    if !unknown.is_empty() {
+        out.push(vec![rng.pick(&unknown).clone()]);
+        out.push(vec![rng.pick(&unknown).clone(), rng.pick(&unknown).clone()]);
+        if let Some(n) = names.first() {
+            out.push(vec![rng.pick(&unknown).clone(), n.clone(), n.clone()]);
+        }
+    }
+    out
+}
+
+/// The cache key: the values of the identity sources, in order (`None` for a source the key
+/// does not contain).
+type CacheKey<'a> = (
+    Option<usize>,
+    Option<&'a str>,
+    Option<usize>,
+    Option<&'a str>,
+);
+
+fn cache_key<'a>(sources: &[Source], caller: usize, r: &'a Routed) -> CacheKey<'a> {
+    let mut key: CacheKey = (None, None, None, None);
+    for s in sources {
+        match s {
+            Source::Token => key.0 = Some(caller),
+            Source::Verb => key.1 = Some(r.verb),
+            Source::ResourcePath => key.2 = Some(r.res),
+            Source::Path => key.3 = Some(&r.path),
+        }
+    }
+    key
+}
+
+/// API Gateway's authorizer cache, over every caller's requests in their own shuffled order.
+/// Only a miss calls the authorizer; a hit reuses the answer the miss got.
+fn simulate(
+    sources: &[Source],
+    ttl: u64,
+    orders: &[Vec<usize>],
+    routed: &[Routed],
+    calls: &mut Vec<(u32, u32)>,
+    call_index: &mut HashMap<(u32, u32), u32>,
+) -> Vec<Decision> {
+    let mut cache: HashMap<CacheKey, (u32, u32)> = HashMap::new();
+    let mut out = Vec::new();
+    for (caller, order) in orders.iter().enumerate() {
+        for &req in order {
+            let key = cache_key(sources, caller, &routed[req]);
+            let cached = if ttl > 0 {
+                cache.get(&key).copied()
+            } else {
+                None
+            };
+            let (call, miss_req, hit) = match cached {
+                Some((call, miss_req)) => (call, miss_req, true),
+                None => {
+                    let c = (caller as u32, req as u32);
+                    let call = *call_index.entry(c).or_insert_with(|| {
+                        calls.push(c);
+                        (calls.len() - 1) as u32
+                    });
+                    if ttl > 0 {
+                        cache.insert(key, (call, req as u32));
+                    }
+                    (call, req as u32, false)
+                }
+            };
+            out.push(Decision {
+                caller: caller as u32,
+                req: req as u32,
+                call,
+                miss_req,
+                hit,
+            });
+        }
+    }
+    out
+}
+
+fn plan(name: &str, roles: Roles, deployed: &Deployed, rng: &mut Rng, module: PathBuf) -> Plan {
+    let resources = resources(&roles);
+    let eff = roles.effective();
+    let mut routed = Vec::new();
+    for (verb, segs) in requests(rng, &roles) {
+        let Some(d) = dispatch(&resources, verb, &segs) else {
+            continue; // API Gateway answers without calling the authorizer
+        };
+        if matches!(roles.routes[d.route].access, Access::Public) {
+            continue;
+        }
+        let arn = format!(
+            "arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}/{}/{verb}/{}",
+            roles.stage,
+            segs.join("/")
+        );
+        routed.push(Routed {
+            verb,
+            path: format!("/{}", segs.join("/")),
+            route: d.route,
+            res: d.res,
+            arn_parts: arn_parts(&arn),
+            arn,
+            pp: path_parameters(&resources[d.res].path, &segs),
+            fell_through: d.fell_through,
+        });
+    }
+    let callers = callers(rng, &roles);
+    let caller_scopes: Vec<BTreeSet<usize>> = callers
+        .iter()
+        .map(|c| roles.caller_scopes(&eff, c))
+        .collect();
+    let orders: Vec<Vec<usize>> = callers
+        .iter()
+        .map(|_| {
+            let mut o: Vec<usize> = (0..routed.len()).collect();
+            rng.shuffle(&mut o);
+            o
+        })
+        .collect();
+    let mut calls = Vec::new();
+    let mut call_index = HashMap::new();
+    let main = simulate(
+        &deployed.sources,
+        deployed.ttl,
+        &orders,
+        &routed,
+        &mut calls,
+        &mut call_index,
+    );
+    // The self-check: the same requests with the token alone as the key (a TOKEN authorizer).
+    let weak = simulate(
+        &[Source::Token],
+        300,
+        &orders,
+        &routed,
+        &mut calls,
+        &mut call_index,
+    );
+
+    let mut handler = Vec::new();
+    if !routed.is_empty() {
+        let mut sub_n = 0;
+        let mut next_sub = |rng: &mut Rng| {
+            sub_n += 1;
+            format!("{}-{sub_n}", rng.alnum(8, b"0123456789abcdef"))
+        };
+        for kind in GOOD_TOKENS {
+            let c = rng.below(callers.len());
+            handler.push(HandlerCase {
+                groups: Some(callers[c].clone()),
+                caller_scopes: caller_scopes[c].clone(),
+                sub: next_sub(rng),
+                kind,
+                req: rng.below(routed.len()),
+            });
+        }
+        handler.push(HandlerCase {
+            groups: None,
+            caller_scopes: BTreeSet::new(),
+            sub: next_sub(rng),
+            kind: "valid",
+            req: rng.below(routed.len()),
+        });
+        let c = rng.below(callers.len());
+        handler.push(HandlerCase {
+            groups: Some(callers[c].clone()),
+            caller_scopes: BTreeSet::new(),
+            sub: next_sub(rng),
+            kind: BAD_TOKENS[rng.below(BAD_TOKENS.len())],
+            req: rng.below(routed.len()),
+        });
+    }
+    let pool_region = *rng.pick(&["us-east-1", "eu-west-1", "ap-southeast-2"]);
+    let pool = format!(
+        "{pool_region}_{}",
+        rng.alnum(
+            9,
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+        )
+    );
+    let client = rng.alnum(26, b"abcdefghijklmnopqrstuvwxyz0123456789");
+    Plan {
+        name: name.to_string(),
+        roles,
+        resources,
+        routed,
+        callers,
+        caller_scopes,
+        calls,
+        main,
+        weak,
+        handler,
+        pool,
+        client,
+        module,
+    }
+}
+
+fn spec_of(p: &Plan) -> Value {
+    json!({
+        "module": p.module,
+        "pool": p.pool,
+        "client": p.client,
+        "stage": p.roles.stage,
+        "callers": p.callers,
+        "allGroups": p.roles.groups.iter().map(|g| &g.name).collect::<Vec<_>>(),
+        "events": p.routed.iter().map(|r| json!([
+            r.verb, r.arn, p.resources[r.res].template, r.path, r.pp
+        ])).collect::<Vec<_>>(),
+        "calls": p.calls,
+        "handler": p.handler.iter().map(|h| json!({
+            "groups": h.groups, "sub": h.sub, "kind": h.kind, "event": h.req,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The test.
+// ---------------------------------------------------------------------------------------------
+
+/// Runs `rolegen gen` on `dir/roles.json` into `dir/out`, under a time limit and (through the
+/// shell's `ulimit -v`) a memory limit, so that a runaway generator fails the test instead of
+/// the machine.
+fn run_gen(dir: &Path) -> Result<(), String> {
+    let bin = common::rolegen().get_program().to_owned();
+    let stderr = fs::File::create(dir.join("gen.stderr")).unwrap();
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(format!("ulimit -v {GEN_MEMORY_KB} && exec \"$0\" \"$@\""))
+        .arg(bin)
+        .arg("-c")
+        .arg(dir.join("roles.json"))
+        .arg("-o")
+        .arg(dir.join("out"))
+        .arg("gen")
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .expect("run rolegen");
+    let deadline = Instant::now() + GEN_TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for rolegen") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!(
+                "rolegen gen did not finish within {} s",
+                GEN_TIMEOUT.as_secs()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "rolegen gen refused a valid file (exit {:?}):\n{}",
+            status.code(),
+            fs::read_to_string(dir.join("gen.stderr")).unwrap_or_default()
+        ))
+    }
+}
+
+fn env_number(name: &str, default: u64) -> u64 {
+    match std::env::var(name) {
+        Err(_) => default,
+        Ok(s) => {
+            let s = s.trim();
+            let parsed = match s.strip_prefix("0x") {
+                Some(hex) => u64::from_str_radix(&hex.replace('_', ""), 16),
+                None => s.replace('_', "").parse(),
+            };
+            parsed.unwrap_or_else(|_| panic!("{name}={s:?} is not a number"))
+        }
+    }
+}
+
+#[derive(Default)]
+struct Counts {
+    decisions: u64,
+    allowed: u64,
+    denied: u64,
+    misses: u64,
+    hits: u64,
+    hits_other_path: u64,
+    hits_other_path_allowed: u64,
+    fell_through: u64,
+    greedy_decisions: u64,
+    handler_calls: u64,
+    weak_wrong_allows: u64,
+    weak_wrong_denies: u64,
+}
+
+#[test]
+fn lambda_authorizer_decides_exactly_as_the_matrix() {
+    let started = Instant::now();
+    let seed = env_number("LAMBDA_EXACT_SEED", DEFAULT_SEED);
+    let n_random = env_number("LAMBDA_EXACT_FILES", DEFAULT_FILES as u64) as usize;
+    let rerun = format!("LAMBDA_EXACT_SEED={seed:#x} LAMBDA_EXACT_FILES={n_random}");
+
+    // 1. The corpus, written as JSON (JSON is YAML 1.2).
+    let mut corpus = fixed_files();
+    for i in 0..n_random {
+        let mut rng = Rng::new(seed ^ (i as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
+        corpus.push((format!("random-{i:03}"), random_roles(&mut rng, i)));
+    }
+    let dir = common::scratch("lambda-exact");
+    std::os::unix::fs::symlink(
+        common::node_modules().join("node_modules"),
+        dir.join("node_modules"),
+    )
+    .expect("symlink node_modules");
+    for (name, v) in &corpus {
+        let d = dir.join(name);
+        fs::create_dir_all(&d).unwrap();
+        fs::write(
+            d.join("roles.json"),
+            serde_json::to_string_pretty(v).unwrap(),
+        )
+        .unwrap();
+    }
+
+    // 2. rolegen gen for every file, two at a time.
+    let failures: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((name, _)) = corpus.get(i) else {
+                        break;
+                    };
+                    let d = dir.join(name);
+                    if let Err(e) = run_gen(&d) {
+                        failures.lock().unwrap().push((name.clone(), e));
+                    }
+                }
+            });
+        }
+    });
+    let gen_done = started.elapsed();
+    let mut failures = failures.into_inner().unwrap();
+
+    // 3. Read each template; plan requests, callers and the cache.
+    let mut plans = Vec::new();
+    for (i, (name, v)) in corpus.iter().enumerate() {
+        if failures.iter().any(|(f, _)| f == name) {
+            continue;
+        }
+        let roles = Roles::from_value(v);
+        let d = dir.join(name).join("out");
+        let text = match fs::read_to_string(d.join("cfn/template.yaml")) {
+            Ok(t) => t,
+            Err(e) => {
+                failures.push((name.clone(), format!("cfn/template.yaml: {e}")));
+                continue;
+            }
+        };
+        let deployed = match read_template(&text, &roles) {
+            Ok(x) => x,
+            Err(e) => {
+                failures.push((name.clone(), format!("cfn/template.yaml: {e}")));
+                continue;
+            }
+        };
+        let module = d.join("authorizer/index.mjs");
+        if !module.exists() {
+            failures.push((name.clone(), "no authorizer/index.mjs".into()));
+            continue;
+        }
+        let mut rng =
+            Rng::new(seed.rotate_left(17) ^ (i as u64 + 1).wrapping_mul(0xA24B_AED4_963E_E407));
+        plans.push(plan(name, roles, &deployed, &mut rng, module));
+    }
+
+    // 4. One node process answers every policyFor call and runs the handler samples.
+    let mut counts = Counts::default();
+    let plan_done = started.elapsed();
+    let mut node_done = plan_done;
+    let mut mismatches: Vec<(String, String)> = Vec::new();
+    if !plans.is_empty() {
+        let spec = json!({
+            "region": REGION, "account": ACCOUNT, "apiId": API_ID,
+            "files": plans.iter().map(spec_of).collect::<Vec<_>>(),
+        });
+        fs::write(dir.join("spec.json"), spec.to_string()).unwrap();
+        fs::write(dir.join("driver.mjs"), DRIVER).unwrap();
+        let out = Command::new("node")
+            .arg(dir.join("driver.mjs"))
+            .arg(dir.join("spec.json"))
+            .output()
+            .expect("run node");
+        assert!(
+            out.status.success(),
+            "node failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        node_done = started.elapsed();
+        let answer: Value = serde_json::from_slice(&out.stdout).expect("driver prints JSON");
+        let policies: Vec<Result<Vec<Statement>, String>> = answer["policies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(parse_policy)
+            .collect();
+        let raw_policies = answer["policies"].as_array().unwrap();
+
+        // 5. Evaluate every decision in Rust.
+        for (p, result) in plans.iter().zip(answer["files"].as_array().unwrap()) {
+            if let Some(e) = result.get("error") {
+                failures.push((p.name.clone(), format!("node: {}", e.as_str().unwrap())));
+                continue;
+            }
+            let call_results = result["calls"].as_array().unwrap();
+            assert_eq!(call_results.len(), p.calls.len());
+            let mut file_errors: BTreeSet<String> = BTreeSet::new();
+            let mut memo: HashMap<(u64, u32), bool> = HashMap::new();
+            let mut evaluate =
+                |call: u32, req: u32, errors: &mut BTreeSet<String>| -> Option<(bool, u64)> {
+                    let r = &call_results[call as usize];
+                    let Some(idx) = r.as_u64() else {
+                        errors.insert(format!("policyFor threw: {}", r["error"]));
+                        return None;
+                    };
+                    match &policies[idx as usize] {
+                        Err(e) => {
+                            errors.insert(format!(
+                                "policy not understood ({e}): {}",
+                                raw_policies[idx as usize]
+                            ));
+                            None
+                        }
+                        Ok(stmts) => Some((
+                            *memo.entry((idx, req)).or_insert_with(|| {
+                                decide(stmts, &p.routed[req as usize].arn_parts)
+                            }),
+                            idx,
+                        )),
+                    }
+                };
+            for d in &p.main {
+                let r = &p.routed[d.req as usize];
+                let Some((got, idx)) = evaluate(d.call, d.req, &mut file_errors) else {
+                    continue;
+                };
+                let route = &p.roles.routes[r.route];
+                let want = matrix(route, &p.caller_scopes[d.caller as usize]);
+                counts.decisions += 1;
+                if want {
+                    counts.allowed += 1;
+                } else {
+                    counts.denied += 1;
+                }
+                if d.hit {
+                    counts.hits += 1;
+                    if p.routed[d.miss_req as usize].path != r.path {
+                        counts.hits_other_path += 1;
+                        if want {
+                            counts.hits_other_path_allowed += 1;
+                        }
+                    }
+                } else {
+                    counts.misses += 1;
+                }
+                if r.fell_through {
+                    counts.fell_through += 1;
+                }
+                if p.resources[r.res]
+                    .path
+                    .iter()
+                    .any(|s| matches!(s, Seg::Greedy(_)))
+                {
+                    counts.greedy_decisions += 1;
+                }
+                if got != want {
+                    let miss = &p.routed[d.miss_req as usize];
+                    mismatches.push((
+                        p.name.clone(),
+                        format!(
+                            "caller {:?}: {} {} → route `{}`: matrix {}, authorizer {}{}\n    policy: {}",
+                            p.callers[d.caller as usize],
+                            r.verb,
+                            r.path,
+                            route.key(),
+                            if want { "ALLOW" } else { "DENY" },
+                            if got { "ALLOW" } else { "DENY" },
+                            if d.hit {
+                                format!(" (cached from {} {})", miss.verb, miss.path)
+                            } else {
+                                String::new()
+                            },
+                            raw_policies[idx as usize]
+                        ),
+                    ));
+                }
+            }
+            for d in &p.weak {
+                let Some((got, _)) = evaluate(d.call, d.req, &mut file_errors) else {
+                    continue;
+                };
+                let r = &p.routed[d.req as usize];
+                let want = matrix(
+                    &p.roles.routes[r.route],
+                    &p.caller_scopes[d.caller as usize],
+                );
+                if got && !want {
+                    counts.weak_wrong_allows += 1;
+                } else if !got && want {
+                    counts.weak_wrong_denies += 1;
+                }
+            }
+            // The real handler with signed ID tokens.
+            let hres = result["handler"].as_array().unwrap();
+            assert_eq!(hres.len(), p.handler.len());
+            for (h, res) in p.handler.iter().zip(hres) {
+                counts.handler_calls += 1;
+                let r = &p.routed[h.req];
+                let what = format!(
+                    "handler, {} token, groups {:?}, {} {}",
+                    h.kind, h.groups, r.verb, r.path
+                );
+                if !GOOD_TOKENS.contains(&h.kind) {
+                    if res["error"] != "Unauthorized" {
+                        file_errors.insert(format!("{what}: wanted Unauthorized, got {res}"));
+                    }
+                    continue;
+                }
+                let Some(ok) = res.get("ok") else {
+                    file_errors.insert(format!("{what}: threw {}", res["error"]));
+                    continue;
+                };
+                if ok["principalId"] != json!(h.sub) {
+                    file_errors.insert(format!("{what}: principalId {}", ok["principalId"]));
+                }
+                // README: the context names the declared route and the user.
+                let route_key = p.roles.routes[r.route].key();
+                if ok["context"]["route"] != json!(route_key) {
+                    file_errors.insert(format!(
+                        "{what}: context.route {}, API Gateway routes it to `{route_key}`",
+                        ok["context"]["route"]
+                    ));
+                }
+                if ok["context"]["username"] != json!(format!("{}-name", h.sub)) {
+                    file_errors.insert(format!(
+                        "{what}: context.username {}",
+                        ok["context"]["username"]
+                    ));
+                }
+                if ok["policyDocument"] != res["policyFor"] {
+                    file_errors.insert(format!(
+                        "{what}: policyDocument {} differs from policyFor {}",
+                        ok["policyDocument"], res["policyFor"]
+                    ));
+                }
+                match ok.get("context") {
+                    None | Some(Value::Null) => {}
+                    Some(Value::Object(c)) => {
+                        for (k, v) in c {
+                            if !(v.is_string() || v.is_number() || v.is_boolean()) {
+                                file_errors.insert(format!(
+                                    "{what}: context.{k} is {v}: API Gateway takes only strings, numbers and booleans"
+                                ));
+                            }
+                        }
+                    }
+                    Some(other) => {
+                        file_errors.insert(format!("{what}: context is {other}"));
+                    }
+                }
+                match parse_policy(&ok["policyDocument"]) {
+                    Err(e) => {
+                        file_errors.insert(format!("{what}: policy not understood: {e}"));
+                    }
+                    Ok(stmts) => {
+                        let got = decide(&stmts, &r.arn_parts);
+                        let want = matrix(&p.roles.routes[r.route], &h.caller_scopes);
+                        if got != want {
+                            file_errors.insert(format!(
+                                "{what}: matrix {want}, handler's policy {got}: {}",
+                                ok["policyDocument"]
+                            ));
+                        }
+                    }
+                }
+            }
+            for e in file_errors {
+                failures.push((p.name.clone(), e));
+            }
+        }
+    }
+
+    // 6. Report.
+    let elapsed = started.elapsed();
+    println!(
+        "lambda_exact: {} files ({} fixed + {n_random} random, seed {seed:#x}), {} decisions ({} allowed, {} denied), {} policyFor calls, {} cache hits ({} on another concrete path, {} of them allowed), {} fall-throughs, {} on greedy resources, {} handler calls; self-check with a token-only key: {} wrong allows, {} wrong denies; gen {:.1}s, plan {:.1}s, node {:.1}s, total {:.1}s",
+        corpus.len(),
+        corpus.len() - n_random,
+        counts.decisions,
+        counts.allowed,
+        counts.denied,
+        counts.misses,
+        counts.hits,
+        counts.hits_other_path,
+        counts.hits_other_path_allowed,
+        counts.fell_through,
+        counts.greedy_decisions,
+        counts.handler_calls,
+        counts.weak_wrong_allows,
+        counts.weak_wrong_denies,
+        gen_done.as_secs_f64(),
+        (plan_done - gen_done).as_secs_f64(),
+        (node_done - plan_done).as_secs_f64(),
+        elapsed.as_secs_f64(),
+    );
+
+    let mut bad_files: BTreeSet<String> = failures.iter().map(|(f, _)| f.clone()).collect();
+    bad_files.extend(mismatches.iter().map(|(f, _)| f.clone()));
+    if !bad_files.is_empty() {
+        let keep = common::tools_dir()
+            .parent()
+            .unwrap()
+            .join("tmp/lambda-exact-failures");
+        fs::create_dir_all(&keep).unwrap();
+        let mut report = String::new();
+        let _ = writeln!(
+            report,
+            "{} failures and {} mismatches in {} files; rerun with {rerun}",
+            failures.len(),
+            mismatches.len(),
+            bad_files.len()
+        );
+        for f in &bad_files {
+            let src = dir.join(f).join("roles.json");
+            let dst = keep.join(format!("{seed:x}-{f}.json"));
+            let _ = fs::copy(&src, &dst);
+            let _ = writeln!(report, "  saved {}", dst.display());
+        }
+        for (f, e) in failures.iter().take(40) {
+            let _ = writeln!(report, "[{f}] {e}");
+        }
+        let mut per_file: BTreeMap<&str, usize> = BTreeMap::new();
+        for (f, _) in &mismatches {
+            *per_file.entry(f).or_default() += 1;
+        }
+        for (f, n) in &per_file {
+            let _ = writeln!(report, "[{f}] {n} decisions differ from the matrix");
+        }
+        let mut shown: BTreeMap<&str, usize> = BTreeMap::new();
+        for (f, m) in &mismatches {
+            let n = shown.entry(f).or_default();
+            *n += 1;
+            if *n <= 3 && shown.len() <= 15 {
+                let _ = writeln!(report, "[{f}] {m}");
+            }
+        }
+        panic!("{report}");
+    }
+
+    let _ = fs::remove_dir_all(&dir);
+
+    // 7. Non-vacuity: the corpus really exercised allows, denies, cache reuse across concrete
+    //    paths, fall-through and greedy routing, and the self-check finds what a weaker cache
+    //    key gets wrong.
+    let files = corpus.len() as u64;
+    for (what, n, min) in [
+        ("allowed decisions", counts.allowed, 20 * files),
+        ("denied decisions", counts.denied, 20 * files),
+        (
+            "cache hits on another concrete path",
+            counts.hits_other_path,
+            5 * files,
+        ),
+        (
+            "allowed cache hits on another concrete path",
+            counts.hits_other_path_allowed,
+            files,
+        ),
+        ("fall-through decisions", counts.fell_through, files),
+        (
+            "decisions on greedy resources",
+            counts.greedy_decisions,
+            5 * files,
+        ),
+        ("handler calls", counts.handler_calls, 3 * files),
+        (
+            "wrong allows with a token-only cache key (self-check)",
+            counts.weak_wrong_allows,
+            (files / 20).max(1),
+        ),
+    ] {
+        assert!(
+            n >= min,
+            "vacuous: only {n} {what} (want at least {min}); {rerun}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The test's own models, pinned to the AWS facts they encode (so a change to them that
+// would make the property test agree with a wrong authorizer fails here first).
+// ---------------------------------------------------------------------------------------------
+
+fn policy(stmts: Value) -> Vec<Statement> {
+    parse_policy(&json!({ "Version": "2012-10-17", "Statement": stmts })).unwrap()
+}
+
+fn allows(stmts: &[Statement], rest: &str) -> bool {
+    decide(
+        stmts,
+        &arn_parts(&format!(
+            "arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}/prod/{rest}"
+        )),
+    )
+}
+
+#[test]
+fn iam_wildcards_cross_slashes_and_deny_wins() {
+    let head = format!("arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}/prod");
+    let p = policy(
+        json!([{ "Action": "execute-api:Invoke", "Effect": "Allow", "Resource": format!("{head}/GET/orders/*") }]),
+    );
+    assert!(allows(&p, "GET/orders/1"));
+    assert!(allows(&p, "GET/orders/1/secret"), "`*` matches `/` too");
+    assert!(allows(&p, "GET/orders/"), "`*` matches the empty string");
+    assert!(!allows(&p, "GET/orders"));
+    assert!(!allows(&p, "POST/orders/1"));
+    let p = policy(
+        json!({ "Action": ["execute-api:Invoke"], "Effect": "Allow", "Resource": [format!("{head}/??????/summary")] }),
+    );
+    assert!(allows(&p, "DELETE/summary"));
+    assert!(allows(&p, "GET/me/summary"), "`?` matches `/` too");
+    assert!(!allows(&p, "GET/summary"));
+    let p = policy(json!([
+        { "Action": "execute-api:*", "Effect": "Allow", "Resource": "*" },
+        { "Action": "*", "Effect": "Deny", "Resource": format!("{head}/GET/orders/*/secret") },
+    ]));
+    assert!(allows(&p, "GET/orders/1"));
+    assert!(!allows(&p, "GET/orders/1/secret"), "an explicit Deny wins");
+    assert!(allows(&p, "GET/"), "root");
+    assert!(!allows(&policy(json!([])), "GET/"), "implicit deny");
+    for bad in [
+        json!({ "Version": "2012-10-17", "Statement": [{ "Action": "execute-api:Invoke", "Effect": "Allow", "NotResource": "*" }] }),
+        json!({ "Version": "2012-10-17", "Statement": [{ "Action": "execute-api:Invoke", "Effect": "Allow", "Resource": "*", "Condition": {} }] }),
+        json!({ "Version": "2012-10-17", "Statement": [{ "Action": "execute-api:Invoke", "Effect": "allow", "Resource": "*" }] }),
+        json!({ "Version": "2012-10-17", "Statement": [{ "Action": "s3:GetObject", "Effect": "Allow", "Resource": "*" }] }),
+        json!({ "Version": "2012-10-17", "Statement": [{ "Action": "execute-api:Invoke", "Effect": "Allow", "Resource": "arn:aws:execute-api:*" }] }),
+        json!({ "Statement": [] }),
+    ] {
+        assert!(parse_policy(&bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn router_prefers_specific_resources_and_falls_through() {
+    let roles = Roles::from_value(&fixed_file(
+        "prod",
+        &["s"],
+        json!({}),
+        json!({
+            "GET /users/{id}": ["s"],
+            "PATCH /users/me": ["s"],
+            "ANY /{proxy+}": ["s"],
+            "GET /items": ["s"],
+            "ANY /items": ["s"],
+            "GET /": ["s"],
+        }),
+    ));
+    let res = resources(&roles);
+    let route = |verb: &str, path: &str| {
+        let segs: Vec<String> = path
+            .split('/')
+            .skip(1)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect();
+        dispatch(&res, verb, &segs).map(|d| roles.routes[d.route].key())
+    };
+    assert_eq!(route("PATCH", "/users/me").unwrap(), "PATCH /users/me");
+    assert_eq!(
+        route("GET", "/users/me").unwrap(),
+        "GET /users/{id}",
+        "verb falls through to {{id}}"
+    );
+    assert_eq!(
+        route("DELETE", "/users/me").unwrap(),
+        "ANY /{proxy+}",
+        "and on to {{proxy+}}"
+    );
+    assert_eq!(route("GET", "/users/me/x").unwrap(), "ANY /{proxy+}");
+    assert_eq!(
+        route("GET", "/items").unwrap(),
+        "GET /items",
+        "a method beats ANY"
+    );
+    assert_eq!(route("POST", "/items").unwrap(), "ANY /items");
+    assert_eq!(route("GET", "/").unwrap(), "GET /");
+    assert_eq!(route("POST", "/"), None, "{{proxy+}} needs a segment");
+    assert_eq!(
+        route("GET", "/users").unwrap(),
+        "ANY /{proxy+}",
+        "a resource without methods"
+    );
+}
