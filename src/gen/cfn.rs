@@ -123,12 +123,14 @@ pub fn group_id(name: &str) -> String {
 
 /// A group's Cedar policy: derived from the group's name, because Verified Permissions cannot
 /// change a policy's principal in place (a renamed group is a new policy). A group whose
-/// actions do not fit one policy has more parts.
+/// actions do not fit one policy has more parts; their IDs always carry a hash of the name
+/// and part, so that how many parts a group needs (which changes with its routes) can never
+/// make its IDs meet another group's (`Big` part 2 and a group called `BigPart2`).
 pub fn policy_id(group: &str, part: usize) -> String {
     if part == 1 {
         format!("CedarPolicy{}", ident(group))
     } else {
-        format!("CedarPolicy{}Part{part}", ident(group))
+        format!("CedarPolicy{}", ident(&format!("{group}\u{1f}part {part}")))
     }
 }
 
@@ -413,7 +415,12 @@ fn clash(model: &Model, id: &str, owner: Owner, other: String) -> Diagnostic {
             owner.describe(model)
         ),
     )
-    .help("rename one of them (a Lambda integration parameter is best renamed, e.g. `OrdersFunctionArn`)");
+    .help(match owner {
+        Owner::Group(_) | Owner::Policy(_) => {
+            "rename one of the groups: logical IDs are derived from names"
+        }
+        _ => "rename one of them (a Lambda integration parameter is best renamed, e.g. `OrdersFunctionArn`)",
+    });
     match owner.span(model) {
         Some(s) => d.at(s),
         None => d,
