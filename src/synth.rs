@@ -281,8 +281,6 @@ struct Emitter<'a> {
     out: String,
     left: usize,
     domains: &'a [Domain],
-    /// One access per collection subtree and method kind (see `roles_yaml`).
-    uniform: bool,
 }
 
 impl Emitter<'_> {
@@ -337,13 +335,8 @@ impl Emitter<'_> {
 }
 
 /// A synthetic roles.yaml with exactly `params.routes` routes. Assumes `params.validate()`
-/// passes; out-of-range counts are clamped rather than refused.
-///
-/// For `authorizer: lambda` every route under a top-level collection has the same access per
-/// kind of method (reads, writes), and no collection has public reads: an IAM policy cannot
-/// allow `GET /orders/{orderId}` and deny `GET /orders/{orderId}/notes` (its `*` matches `/`
-/// too), and rolegen refuses such a file for that strategy, so mixed access below one
-/// collection is only generated for `cognito-scopes`.
+/// passes; out-of-range counts are clamped rather than refused. Every strategy gets the same
+/// shapes: none refuses an access matrix.
 pub fn roles_yaml(params: &SynthParams) -> String {
     let mut rng = Rng(params.seed);
     let n_scopes = params.scopes.max(1);
@@ -398,7 +391,6 @@ pub fn roles_yaml(params: &SynthParams) -> String {
         out,
         left: params.routes,
         domains: &domains,
-        uniform: params.strategy == Strategy::Lambda,
     };
     e.route("GET", "/health", None, &Integration::Mock);
     let mut collection = 0;
@@ -521,7 +513,7 @@ fn collection_routes(e: &mut Emitter, rng: &mut Rng, c: usize) {
             e.domains[dom].name
         )),
     };
-    let public_reads = rng.one_in(10) && !e.uniform;
+    let public_reads = rng.one_in(10);
     let base = format!("/{plural}");
     let item = format!("{base}/{{{singular}Id}}");
     let (read, write, admin) = (e.read(dom), e.write(dom), vec!["admin".to_string()]);
@@ -537,8 +529,7 @@ fn collection_routes(e: &mut Emitter, rng: &mut Rng, c: usize) {
     if rng.one_in(2) {
         e.route("PATCH", &item, Some(&write), &integ);
     }
-    let delete = if e.uniform { &write } else { &admin };
-    e.route("DELETE", &item, Some(delete), &integ);
+    e.route("DELETE", &item, Some(&admin), &integ);
     let mut actions: Vec<&str> = ACTIONS.to_vec();
     for _ in 0..rng.below(3) {
         let a = actions.remove(rng.below(actions.len()));
@@ -553,27 +544,19 @@ fn collection_routes(e: &mut Emitter, rng: &mut Rng, c: usize) {
         );
     }
     let count = 1 + rng.below(3);
-    sub_collections(e, rng, &item, dom, count, 2);
+    sub_collections(e, rng, &item, count, 2);
 }
 
-/// `count` sub-collections under `parent`, each with its own domain (the parent's when
-/// uniform), recursing `depth` levels.
-fn sub_collections(
-    e: &mut Emitter,
-    rng: &mut Rng,
-    parent: &str,
-    parent_dom: usize,
-    count: usize,
-    depth: usize,
-) {
+/// `count` sub-collections under `parent`, each with its own domain, recursing `depth`
+/// levels.
+fn sub_collections(e: &mut Emitter, rng: &mut Rng, parent: &str, count: usize, depth: usize) {
     let mut subs: Vec<(&str, &str)> = SUBS.to_vec();
     for _ in 0..count {
         if e.left == 0 {
             return;
         }
         let (plural, singular) = subs.remove(rng.below(subs.len()));
-        let picked = rng.below(e.domains.len());
-        let dom = if e.uniform { parent_dom } else { picked };
+        let dom = rng.below(e.domains.len());
         let (read, write) = (e.read(dom), e.write(dom));
         let base = format!("{parent}/{plural}");
         // `/lines/{lineId}/lines/…` may come up; a path cannot name two variables alike.
@@ -591,7 +574,7 @@ fn sub_collections(
         e.route("DELETE", &item, Some(&write), &Integration::Mock);
         if depth > 1 && rng.one_in(3) {
             let count = 1 + rng.below(2);
-            sub_collections(e, rng, &item, dom, count, depth - 1);
+            sub_collections(e, rng, &item, count, depth - 1);
         }
     }
 }
@@ -679,11 +662,14 @@ mod tests {
         );
     }
 
-    /// Every target accepts the files: for `lambda`, that means the policy compiler can
-    /// express their access matrix (mixed access below one collection would be refused).
+    /// Every target of every strategy accepts the files.
     #[test]
     fn every_target_accepts_the_files() {
-        for strategy in [Strategy::CognitoScopes, Strategy::Lambda] {
+        for strategy in [
+            Strategy::CognitoScopes,
+            Strategy::Lambda,
+            Strategy::VerifiedPermissions,
+        ] {
             let p = SynthParams {
                 strategy,
                 seed: 3,
