@@ -160,10 +160,20 @@ fn declared(fx: &Fixture) -> Declared {
             .cloned()
             .collect()
     };
+    // An `authenticated` route (short or long form) makes the resource server carry the
+    // reserved scope every signed-in user's token gets (README, `authenticated`).
+    let signed_in =
+        v["routes"].as_object().unwrap().values().any(|r| {
+            r.as_str() == Some("authenticated") || r["authenticated"].as_bool() == Some(true)
+        });
+    let mut scopes = keys("scopes");
+    if signed_in {
+        scopes.insert("authenticated".to_string());
+    }
     Declared {
         routes: keys("routes"),
         groups: keys("groups"),
-        scopes: keys("scopes"),
+        scopes,
         identifier: v["resource_server"]["identifier"]
             .as_str()
             .unwrap()

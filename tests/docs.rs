@@ -238,6 +238,7 @@ fn markdown_tables_and_svg_cells_match_the_matrix() {
             assert_eq!(row[0], m.route(r).key(), "{name}");
             let expected_scopes = match &m.route(r).access {
                 Access::Public => "🌐 public".to_string(),
+                Access::Authenticated => "🔑 signed in".to_string(),
                 Access::AnyOf(ids) => ids
                     .iter()
                     .map(|s| m.scope(*s).name.as_str())

@@ -98,7 +98,9 @@ fn check_grant(m: &Model, group: GroupId, route_key: &str, grant: &Value) {
         .unwrap();
     match &m.route(route).access {
         Access::AnyOf(ids) => assert!(ids.contains(&scope), "{route_key}: scope not accepted"),
-        Access::Public => panic!("{route_key}: a public route needs no grant"),
+        Access::Public | Access::Authenticated => {
+            panic!("{route_key}: a public or authenticated route needs no grant")
+        }
     }
 }
 
@@ -116,6 +118,9 @@ fn who_can_call_each_route_matches_the_matrix_with_valid_reasons() {
             assert_eq!(e["line"], m.route(r).decl.line);
             let public = m.route(r).access == Access::Public;
             assert_eq!(e["public"], public);
+            // `authenticated` routes are open to every group, with no scope to explain.
+            let signed_in = m.route(r).access == Access::Authenticated;
+            assert_eq!(e["authenticated"].as_bool().unwrap_or(false), signed_in);
             let allowed: BTreeSet<GroupId> = e["allowed"]
                 .as_array()
                 .unwrap()
@@ -136,7 +141,7 @@ fn who_can_call_each_route_matches_the_matrix_with_valid_reasons() {
             for g in e["allowed"].as_array().unwrap() {
                 let gid = m.group_by_name(g["group"].as_str().unwrap()).unwrap();
                 let grants = g["grants"].as_array().unwrap();
-                if public {
+                if public || signed_in {
                     assert!(grants.is_empty());
                 } else {
                     assert!(!grants.is_empty(), "{name} {key}: allowed without a reason");
@@ -193,7 +198,9 @@ fn what_groups_can_call_matches_the_union_with_valid_reasons() {
             for r in v["allowed"].as_array().unwrap() {
                 let key = r["route"].as_str().unwrap();
                 let grants = r["grants"].as_array().unwrap();
-                assert_eq!(r["public"].as_bool().unwrap(), grants.is_empty(), "{key}");
+                let open =
+                    r["public"].as_bool().unwrap() || r["authenticated"].as_bool().unwrap_or(false);
+                assert_eq!(open, grants.is_empty(), "{key}");
                 for grant in grants {
                     let first = grant["via"][0].as_str().unwrap();
                     let g = m.group_by_name(first).unwrap();

@@ -368,6 +368,21 @@ fn check_operation(
     let security = op["security"].as_array().unwrap();
     match (&route.access, model.api.strategy) {
         (Access::Public, _) => assert!(security.is_empty(), "{case}: `{key}` is public"),
+        (Access::Authenticated, Strategy::CognitoScopes) => {
+            let want = format!("{}/authenticated", model.resource_server.identifier);
+            assert_eq!(
+                op["security"],
+                serde_json::json!([{ COGNITO_SCHEME: [want] }]),
+                "{case}: `{key}`: the reserved scope every signed-in user gets"
+            );
+        }
+        (Access::Authenticated, _) => {
+            assert_eq!(
+                op["security"],
+                serde_json::json!([{ LAMBDA_SCHEME: [] }]),
+                "{case}: `{key}`"
+            );
+        }
         (Access::AnyOf(ids), Strategy::CognitoScopes) => {
             let mut want: Vec<String> = ids
                 .iter()
@@ -476,8 +491,18 @@ fn matrix_agrees(case: &str, model: &Model, doc: &Value) {
             sets.push(vec![a, b]);
         }
     }
+    // Every signed-in user's access token also carries the reserved scope of `authenticated`
+    // routes (the pre-token trigger adds it).
+    let signed_in = format!("{}/authenticated", model.resource_server.identifier);
     for set in sets {
-        let held: BTreeSet<&str> = set.iter().flat_map(|&g| model.full_scopes_of(g)).collect();
+        let mut held: BTreeSet<&str> = set.iter().flat_map(|&g| model.full_scopes_of(g)).collect();
+        if model
+            .routes
+            .iter()
+            .any(|r| r.access == Access::Authenticated)
+        {
+            held.insert(&signed_in);
+        }
         let want = model.matrix.union(&set);
         for route in model.route_ids() {
             assert_eq!(

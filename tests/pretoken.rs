@@ -21,13 +21,24 @@ fn pretoken_goldens_match() {
 }
 
 /// The union of the groups' effective scopes, full names, sorted: what the model says the
-/// access token must carry.
+/// access token must carry; with `authenticated` routes, also the reserved scope every
+/// signed-in user gets, in any group or none.
 fn expected_scopes(model: &Model, groups: &[GroupId]) -> Vec<String> {
-    let set: BTreeSet<String> = groups
+    let mut set: BTreeSet<String> = groups
         .iter()
         .flat_map(|&g| model.full_scopes_of(g))
         .map(str::to_string)
         .collect();
+    if model
+        .routes
+        .iter()
+        .any(|r| r.access == rolegen::model::Access::Authenticated)
+    {
+        set.insert(format!(
+            "{}/authenticated",
+            model.resource_server.identifier
+        ));
+    }
     set.into_iter().collect()
 }
 

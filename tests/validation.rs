@@ -658,7 +658,7 @@ fn route_value_that_is_neither_scopes_nor_public() {
     let help = assert_error(
         &text,
         "bad-route-value",
-        "route `GET /orders` must list its scopes or say `public`, found `readonly`",
+        "route `GET /orders` must list its scopes or say `public` or `authenticated`, found `readonly`",
         "readonly",
     );
     assert_eq!(
@@ -1310,4 +1310,45 @@ fn strip_ansi(s: &str) -> String {
         }
     }
     out
+}
+
+#[test]
+fn authenticated_routes_short_and_long_form() {
+    let text = with_head(VALID_TAIL).replace(
+        "routes:\n",
+        "routes:\n  GET /me: authenticated\n  PUT /me:\n    authenticated: true\n",
+    );
+    let loaded = load(&text);
+    let m = loaded.model.expect("valid");
+    for key in ["GET /me", "PUT /me"] {
+        let r = m.routes.iter().find(|r| r.key() == key).unwrap();
+        assert_eq!(r.access, rolegen::model::Access::Authenticated, "{key}");
+    }
+    // Both `authenticated` and scopes (or `public`) is an error at `authenticated`.
+    for other in ["scopes: [read]", "public: true"] {
+        let bad = with_head(VALID_TAIL).replace(
+            "routes:\n",
+            &format!("routes:\n  PUT /me:\n    authenticated: true\n    {other}\n"),
+        );
+        let e = the_error(&bad);
+        assert_eq!(e.code, "bad-route-value", "{e:#?}");
+        assert!(e.message.contains("is `authenticated` and also"), "{e:#?}");
+        assert_eq!(e.underlined.as_deref(), Some("true"));
+    }
+    let e = the_error(
+        &with_head(VALID_TAIL)
+            .replace("routes:\n", "routes:\n  PUT /me:\n    authenticated: yes\n"),
+    );
+    assert_eq!(e.code, "wrong-type", "{e:#?}");
+}
+
+#[test]
+fn the_signed_in_scope_name_is_reserved() {
+    let text = with_head(VALID_TAIL).replace("scopes:\n", "scopes:\n  authenticated: Mine\n");
+    let e = errors(&text)
+        .into_iter()
+        .find(|e| e.code == "reserved")
+        .expect("a `reserved` error");
+    assert_eq!(e.message, "scope name `authenticated` is reserved");
+    assert_eq!(e.underlined.as_deref(), Some("authenticated"));
 }

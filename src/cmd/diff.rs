@@ -91,6 +91,18 @@ pub const RULES: &[Rule] = &[
         summary: "a route was removed, and the groups that could call it",
     },
     Rule {
+        id: "RG208",
+        name: "route-made-authenticated",
+        severity: Severity::Warning,
+        summary: "a route is now `authenticated` (or a new route is): any signed-in user may call it, in any group or none",
+    },
+    Rule {
+        id: "RG209",
+        name: "route-no-longer-authenticated",
+        severity: Severity::Note,
+        summary: "an `authenticated` route now needs a scope: signed-in users without it lose it",
+    },
+    Rule {
         id: "RG210",
         name: "group-added",
         severity: Severity::Warning,
@@ -426,7 +438,7 @@ fn protected_count(model: &Model, g: GroupId) -> usize {
 
 fn scope_names(model: &Model, r: RouteId) -> Vec<&str> {
     match &model.route(r).access {
-        Access::Public => Vec::new(),
+        Access::Public | Access::Authenticated => Vec::new(),
         Access::AnyOf(ids) => ids.iter().map(|s| model.scope(*s).name.as_str()).collect(),
     }
 }
@@ -623,6 +635,18 @@ pub fn compare(old: &Side, new: &Side) -> Changes {
                     );
                     continue;
                 }
+                if route.access == Access::Authenticated {
+                    widened = true;
+                    push(
+                        "RG208",
+                        Severity::Warning,
+                        Some(key),
+                        "new `authenticated` route: any signed-in user may call it, in any group or none".into(),
+                        loc,
+                        None,
+                    );
+                    continue;
+                }
                 let all = ordered(nm, |g| nm.matrix.allows(g, rn));
                 let message = if all.is_empty() {
                     format!(
@@ -660,6 +684,8 @@ pub fn compare(old: &Side, new: &Side) -> Changes {
         }
         let message = if route.access == Access::Public {
             "route removed: it was public".to_string()
+        } else if route.access == Access::Authenticated {
+            "route removed: any signed-in user could call it".to_string()
         } else {
             let had: Vec<&str> = ordered(om, |g| om.matrix.allows(g, ro))
                 .into_iter()
@@ -684,8 +710,81 @@ pub fn compare(old: &Side, new: &Side) -> Changes {
     for &(ro, rn) in &route_pairs {
         let key = nm.route(rn).key();
         let loc = new.at(nm.route(rn).decl);
-        let old_public = om.route(ro).access == Access::Public;
-        let new_public = nm.route(rn).access == Access::Public;
+        let (was, is) = (&om.route(ro).access, &nm.route(rn).access);
+        match (was, is) {
+            (Access::Authenticated, Access::Authenticated) => continue,
+            (Access::AnyOf(_), Access::Authenticated) => {
+                widened = true;
+                let had: Vec<&str> = ordered(om, |g| om.matrix.allows(g, ro))
+                    .into_iter()
+                    .map(|g| om.group(g).name.as_str())
+                    .collect();
+                push(
+                    "RG208",
+                    Severity::Warning,
+                    Some(key),
+                    format!(
+                        "now `authenticated`: any signed-in user may call it, in any group or none (it needed {}, which {})",
+                        list(&scope_names(om, ro)),
+                        if had.is_empty() {
+                            "no group had".to_string()
+                        } else {
+                            format!("only {} had", list(&had))
+                        }
+                    ),
+                    loc,
+                    None,
+                );
+                continue;
+            }
+            (Access::Authenticated, Access::AnyOf(_)) => {
+                let keep = ordered(nm, |g| nm.matrix.allows(g, rn));
+                push(
+                    "RG209",
+                    Severity::Note,
+                    Some(key),
+                    format!(
+                        "no longer open to every signed-in user: it now needs {}{}",
+                        list(&scope_names(nm, rn)),
+                        if keep.is_empty() {
+                            ", and no group may call it".to_string()
+                        } else {
+                            format!(", and only {} may call it", whys(nm, &keep, rn))
+                        }
+                    ),
+                    loc,
+                    None,
+                );
+                continue;
+            }
+            (Access::Public, Access::Authenticated) => {
+                push(
+                    "RG204",
+                    Severity::Note,
+                    Some(key),
+                    "no longer public: it now needs a signed-in user (`authenticated`); callers without a token lose it".into(),
+                    loc,
+                    None,
+                );
+                continue;
+            }
+            (Access::Authenticated, Access::Public) => {
+                widened = true;
+                push(
+                    "RG203",
+                    Severity::Warning,
+                    Some(key),
+                    "now public: anyone may call it without a token (it needed a signed-in user)"
+                        .into(),
+                    loc,
+                    None,
+                );
+                continue;
+            }
+            _ => {}
+        }
+        let old_public = *was == Access::Public;
+        let new_public = *is == Access::Public;
         match (old_public, new_public) {
             (true, true) => continue,
             (false, true) => {

@@ -572,27 +572,19 @@ impl Cmp<'_> {
             }
             _ => {}
         }
-        let wanted: Vec<&str> = match &route.access {
-            Access::Public => Vec::new(),
-            Access::AnyOf(ids) => {
-                let mut v: Vec<&str> = ids
-                    .iter()
-                    .map(|s| model.scope(*s).full_name.as_str())
-                    .collect();
-                v.sort_unstable();
-                v
-            }
-        };
+        let wanted_owned = model.method_scopes(route);
+        let wanted: Vec<&str> = wanted_owned.iter().map(String::as_str).collect();
         // Texts are built only for a finding: most routes match and need none of them.
         let expected = || match (&route.access, strategy) {
             (Access::Public, _) => "no authorization (`NONE`)".to_string(),
-            (Access::AnyOf(_), Strategy::CognitoScopes) => format!(
+            (Access::AnyOf(_) | Access::Authenticated, Strategy::CognitoScopes) => format!(
                 "the Cognito authorizer with `AuthorizationScopes` {}",
                 apidef::quote_list(&wanted)
             ),
-            (Access::AnyOf(_), Strategy::Lambda | Strategy::VerifiedPermissions) => {
-                "rolegen's Lambda REQUEST authorizer (`CUSTOM`)".to_string()
-            }
+            (
+                Access::AnyOf(_) | Access::Authenticated,
+                Strategy::Lambda | Strategy::VerifiedPermissions,
+            ) => "rolegen's Lambda REQUEST authorizer (`CUSTOM`)".to_string(),
         };
         let make = |rule: Rule, sev: Severity, msg: String, fix: &str| {
             let served = match &via {
@@ -633,13 +625,17 @@ impl Cmp<'_> {
                     "set the method's authorization to `NONE`, or give the route scopes in roles.yaml",
                 ),
             },
-            Access::AnyOf(_) => match (&r.auth, strategy) {
+            Access::AnyOf(_) | Access::Authenticated => match (&r.auth, strategy) {
                 (Auth::None, _) => make(
                     UNPROTECTED,
                     Severity::Error,
                     format!(
-                        "roles.yaml requires one of {}; the API serves it with no authorization (`NONE`): anyone can call it",
-                        apidef::quote_list(&wanted)
+                        "roles.yaml requires {}; the API serves it with no authorization (`NONE`): anyone can call it",
+                        if route.access == Access::Authenticated {
+                            "a signed-in user (`authenticated`)".to_string()
+                        } else {
+                            format!("one of {}", apidef::quote_list(&wanted))
+                        }
                     ),
                     &format!("{regen}: {}", expected()),
                 ),

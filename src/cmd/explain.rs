@@ -284,7 +284,10 @@ pub struct RouteExplain {
     pub asked: Option<String>,
     pub line: u32,
     pub public: bool,
-    /// Any one of these grants the route (empty when public).
+    /// Any signed-in user may call it (`authenticated`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub authenticated: bool,
+    /// Any one of these grants the route (empty when public or `authenticated`).
     pub scopes: Vec<ScopeRef>,
     /// Groups that may call it, most privileged first, each with every reason.
     pub allowed: Vec<GroupWhy>,
@@ -328,7 +331,7 @@ fn explain_route(
     let route = model.route(r);
     let public = route.access == Access::Public;
     let scopes = match &route.access {
-        Access::Public => Vec::new(),
+        Access::Public | Access::Authenticated => Vec::new(),
         Access::AnyOf(ids) => ids
             .iter()
             .map(|s| ScopeRef {
@@ -365,6 +368,7 @@ fn explain_route(
         asked: asked.clone(),
         line: route.decl.line,
         public,
+        authenticated: route.access == Access::Authenticated,
         scopes,
         allowed,
         denied,
@@ -399,16 +403,22 @@ fn route_text(model: &Model, file: &str, e: &RouteExplain) -> String {
         out.push_str("  public: anyone may call it, signed in or not; no token is checked\n");
         return out;
     }
-    let _ = writeln!(
-        out,
-        "  needs{}: {}",
-        if e.scopes.len() > 1 {
-            " any one of"
-        } else {
-            ""
-        },
-        scope_list(&e.scopes)
-    );
+    if e.authenticated {
+        out.push_str(
+            "  authenticated: any signed-in user of the pool may call it, in any group or none\n",
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "  needs{}: {}",
+            if e.scopes.len() > 1 {
+                " any one of"
+            } else {
+                ""
+            },
+            scope_list(&e.scopes)
+        );
+    }
     out.push_str(match model.api.strategy {
         Strategy::CognitoScopes => {
             "  checked by: API Gateway's Cognito authorizer, against the access token's scopes\n"
@@ -447,6 +457,23 @@ fn route_text(model: &Model, file: &str, e: &RouteExplain) -> String {
             }
         }
     };
+    if e.authenticated {
+        // Every group may call it, and so may a signed-in user in no group: there is no
+        // scope to explain.
+        if let Some(v) = &e.caller {
+            let who = v
+                .groups
+                .iter()
+                .map(|g| format!("`{g}`"))
+                .collect::<Vec<_>>()
+                .join(" + ");
+            let _ = writeln!(
+                out,
+                "  a caller in {who} MAY call it, as any signed-in user may"
+            );
+        }
+        return out;
+    }
     match &e.caller {
         Some(v) => {
             let who = v
@@ -543,6 +570,8 @@ pub struct ScopeHeld {
 pub struct AllowedRoute {
     pub route: String,
     pub public: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub authenticated: bool,
     pub grants: Vec<Grant>,
 }
 
@@ -583,12 +612,13 @@ fn explain_groups(model: &Model, ids: &[GroupId]) -> GroupsExplain {
             allowed.push(AllowedRoute {
                 route: route.key(),
                 public: route.access == Access::Public,
+                authenticated: route.access == Access::Authenticated,
                 grants: ordered.iter().flat_map(|&g| grants(model, g, r)).collect(),
             });
         } else {
             let needs = match &route.access {
                 Access::AnyOf(s) => s.iter().map(|s| model.scope(*s).name.clone()).collect(),
-                Access::Public => Vec::new(),
+                Access::Public | Access::Authenticated => Vec::new(),
             };
             denied.push(DeniedRoute {
                 route: route.key(),
@@ -651,6 +681,8 @@ fn groups_text(model: &Model, e: &GroupsExplain) -> String {
         for r in &e.allowed {
             let why = if r.public {
                 "public".to_string()
+            } else if r.authenticated {
+                "authenticated: any signed-in user".to_string()
             } else {
                 // One entry per scope, listing every chain that reaches it.
                 let mut by_scope: Vec<(&str, Vec<String>)> = Vec::new();

@@ -45,7 +45,7 @@ pub mod keys {
     pub const USER_POOL: &[&str] = &["name", "deletion_policy"];
     pub const RESOURCE_SERVER: &[&str] = &["identifier", "name"];
     pub const GROUP: &[&str] = &["description", "precedence", "scopes", "includes"];
-    pub const ROUTE: &[&str] = &["scopes", "public", "integration"];
+    pub const ROUTE: &[&str] = &["scopes", "public", "authenticated", "integration"];
     pub const INTEGRATION: &[&str] = &["mock", "lambda", "http"];
 }
 
@@ -132,6 +132,7 @@ impl Raw<'_> {
                     key: own(r.key),
                     access: match r.access {
                         RawAccess::Public(span) => RawAccess::Public(span),
+                        RawAccess::Authenticated(span) => RawAccess::Authenticated(span),
                         RawAccess::Scopes(list) => RawAccess::Scopes(own_all(list)),
                     },
                     integration: r.integration.map(|i| {
@@ -192,6 +193,8 @@ pub struct RawRoute<'a> {
 #[derive(Clone, Debug)]
 pub enum RawAccess<'a> {
     Public(Span),
+    /// Any signed-in user of the pool.
+    Authenticated(Span),
     Scopes(Vec<Text<'a>>),
 }
 
@@ -608,7 +611,8 @@ impl Walker<'_> {
         out
     }
 
-    /// `[scopes]`, `public`, or the long form `{scopes: [...] | public: true, integration}`.
+    /// `[scopes]`, `public`, `authenticated`, or the long form `{scopes: [...] | public: true |
+    /// authenticated: true, integration}`.
     fn route_value<'a>(
         &mut self,
         v: &Node<'a>,
@@ -617,14 +621,17 @@ impl Walker<'_> {
         match &v.kind {
             Kind::Seq(_) => Some((RawAccess::Scopes(self.names(v, what)), None)),
             Kind::Str(s) if s == "public" => Some((RawAccess::Public(v.span), None)),
+            Kind::Str(s) if s == "authenticated" => Some((RawAccess::Authenticated(v.span), None)),
             Kind::Str(s) => {
                 self.diags.push(
                     Diagnostic::error(
                         "bad-route-value",
-                        format!("{what} must list its scopes or say `public`, found `{s}`"),
+                        format!(
+                            "{what} must list its scopes or say `public` or `authenticated`, found `{s}`"
+                        ),
                     )
                     .at(v.span)
-                    .label("neither a list of scopes nor `public`")
+                    .label("neither a list of scopes, `public` nor `authenticated`")
                     .help(format!("write `[{s}]` if `{s}` is a scope")),
                 );
                 None
@@ -634,6 +641,7 @@ impl Walker<'_> {
                 let fields = self.fields(v, what, keys::ROUTE)?;
                 let mut access = None;
                 let mut public_seen = None;
+                let mut authenticated_seen = None;
                 let mut integration = None;
                 for (key, field) in fields.iter() {
                     match key.static_name {
@@ -647,9 +655,39 @@ impl Walker<'_> {
                             Kind::Bool(false) => {}
                             _ => self.type_error(field, What::Of("`public` of ", &what), "`true`"),
                         },
+                        "authenticated" => match field.kind {
+                            Kind::Bool(true) => authenticated_seen = Some(field.span),
+                            Kind::Bool(false) => {}
+                            _ => self.type_error(
+                                field,
+                                What::Of("`authenticated` of ", &what),
+                                "`true`",
+                            ),
+                        },
                         "integration" => integration = self.integration(field, what),
                         _ => unreachable!(),
                     }
+                }
+                if let Some(span) = authenticated_seen {
+                    if access.is_some() || public_seen.is_some() {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "bad-route-value",
+                                format!(
+                                    "{what} is `authenticated` and also {}",
+                                    if access.is_some() {
+                                        "protected by scopes"
+                                    } else {
+                                        "`public`"
+                                    }
+                                ),
+                            )
+                            .at(span)
+                            .label("say one of `scopes`, `public: true`, `authenticated: true`"),
+                        );
+                        return None;
+                    }
+                    return Some((RawAccess::Authenticated(span), integration));
                 }
                 match (access, public_seen) {
                     (Some(_), Some(span)) => {
@@ -672,7 +710,9 @@ impl Walker<'_> {
                         self.diags.push(
                             Diagnostic::error(
                                 "bad-route-value",
-                                format!("{what} says neither `scopes` nor `public: true`"),
+                                format!(
+                                    "{what} says none of `scopes`, `public: true`, `authenticated: true`"
+                                ),
                             )
                             .at(v.span)
                             .help(
@@ -684,7 +724,11 @@ impl Walker<'_> {
                 }
             }
             _ => {
-                self.type_error(v, what, "a list of scopes, `public`, or a mapping");
+                self.type_error(
+                    v,
+                    what,
+                    "a list of scopes, `public`, `authenticated`, or a mapping",
+                );
                 None
             }
         }

@@ -115,16 +115,18 @@ pub struct Group {
 pub enum Route {
     /// Any one of these scopes grants the route.
     Scopes(Vec<String>),
-    /// `public`: no authorization at all.
-    Public(PublicWord),
+    /// `public`: no authorization at all; `authenticated`: any signed-in user of the pool.
+    Word(AccessWord),
     Long(LongRoute),
 }
 
 #[allow(dead_code)]
 #[derive(JsonSchema)]
-pub enum PublicWord {
+pub enum AccessWord {
     #[serde(rename = "public")]
     Public,
+    #[serde(rename = "authenticated")]
+    Authenticated,
 }
 
 #[allow(dead_code)]
@@ -133,6 +135,8 @@ pub enum PublicWord {
 pub struct LongRoute {
     pub scopes: Option<Vec<String>>,
     pub public: Option<bool>,
+    /// Any signed-in user of the pool, in any group or none.
+    pub authenticated: Option<bool>,
     pub integration: Option<Integration>,
 }
 

@@ -118,20 +118,20 @@ pub fn generate(model: &Model) -> Result<Files, Vec<Diagnostic>> {
     ]))
 }
 
-/// The `lambda` handler: the table holds, per route, the groups that may call it.
+/// The `lambda` handler: the table holds, per route, the groups that may call it (`null`:
+/// public, `true`: any signed-in user).
 fn lambda(model: &Model) -> (String, Value, Vec<u8>) {
     let groups = lines(model.groups.iter().map(|g| js_literal(&g.name)));
     let routes = lines(model.route_ids().map(|r| {
         let route = model.route(r);
-        let allowed: Option<Vec<usize>> = match route.access {
-            Access::Public => None,
-            Access::AnyOf(_) => Some(
-                model
-                    .group_ids()
-                    .filter(|&g| model.matrix.allows(g, r))
-                    .map(|g| g.0)
-                    .collect(),
-            ),
+        let allowed: Value = match route.access {
+            Access::Public => Value::Null,
+            Access::Authenticated => Value::Bool(true),
+            Access::AnyOf(_) => model
+                .group_ids()
+                .filter(|&g| model.matrix.allows(g, r))
+                .map(|g| json!(g.0))
+                .collect(),
         };
         js_literal(&(route.key(), allowed))
     }));

@@ -141,33 +141,87 @@ pub fn schema(ns: &str, actions: &[Action]) -> Value {
     }})
 }
 
-/// One policy of a group: the text before the pool id, and the text after it. The deployed
-/// statement is `before + <userPoolId> + after`.
+/// One policy: of a group, or (`group: None`) of every signed-in user for the `authenticated`
+/// routes. A group's policy names the pool: its text is `before + <userPoolId> + after`; the
+/// other's is `before` alone.
 pub struct Policy {
-    pub group: GroupId,
-    /// 1 for a group's first policy; a group whose actions do not fit one policy has more.
+    pub group: Option<GroupId>,
+    /// 1 for the first policy; one whose actions do not fit one policy has more.
     pub part: usize,
     pub before: String,
-    pub after: String,
+    pub after: Option<String>,
 }
 
 impl Policy {
     pub fn text(&self, pool_id: &str) -> String {
-        format!("{}{pool_id}{}", self.before, self.after)
+        match &self.after {
+            Some(after) => format!("{}{pool_id}{after}", self.before),
+            None => self.before.clone(),
+        }
     }
 }
 
-/// The policies: per group with any protected route, its actions, split into as few policies
-/// as fit AVP's size limit with the longest pool id.
+const TAIL: &str = "\n  ],\n  resource\n);";
+const ACTIONS_HEAD: &str = ",\n  action in [";
+
+/// `actions` in as few lists as keep a policy with a head of `head_len` bytes under AVP's
+/// limit.
+fn chunks(head_len: usize, actions: &[String]) -> Vec<Vec<&String>> {
+    let empty = head_len + ACTIONS_HEAD.len() + TAIL.len();
+    let mut out: Vec<Vec<&String>> = vec![Vec::new()];
+    let mut len = empty;
+    for a in actions {
+        let add = "\n    ".len() + a.len() + 1;
+        if len + add > MAX_POLICY_BYTES && !out.last().unwrap().is_empty() {
+            out.push(Vec::new());
+            len = empty;
+        }
+        out.last_mut().unwrap().push(a);
+        len += add;
+    }
+    out
+}
+
+/// `,\n  action in [...],\n  resource\n);` for one list.
+fn action_list(chunk: &[&String]) -> String {
+    let mut s = ACTIONS_HEAD.to_string();
+    for (k, a) in chunk.iter().enumerate() {
+        s.push_str("\n    ");
+        s.push_str(a);
+        if k + 1 < chunk.len() {
+            s.push(',');
+        }
+    }
+    s.push_str(TAIL);
+    s
+}
+
+/// The policies: one for the `authenticated` routes (any `User`, whatever its groups), and
+/// per group with any other protected route, its actions; each split into as few policies as
+/// fit AVP's size limit with the longest pool id.
 pub fn policies(model: &Model, ns: &str, actions: &[Action]) -> Vec<Policy> {
     let ns_action = format!("{ns}::Action::");
+    let entity = |a: &Action| format!("{ns_action}{}", cedar_string(&a.id));
+    let signed_in = |a: &&Action| model.route(a.route).access == Access::Authenticated;
     let mut out = Vec::new();
+    let anyone: Vec<String> = actions.iter().filter(signed_in).map(entity).collect();
+    if !anyone.is_empty() {
+        let head = "permit (\n  principal";
+        for (i, chunk) in chunks(head.len(), &anyone).into_iter().enumerate() {
+            out.push(Policy {
+                group: None,
+                part: i + 1,
+                before: format!("{head}{}", action_list(&chunk)),
+                after: None,
+            });
+        }
+    }
     for g in model.group_ids() {
         let group = model.group(g);
         let mine: Vec<String> = actions
             .iter()
-            .filter(|a| model.matrix.allows(g, a.route))
-            .map(|a| format!("{ns_action}{}", cedar_string(&a.id)))
+            .filter(|a| !signed_in(a) && model.matrix.allows(g, a.route))
+            .map(entity)
             .collect();
         if mine.is_empty() {
             continue;
@@ -176,34 +230,12 @@ pub fn policies(model: &Model, ns: &str, actions: &[Action]) -> Vec<Policy> {
         let quoted = cedar_string(&format!("|{}", group.name));
         let before = format!("permit (\n  principal in {ns}::UserGroup::\"");
         let head_len = before.len() + MAX_POOL_ID_BYTES + quoted.len() - 1;
-        let tail = "\n  ],\n  resource\n);";
-        let mut chunks: Vec<Vec<&String>> = vec![Vec::new()];
-        let mut len = head_len + ",\n  action in [".len() + tail.len();
-        for a in &mine {
-            let add = "\n    ".len() + a.len() + 1;
-            if len + add > MAX_POLICY_BYTES && !chunks.last().unwrap().is_empty() {
-                chunks.push(Vec::new());
-                len = head_len + ",\n  action in [".len() + tail.len();
-            }
-            chunks.last_mut().unwrap().push(a);
-            len += add;
-        }
-        for (i, chunk) in chunks.into_iter().enumerate() {
-            let mut after = quoted[1..].to_string();
-            after.push_str(",\n  action in [");
-            for (k, a) in chunk.iter().enumerate() {
-                after.push_str("\n    ");
-                after.push_str(a);
-                if k + 1 < chunk.len() {
-                    after.push(',');
-                }
-            }
-            after.push_str(tail);
+        for (i, chunk) in chunks(head_len, &mine).into_iter().enumerate() {
             out.push(Policy {
-                group: g,
+                group: Some(g),
                 part: i + 1,
                 before: before.clone(),
-                after,
+                after: Some(format!("{}{}", &quoted[1..], action_list(&chunk))),
             });
         }
     }
@@ -239,7 +271,7 @@ pub fn build(model: &Model, limits: Limits) -> Result<Cedar, Vec<Diagnostic>> {
     }
     let total: usize = policies
         .iter()
-        .map(|p| p.before.len() + MAX_POOL_ID_BYTES + p.after.len())
+        .map(|p| p.before.len() + p.after.as_ref().map_or(0, |a| MAX_POOL_ID_BYTES + a.len()))
         .sum();
     if total > limits.max_store_policy_bytes {
         errors.push(
@@ -285,8 +317,13 @@ pub fn generate_with(model: &Model, limits: Limits) -> Result<Files, Vec<Diagnos
         cedar.namespace
     );
     for p in &cedar.policies {
-        text.push_str("\n// group ");
-        text.push_str(&cedar_string(&model.group(p.group).name));
+        match p.group {
+            Some(g) => {
+                text.push_str("\n// group ");
+                text.push_str(&cedar_string(&model.group(g).name));
+            }
+            None => text.push_str("\n// any signed-in user (`authenticated` routes)"),
+        }
         if p.part > 1 {
             text.push_str(&format!(", part {}", p.part));
         }

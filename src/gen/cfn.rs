@@ -126,6 +126,15 @@ pub fn group_id(name: &str) -> String {
 /// actions do not fit one policy has more parts; their IDs always carry a hash of the name
 /// and part, so that how many parts a group needs (which changes with its routes) can never
 /// make its IDs meet another group's (`Big` part 2 and a group called `BigPart2`).
+/// The Cedar policy of the `authenticated` routes (any signed-in user).
+pub fn signed_in_policy_id(part: usize) -> String {
+    if part == 1 {
+        "CedarPolicyAnySignedInUser".to_string()
+    } else {
+        format!("CedarPolicyAnySignedInUserPart{part}")
+    }
+}
+
 pub fn policy_id(group: &str, part: usize) -> String {
     if part == 1 {
         format!("CedarPolicy{}", ident(group))
@@ -363,13 +372,22 @@ impl<'m> LogicalIds<'m> {
             .map(|c| {
                 c.policies
                     .iter()
-                    .map(|p| policy_id(&model.group(p.group).name, p.part))
+                    .map(|p| match p.group {
+                        Some(g) => policy_id(&model.group(g).name, p.part),
+                        None => signed_in_policy_id(p.part),
+                    })
                     .collect()
             })
             .unwrap_or_default();
         if let Some(c) = cedar {
             for (p, id) in c.policies.iter().zip(&policies) {
-                candidates.push((id, Owner::Policy(p.group.0)));
+                candidates.push((
+                    id,
+                    match p.group {
+                        Some(g) => Owner::Policy(g.0),
+                        None => Owner::Fixed,
+                    },
+                ));
             }
         }
         for (i, id) in methods.iter().enumerate() {
@@ -653,6 +671,15 @@ fn cognito(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut Count) {
                         w.str("ScopeDescription", &s.description);
                     });
                 }
+                if model.api.strategy == Strategy::CognitoScopes && model.has_authenticated() {
+                    w.item_map(|w| {
+                        w.str("ScopeName", crate::model::SIGNED_IN_SCOPE);
+                        w.str(
+                            "ScopeDescription",
+                            "Any signed-in user (rolegen: authenticated routes)",
+                        );
+                    });
+                }
             });
         },
     );
@@ -681,6 +708,9 @@ fn cognito(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut Count) {
                 if model.api.strategy == Strategy::CognitoScopes {
                     for s in &model.scopes {
                         w.item_str(&s.full_name);
+                    }
+                    if model.has_authenticated() {
+                        w.item_str(&model.signed_in_scope());
                     }
                 }
             });
@@ -901,7 +931,10 @@ fn verified_permissions(
         },
     );
     for (p, id) in cedar.policies.iter().zip(&ids.policies) {
-        let group = &model.group(p.group).name;
+        let whose = match p.group {
+            Some(g) => format!("group {}", model.group(g).name),
+            None => "any signed-in user (authenticated routes)".to_string(),
+        };
         resource(
             w,
             n,
@@ -914,21 +947,24 @@ fn verified_permissions(
                 w.map("Definition", |w| {
                     w.map("Static", |w| {
                         let what = if p.part == 1 {
-                            format!("rolegen: group {group}")
+                            format!("rolegen: {whose}")
                         } else {
-                            format!("rolegen: group {group}, part {}", p.part)
+                            format!("rolegen: {whose}, part {}", p.part)
                         };
                         w.str("Description", &at_most(&what, 150));
-                        w.map("Statement", |w| {
-                            w.seq("Fn::Join", |w| {
-                                w.item_str("");
-                                w.item_seq(|w| {
-                                    w.item_str(&p.before);
-                                    w.item_map(|w| w.str("Ref", "UserPool"));
-                                    w.item_str(&p.after);
-                                });
-                            })
-                        });
+                        match &p.after {
+                            Some(after) => w.map("Statement", |w| {
+                                w.seq("Fn::Join", |w| {
+                                    w.item_str("");
+                                    w.item_seq(|w| {
+                                        w.item_str(&p.before);
+                                        w.item_map(|w| w.str("Ref", "UserPool"));
+                                        w.item_str(after);
+                                    });
+                                })
+                            }),
+                            None => w.str("Statement", &p.before),
+                        }
                     })
                 });
             },
@@ -1180,16 +1216,12 @@ pub(super) fn path_mappings(w: &mut Writer, k: &str, route: &Route) {
 fn method_auth(model: &Model, route: &Route, w: &mut Writer) {
     match &route.access {
         Access::Public => w.str("AuthorizationType", "NONE"),
-        Access::AnyOf(ids) => match model.api.strategy {
+        Access::AnyOf(_) | Access::Authenticated => match model.api.strategy {
             Strategy::CognitoScopes => {
                 w.str("AuthorizationType", "COGNITO_USER_POOLS");
                 r(w, "AuthorizerId", "Authorizer");
-                let mut scopes: Vec<&str> = ids
-                    .iter()
-                    .map(|s| model.scope(*s).full_name.as_str())
-                    .collect();
-                scopes.sort_unstable();
-                w.strs("AuthorizationScopes", scopes);
+                let scopes = model.method_scopes(route);
+                w.strs("AuthorizationScopes", scopes.iter().map(String::as_str));
             }
             Strategy::Lambda | Strategy::VerifiedPermissions => {
                 w.str("AuthorizationType", "CUSTOM");

@@ -143,6 +143,7 @@ fn markdown(model: &Model, cols: &[GroupId], keys: &Keys) -> String {
         .iter()
         .map(|route| match &route.access {
             Access::Public => "🌐 public".len(),
+            Access::Authenticated => SIGNED_IN_MD.len(),
             Access::AnyOf(ids) => ids
                 .iter()
                 .map(|s| scopes_md[s.0].len() + 2)
@@ -170,7 +171,11 @@ fn markdown(model: &Model, cols: &[GroupId], keys: &Keys) -> String {
         "A caller in several groups may call every route that any one of its groups may call. \
          A route not listed here does not exist: nothing grants it.\n\n",
     );
-    md.push_str("✅ allowed · — denied · 🌐 public: anyone may call it, without a token\n\n");
+    md.push_str("✅ allowed · — denied · 🌐 public: anyone may call it, without a token");
+    if model.has_authenticated() {
+        md.push_str(" · 🔑 signed in: any signed-in user may call it, in any group or none");
+    }
+    md.push_str("\n\n");
     let _ = writeln!(
         md,
         "{} routes, {} groups, {} scopes.\n",
@@ -218,6 +223,7 @@ fn markdown(model: &Model, cols: &[GroupId], keys: &Keys) -> String {
         md.push_str("` | ");
         match &route.access {
             Access::Public => md.push_str("🌐 public"),
+            Access::Authenticated => md.push_str(SIGNED_IN_MD),
             Access::AnyOf(ids) => {
                 for (i, s) in ids.iter().enumerate() {
                     if i > 0 {
@@ -258,15 +264,34 @@ fn cedar_table(model: &Model, groups_md: &[String], md: &mut String) {
         actions.len()
     );
     md.push_str("| Group | Policies (CloudFormation) | Actions |\n| :-- | :-- | --: |\n");
+    let anyone: Vec<String> = policies
+        .iter()
+        .filter(|p| p.group.is_none())
+        .map(|p| format!("`{}`", super::cfn::signed_in_policy_id(p.part)))
+        .collect();
+    if !anyone.is_empty() {
+        let n = actions
+            .iter()
+            .filter(|a| model.route(a.route).access == Access::Authenticated)
+            .count();
+        let _ = writeln!(
+            md,
+            "| any signed-in user (`authenticated` routes) | {} | {n} |",
+            anyone.join(", ")
+        );
+    }
     for g in model.group_ids() {
-        let mine: Vec<&cedar::Policy> = policies.iter().filter(|p| p.group == g).collect();
+        let mine: Vec<&cedar::Policy> = policies.iter().filter(|p| p.group == Some(g)).collect();
         let ids: Vec<String> = mine
             .iter()
             .map(|p| format!("`{}`", super::cfn::policy_id(&model.group(g).name, p.part)))
             .collect();
         let n = actions
             .iter()
-            .filter(|a| model.matrix.allows(g, a.route))
+            .filter(|a| {
+                model.route(a.route).access != Access::Authenticated
+                    && model.matrix.allows(g, a.route)
+            })
             .count();
         let _ = writeln!(
             md,
@@ -429,6 +454,9 @@ fn ones(mask: &[usize]) -> impl Iterator<Item = usize> + '_ {
         })
     })
 }
+
+/// The scopes cell of an `authenticated` route.
+const SIGNED_IN_MD: &str = "🔑 signed in";
 
 /// An allowed cell of the markdown matrix, and a denied one: as long (both are six bytes).
 const CELL_MD: &str = " ✅ |";
@@ -758,10 +786,16 @@ fn svg(model: &Model, cols: &[GroupId], keys: &Keys) -> String {
         push_coord(&mut y_text, y);
         tip_key.clear();
         tip_key.push_str(&key_xml);
+        let mut signed_in = false;
         let public = match &route.access {
             Access::Public => {
                 tip_key.push_str(": public");
                 true
+            }
+            Access::Authenticated => {
+                tip_key.push_str(": any signed-in user");
+                signed_in = true;
+                false
             }
             Access::AnyOf(ids) => {
                 tip_key.push_str(": ");
@@ -788,7 +822,7 @@ fn svg(model: &Model, cols: &[GroupId], keys: &Keys) -> String {
             });
             open = true;
             s.push_str(&y_text);
-            if public {
+            if public || signed_in {
                 s.push_str(&col.mid[..col.mid_public]);
                 s.push_str(&tip_key);
                 continue;
@@ -880,6 +914,7 @@ impl<'m> ScopesColumn<'m> {
     fn short(&self, route: &Route) -> Option<usize> {
         let len = match &route.access {
             Access::Public => "public".len(),
+            Access::Authenticated => "signed in".len(),
             Access::AnyOf(ids) => {
                 if !ids.iter().all(|s| self.ascii[s.0]) {
                     return None;
@@ -908,6 +943,7 @@ impl<'m> ScopesColumn<'m> {
     fn write(&mut self, out: &mut String, route: &Route) {
         match (&route.access, self.short(route)) {
             (Access::Public, _) => out.push_str("public"),
+            (Access::Authenticated, _) => out.push_str("signed in"),
             // Escaping is per character: the escaped names joined are the escaped join.
             (Access::AnyOf(ids), Some(_)) => {
                 for (i, s) in ids.iter().enumerate() {
@@ -932,6 +968,7 @@ impl<'m> ScopesColumn<'m> {
         self.joined.clear();
         match &route.access {
             Access::Public => self.joined.push_str("public"),
+            Access::Authenticated => self.joined.push_str("signed in"),
             Access::AnyOf(ids) => {
                 for (i, s) in ids.iter().enumerate() {
                     if i > 0 {
@@ -1089,7 +1126,7 @@ fn svg_estimate(model: &Model, cols: &[GroupId], keys: &Keys, cells: &CellPieces
         .routes
         .iter()
         .map(|r| match &r.access {
-            Access::Public => 0,
+            Access::Public | Access::Authenticated => 0,
             Access::AnyOf(ids) => ids.len(),
         })
         .max()

@@ -205,15 +205,10 @@ fn operation(model: &Model, route: &Route, w: &mut Writer) {
 fn security(model: &Model, route: &Route, w: &mut Writer) {
     match &route.access {
         Access::Public => {}
-        Access::AnyOf(ids) => match model.api.strategy {
+        Access::AnyOf(_) | Access::Authenticated => match model.api.strategy {
             Strategy::CognitoScopes => {
-                let mut scopes: Vec<&str> = ids
-                    .iter()
-                    .map(|s| model.scope(*s).full_name.as_str())
-                    .collect();
-                scopes.sort_unstable();
-                for s in scopes {
-                    w.item_map(|w| w.strs(COGNITO_SCHEME, [s]));
+                for s in model.method_scopes(route) {
+                    w.item_map(|w| w.strs(COGNITO_SCHEME, [s.as_str()]));
                 }
             }
             // The authorizer decides from the caller's groups; API Gateway has no scopes here.

@@ -15,13 +15,23 @@ pub fn generate(model: &Model) -> Result<Files, Vec<Diagnostic>> {
         .group_ids()
         .map(|g| (model.group(g).name.as_str(), model.full_scopes_of(g)))
         .collect();
+    // With `authenticated` routes, every signed-in user's token gets the reserved scope those
+    // methods require, whatever their groups (machine clients never pass through this V2
+    // trigger, so they never get it).
+    let every_user: Vec<String> = if model.has_authenticated() {
+        vec![model.signed_in_scope()]
+    } else {
+        Vec::new()
+    };
     let mut managed: Vec<&str> = model.scopes.iter().map(|s| s.full_name.as_str()).collect();
+    managed.extend(every_user.iter().map(String::as_str));
     managed.sort_unstable();
     let code = render(
         "pretoken.mjs.j2",
         minijinja::context! {
             groups => js_literal(&table),
             managed => js_literal(&managed),
+            every_user => js_literal(&every_user),
         },
     );
     Ok(Files::from([(HANDLER.to_string(), code.into_bytes())]))

@@ -127,22 +127,29 @@ impl Builder<'_> {
         let groups = self.groups(raw, &scope_ids);
         let routes = self.routes(raw, &scope_ids);
 
+        // With `authenticated` routes the client also allows the reserved scope.
+        let reserved = usize::from(routes.iter().any(|r| r.access == Access::Authenticated));
         if let Some(api) = &api
             && api.strategy == Strategy::CognitoScopes
-            && scopes.len() + 1 > MAX_CLIENT_SCOPES
+            && scopes.len() + reserved + 1 > MAX_CLIENT_SCOPES
         {
             self.err(
                 Diagnostic::error(
                     "limit",
                     format!(
-                        "{} scopes plus `openid` exceed the {MAX_CLIENT_SCOPES} scopes an app client may allow",
-                        scopes.len()
+                        "{} scopes plus `openid`{} exceed the {MAX_CLIENT_SCOPES} scopes an app client may allow",
+                        scopes.len(),
+                        if reserved > 0 {
+                            format!(" and `{SIGNED_IN_SCOPE}` (for `authenticated` routes)")
+                        } else {
+                            String::new()
+                        }
                     ),
                 )
                 .at(section_span(raw, "scopes"))
                 .help(format!(
                     "remove {} scopes, or use `authorizer: lambda`, which needs no scopes on the client",
-                    scopes.len() + 1 - MAX_CLIENT_SCOPES
+                    scopes.len() + reserved + 1 - MAX_CLIENT_SCOPES
                 )),
             );
         }
@@ -391,6 +398,17 @@ impl Builder<'_> {
                 continue;
             }
             self.check_len(name, "scope name", 1, 256);
+            if name.value == SIGNED_IN_SCOPE {
+                self.err(
+                    Diagnostic::error(
+                        "reserved",
+                        format!("scope name `{SIGNED_IN_SCOPE}` is reserved"),
+                    )
+                    .at(name.span)
+                    .label("reserved by rolegen")
+                    .help("rolegen gives this scope to every signed-in user for `authenticated` routes; write `authenticated` as the route's value instead, or rename the scope"),
+                );
+            }
             self.check_chars(
                 name,
                 "scope name",
@@ -678,6 +696,7 @@ impl Builder<'_> {
             let whose = Named("route", &RouteKey(method, &path));
             let access = match &r.access {
                 RawAccess::Public(_) => Some(Access::Public),
+                RawAccess::Authenticated(_) => Some(Access::Authenticated),
                 RawAccess::Scopes(list) => {
                     let mut ids: Vec<ScopeId> = list
                         .iter()
@@ -1026,16 +1045,23 @@ impl Builder<'_> {
                 );
             }
         }
-        let public = model.matrix.public().count_ones(..);
+        // Every signed-in user gets the public and `authenticated` routes, with or without a
+        // group.
+        let everyone = model.matrix.signed_in().count_ones(..);
         for g in model.group_ids() {
-            if model.matrix.row(g).count_ones(..) == public {
+            if model.matrix.row(g).count_ones(..) == everyone {
                 let group = model.group(g);
                 self.err(
                     Diagnostic::warning(
                         "group-grants-nothing",
                         format!(
-                            "group `{}` grants no route beyond the public ones",
-                            group.name
+                            "group `{}` grants no route beyond the {}",
+                            group.name,
+                            if model.has_authenticated() {
+                                "ones every signed-in user may call"
+                            } else {
+                                "public ones"
+                            }
                         ),
                     )
                     .at(group.decl)
@@ -1108,27 +1134,36 @@ fn effective(groups: &[Group], start: GroupId) -> Vec<EffectiveScope> {
         .collect()
 }
 
-/// row[g] = public ∪ ⋃ over g's effective scopes s of routes(s).
+/// row[g] = public ∪ authenticated ∪ ⋃ over g's effective scopes s of routes(s).
 fn matrix(groups: &[Group], routes: &[Route], n_scopes: usize) -> Matrix {
     let mut by_scope = vec![FixedBitSet::with_capacity(routes.len()); n_scopes];
     let mut public = FixedBitSet::with_capacity(routes.len());
+    let mut signed_in = FixedBitSet::with_capacity(routes.len());
     for (i, r) in routes.iter().enumerate() {
         match &r.access {
-            Access::Public => public.insert(i),
+            Access::Public => {
+                public.insert(i);
+                signed_in.insert(i);
+            }
+            Access::Authenticated => signed_in.insert(i),
             Access::AnyOf(ids) => ids.iter().for_each(|s| by_scope[s.0].insert(i)),
         }
     }
     let rows = groups
         .iter()
         .map(|g| {
-            let mut row = public.clone();
+            let mut row = signed_in.clone();
             for e in &g.effective {
                 row.union_with(&by_scope[e.scope.0]);
             }
             row
         })
         .collect();
-    Matrix { rows, public }
+    Matrix {
+        rows,
+        public,
+        signed_in,
+    }
 }
 
 /// API Gateway resources the routes need: one per distinct path prefix, the root excluded.

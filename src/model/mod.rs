@@ -139,6 +139,8 @@ pub struct EffectiveScope {
 pub enum Access {
     /// No authorization at all.
     Public,
+    /// Any signed-in user of the pool, in any group or none.
+    Authenticated,
     /// Any one of these scopes grants the route (API Gateway's rule for
     /// `AuthorizationScopes`). Never empty; sorted by id.
     AnyOf(Vec<ScopeId>),
@@ -170,12 +172,19 @@ impl Route {
     }
 }
 
+/// The scope rolegen reserves for `authenticated` routes under `cognito-scopes`: the
+/// pre-token trigger puts `<identifier>/authenticated` into every signed-in user's access
+/// token, and those methods require it, so one access token works on every route.
+pub const SIGNED_IN_SCOPE: &str = "authenticated";
+
 /// Group × route → allow, plus the routes everybody may call.
 #[derive(Clone, Debug)]
 pub struct Matrix {
-    /// One row per group, one bit per route; public routes are set in every row.
+    /// One row per group, one bit per route; the routes of `signed_in` are set in every row.
     rows: Vec<FixedBitSet>,
     public: FixedBitSet,
+    /// Public and `authenticated` routes: what any signed-in user may call.
+    signed_in: FixedBitSet,
 }
 
 impl Matrix {
@@ -183,10 +192,10 @@ impl Matrix {
         self.rows[group.0].contains(route.0)
     }
 
-    /// The routes a caller in all of `groups` may call (the union of the groups' rows); with no
-    /// groups, the public routes.
+    /// The routes a signed-in caller in all of `groups` may call (the union of the groups'
+    /// rows); with no groups, the public and `authenticated` routes.
     pub fn union(&self, groups: &[GroupId]) -> FixedBitSet {
-        let mut set = self.public.clone();
+        let mut set = self.signed_in.clone();
         for g in groups {
             set.union_with(&self.rows[g.0]);
         }
@@ -197,8 +206,14 @@ impl Matrix {
         &self.rows[group.0]
     }
 
+    /// The routes anyone may call, without a token.
     pub fn public(&self) -> &FixedBitSet {
         &self.public
+    }
+
+    /// The routes any signed-in user may call, in any group or none.
+    pub fn signed_in(&self) -> &FixedBitSet {
+        &self.signed_in
     }
 }
 
@@ -265,6 +280,37 @@ impl Model {
             .map(RouteId)
     }
 
+    /// The full scope names a route's method requires under `cognito-scopes` (any one
+    /// suffices), sorted: its scopes, or the reserved scope of every signed-in user for an
+    /// `authenticated` route; none for a public one.
+    pub fn method_scopes(&self, route: &Route) -> Vec<String> {
+        match &route.access {
+            Access::Public => Vec::new(),
+            Access::Authenticated => vec![self.signed_in_scope()],
+            Access::AnyOf(ids) => {
+                let mut v: Vec<String> = ids
+                    .iter()
+                    .map(|s| self.scopes[s.0].full_name.clone())
+                    .collect();
+                v.sort_unstable();
+                v
+            }
+        }
+    }
+
+    /// Whether some route is `authenticated`.
+    pub fn has_authenticated(&self) -> bool {
+        self.routes
+            .iter()
+            .any(|r| r.access == Access::Authenticated)
+    }
+
+    /// `<identifier>/authenticated`: the scope `cognito-scopes` gives every signed-in user
+    /// when some route is `authenticated`.
+    pub fn signed_in_scope(&self) -> String {
+        format!("{}/{SIGNED_IN_SCOPE}", self.resource_server.identifier)
+    }
+
     /// Full scope names of a group's effective scopes, sorted: what its members' access
     /// tokens carry.
     pub fn full_scopes_of(&self, group: GroupId) -> Vec<&str> {
@@ -281,7 +327,7 @@ impl Model {
     /// must reproduce.
     pub fn scopes_grant(&self, scopes: &[ScopeId], route: RouteId) -> bool {
         match &self.routes[route.0].access {
-            Access::Public => true,
+            Access::Public | Access::Authenticated => true,
             Access::AnyOf(required) => required.iter().any(|s| scopes.contains(s)),
         }
     }
@@ -291,7 +337,7 @@ impl Model {
     /// the group may not call.
     pub fn grants(&self, group: GroupId, route: RouteId) -> Vec<&EffectiveScope> {
         match &self.routes[route.0].access {
-            Access::Public => Vec::new(),
+            Access::Public | Access::Authenticated => Vec::new(),
             Access::AnyOf(required) => self.groups[group.0]
                 .effective
                 .iter()

@@ -12,9 +12,12 @@ const GROUP_SCOPES = new Map([["\"];process.exit(1);//",["urn:example:${x}/a.b:c
 // Every scope of the resource server: the ones this trigger decides about.
 const MANAGED_SCOPES = new Set(["urn:example:${x}/${AWS::Region}","urn:example:${x}/${x}","urn:example:${x}/\u003cb\u003e","urn:example:${x}/`q`","urn:example:${x}/a.b:c","urn:example:${x}/it's","urn:example:${x}/plain","urn:example:${x}/{{groups}}"]);
 
+// Scopes every signed-in user gets, in any group or none (for `authenticated` routes).
+const EVERY_USER = [];
+
 export const handler = async (event) => {
   const groups = event?.request?.groupConfiguration?.groupsToOverride;
-  const granted = new Set();
+  const granted = new Set(EVERY_USER);
   if (Array.isArray(groups)) {
     for (const group of groups) {
       const scopes = typeof group === "string" ? GROUP_SCOPES.get(group) : undefined;

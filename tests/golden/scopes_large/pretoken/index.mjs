@@ -12,9 +12,12 @@ const GROUP_SCOPES = new Map([["Admin",["commerce/audit.read","commerce/customer
 // Every scope of the resource server: the ones this trigger decides about.
 const MANAGED_SCOPES = new Set(["commerce/audit.read","commerce/customers.delete","commerce/customers.read","commerce/customers.write","commerce/inventory.delete","commerce/inventory.read","commerce/inventory.write","commerce/invoices.delete","commerce/invoices.read","commerce/invoices.write","commerce/orders.delete","commerce/orders.read","commerce/orders.write","commerce/payments.delete","commerce/payments.read","commerce/payments.write","commerce/platform.admin","commerce/products.delete","commerce/products.read","commerce/products.write","commerce/reports.export","commerce/reports.read","commerce/shipments.delete","commerce/shipments.read","commerce/shipments.write","commerce/suppliers.delete","commerce/suppliers.read","commerce/suppliers.write","commerce/teams.delete","commerce/teams.read","commerce/teams.write","commerce/tickets.delete","commerce/tickets.read","commerce/tickets.write","commerce/users.delete","commerce/users.read","commerce/users.write","commerce/webhooks.delete","commerce/webhooks.read","commerce/webhooks.write"]);
 
+// Scopes every signed-in user gets, in any group or none (for `authenticated` routes).
+const EVERY_USER = [];
+
 export const handler = async (event) => {
   const groups = event?.request?.groupConfiguration?.groupsToOverride;
-  const granted = new Set();
+  const granted = new Set(EVERY_USER);
   if (Array.isArray(groups)) {
     for (const group of groups) {
       const scopes = typeof group === "string" ? GROUP_SCOPES.get(group) : undefined;

@@ -10,11 +10,14 @@
 const GROUP_SCOPES = new Map([["Auditor",["https://clinic.example.com/audit.read","https://clinic.example.com/billing.read"]],["Billing",["https://clinic.example.com/billing.read","https://clinic.example.com/billing.write"]],["Clinician",["https://clinic.example.com/patients.read","https://clinic.example.com/patients.write","https://clinic.example.com/prescriptions.write"]],["Pharmacist",["https://clinic.example.com/prescriptions.dispense"]],["Reception",["https://clinic.example.com/appointments.manage"]]]);
 
 // Every scope of the resource server: the ones this trigger decides about.
-const MANAGED_SCOPES = new Set(["https://clinic.example.com/appointments.manage","https://clinic.example.com/audit.read","https://clinic.example.com/billing.read","https://clinic.example.com/billing.write","https://clinic.example.com/patients.read","https://clinic.example.com/patients.write","https://clinic.example.com/prescriptions.dispense","https://clinic.example.com/prescriptions.write"]);
+const MANAGED_SCOPES = new Set(["https://clinic.example.com/appointments.manage","https://clinic.example.com/audit.read","https://clinic.example.com/authenticated","https://clinic.example.com/billing.read","https://clinic.example.com/billing.write","https://clinic.example.com/patients.read","https://clinic.example.com/patients.write","https://clinic.example.com/prescriptions.dispense","https://clinic.example.com/prescriptions.write"]);
+
+// Scopes every signed-in user gets, in any group or none (for `authenticated` routes).
+const EVERY_USER = ["https://clinic.example.com/authenticated"];
 
 export const handler = async (event) => {
   const groups = event?.request?.groupConfiguration?.groupsToOverride;
-  const granted = new Set();
+  const granted = new Set(EVERY_USER);
   if (Array.isArray(groups)) {
     for (const group of groups) {
       const scopes = typeof group === "string" ? GROUP_SCOPES.get(group) : undefined;

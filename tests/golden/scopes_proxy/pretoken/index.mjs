@@ -12,9 +12,12 @@ const GROUP_SCOPES = new Map([["Admin",["files/admin","files/files.read","files/
 // Every scope of the resource server: the ones this trigger decides about.
 const MANAGED_SCOPES = new Set(["files/admin","files/files.read","files/files.write","files/legacy"]);
 
+// Scopes every signed-in user gets, in any group or none (for `authenticated` routes).
+const EVERY_USER = [];
+
 export const handler = async (event) => {
   const groups = event?.request?.groupConfiguration?.groupsToOverride;
-  const granted = new Set();
+  const granted = new Set(EVERY_USER);
   if (Array.isArray(groups)) {
     for (const group of groups) {
       const scopes = typeof group === "string" ? GROUP_SCOPES.get(group) : undefined;

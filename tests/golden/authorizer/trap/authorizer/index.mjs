@@ -28,7 +28,8 @@ const GROUPS = [
   "Writer"
 ];
 
-// Every declared route: [route, the groups that may call it (null: public, anyone)].
+// Every declared route: [route, the groups that may call it (null: public, anyone; true:
+// `authenticated`, any signed-in user of the pool)].
 const ROUTES = [
   ["GET /",[0,5,6]],
   ["GET /files",[0,2]],
@@ -182,7 +183,7 @@ function bearer(header) {
 // A Map, not an object literal, so that no group name (`__proto__`, `constructor`) can reach
 // a prototype; unknown groups grant nothing.
 const GROUP_INDEX = new Map(GROUPS.map((name, i) => [name, i]));
-const ROUTE_GROUPS = ROUTES.map(([, groups]) => (groups === null ? null : new Set(groups)));
+const ROUTE_GROUPS = ROUTES.map(([, groups]) => (Array.isArray(groups) ? new Set(groups) : groups));
 
 /** The group names the table knows (for tests and the benchmark). */
 export const GROUP_NAMES = GROUPS.slice();
@@ -190,7 +191,7 @@ export const GROUP_NAMES = GROUPS.slice();
 /** Whether a caller in `groups` may call `route`. */
 function mayCall(groups, route) {
   const allowed = ROUTE_GROUPS[route];
-  if (allowed === null) return true;
+  if (allowed === null || allowed === true) return true;
   for (const g of groups) {
     const i = typeof g === "string" ? GROUP_INDEX.get(g) : undefined;
     if (i !== undefined && allowed.has(i)) return true;
