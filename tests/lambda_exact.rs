@@ -28,9 +28,21 @@
 //! rolegen is its binary and the files it writes (`tests/lambda_exact/driver.mjs` only runs the
 //! generated module and hands every answer back as JSON).
 //!
-//! `LAMBDA_EXACT_SEED` (decimal or `0x…`) and `LAMBDA_EXACT_FILES` (number of random files,
-//! default 300) change the corpus. On failure the seed is printed and every failing roles file
-//! is saved under `target/tmp/lambda-exact-failures/`.
+//! The same corpus shapes judge the `verified-permissions` strategy end to end
+//! (`verified_permissions_authorizer_decides_exactly_as_the_matrix`): the random files switched
+//! to that strategy (ID or access tokens, Cedar-hostile group names and `api.name`s, a file
+//! whose policies are split), the cache key read from the template, and for every cache miss
+//! the generated `handler(event)` run under node with a token signed here, its Verified
+//! Permissions client stubbed so that Cedar's own engine (`@cedar-policy/cedar-wasm`) decides
+//! over the deployed schema and policies with entities built as AVP builds them from the token
+//! (`tests/lambda_exact/vp_driver.mjs`). Every decision, cached or not, equals the matrix;
+//! stubs broken on purpose (the action ignored, any group allowed) and a token-only cache key
+//! are caught.
+//!
+//! `LAMBDA_EXACT_SEED` (decimal or `0x…`), `LAMBDA_EXACT_FILES` (number of random files,
+//! default 300) and `VP_EXACT_FILES` (for `verified-permissions`, default 64) change the
+//! corpus. On failure the seed is printed and every failing roles file is saved under
+//! `target/tmp/lambda-exact-failures/` (`vp-exact-failures/`).
 
 mod common;
 
@@ -1513,7 +1525,31 @@ fn simulate(
     out
 }
 
-fn plan(name: &str, roles: Roles, deployed: &Deployed, rng: &mut Rng, module: PathBuf) -> Plan {
+/// How much of a file a plan covers: everything (the `lambda` test), or, where every call is
+/// costly (the `verified-permissions` test), fewer callers and requests.
+#[derive(Clone, Copy)]
+struct Budget {
+    /// When set: keep no group and each group, and only that many of the other callers
+    /// (pairs, all groups, subsets, unknown names), picked at random.
+    extra_callers: Option<usize>,
+    /// When set and the cache is off (TTL 0: every request is a call), each caller makes at
+    /// most that many of the file's requests, picked at random.
+    uncached_requests: Option<usize>,
+}
+
+const FULL: Budget = Budget {
+    extra_callers: None,
+    uncached_requests: None,
+};
+
+fn plan(
+    name: &str,
+    roles: Roles,
+    deployed: &Deployed,
+    rng: &mut Rng,
+    module: PathBuf,
+    budget: Budget,
+) -> Plan {
     let resources = resources(&roles);
     let eff = roles.effective();
     let mut routed = Vec::new();
@@ -1540,7 +1576,16 @@ fn plan(name: &str, roles: Roles, deployed: &Deployed, rng: &mut Rng, module: Pa
             fell_through: d.fell_through,
         });
     }
-    let callers = callers(rng, &roles);
+    let mut callers = callers(rng, &roles);
+    if let Some(extra) = budget.extra_callers {
+        let keep = 1 + roles.groups.len();
+        if callers.len() > keep + extra {
+            let rest = callers.split_off(keep);
+            for i in rng.sample(rest.len(), extra) {
+                callers.push(rest[i].clone());
+            }
+        }
+    }
     let caller_scopes: Vec<BTreeSet<usize>> = callers
         .iter()
         .map(|c| roles.caller_scopes(&eff, c))
@@ -1550,6 +1595,9 @@ fn plan(name: &str, roles: Roles, deployed: &Deployed, rng: &mut Rng, module: Pa
         .map(|_| {
             let mut o: Vec<usize> = (0..routed.len()).collect();
             rng.shuffle(&mut o);
+            if let (0, Some(n)) = (deployed.ttl, budget.uncached_requests) {
+                o.truncate(n);
+            }
             o
         })
         .collect();
@@ -1699,6 +1747,44 @@ fn run_gen(dir: &Path) -> Result<(), String> {
     }
 }
 
+/// Writes every file of the corpus as `dir/<name>/roles.json` (JSON is YAML 1.2), links the
+/// test tools' `node_modules` into `dir`, and runs `rolegen gen` on each file, two at a time.
+/// Returns the files rolegen refused, with why.
+fn gen_corpus(dir: &Path, corpus: &[(String, Value)]) -> Vec<(String, String)> {
+    std::os::unix::fs::symlink(
+        common::node_modules().join("node_modules"),
+        dir.join("node_modules"),
+    )
+    .expect("symlink node_modules");
+    for (name, v) in corpus {
+        let d = dir.join(name);
+        fs::create_dir_all(&d).unwrap();
+        fs::write(
+            d.join("roles.json"),
+            serde_json::to_string_pretty(v).unwrap(),
+        )
+        .unwrap();
+    }
+    let failures: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((name, _)) = corpus.get(i) else {
+                        break;
+                    };
+                    if let Err(e) = run_gen(&dir.join(name)) {
+                        failures.lock().unwrap().push((name.clone(), e));
+                    }
+                }
+            });
+        }
+    });
+    failures.into_inner().unwrap()
+}
+
 fn env_number(name: &str, default: u64) -> u64 {
     match std::env::var(name) {
         Err(_) => default,
@@ -1736,49 +1822,17 @@ fn lambda_authorizer_decides_exactly_as_the_matrix() {
     let n_random = env_number("LAMBDA_EXACT_FILES", DEFAULT_FILES as u64) as usize;
     let rerun = format!("LAMBDA_EXACT_SEED={seed:#x} LAMBDA_EXACT_FILES={n_random}");
 
-    // 1. The corpus, written as JSON (JSON is YAML 1.2).
+    // 1. The corpus.
     let mut corpus = fixed_files();
     for i in 0..n_random {
         let mut rng = Rng::new(seed ^ (i as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
         corpus.push((format!("random-{i:03}"), random_roles(&mut rng, i)));
     }
-    let dir = common::scratch("lambda-exact");
-    std::os::unix::fs::symlink(
-        common::node_modules().join("node_modules"),
-        dir.join("node_modules"),
-    )
-    .expect("symlink node_modules");
-    for (name, v) in &corpus {
-        let d = dir.join(name);
-        fs::create_dir_all(&d).unwrap();
-        fs::write(
-            d.join("roles.json"),
-            serde_json::to_string_pretty(v).unwrap(),
-        )
-        .unwrap();
-    }
 
-    // 2. rolegen gen for every file, two at a time.
-    let failures: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
-    let next = AtomicUsize::new(0);
-    std::thread::scope(|s| {
-        for _ in 0..2 {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((name, _)) = corpus.get(i) else {
-                        break;
-                    };
-                    let d = dir.join(name);
-                    if let Err(e) = run_gen(&d) {
-                        failures.lock().unwrap().push((name.clone(), e));
-                    }
-                }
-            });
-        }
-    });
+    // 2. rolegen gen for every file.
+    let dir = common::scratch("lambda-exact");
+    let mut failures = gen_corpus(&dir, &corpus);
     let gen_done = started.elapsed();
-    let mut failures = failures.into_inner().unwrap();
 
     // 3. Read each template; plan requests, callers and the cache.
     let mut plans = Vec::new();
@@ -1809,7 +1863,7 @@ fn lambda_authorizer_decides_exactly_as_the_matrix() {
         }
         let mut rng =
             Rng::new(seed.rotate_left(17) ^ (i as u64 + 1).wrapping_mul(0xA24B_AED4_963E_E407));
-        plans.push(plan(name, roles, &deployed, &mut rng, module));
+        plans.push(plan(name, roles, &deployed, &mut rng, module, FULL));
     }
 
     // 4. One node process answers every policyFor call and runs the handler samples.
@@ -2121,6 +2175,888 @@ fn lambda_authorizer_decides_exactly_as_the_matrix() {
             5 * files,
         ),
         ("handler calls", counts.handler_calls, 3 * files),
+        (
+            "wrong allows with a token-only cache key (self-check)",
+            counts.weak_wrong_allows,
+            (files / 20).max(1),
+        ),
+    ] {
+        assert!(
+            n >= min,
+            "vacuous: only {n} {what} (want at least {min}); {rerun}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The `verified-permissions` strategy: the same corpus shapes, judged end to end through the
+// generated handler, with Verified Permissions played by Cedar's own engine.
+// ---------------------------------------------------------------------------------------------
+
+const VP_DRIVER: &str = include_str!("lambda_exact/vp_driver.mjs");
+const DEFAULT_VP_FILES: usize = 64;
+/// Callers per file besides no group and each group (pairs, all groups, subsets, unknown
+/// names): each caller costs a signed token.
+const VP_EXTRA_CALLERS: usize = 3;
+/// Requests per caller in a file whose cache is off (TTL 0), where each one is a call.
+const VP_UNCACHED_REQUESTS: usize = 40;
+/// The policy store id the authorizer function's environment gets.
+const VP_STORE: &str = "PSvpExact0123456789abcd";
+/// The deliberately broken stubs of the self-check: the requested action ignored (every
+/// request decided as the schema's first action), and ALLOW for any token with a group.
+const BROKEN_MODES: [&str; 2] = ["ignore-action", "any-group"];
+/// `api.name`s whose Cedar namespace is a trap (README: letters, digits and `_` kept; `Api`
+/// before a leading digit or `_` or a Cedar keyword; `ImportedApi` when nothing is left).
+const API_NAMES: &[&str] = &[
+    "orders-api",
+    "3d-printing",
+    "_private",
+    "if",
+    "in",
+    "has",
+    "管理",
+    "--- ---",
+    "Ünïcode API v2",
+    "Api",
+    "x",
+];
+/// Words Cedar does not accept as a namespace.
+const CEDAR_RESERVED: [&str; 9] = [
+    "true", "false", "if", "then", "else", "in", "is", "like", "has",
+];
+
+/// The Cedar namespace README derives from `api.name`.
+fn namespace_of(api_name: &str) -> String {
+    let s: String = api_name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    if s.is_empty() {
+        "ImportedApi".to_string()
+    } else if s.starts_with(|c: char| c.is_ascii_digit() || c == '_')
+        || CEDAR_RESERVED.contains(&s.as_str())
+    {
+        format!("Api{s}")
+    } else {
+        s
+    }
+}
+
+/// Group names that are traps in Cedar strings and CloudFormation (quotes, backslashes, Cedar
+/// syntax, `|` (AVP's separator of pool id and group), an escape that spells another group's
+/// name, `${...}`, scripts Cedar's lints flag). All follow Cognito's rule for group names.
+const VP_GROUP_POOL: &[&str] = &[
+    "a\"b\\c",
+    "${AWS::Region}",
+    "evil\"],resource);permit(principal,action,resource);//",
+    "x\",action,resource)when{true};permit(principal",
+    "|",
+    "a|b",
+    "\\u{41}",
+    "A",
+    "back\\\"quote",
+    "Админ",
+    "🚀-team",
+    "*alias",
+    "!Ref",
+];
+
+/// A roles file switched to `verified-permissions`: some with `api.token: access`, some with
+/// an `api.name` whose namespace is a trap, some with groups renamed to Cedar-hostile names.
+fn to_vp(mut v: Value, rng: &mut Rng) -> Value {
+    let api = v["api"].as_object_mut().expect("api");
+    api.insert("authorizer".into(), json!("verified-permissions"));
+    if rng.chance(0.4) {
+        api.insert("token".into(), json!("access"));
+    } else if rng.chance(0.3) {
+        api.insert("token".into(), json!("id"));
+    }
+    if rng.chance(0.5) {
+        api.insert("name".into(), json!(rng.pick(API_NAMES)));
+    }
+    if let Some(groups) = v.get("groups").and_then(Value::as_object).cloned()
+        && !groups.is_empty()
+        && rng.chance(0.4)
+    {
+        // Rename up to three groups (their `includes` references too).
+        let names: Vec<&String> = groups.keys().collect();
+        let k = rng.range(1, names.len().min(3));
+        let mut renames: HashMap<String, String> = HashMap::new();
+        let free: Vec<&str> = VP_GROUP_POOL
+            .iter()
+            .copied()
+            .filter(|n| !groups.contains_key(*n))
+            .collect();
+        for (from, to) in rng
+            .sample(names.len(), k)
+            .into_iter()
+            .zip(rng.sample(free.len(), k))
+        {
+            renames.insert(names[from].clone(), free[to].to_string());
+        }
+        let rename = |n: &String| renames.get(n).cloned().unwrap_or_else(|| n.clone());
+        let renamed: Map<String, Value> = groups
+            .iter()
+            .map(|(name, def)| {
+                let mut def = def.clone();
+                if let Some(inc) = def.get_mut("includes").and_then(Value::as_array_mut) {
+                    for g in inc {
+                        *g = json!(rename(&g.as_str().unwrap().to_string()));
+                    }
+                }
+                (rename(name), def)
+            })
+            .collect();
+        v["groups"] = Value::Object(renamed);
+    }
+    v
+}
+
+/// A file whose groups' action lists pass AVP's 10,000 bytes per policy, so that rolegen
+/// splits them into several policies: 36 `ANY` collections (7 actions each) and a few `GET`s.
+fn vp_split_file() -> Value {
+    let mut routes = Map::new();
+    for i in 0..36 {
+        let scopes = if i % 2 == 0 {
+            json!(["big", "half"])
+        } else {
+            json!(["big"])
+        };
+        routes.insert(format!("ANY /collection-number-{i}/{{itemId}}"), scopes);
+        if i % 6 == 0 {
+            routes.insert(format!("GET /collection-number-{i}"), json!(["one"]));
+        }
+    }
+    fixed_file(
+        "prod",
+        &["big", "half", "one"],
+        json!({
+            "Big": { "scopes": ["big"] },
+            "Half": { "scopes": "half" },
+            "Both": { "includes": ["Big", "Half"] },
+            "One": { "scopes": ["one"] },
+            "Nothing": null,
+        }),
+        Value::Object(routes),
+    )
+}
+
+/// What the template deploys for Verified Permissions, read as AVP and Lambda would.
+struct VpDeployed {
+    /// The store's schema (`CedarJson`).
+    schema: String,
+    /// Policy logical ID → text, the `Fn::Join` joined with the test's user pool id.
+    policies: Map<String, Value>,
+    /// The identity source's entity types: what AVP builds from a token.
+    principal_type: String,
+    group_type: String,
+    /// The authorizer function's environment, `Ref`s resolved to the test's ids.
+    env: Map<String, Value>,
+}
+
+fn the_one<'t>(res: &'t Map<String, Value>, ty: &str) -> Result<(&'t String, &'t Value), String> {
+    let all: Vec<_> = res.iter().filter(|(_, r)| r["Type"] == ty).collect();
+    match all.as_slice() {
+        [one] => Ok((one.0, &one.1["Properties"])),
+        _ => Err(format!("{} {ty} resources, want 1", all.len())),
+    }
+}
+
+/// A policy statement as CloudFormation deploys it: a string, or `Fn::Join` with an empty
+/// separator over strings and `Ref`s to the user pool. Anything else is refused: a group name
+/// must never reach an `Fn::Sub`.
+fn deployed_text(statement: &Value, user_pool: &str, pool: &str) -> Result<String, String> {
+    match statement {
+        Value::String(s) => Ok(s.clone()),
+        Value::Object(o) if o.len() == 1 && o.contains_key("Fn::Join") => {
+            let args = o["Fn::Join"].as_array().ok_or("Fn::Join args")?;
+            if args.len() != 2 || args[0] != "" {
+                return Err(format!("Fn::Join {statement}"));
+            }
+            let mut out = String::new();
+            for part in args[1].as_array().ok_or("Fn::Join list")? {
+                match part {
+                    Value::String(s) => out.push_str(s),
+                    Value::Object(r) if r.len() == 1 && r.get("Ref") == Some(&json!(user_pool)) => {
+                        out.push_str(pool)
+                    }
+                    other => return Err(format!("unexpected part of a policy: {other}")),
+                }
+            }
+            Ok(out)
+        }
+        other => Err(format!("unexpected policy statement: {other}")),
+    }
+}
+
+fn read_vp_template(
+    text: &str,
+    schema_file: &str,
+    ns: &str,
+    pool: &str,
+    client: &str,
+) -> Result<VpDeployed, String> {
+    let v: Value =
+        serde_saphyr::from_str(text).map_err(|e| format!("template does not parse: {e}"))?;
+    let res = v["Resources"]
+        .as_object()
+        .ok_or("template has no Resources")?;
+    let (store_id, store) = the_one(res, "AWS::VerifiedPermissions::PolicyStore")?;
+    let (pool_id, _) = the_one(res, "AWS::Cognito::UserPool")?;
+    let (client_id, _) = the_one(res, "AWS::Cognito::UserPoolClient")?;
+    if store["ValidationSettings"] != json!({ "Mode": "STRICT" }) {
+        return Err(format!("store validation {}", store["ValidationSettings"]));
+    }
+    let schema = store["Schema"]["CedarJson"]
+        .as_str()
+        .ok_or("the store's CedarJson is not a string")?
+        .to_string();
+    let deployed: Value =
+        serde_json::from_str(&schema).map_err(|e| format!("CedarJson is not JSON: {e}"))?;
+    let file: Value = serde_json::from_str(schema_file)
+        .map_err(|e| format!("cedar/schema.cedarschema.json is not JSON: {e}"))?;
+    if deployed != file {
+        return Err("the store's CedarJson differs from cedar/schema.cedarschema.json".into());
+    }
+    let namespaces: Vec<&String> = deployed.as_object().ok_or("schema")?.keys().collect();
+    if namespaces != [ns] {
+        return Err(format!(
+            "schema namespaces {namespaces:?}, README's rule gives {ns:?}"
+        ));
+    }
+
+    let (_, src) = the_one(res, "AWS::VerifiedPermissions::IdentitySource")?;
+    if src["PolicyStoreId"] != json!({ "Ref": store_id }) {
+        return Err(format!("identity source store {}", src["PolicyStoreId"]));
+    }
+    let cup = &src["Configuration"]["CognitoUserPoolConfiguration"];
+    let arn = &cup["UserPoolArn"];
+    if *arn != json!({ "Fn::GetAtt": [pool_id, "Arn"] })
+        && *arn != json!({ "Fn::GetAtt": format!("{pool_id}.Arn") })
+    {
+        return Err(format!("identity source pool {arn}"));
+    }
+    if cup["ClientIds"] != json!([{ "Ref": client_id }]) {
+        return Err(format!("identity source clients {}", cup["ClientIds"]));
+    }
+    let principal_type = src["PrincipalEntityType"]
+        .as_str()
+        .ok_or("identity source without PrincipalEntityType")?
+        .to_string();
+    let group_type = cup["GroupConfiguration"]["GroupEntityType"]
+        .as_str()
+        .ok_or("identity source without GroupEntityType")?
+        .to_string();
+
+    let mut policies = Map::new();
+    for (id, r) in res
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::VerifiedPermissions::Policy")
+    {
+        let p = &r["Properties"];
+        if p["PolicyStoreId"] != json!({ "Ref": store_id }) {
+            return Err(format!("{id}: store {}", p["PolicyStoreId"]));
+        }
+        let def = p["Definition"].as_object().ok_or("policy Definition")?;
+        if def.len() != 1 || !def.contains_key("Static") {
+            return Err(format!("{id}: not a static policy"));
+        }
+        let text = deployed_text(&def["Static"]["Statement"], pool_id, pool)
+            .map_err(|e| format!("{id}: {e}"))?;
+        policies.insert(id.clone(), json!(text));
+    }
+
+    let fns: Vec<&Value> = res
+        .values()
+        .filter(|r| {
+            r["Type"] == "AWS::Lambda::Function"
+                && r["Properties"]["Environment"]["Variables"]
+                    .get("POLICY_STORE_ID")
+                    .is_some()
+        })
+        .collect();
+    let [f] = fns.as_slice() else {
+        return Err(format!(
+            "{} functions with POLICY_STORE_ID, want 1",
+            fns.len()
+        ));
+    };
+    let mut env = Map::new();
+    for (k, val) in f["Properties"]["Environment"]["Variables"]
+        .as_object()
+        .ok_or("Environment.Variables")?
+    {
+        let resolved = if let Some(s) = val.as_str() {
+            s.to_string()
+        } else {
+            match val["Ref"].as_str() {
+                Some(r) if r == store_id => VP_STORE.to_string(),
+                Some(r) if r == pool_id => pool.to_string(),
+                Some(r) if r == client_id => client.to_string(),
+                _ => return Err(format!("environment {k}: {val}")),
+            }
+        };
+        env.insert(k.clone(), json!(resolved));
+    }
+    Ok(VpDeployed {
+        schema,
+        policies,
+        principal_type,
+        group_type,
+        env,
+    })
+}
+
+/// One file of the `verified-permissions` test: the lambda test's plan (requests, callers,
+/// cache) and what the stub needs.
+struct VpPlan {
+    plan: Plan,
+    deployed: VpDeployed,
+    namespace: String,
+    token_use: &'static str,
+    /// Per caller: `sub` and how the header is sent (`bearer`, `bare`, `lower`).
+    subs: Vec<(String, &'static str)>,
+    first_action: String,
+    selfcheck: bool,
+    /// Some group's actions are split over several policies.
+    split: bool,
+    /// Some group has a name of [`VP_GROUP_POOL`].
+    hostile: bool,
+}
+
+fn vp_spec_of(v: &VpPlan) -> Value {
+    let p = &v.plan;
+    json!({
+        "module": p.module,
+        "pool": p.pool,
+        "client": p.client,
+        "stage": p.roles.stage,
+        "tokenUse": v.token_use,
+        "namespace": v.namespace,
+        "principalType": v.deployed.principal_type,
+        "groupType": v.deployed.group_type,
+        "schema": v.deployed.schema,
+        "policies": v.deployed.policies,
+        "env": v.deployed.env,
+        "firstAction": v.first_action,
+        "selfcheck": v.selfcheck,
+        "callers": p.callers.iter().zip(&v.subs).map(|(groups, (sub, how))| json!({
+            // Cognito leaves `cognito:groups` out of the token of a user in no group.
+            "groups": if groups.is_empty() { Value::Null } else { json!(groups) },
+            "sub": sub,
+            "how": how,
+        })).collect::<Vec<_>>(),
+        "events": p.routed.iter().map(|r| json!([
+            r.verb, r.arn, p.resources[r.res].template, r.path, r.pp
+        ])).collect::<Vec<_>>(),
+        "calls": p.calls,
+    })
+}
+
+#[derive(Default)]
+struct VpCounts {
+    files: u64,
+    access_files: u64,
+    split_files: u64,
+    hostile_files: u64,
+    decisions: u64,
+    allowed: u64,
+    denied: u64,
+    avp_calls: u64,
+    hits: u64,
+    hits_other_path: u64,
+    hits_other_path_allowed: u64,
+    fell_through: u64,
+    greedy_decisions: u64,
+    any_decisions: u64,
+    selfcheck_files: u64,
+    broken_wrong: [(u64, u64); 2],
+    weak_wrong_allows: u64,
+}
+
+/// The `verified-permissions` strategy end to end: random roles files as the lambda test
+/// writes them, switched to `verified-permissions` (some with `api.token: access`, some with
+/// an `api.name` whose Cedar namespace is a trap), generated by `rolegen gen`. For each file
+/// the authorizer's cache key is read from the template, and for every cache miss the
+/// generated `handler(event)` runs under node with a token signed here (an ID token, or an
+/// access token) carrying the caller's `cognito:groups`; its Verified Permissions client is
+/// stubbed so that Cedar (cedar-wasm) decides over the store's deployed schema and policies
+/// (the `Fn::Join`s joined with the file's pool id), with entities built as AVP builds them
+/// from the token. Each returned policy is evaluated with IAM's rules against every request
+/// the cache serves it to, and every decision must equal the matrix for the route the router
+/// picks. Self-check: stubs broken on purpose (the action ignored, any group allowed) give
+/// wrong decisions on the same corpus.
+///
+/// `LAMBDA_EXACT_SEED` and `VP_EXACT_FILES` (default 64) change the corpus.
+#[test]
+fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
+    let started = Instant::now();
+    let seed = env_number("LAMBDA_EXACT_SEED", DEFAULT_SEED);
+    let n_random = env_number("VP_EXACT_FILES", DEFAULT_VP_FILES as u64) as usize;
+    let rerun = format!("LAMBDA_EXACT_SEED={seed:#x} VP_EXACT_FILES={n_random}");
+    let vp_seed = seed.rotate_left(29) ^ 0x5EED_0F0A_u64;
+
+    // 1. The corpus: the fixed files and random ones, switched to verified-permissions.
+    let mut corpus = Vec::new();
+    let mut fixed = fixed_files();
+    fixed.push(("fixed-split".to_string(), vp_split_file()));
+    for (i, (name, v)) in fixed.into_iter().enumerate() {
+        let mut rng = Rng::new(vp_seed ^ 0xF1ED ^ ((i as u64) << 32));
+        corpus.push((name, to_vp(v, &mut rng)));
+    }
+    for i in 0..n_random {
+        let mut rng = Rng::new(vp_seed ^ (i as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
+        let v = random_roles(&mut rng, i);
+        corpus.push((format!("random-{i:03}"), to_vp(v, &mut rng)));
+    }
+
+    // 2. rolegen gen for every file. A refusal (`avp-limit` included: the files are small)
+    //    is a failure.
+    let dir = common::scratch("vp-exact");
+    let mut failures = gen_corpus(&dir, &corpus);
+    let gen_done = started.elapsed();
+
+    // 3. Read each template; plan requests, callers and the cache.
+    let mut plans: Vec<VpPlan> = Vec::new();
+    for (i, (name, v)) in corpus.iter().enumerate() {
+        if failures.iter().any(|(f, _)| f == name) {
+            continue;
+        }
+        let roles = Roles::from_value(v);
+        let ns = namespace_of(v["api"]["name"].as_str().unwrap());
+        let token_use = if v["api"]["token"] == "access" {
+            "access"
+        } else {
+            "id"
+        };
+        let d = dir.join(name).join("out");
+        let read = |rel: &str| fs::read_to_string(d.join(rel)).map_err(|e| format!("{rel}: {e}"));
+        let (text, schema_file) = match (
+            read("cfn/template.yaml"),
+            read("cedar/schema.cedarschema.json"),
+        ) {
+            (Ok(t), Ok(s)) => (t, s),
+            (Err(e), _) | (_, Err(e)) => {
+                failures.push((name.clone(), e));
+                continue;
+            }
+        };
+        let deployed = match read_template(&text, &roles) {
+            Ok(x) => x,
+            Err(e) => {
+                failures.push((name.clone(), format!("cfn/template.yaml: {e}")));
+                continue;
+            }
+        };
+        let module = d.join("authorizer/index.mjs");
+        if !module.exists() {
+            failures.push((name.clone(), "no authorizer/index.mjs".into()));
+            continue;
+        }
+        let mut rng =
+            Rng::new(vp_seed.rotate_left(17) ^ (i as u64 + 1).wrapping_mul(0xA24B_AED4_963E_E407));
+        let plan = plan(
+            name,
+            roles,
+            &deployed,
+            &mut rng,
+            module,
+            Budget {
+                extra_callers: Some(VP_EXTRA_CALLERS),
+                uncached_requests: Some(VP_UNCACHED_REQUESTS),
+            },
+        );
+        let vp = match read_vp_template(&text, &schema_file, &ns, &plan.pool, &plan.client) {
+            Ok(x) => x,
+            Err(e) => {
+                failures.push((name.clone(), format!("cfn/template.yaml: {e}")));
+                continue;
+            }
+        };
+        let first_action = serde_json::from_str::<Value>(&vp.schema).unwrap()[&ns]["actions"]
+            .as_object()
+            .and_then(|a| a.keys().min().cloned())
+            .unwrap_or_default();
+        let subs = (0..plan.callers.len())
+            .map(|c| {
+                let sub = format!(
+                    "{}-{}-{c}",
+                    rng.alnum(8, b"0123456789abcdef"),
+                    rng.alnum(4, b"0123456789abcdef")
+                );
+                (sub, *rng.pick(&["bearer", "bearer", "bare", "lower"]))
+            })
+            .collect();
+        let selfcheck = plans.len().is_multiple_of(8);
+        let eff = plan.roles.effective();
+        let groups_with_access = eff
+            .iter()
+            .filter(|scopes| {
+                plan.roles.routes.iter().any(|r| match &r.access {
+                    Access::Public => false,
+                    Access::AnyOf(need) => need.iter().any(|x| scopes.contains(x)),
+                })
+            })
+            .count();
+        let split = vp.policies.len() > groups_with_access;
+        let hostile = plan
+            .roles
+            .groups
+            .iter()
+            .any(|g| VP_GROUP_POOL.contains(&g.name.as_str()));
+        plans.push(VpPlan {
+            plan,
+            deployed: vp,
+            namespace: ns,
+            token_use,
+            subs,
+            first_action,
+            selfcheck,
+            split,
+            hostile,
+        });
+    }
+
+    // 4. One node process runs the handler for every cache miss, and again with the broken
+    //    stubs on the self-check's files.
+    let mut counts = VpCounts::default();
+    let plan_done = started.elapsed();
+    let mut node_done = plan_done;
+    let mut mismatches: Vec<(String, String)> = Vec::new();
+    if !plans.is_empty() {
+        let spec = json!({
+            "region": REGION, "account": ACCOUNT, "apiId": API_ID, "store": VP_STORE,
+            "brokenModes": BROKEN_MODES,
+            "files": plans.iter().map(vp_spec_of).collect::<Vec<_>>(),
+        });
+        fs::write(dir.join("spec.json"), spec.to_string()).unwrap();
+        fs::write(dir.join("vp_driver.mjs"), VP_DRIVER).unwrap();
+        // `--no-turbofan`: node 20's optimizing compiler crashes the process ("unreachable
+        // code" in `Deoptimizer::DoComputeBuiltinContinuation`) on this workload, when it
+        // deoptimizes the stub around cedar-wasm's calls. The baseline tiers run the same code
+        // at about the same speed here.
+        let out = Command::new("node")
+            .arg("--no-turbofan")
+            .arg(dir.join("vp_driver.mjs"))
+            .arg(dir.join("spec.json"))
+            .env("AWS_REGION", REGION)
+            .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+            .env("AWS_SECRET_ACCESS_KEY", "secret")
+            .output()
+            .expect("run node");
+        assert!(
+            out.status.success(),
+            "node failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        node_done = started.elapsed();
+        let answer: Value = serde_json::from_slice(&out.stdout).expect("driver prints JSON");
+        let raw_policies = answer["policies"].as_array().unwrap();
+        let policies: Vec<Result<Vec<Statement>, String>> =
+            raw_policies.iter().map(parse_policy).collect();
+
+        // 5. Judge every call and every decision in Rust.
+        for (v, result) in plans.iter().zip(answer["files"].as_array().unwrap()) {
+            let p = &v.plan;
+            if let Some(e) = result.get("error") {
+                failures.push((p.name.clone(), format!("node: {}", e.as_str().unwrap())));
+                continue;
+            }
+            counts.files += 1;
+            if v.token_use == "access" {
+                counts.access_files += 1;
+            }
+            counts.split_files += u64::from(v.split);
+            counts.hostile_files += u64::from(v.hostile);
+            let calls = result["calls"].as_array().unwrap();
+            assert_eq!(calls.len(), p.calls.len());
+            let mut file_errors: BTreeSet<String> = BTreeSet::new();
+            // Each call: one AVP call naming the route's action, with the caller's token,
+            // accepted by the stub; the answer names the caller and the route.
+            for (&(caller, req), c) in p.calls.iter().zip(calls) {
+                let r = &p.routed[req as usize];
+                let (sub, how) = &v.subs[caller as usize];
+                let what = format!(
+                    "{} token ({how}) of {:?}: {} {}",
+                    v.token_use, p.callers[caller as usize], r.verb, r.path
+                );
+                if let Some(e) = c[0].get("error") {
+                    file_errors.insert(format!("{what}: handler threw {e}"));
+                    continue;
+                }
+                let action = format!("{} {}", r.verb.to_lowercase(), p.resources[r.res].template);
+                if c[3] != 1 {
+                    file_errors.insert(format!("{what}: {} AVP calls, want 1", c[3]));
+                }
+                if c[4] != json!(action) {
+                    file_errors.insert(format!("{what}: asked AVP for {}, want {action:?}", c[4]));
+                }
+                if !c[5].is_null() {
+                    file_errors.insert(format!("{what}: AVP would refuse the call: {}", c[5]));
+                }
+                if c[6] != true {
+                    file_errors.insert(format!("{what}: AVP got another token than the caller's"));
+                }
+                if c[1] != json!(sub) {
+                    file_errors.insert(format!("{what}: principalId {}", c[1]));
+                }
+                let route_key = p.roles.routes[r.route].key();
+                if c[2] != json!(route_key) {
+                    file_errors.insert(format!(
+                        "{what}: context.route {}, API Gateway routes it to `{route_key}`",
+                        c[2]
+                    ));
+                }
+            }
+            counts.avp_calls += p.calls.len() as u64;
+            // The decision of a call's answer for a request.
+            let mut memo: HashMap<(u64, u32), bool> = HashMap::new();
+            let mut evaluate = |c: &Value, req: u32, errors: &mut BTreeSet<String>| {
+                let idx = c.as_u64()?;
+                match &policies[idx as usize] {
+                    Err(e) => {
+                        errors.insert(format!(
+                            "policy not understood ({e}): {}",
+                            raw_policies[idx as usize]
+                        ));
+                        None
+                    }
+                    Ok(stmts) => Some((
+                        *memo
+                            .entry((idx, req))
+                            .or_insert_with(|| decide(stmts, &p.routed[req as usize].arn_parts)),
+                        idx,
+                    )),
+                }
+            };
+            for d in &p.main {
+                let r = &p.routed[d.req as usize];
+                let Some((got, idx)) =
+                    evaluate(&calls[d.call as usize][0], d.req, &mut file_errors)
+                else {
+                    continue;
+                };
+                let route = &p.roles.routes[r.route];
+                let want = matrix(route, &p.caller_scopes[d.caller as usize]);
+                counts.decisions += 1;
+                if want {
+                    counts.allowed += 1;
+                } else {
+                    counts.denied += 1;
+                }
+                if d.hit {
+                    counts.hits += 1;
+                    if p.routed[d.miss_req as usize].path != r.path {
+                        counts.hits_other_path += 1;
+                        if want {
+                            counts.hits_other_path_allowed += 1;
+                        }
+                    }
+                }
+                if r.fell_through {
+                    counts.fell_through += 1;
+                }
+                if route.method == "ANY" {
+                    counts.any_decisions += 1;
+                }
+                if p.resources[r.res]
+                    .path
+                    .iter()
+                    .any(|s| matches!(s, Seg::Greedy(_)))
+                {
+                    counts.greedy_decisions += 1;
+                }
+                if got != want {
+                    let miss = &p.routed[d.miss_req as usize];
+                    mismatches.push((
+                        p.name.clone(),
+                        format!(
+                            "{} token of {:?}: {} {} → route `{}`: matrix {}, authorizer {}{}\n    policy: {}",
+                            v.token_use,
+                            p.callers[d.caller as usize],
+                            r.verb,
+                            r.path,
+                            route.key(),
+                            if want { "ALLOW" } else { "DENY" },
+                            if got { "ALLOW" } else { "DENY" },
+                            if d.hit {
+                                format!(" (cached from {} {})", miss.verb, miss.path)
+                            } else {
+                                String::new()
+                            },
+                            raw_policies[idx as usize]
+                        ),
+                    ));
+                }
+            }
+            // Self-check of the cache model: with the token alone as the key (a TOKEN
+            // authorizer), the same answers give wrong allows. (Its misses are each caller's
+            // first request, which the real key's simulation called too.)
+            for d in &p.weak {
+                let Some((got, _)) = evaluate(&calls[d.call as usize][0], d.req, &mut file_errors)
+                else {
+                    continue;
+                };
+                let r = &p.routed[d.req as usize];
+                if got
+                    && !matrix(
+                        &p.roles.routes[r.route],
+                        &p.caller_scopes[d.caller as usize],
+                    )
+                {
+                    counts.weak_wrong_allows += 1;
+                }
+            }
+            // The self-check of the judge: the same decisions with the broken stubs' answers.
+            if v.selfcheck {
+                counts.selfcheck_files += 1;
+                for (m, mode) in BROKEN_MODES.iter().enumerate() {
+                    let broken = result["broken"][mode].as_array().unwrap();
+                    assert_eq!(broken.len(), p.calls.len());
+                    let mut ignored = BTreeSet::new();
+                    for d in &p.main {
+                        let Some((got, _)) =
+                            evaluate(&broken[d.call as usize], d.req, &mut ignored)
+                        else {
+                            continue;
+                        };
+                        let r = &p.routed[d.req as usize];
+                        let want = matrix(
+                            &p.roles.routes[r.route],
+                            &p.caller_scopes[d.caller as usize],
+                        );
+                        if got && !want {
+                            counts.broken_wrong[m].0 += 1;
+                        } else if !got && want {
+                            counts.broken_wrong[m].1 += 1;
+                        }
+                    }
+                }
+            }
+            for e in file_errors {
+                failures.push((p.name.clone(), e));
+            }
+        }
+    }
+
+    // 6. Report.
+    let elapsed = started.elapsed();
+    println!(
+        "vp_exact: {} files ({} fixed + {n_random} random, seed {seed:#x}; {} with access tokens, {} with Cedar-hostile group names, {} with split policies), {} decisions ({} allowed, {} denied), {} AVP calls (cache misses), {} cache hits ({} on another concrete path, {} of them allowed), {} fall-throughs, {} on ANY routes, {} on greedy resources; self-check on {} files: action ignored {} wrong allows + {} wrong denies, any group allowed {} wrong allows + {} wrong denies; token-only cache key: {} wrong allows; gen {:.1}s, plan {:.1}s, node {:.1}s, total {:.1}s",
+        corpus.len(),
+        corpus.len() - n_random,
+        counts.access_files,
+        counts.hostile_files,
+        counts.split_files,
+        counts.decisions,
+        counts.allowed,
+        counts.denied,
+        counts.avp_calls,
+        counts.hits,
+        counts.hits_other_path,
+        counts.hits_other_path_allowed,
+        counts.fell_through,
+        counts.any_decisions,
+        counts.greedy_decisions,
+        counts.selfcheck_files,
+        counts.broken_wrong[0].0,
+        counts.broken_wrong[0].1,
+        counts.broken_wrong[1].0,
+        counts.broken_wrong[1].1,
+        counts.weak_wrong_allows,
+        gen_done.as_secs_f64(),
+        (plan_done - gen_done).as_secs_f64(),
+        (node_done - plan_done).as_secs_f64(),
+        elapsed.as_secs_f64(),
+    );
+
+    let mut bad_files: BTreeSet<String> = failures.iter().map(|(f, _)| f.clone()).collect();
+    bad_files.extend(mismatches.iter().map(|(f, _)| f.clone()));
+    if !bad_files.is_empty() {
+        let keep = common::tools_dir()
+            .parent()
+            .unwrap()
+            .join("tmp/vp-exact-failures");
+        fs::create_dir_all(&keep).unwrap();
+        let mut report = String::new();
+        let _ = writeln!(
+            report,
+            "{} failures and {} mismatches in {} files; rerun with {rerun}",
+            failures.len(),
+            mismatches.len(),
+            bad_files.len()
+        );
+        for f in &bad_files {
+            let src = dir.join(f).join("roles.json");
+            let dst = keep.join(format!("{seed:x}-{f}.json"));
+            let _ = fs::copy(&src, &dst);
+            let _ = writeln!(report, "  saved {}", dst.display());
+        }
+        for (f, e) in failures.iter().take(40) {
+            let _ = writeln!(report, "[{f}] {e}");
+        }
+        let mut per_file: BTreeMap<&str, usize> = BTreeMap::new();
+        for (f, _) in &mismatches {
+            *per_file.entry(f).or_default() += 1;
+        }
+        for (f, n) in &per_file {
+            let _ = writeln!(report, "[{f}] {n} decisions differ from the matrix");
+        }
+        let mut shown: BTreeMap<&str, usize> = BTreeMap::new();
+        for (f, m) in &mismatches {
+            let n = shown.entry(f).or_default();
+            *n += 1;
+            if *n <= 3 && shown.len() <= 15 {
+                let _ = writeln!(report, "[{f}] {m}");
+            }
+        }
+        panic!("{report}");
+    }
+
+    let _ = fs::remove_dir_all(&dir);
+
+    // 7. Non-vacuity: both token kinds, allows and denies, cache reuse across concrete paths,
+    //    fall-through, ANY and greedy routing, and each broken stub caught.
+    let files = counts.files;
+    assert_eq!(files, corpus.len() as u64, "every file was judged");
+    for (what, n, min) in [
+        ("files with access tokens", counts.access_files, files / 5),
+        (
+            "files with Cedar-hostile group names",
+            counts.hostile_files,
+            files / 10,
+        ),
+        ("files with split policies", counts.split_files, 1),
+        ("allowed decisions", counts.allowed, 10 * files),
+        ("denied decisions", counts.denied, 10 * files),
+        ("AVP calls", counts.avp_calls, 10 * files),
+        (
+            "cache hits on another concrete path",
+            counts.hits_other_path,
+            2 * files,
+        ),
+        (
+            "allowed cache hits on another concrete path",
+            counts.hits_other_path_allowed,
+            files / 2,
+        ),
+        ("fall-through decisions", counts.fell_through, files / 2),
+        ("decisions on ANY routes", counts.any_decisions, 2 * files),
+        (
+            "decisions on greedy resources",
+            counts.greedy_decisions,
+            2 * files,
+        ),
+        (
+            "wrong decisions with the action ignored (self-check)",
+            counts.broken_wrong[0].0 + counts.broken_wrong[0].1,
+            counts.selfcheck_files,
+        ),
+        (
+            "wrong allows with any group allowed (self-check)",
+            counts.broken_wrong[1].0,
+            counts.selfcheck_files,
+        ),
         (
             "wrong allows with a token-only cache key (self-check)",
             counts.weak_wrong_allows,
