@@ -720,3 +720,69 @@ fn bad_input_is_exit_2_with_a_message() {
         "{v}"
     );
 }
+
+// ---------------------------------------------------------------- the docs page
+
+/// `docs/access-matrix.md` ends with the file's strategy against the others at 10,000,
+/// 100,000 and 1,000,000 MAU: the totals `rolegen cost` prints with its defaults.
+#[test]
+fn the_access_matrix_page_ends_with_the_cost_table() {
+    let fixture =
+        fs::read_to_string(repo().join("tests/fixtures/scopes_hierarchical.yaml")).unwrap();
+    let sizes = ["10000", "100000", "1000000"];
+    let runs: Vec<Value> = sizes.iter().map(|n| json(&["--mau", n])).collect();
+    for s in STRATEGIES {
+        let text = fixture.replace("authorizer: cognito-scopes", &format!("authorizer: {s}"));
+        let loaded = rolegen::cmd::load_text("roles.yaml", text);
+        let model = loaded.model.expect("fixture is valid");
+        let files = rolegen::r#gen::generate(&model, rolegen::r#gen::Target::Docs).unwrap();
+        let md = String::from_utf8(files[rolegen::r#gen::docs::MARKDOWN].clone()).unwrap();
+        let (_, section) = md
+            .split_once("\n## Cost per month\n")
+            .unwrap_or_else(|| panic!("{s}: no cost section:\n{md}"));
+        assert!(
+            !section.contains("\n## "),
+            "{s}: the cost section is the last"
+        );
+        let rows: Vec<Vec<&str>> = section
+            .lines()
+            .filter(|l| l.starts_with("| ") && !l.starts_with("| :"))
+            .map(|l| l.trim_matches('|').split(" | ").map(str::trim).collect())
+            .collect();
+        assert_eq!(rows.len(), 1 + STRATEGIES.len(), "{s}: {section}");
+        assert_eq!(
+            rows[0],
+            [
+                "Strategy",
+                "Cognito plan",
+                "10,000 MAU",
+                "100,000 MAU",
+                "1,000,000 MAU"
+            ],
+            "{s}"
+        );
+        for (row, other) in rows[1..].iter().zip(STRATEGIES) {
+            let marked = row[0] == format!("**`{other}` (this API)**");
+            assert_eq!(marked, other == s, "{s}: {row:?}");
+            if !marked {
+                assert_eq!(row[0], format!("`{other}`"));
+            }
+            assert_eq!(
+                row[1],
+                strategy(&runs[0], other)["cognito_plan"].as_str().unwrap()
+            );
+            for (cell, run) in row[2..].iter().zip(&runs) {
+                let dollars: f64 = cell
+                    .trim_start_matches('$')
+                    .replace(',', "")
+                    .parse()
+                    .unwrap_or_else(|_| panic!("{s}: {cell}"));
+                assert!(
+                    (dollars - total(run, other)).abs() <= 0.005 + 1e-9,
+                    "{s}: {other}: {cell} vs {}",
+                    total(run, other)
+                );
+            }
+        }
+    }
+}
