@@ -522,20 +522,15 @@ impl Usage {
 }
 
 /// One strategy's monthly bill, by service, and the quantities it was computed from.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Estimate {
-    #[serde(serialize_with = "strategy_name")]
     pub strategy: Strategy,
     pub cognito_plan: &'static str,
     pub cost: Cost,
     pub quantities: Quantities,
 }
 
-fn strategy_name<S: serde::Serializer>(s: &Strategy, ser: S) -> Result<S::Ok, S::Error> {
-    ser.serialize_str(s.as_str())
-}
-
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Cost {
     /// Monthly active users, under the strategy's plan.
     pub cognito_mau: f64,
@@ -558,7 +553,7 @@ impl Cost {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Quantities {
     pub api_calls: f64,
     pub lambda_invocations: f64,

@@ -540,26 +540,49 @@ impl Report<'_> {
     }
 
     fn json(&self) -> String {
+        use serde_json::{Value, json};
         let u = self.usage;
-        let function = |f: Function| serde_json::json!({"memory_mb": f.memory_mb, "duration_ms": f.duration_ms});
-        let strategies: Vec<serde_json::Value> = self
+        let function =
+            |f: Function| json!({"memory_mb": num(f.memory_mb), "duration_ms": num(f.duration_ms)});
+        let strategies: Vec<Value> = self
             .estimates
             .iter()
             .map(|e| {
-                let mut v = serde_json::to_value(e).unwrap_or_default();
-                v["total"] = e.total().into();
-                v["roles_file"] = (self.roles == Some(e.strategy)).into();
-                v
+                let c = &e.cost;
+                let parts = [
+                    ("cognito_mau", c.cognito_mau),
+                    ("cognito_m2m", c.cognito_m2m),
+                    ("api_gateway", c.api_gateway),
+                    ("lambda", c.lambda),
+                    ("verified_permissions", c.verified_permissions),
+                ]
+                .map(|(k, v)| (k, dollars(v)));
+                // The total of the figures shown, so that a script adding them up agrees.
+                let total = dollars(parts.iter().map(|(_, v)| v).sum());
+                let q = &e.quantities;
+                json!({
+                    "strategy": e.strategy.as_str(),
+                    "cognito_plan": e.cognito_plan,
+                    "roles_file": self.roles == Some(e.strategy),
+                    "cost": parts.iter().map(|&(k, v)| (k.to_string(), num(v))).collect::<serde_json::Map<_, _>>(),
+                    "total": num(total),
+                    "quantities": {
+                        "api_calls": num(dollars(q.api_calls)),
+                        "lambda_invocations": num(dollars(q.lambda_invocations)),
+                        "lambda_gb_seconds": num(dollars(q.lambda_gb_seconds)),
+                        "avp_calls": num(dollars(q.avp_calls)),
+                    },
+                })
             })
             .collect();
-        let prices: Vec<serde_json::Value> = self
+        let prices: Vec<Value> = self
             .prices
             .iter()
             .map(|(d, v)| {
-                serde_json::json!({
+                json!({
                     "name": d.name,
-                    "value": v,
-                    "table": d.value,
+                    "value": num(v),
+                    "table": num(d.value),
                     "unit": d.unit,
                     "what": d.what,
                     "source": d.source,
@@ -568,26 +591,26 @@ impl Report<'_> {
                 })
             })
             .collect();
-        let v = serde_json::json!({
+        let v = json!({
             "pricing": self.prices.era.as_str(),
             "region": "us-east-1",
             "currency": "USD",
             "prices_read": READ,
             "usage": {
-                "mau": u.mau,
-                "calls_per_user": u.calls_per_user,
-                "cache_hit": u.cache_hit,
-                "tokens_per_user": u.tokens_per_user,
-                "clients": u.clients,
-                "client_tokens": u.client_tokens,
-                "client_calls": u.client_calls,
+                "mau": num(u.mau),
+                "calls_per_user": num(u.calls_per_user),
+                "cache_hit": num(u.cache_hit),
+                "tokens_per_user": num(u.tokens_per_user),
+                "clients": num(u.clients),
+                "client_tokens": num(u.client_tokens),
+                "client_calls": num(u.client_calls),
                 "authorizer": function(u.authorizer),
                 "avp_authorizer": function(u.avp_authorizer),
                 "trigger": function(u.trigger),
                 "arch": u.arch.as_str(),
                 "free_tier": u.free_tier,
             },
-            "roles_file": self.roles.map(|s| serde_json::json!({"file": self.file, "strategy": s.as_str()})),
+            "roles_file": self.roles.map(|s| json!({"file": self.file, "strategy": s.as_str()})),
             "strategies": strategies,
             "cheapest": self.cheapest().map(|e| e.strategy.as_str()),
             "prices": prices,
@@ -595,6 +618,21 @@ impl Report<'_> {
         let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
         s.push('\n');
         s
+    }
+}
+
+/// Dollars to the millionth: finer than any price, and free of binary noise such as
+/// 494.99999999999994 for 90,000 × 0.0055.
+fn dollars(v: f64) -> f64 {
+    (v * 1e6).round() / 1e6
+}
+
+/// A whole number as a JSON integer (`100000`, not `100000.0`).
+fn num(v: f64) -> serde_json::Value {
+    if v.fract() == 0.0 && v.abs() < 9e15 {
+        (v as i64).into()
+    } else {
+        v.into()
     }
 }
 
