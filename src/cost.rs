@@ -46,13 +46,17 @@ impl Era {
         }
     }
 
-    /// Every price of the era: its own, then those both eras share.
-    pub fn prices(self) -> impl Iterator<Item = &'static PriceDef> + Clone {
-        let own: &'static [PriceDef] = match self {
+    /// The prices only this era has (the others are `SHARED`).
+    pub fn own(self) -> &'static [PriceDef] {
+        match self {
             Era::Current => CURRENT,
             Era::Y2024 => Y2024,
-        };
-        own.iter().chain(SHARED)
+        }
+    }
+
+    /// Every price of the era: its own, then those both eras share.
+    pub fn prices(self) -> impl Iterator<Item = &'static PriceDef> + Clone {
+        self.own().iter().chain(SHARED)
     }
 
     pub fn find(self, name: &str) -> Option<&'static PriceDef> {
@@ -260,7 +264,7 @@ const Y2024: &[PriceDef] = &[
 
 /// Prices that did not change between the eras, or for which the research has no 2024 figure
 /// (API Gateway, Lambda: today's are used for both).
-const SHARED: &[PriceDef] = &[
+pub const SHARED: &[PriceDef] = &[
     unsure(p(
         "cognito.m2m.client",
         6.0,

@@ -162,24 +162,25 @@ fn price_override(text: &str) -> Result<(String, f64), String> {
     Ok((name.to_string(), amount(value)?))
 }
 
-/// The price names for `--help`: both eras' tables, the shared prices once.
+/// The price names for `--help`: each era's own, then those both share.
 fn price_help() -> String {
-    let current: Vec<_> = Era::Current.prices().collect();
-    let old: Vec<_> = Era::Y2024.prices().collect();
-    let both = |d: &&cost::PriceDef| {
-        current.iter().any(|c| std::ptr::eq(*c, *d)) && old.iter().any(|c| std::ptr::eq(*c, *d))
+    let all = || {
+        Era::Current
+            .own()
+            .iter()
+            .chain(Era::Y2024.own())
+            .chain(cost::SHARED)
     };
-    let width = current
-        .iter()
-        .chain(&old)
-        .map(|d| d.name.len())
-        .max()
-        .unwrap_or(0);
+    let width = all().map(|d| d.name.len()).max().unwrap_or(0);
     let mut out = format!(
         "Prices (`--price NAME=VALUE`; us-east-1, USD, read {READ}; [?] = unconfirmed, check \
          and override; sources in the README):\n"
     );
-    let mut section = |title: &str, defs: &mut dyn Iterator<Item = &&cost::PriceDef>| {
+    for (title, defs) in [
+        ("--pricing current (the default):", Era::Current.own()),
+        ("--pricing 2024:", Era::Y2024.own()),
+        ("both:", cost::SHARED),
+    ] {
         let _ = writeln!(out, "\n  {title}");
         for d in defs {
             let _ = writeln!(
@@ -193,13 +194,7 @@ fn price_help() -> String {
                 d.source,
             );
         }
-    };
-    section(
-        "--pricing current (the default):",
-        &mut current.iter().filter(|d| !both(d)),
-    );
-    section("--pricing 2024:", &mut old.iter().filter(|d| !both(d)));
-    section("both:", &mut current.iter().filter(|d| both(d)));
+    }
     out
 }
 
@@ -685,24 +680,19 @@ mod tests {
     #[test]
     fn help_lists_every_price_once() {
         let help = price_help();
-        let defs: Vec<&cost::PriceDef> = Era::Current.prices().chain(Era::Y2024.prices()).collect();
-        for d in &defs {
-            // `cognito.free-mau` differs between the eras: one line for each.
-            let distinct = defs
-                .iter()
-                .filter(|o| o.name == d.name)
-                .fold(Vec::<&cost::PriceDef>::new(), |mut seen, o| {
-                    if !seen.iter().any(|s| std::ptr::eq(*s, *o)) {
-                        seen.push(o);
-                    }
-                    seen
-                })
-                .len();
+        let defs = Era::Current
+            .own()
+            .iter()
+            .chain(Era::Y2024.own())
+            .chain(cost::SHARED);
+        for d in defs.clone() {
+            // `cognito.free-mau` is in both eras' own tables, with different values.
+            let defined = defs.clone().filter(|o| o.name == d.name).count();
             let lines = help
                 .lines()
                 .filter(|l| l.split_whitespace().next() == Some(d.name))
                 .count();
-            assert_eq!(lines, distinct, "{}\n{help}", d.name);
+            assert_eq!(lines, defined, "{}\n{help}", d.name);
         }
     }
 }
