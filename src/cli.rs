@@ -111,6 +111,10 @@ pub enum Command {
     /// Explain who may call a route, or what a set of groups may call, and why: which scope,
     /// reached through which `includes`.
     Explain(cmd::explain::Args),
+    /// What each strategy would cost per month for a number of users: Cognito under the
+    /// feature plan it needs, API Gateway, Lambda, Verified Permissions. Every price and
+    /// assumption is a flag.
+    Cost(cmd::cost::Args),
     /// Print the JSON Schema of roles.yaml.
     Schema,
     /// Print a synthetic roles.yaml of the given size (for benchmarks and trials at scale).
@@ -130,6 +134,7 @@ pub fn main() -> ExitCode {
         Command::Drift(args) => cmd::drift::run(global, args),
         Command::Diff(args) => cmd::diff::run(global, args),
         Command::Explain(args) => cmd::explain::run(global, args),
+        Command::Cost(args) => cmd::cost::run(global, args),
         Command::Synth(args) => crate::synth::run(global, args),
         Command::Schema => {
             // A failed write is reported by `finish`.

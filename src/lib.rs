@@ -13,6 +13,7 @@ pub mod cli;
 pub mod cmd;
 pub mod config;
 pub mod console;
+pub mod cost;
 pub mod diag;
 pub mod r#gen;
 pub mod model;

@@ -189,8 +189,8 @@ fn markdown_tables_and_svg_cells_match_the_matrix() {
         let vp = m.api.strategy == rolegen::model::Strategy::VerifiedPermissions;
         assert_eq!(
             tables.len(),
-            if vp { 4 } else { 3 },
-            "{name}: routes, groups and scopes tables (and the Cedar policies)"
+            if vp { 5 } else { 4 },
+            "{name}: routes, groups and scopes tables (and the Cedar policies), then the cost"
         );
         if vp {
             // One row per group, its name surviving markdown, with its number of actions.

@@ -2,6 +2,7 @@
 //! every problem, and the outcome → exit code mapping.
 
 pub mod check;
+pub mod cost;
 pub mod diff;
 pub mod drift;
 pub mod explain;

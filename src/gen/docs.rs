@@ -247,7 +247,15 @@ fn markdown(model: &Model, cols: &[GroupId], keys: &Keys) -> String {
     if model.api.strategy == Strategy::VerifiedPermissions {
         cedar_table(model, &groups_md, &mut md);
     }
+    cost_table(model, &mut md);
     md
+}
+
+/// What the file's strategy would cost per month against the others at a few sizes (the
+/// model and defaults of `rolegen cost`), so that the page reviewers read shows the price of
+/// the choice too.
+fn cost_table(model: &Model, md: &mut String) {
+    md.push_str(&crate::cost::docs_section(model.api.strategy));
 }
 
 /// For `verified-permissions`, the Cedar policy beside each group: what Verified Permissions
