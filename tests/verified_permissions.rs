@@ -94,8 +94,12 @@ fn template(out: &Path) -> Value {
         .expect("template parses")
 }
 
-/// A policy's deployed text: its `Fn::Join` with the user pool's id in place of the `Ref`.
+/// A policy's deployed text: its `Fn::Join` with the user pool's id in place of the `Ref`, or
+/// its plain text when it names no pool (the `authenticated` routes' policy).
 fn joined(statement: &Value, pool: &str) -> String {
+    if let Some(text) = statement.as_str() {
+        return text.to_string();
+    }
     let join = statement["Fn::Join"].as_array().expect("Fn::Join");
     assert_eq!(join[0], "");
     join[1]
@@ -159,7 +163,26 @@ fn template_holds_the_store_the_policies_and_a_narrow_role() {
         .collect();
     reviewed.sort();
     assert_eq!(deployed, reviewed);
-    assert_eq!(deployed.len(), 7, "one policy per group");
+    assert_eq!(
+        deployed.len(),
+        8,
+        "one policy per group, one for `authenticated` routes"
+    );
+    // The `authenticated` routes: any principal of the store (a `User` of this pool).
+    let anyone = &res["CedarPolicyAnySignedInUser"]["Properties"]["Definition"]["Static"];
+    let text = anyone["Statement"]
+        .as_str()
+        .expect("plain text: no pool id in it");
+    assert!(text.starts_with("permit (\n  principal,\n"), "{text}");
+    assert!(text.contains("ordersapi::Action::\"get /me\""), "{text}");
+    assert!(text.contains("ordersapi::Action::\"put /me\""), "{text}");
+    assert!(
+        deployed
+            .iter()
+            .filter(|p| p.contains("UserGroup"))
+            .all(|p| !p.contains("/me\"")),
+        "group policies leave the authenticated routes to that policy"
+    );
     // Names stay data: `${AWS::Region}` is text in a Join (not substituted), and `"`, `\`
     // are escaped inside the Cedar string.
     assert!(

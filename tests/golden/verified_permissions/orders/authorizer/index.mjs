@@ -28,6 +28,8 @@ const TOKEN_USE = "id";
 const ROUTES = [
   ["GET /files/{path+}",false],
   ["GET /health",true],
+  ["GET /me",false],
+  ["PUT /me",false],
   ["GET /orders",false],
   ["POST /orders",false],
   ["GET /orders/{orderId}",false],
@@ -53,9 +55,10 @@ export const client = new VerifiedPermissionsClient({});
 const RESOURCES = [
   ["/files/{path+}","/files/*",[0,-1,-1,-1,-1,-1,-1]],
   ["/health","/health",[1,-1,-1,-1,-1,-1,-1]],
-  ["/orders","/orders",[2,3,-1,-1,-1,-1,-1]],
-  ["/orders/{orderId}","/orders/*",[4,5,5,5,5,5,5]],
-  ["/reports/sales","/reports/sales",[6,-1,-1,-1,-1,-1,-1]]
+  ["/me","/me",[2,-1,3,-1,-1,-1,-1]],
+  ["/orders","/orders",[4,5,-1,-1,-1,-1,-1]],
+  ["/orders/{orderId}","/orders/*",[6,7,7,7,7,7,7]],
+  ["/reports/sales","/reports/sales",[8,-1,-1,-1,-1,-1,-1]]
 ];
 
 const VERBS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
