@@ -364,7 +364,8 @@ fn check_operation(
         "{case}: `{key}`: the path's template expressions"
     );
 
-    // Security: one requirement per scope (OR), or none at all for a public route.
+    // Security: one requirement listing every scope (AWS's documented form, which API Gateway
+    // reads as "any one of"), or none at all for a public route.
     let security = op["security"].as_array().unwrap();
     match (&route.access, model.api.strategy) {
         (Access::Public, _) => assert!(security.is_empty(), "{case}: `{key}` is public"),
@@ -389,20 +390,10 @@ fn check_operation(
                 .map(|s| model.scope(*s).full_name.clone())
                 .collect();
             want.sort();
-            let got: Vec<String> = security
-                .iter()
-                .map(|req| {
-                    let req = req.as_object().unwrap();
-                    assert_eq!(req.len(), 1, "{case}: `{key}`: one scheme per requirement");
-                    let scopes = strs(&req[COGNITO_SCHEME]);
-                    assert_eq!(
-                        scopes.len(),
-                        1,
-                        "{case}: `{key}`: one scope per requirement"
-                    );
-                    scopes[0].clone()
-                })
-                .collect();
+            assert_eq!(security.len(), 1, "{case}: `{key}`: one requirement");
+            let req = security[0].as_object().unwrap();
+            assert_eq!(req.len(), 1, "{case}: `{key}`: one scheme in it");
+            let got = strs(&req[COGNITO_SCHEME]);
             assert_eq!(got, want, "{case}: `{key}` scopes");
         }
         (Access::AnyOf(_), Strategy::Lambda | Strategy::VerifiedPermissions) => {
@@ -467,8 +458,9 @@ fn check_operation(
     }
 }
 
-/// Read as OpenAPI means it (requirements are alternatives, the scopes within one are all
-/// required), the document lets a caller through exactly where the access matrix does: for
+/// Read as API Gateway reads it on import (a requirement's scopes become the method's
+/// `AuthorizationScopes`, and a token with any one of them passes; AWS's Method API
+/// reference), the document lets a caller through exactly where the access matrix does: for
 /// every group alone and every pair of groups.
 fn matrix_agrees(case: &str, model: &Model, doc: &Value) {
     let allows = |scopes: &BTreeSet<&str>, route: RouteId| -> bool {
@@ -480,7 +472,7 @@ fn matrix_agrees(case: &str, model: &Model, doc: &Value) {
                 req.as_object()
                     .unwrap()
                     .values()
-                    .all(|needed| strs(needed).iter().all(|s| scopes.contains(s.as_str())))
+                    .all(|listed| strs(listed).iter().any(|s| scopes.contains(s.as_str())))
             })
     };
     let groups: Vec<GroupId> = model.group_ids().collect();

@@ -39,6 +39,9 @@ const HEADER: &str = "\
 # OpenAPI 3.0 for `aws apigateway import-rest-api` / `put-rest-api`. Replace every `${NAME}`
 # placeholder first (see the README: AWS_PARTITION, AWS_REGION, the user pool or authorizer
 # function ARN, and one per Lambda integration), e.g. with envsubst and an explicit list.
+# A method's scopes are one security requirement listing all of them, as AWS documents it for
+# Cognito authorizers: API Gateway reads the list as its AuthorizationScopes, and a token
+# with ANY ONE of them passes (OpenAPI itself would read the list as all of them).
 ";
 
 pub fn generate(model: &Model) -> Result<Files, Vec<Diagnostic>> {
@@ -206,10 +209,11 @@ fn security(model: &Model, route: &Route, w: &mut Writer) {
     match &route.access {
         Access::Public => {}
         Access::AnyOf(_) | Access::Authenticated => match model.api.strategy {
+            // One requirement listing every scope: AWS's documented form for Cognito
+            // authorizers (several requirements naming one scheme are undocumented for import).
             Strategy::CognitoScopes => {
-                for s in model.method_scopes(route) {
-                    w.item_map(|w| w.strs(COGNITO_SCHEME, [s.as_str()]));
-                }
+                let scopes = model.method_scopes(route);
+                w.item_map(|w| w.strs(COGNITO_SCHEME, scopes.iter().map(String::as_str)));
             }
             // The authorizer decides from the caller's groups; API Gateway has no scopes here.
             Strategy::Lambda | Strategy::VerifiedPermissions => {
