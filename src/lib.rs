@@ -16,6 +16,7 @@ pub mod console;
 pub mod cost;
 pub mod diag;
 pub mod r#gen;
+pub mod markdown;
 pub mod model;
 pub mod report;
 pub mod synth;

@@ -275,31 +275,7 @@ fn json_value(findings: &[Finding], ctx: &ToolCtx) -> Value {
     })
 }
 
-/// Escapes text for a Markdown table cell: pipes would end the cell, newlines the row, and
-/// `<` could open HTML in a PR comment.
-fn md_cell(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '|' => out.push_str("\\|"),
-            '\n' | '\r' => out.push(' '),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
-/// Route text in a cell: code spans keep `{orderId}` literal; a backtick inside is doubled
-/// around by spaces per CommonMark.
-fn md_code(s: &str) -> String {
-    if s.contains('`') {
-        format!("`` {} ``", md_cell(s))
-    } else {
-        format!("`{}`", md_cell(s))
-    }
-}
+use crate::markdown::{code_span as md_code, escape as md_cell};
 
 fn markdown(findings: &[Finding], ctx: &ToolCtx) -> String {
     let mut out = String::new();
@@ -326,6 +302,7 @@ fn markdown(findings: &[Finding], ctx: &ToolCtx) -> String {
             Severity::Note => "🔵 note",
         };
         let route = f.route.as_deref().map(md_code).unwrap_or_default();
+        // Escaped text, with the help after a line break a table cell allows.
         let mut msg = md_cell(&f.message);
         if let Some(h) = &f.help {
             let _ = write!(msg, "<br>_help_: {}", md_cell(h));

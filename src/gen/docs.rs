@@ -93,42 +93,7 @@ fn token_sentence(model: &Model) -> &'static str {
 // ---------------------------------------------------------------------------------------------
 // Markdown
 
-/// Text that renders as itself in CommonMark and GitHub markdown, also inside a table cell:
-/// every character that could start markup (emphasis, code, links, HTML, entities, tables,
-/// strikethrough, math) is backslash-escaped, and line breaks become spaces so a cell stays
-/// on its row.
-pub fn md_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    md_escape_into(&mut out, s);
-    out
-}
-
-/// [`md_escape`] appended to `out`.
-fn md_escape_into(out: &mut String, s: &str) {
-    if !s.bytes().any(md_special) {
-        out.push_str(s);
-        return;
-    }
-    for c in s.chars() {
-        match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '&' | '~' | '$' | '#' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '\n' | '\r' | '\t' => out.push(' '),
-            c if c.is_control() => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-}
-
-/// Bytes that [`md_escape`] changes (non-ASCII is checked char by char, for controls).
-fn md_special(b: u8) -> bool {
-    matches!(
-        b,
-        b'\\' | b'`' | b'*' | b'_' | b'[' | b']' | b'<' | b'>' | b'|' | b'&' | b'~' | b'$' | b'#'
-    ) || !(0x20..0x7F).contains(&b)
-}
+use crate::markdown::{escape as md_escape, escape_into as md_escape_into};
 
 fn markdown(model: &Model, cols: &[GroupId], keys: &Keys) -> String {
     let groups_md: Vec<String> = model.groups.iter().map(|g| md_escape(&g.name)).collect();
@@ -1273,15 +1238,6 @@ fn label_width(s: &str, font_px: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn md_escape_keeps_cells_on_their_row() {
-        assert_eq!(md_escape("a|b"), "a\\|b");
-        assert_eq!(md_escape("</script>"), "\\</script\\>");
-        assert_eq!(md_escape("${x} `q`"), "\\${x} \\`q\\`");
-        assert_eq!(md_escape("two\nlines"), "two lines");
-        assert_eq!(md_escape("orders.write"), "orders.write");
-    }
 
     /// The fast number writers against `format!`, on the values the picture uses (whole and
     /// half pixels, baselines a fifth off), exact ties, and pseudo-random doubles of all sizes.
