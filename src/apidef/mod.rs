@@ -19,7 +19,6 @@ pub mod tree;
 use crate::diag::Diagnostic;
 use crate::model::{Method, Path};
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
 use tree::Node;
 
@@ -294,43 +293,9 @@ pub(crate) fn parse_method(text: &str) -> Option<Method> {
         .find(|m| m.as_str().eq_ignore_ascii_case(text))
 }
 
-/// A hash map for keys from the user's own files (logical IDs, path shapes): the standard
-/// hasher, built to resist keys crafted against it, took most of the time of reading a large
-/// template and of comparing it.
-pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
-pub type FastSet<K> = HashSet<K, BuildHasherDefault<FastHasher>>;
-
-/// A multiply-rotate hash, as the Rust compiler uses for its own maps.
-#[derive(Default)]
-pub struct FastHasher(u64);
-
-impl FastHasher {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-}
-
-impl Hasher for FastHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut words = bytes.chunks_exact(8);
-        for w in &mut words {
-            self.add(u64::from_le_bytes(w.try_into().expect("8 bytes")));
-        }
-        let mut last = [0u8; 8];
-        let rest = words.remainder();
-        last[..rest.len()].copy_from_slice(rest);
-        self.add(u64::from_le_bytes(last) ^ ((rest.len() as u64) << 56));
-    }
-
-    fn write_u8(&mut self, n: u8) {
-        self.add(u64::from(n));
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.add(n as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
+/// A hash map for keys from the user's own files (logical IDs, path shapes): foldhash, fast
+/// (the standard hasher took most of the time of reading a large template) and seeded per
+/// process, so keys crafted against it cannot make lookups quadratic. Nothing iterates these
+/// maps into output, so the seed never changes what rolegen writes.
+pub type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+pub type FastSet<K> = HashSet<K, foldhash::fast::RandomState>;

@@ -11,7 +11,6 @@ use crate::diag::{Diagnostic, Span, suggest};
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hasher};
 
 /// Cognito: 100 custom scopes per resource server.
 pub const MAX_SCOPES: usize = 100;
@@ -1209,7 +1208,7 @@ impl fmt::Display for Named<'_> {
 /// cheaper than a binary search that compares names.
 struct ScopeIds<'s> {
     scopes: &'s [Scope],
-    by_name: HashMap<&'s str, ScopeId, BuildHasherDefault<FxHasher>>,
+    by_name: HashMap<&'s str, ScopeId, foldhash::fast::RandomState>,
 }
 
 impl<'s> ScopeIds<'s> {
@@ -1232,7 +1231,7 @@ const ROOT: u32 = 0;
 struct Shapes<'r> {
     nodes: Vec<ShapeNode<'r>>,
     /// `(parent, literal segment)` → child.
-    literals: HashMap<(u32, &'r str), u32, BuildHasherDefault<FxHasher>>,
+    literals: HashMap<(u32, &'r str), u32, foldhash::fast::RandomState>,
 }
 
 impl Default for Shapes<'_> {
@@ -1313,46 +1312,5 @@ impl<'r> Shapes<'r> {
             self.nodes.push(ShapeNode::default());
         }
         child
-    }
-}
-
-/// FxHash, the compiler's own hasher. The keys are segment names from the user's own file,
-/// so the standard hasher's defence against crafted keys buys nothing, and it was a tenth of
-/// the model's build time.
-#[derive(Default)]
-struct FxHasher(u64);
-
-impl FxHasher {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            self.add(u64::from_le_bytes(c.try_into().expect("8 bytes")));
-        }
-        let rest = chunks.remainder();
-        let mut last = [0u8; 8];
-        last[..rest.len()].copy_from_slice(rest);
-        self.add(u64::from_le_bytes(last) ^ ((rest.len() as u64) << 56));
-    }
-
-    fn write_u8(&mut self, n: u8) {
-        self.add(u64::from(n));
-    }
-
-    fn write_u32(&mut self, n: u32) {
-        self.add(u64::from(n));
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.add(n as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
     }
 }
