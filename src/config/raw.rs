@@ -41,6 +41,8 @@ pub mod keys {
         "description",
         "authorizer_ttl",
         "token",
+        "endpoint",
+        "vpc_endpoint_ids",
     ];
     pub const USER_POOL: &[&str] = &["name", "deletion_policy"];
     pub const RESOURCE_SERVER: &[&str] = &["identifier", "name"];
@@ -100,6 +102,11 @@ impl Raw<'_> {
                 description: self.api.description.map(own),
                 authorizer_ttl: self.api.authorizer_ttl,
                 token: self.api.token.map(own),
+                endpoint: self.api.endpoint.map(own),
+                vpc_endpoint_ids: self
+                    .api
+                    .vpc_endpoint_ids
+                    .map(|ids| S::new(own_all(ids.value), ids.span)),
             },
             user_pool: RawUserPool {
                 name: self.user_pool.name.map(own),
@@ -159,6 +166,8 @@ pub struct RawApi<'a> {
     pub description: Option<Text<'a>>,
     pub authorizer_ttl: Option<S<i64>>,
     pub token: Option<Text<'a>>,
+    pub endpoint: Option<Text<'a>>,
+    pub vpc_endpoint_ids: Option<S<Vec<Text<'a>>>>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -288,7 +297,7 @@ struct Key {
 }
 
 /// The most keys a fixed-shape mapping has (`keys::TOP`).
-const MAX_FIELDS: usize = 7;
+const MAX_FIELDS: usize = 8;
 const _: () = assert!(
     keys::TOP.len() <= MAX_FIELDS
         && keys::API.len() <= MAX_FIELDS
@@ -478,6 +487,13 @@ impl Walker<'_> {
                     api.authorizer_ttl = self.int(v, What::Text("`api.authorizer_ttl`"))
                 }
                 "token" => api.token = self.string(v, What::Text("`api.token`")),
+                "endpoint" => api.endpoint = self.string(v, What::Text("`api.endpoint`")),
+                "vpc_endpoint_ids" => {
+                    api.vpc_endpoint_ids = Some(S::new(
+                        self.names(v, What::Text("`api.vpc_endpoint_ids`")),
+                        v.span,
+                    ))
+                }
                 _ => unreachable!(),
             }
             self.note_unreadable("api", &key, before);

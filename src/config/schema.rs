@@ -42,6 +42,22 @@ pub struct Api {
     pub authorizer_ttl: Option<u32>,
     /// The token clients send with `verified-permissions`: `id` (default) or `access`.
     pub token: Option<TokenUse>,
+    /// API Gateway's endpoint type (default `REGIONAL`).
+    pub endpoint: Option<EndpointType>,
+    /// `PRIVATE` only: the VPC endpoints that may reach the API (its resource policy admits
+    /// only them).
+    pub vpc_endpoint_ids: Option<Vec<String>>,
+}
+
+#[allow(dead_code)]
+#[derive(JsonSchema)]
+pub enum EndpointType {
+    #[serde(rename = "REGIONAL")]
+    Regional,
+    #[serde(rename = "EDGE")]
+    Edge,
+    #[serde(rename = "PRIVATE")]
+    Private,
 }
 
 #[allow(dead_code)]

@@ -12,7 +12,7 @@ use super::cedar::Cedar;
 use super::text::push_segments;
 use super::yaml::Writer;
 use crate::diag::{Diagnostic, Span};
-use crate::model::{Access, Integration, Model, Path, Route, Segment, Strategy};
+use crate::model::{Access, Endpoint, Integration, Model, Path, Route, Segment, Strategy};
 use foldhash::fast::FixedState;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -973,6 +973,7 @@ fn verified_permissions(
 }
 
 fn api(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut Count) {
+    let rest_api_start = w.len();
     resource(
         w,
         n,
@@ -985,9 +986,31 @@ fn api(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut Count) {
             if let Some(d) = &model.api.description {
                 w.str("Description", d);
             }
-            w.map("EndpointConfiguration", |w| w.strs("Types", ["REGIONAL"]));
+            let endpoint = &model.api.endpoint;
+            w.map("EndpointConfiguration", |w| {
+                w.strs("Types", [endpoint.as_str()]);
+                if let Endpoint::Private { vpc_endpoint_ids } = endpoint {
+                    w.strs(
+                        "VpcEndpointIds",
+                        vpc_endpoint_ids.iter().map(String::as_str),
+                    );
+                }
+            });
+            // A private API without a resource policy cannot be called at all; this one admits
+            // requests through the listed VPC endpoints and denies every other.
+            if let Endpoint::Private { vpc_endpoint_ids } = endpoint {
+                w.map("Policy", |w| private_api_policy(w, vpc_endpoint_ids));
+            }
         },
     );
+
+    // A resource policy takes effect only with a new deployment: a private API's REST API
+    // (its policy) goes into the fingerprint too. (The others' does not, so their
+    // deployments keep the IDs they had.)
+    let rest_api = match model.api.endpoint {
+        Endpoint::Private { .. } => w.written_since(rest_api_start).to_string(),
+        _ => String::new(),
+    };
 
     // Only the part of the API that decides what the stage serves (authorizer, resources,
     // methods) goes into the deployment's fingerprint, so a new deployment happens exactly
@@ -1078,7 +1101,14 @@ fn api(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut Count) {
         let resource_id = res.map(|i| ids.resources[i].id.as_str());
         method(model, route, id, resource_id, w, n);
     }
-    let fingerprint = short_hash(w.written_since(api_start).as_bytes(), 12);
+    let fingerprint = if rest_api.is_empty() {
+        short_hash(w.written_since(api_start).as_bytes(), 12)
+    } else {
+        short_hash(
+            format!("{rest_api}{}", w.written_since(api_start)).as_bytes(),
+            12,
+        )
+    };
 
     for p in model.lambda_params() {
         resource(
@@ -1209,6 +1239,33 @@ pub(super) fn path_mappings(w: &mut Writer, k: &str, route: &Route) {
             value.push_str(v);
             w.str(&key, &value);
         }
+    });
+}
+
+/// A private API's resource policy (the template's `Policy`, the document's
+/// `x-amazon-apigateway-policy`): requests through any other VPC endpoint are denied, those
+/// through the listed ones allowed.
+pub(super) fn private_api_policy(w: &mut Writer, vpc_endpoint_ids: &[String]) {
+    let invoke = |w: &mut Writer, effect: &str| {
+        w.str("Effect", effect);
+        w.str("Principal", "*");
+        w.str("Action", "execute-api:Invoke");
+        w.str("Resource", "execute-api:/*");
+    };
+    w.str("Version", "2012-10-17");
+    w.seq("Statement", |w| {
+        w.item_map(|w| {
+            invoke(w, "Deny");
+            w.map("Condition", |w| {
+                w.map("StringNotEquals", |w| {
+                    w.strs(
+                        "aws:SourceVpce",
+                        vpc_endpoint_ids.iter().map(String::as_str),
+                    )
+                })
+            });
+        });
+        w.item_map(|w| invoke(w, "Allow"));
     });
 }
 

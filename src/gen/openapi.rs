@@ -19,7 +19,7 @@ use super::Files;
 use super::cfn::short_hash;
 use super::yaml::Writer;
 use crate::diag::Diagnostic;
-use crate::model::{Access, Integration, Method, Model, Route, Segment, Strategy};
+use crate::model::{Access, Endpoint, Integration, Method, Model, Route, Segment, Strategy};
 
 pub const DOCUMENT: &str = "openapi/openapi.yaml";
 
@@ -93,6 +93,18 @@ fn document(model: &Model, w: &mut Writer) {
     w.map("components", |w| {
         w.map("securitySchemes", |w| security_schemes(model, w))
     });
+    // A private API: the VPC endpoints it is reached through, and the resource policy that
+    // admits only them (the import's `endpointConfigurationTypes=PRIVATE` parameter sets the
+    // type itself; see the README).
+    if let Endpoint::Private { vpc_endpoint_ids } = &model.api.endpoint {
+        let ids = || vpc_endpoint_ids.iter().map(String::as_str);
+        w.map("x-amazon-apigateway-endpoint-configuration", |w| {
+            w.strs("vpcEndpointIds", ids())
+        });
+        w.map("x-amazon-apigateway-policy", |w| {
+            super::cfn::private_api_policy(w, vpc_endpoint_ids)
+        });
+    }
     // The version changes exactly when the API does, so an imported API says which document
     // it came from. It is the hash of what follows `info`, written first.
     let fingerprint = short_hash(w.written_since(body).as_bytes(), 12);

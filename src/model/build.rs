@@ -313,6 +313,7 @@ impl Builder<'_> {
                 }
             }
         };
+        let endpoint = self.endpoint(a)?;
         Some(Api {
             name: name?,
             stage: stage?.value.into_owned(),
@@ -320,7 +321,82 @@ impl Builder<'_> {
             description: a.description.as_ref().map(|d| d.value.to_string()),
             authorizer_ttl: ttl,
             token,
+            endpoint,
         })
+    }
+
+    /// `api.endpoint` (default `REGIONAL`) and, for `PRIVATE` only, the VPC endpoints that
+    /// may reach the API.
+    fn endpoint(&mut self, a: &crate::config::raw::RawApi) -> Option<Endpoint> {
+        let kind = a.endpoint.as_ref();
+        let ids = a.vpc_endpoint_ids.as_ref();
+        let endpoint = match kind.map(|k| k.value.as_ref()) {
+            None | Some("REGIONAL") => Endpoint::Regional,
+            Some("EDGE") => Endpoint::Edge,
+            Some("PRIVATE") => {
+                let list = ids.map(|s| s.value.as_slice()).unwrap_or_default();
+                if list.is_empty() {
+                    self.err(
+                        Diagnostic::error(
+                            "missing-key",
+                            "a `PRIVATE` API needs `api.vpc_endpoint_ids`",
+                        )
+                        .at(kind.unwrap().span)
+                        .help("list the VPC endpoints (`vpce-…`) that may reach the API; its resource policy admits only them"),
+                    );
+                    return None;
+                }
+                let mut out = Vec::new();
+                for id in list {
+                    let ok = id.value.len() <= 32
+                        && id.value.strip_prefix("vpce-").is_some_and(|h| {
+                            !h.is_empty()
+                                && h.bytes()
+                                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+                        });
+                    if !ok {
+                        self.err(
+                            Diagnostic::error(
+                                "bad-value",
+                                format!("`{}` is not a VPC endpoint id", id.value),
+                            )
+                            .at(id.span)
+                            .help("a VPC endpoint id looks like `vpce-0123456789abcdef0`"),
+                        );
+                        continue;
+                    }
+                    if !out.contains(&id.value.to_string()) {
+                        out.push(id.value.to_string());
+                    }
+                }
+                out.sort();
+                Endpoint::Private {
+                    vpc_endpoint_ids: out,
+                }
+            }
+            Some(other) => {
+                self.err(
+                    Diagnostic::error("bad-value", format!("unknown endpoint type `{other}`"))
+                        .at(kind.unwrap().span)
+                        .label("not an endpoint type")
+                        .help(suggest(other, ["REGIONAL", "EDGE", "PRIVATE"])),
+                );
+                return None;
+            }
+        };
+        if let Some(ids) = ids
+            && !matches!(endpoint, Endpoint::Private { .. })
+        {
+            self.err(
+                Diagnostic::error(
+                    "bad-value",
+                    "`api.vpc_endpoint_ids` applies to `endpoint: PRIVATE` only",
+                )
+                .at(ids.span)
+                .help("set `endpoint: PRIVATE`, or remove `vpc_endpoint_ids`"),
+            );
+        }
+        Some(endpoint)
     }
 
     fn user_pool(&mut self, raw: &Raw) -> Option<UserPool> {

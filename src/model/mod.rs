@@ -89,6 +89,27 @@ pub struct Api {
     pub authorizer_ttl: u32,
     /// The token `verified-permissions` verifies (ID for `lambda`, access for `cognito-scopes`).
     pub token: TokenUse,
+    /// Where the API can be reached from (`api.endpoint`).
+    pub endpoint: Endpoint,
+}
+
+/// API Gateway's endpoint types. A `PRIVATE` API is reachable only through the listed VPC
+/// endpoints, and its resource policy admits only them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Endpoint {
+    Regional,
+    Edge,
+    Private { vpc_endpoint_ids: Vec<String> },
+}
+
+impl Endpoint {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Endpoint::Regional => "REGIONAL",
+            Endpoint::Edge => "EDGE",
+            Endpoint::Private { .. } => "PRIVATE",
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
