@@ -12,15 +12,19 @@
 //!   strict validation without warnings (except Cedar's "mixed scripts" lint on
 //!   `"<pool>|<non-Latin group>"`, see `/work/shared/research/verified-permissions.md`), and
 //!   `Authorizer::is_authorized`, with entities built as AVP builds them from a Cognito token,
-//!   decides exactly the matrix for no group, each group, every pair, all groups and decoys.
+//!   decides exactly the matrix for no group, each group, every pair, all groups and decoys
+//!   (an `authenticated` route's action: allowed for all of them, through the one policy with
+//!   an unconstrained principal, `CedarPolicyAnySignedInUser`, plain text, which no group's
+//!   policy repeats).
 //! - The generated handler runs under `node` with the real `aws-jwt-verify`, the AVP client
 //!   stubbed by `aws-sdk-client-mock`, and the stub answering with `@cedar-policy/cedar-wasm`
 //!   over the generated schema and deployed policies.
 //! - The CloudFormation passes cfn-lint and wires store, identity source, policies, IAM and the
 //!   REQUEST authorizer as AVP needs them; policy logical IDs follow the group name.
 //! - Self-checks prove both judges can fail: broken policies (a group's policy under another
-//!   group, one missing, one too many, the pool id left out) and broken handlers (the action
-//!   named by the concrete path, no token verification, failing open) are caught.
+//!   group, one missing, one too many, the pool id left out, the `authenticated` routes'
+//!   policy missing, narrowed to a group or widened to a group's action) and broken handlers
+//!   (the action named by the concrete path, no token verification, failing open) are caught.
 
 mod common;
 
@@ -74,9 +78,15 @@ struct RouteDef {
     method: String,
     /// The path template as written (`/orders/{orderId}`).
     path: String,
-    /// `None`: public.
+    /// `None`: public; `Some([])` for an `authenticated` route.
     scopes: Option<Vec<String>>,
+    /// `authenticated` (or `authenticated: true`): any signed-in user of the pool, in any
+    /// group or none.
+    authenticated: bool,
 }
+
+/// The logical ID README gives the one policy of the `authenticated` routes.
+const ANY_SIGNED_IN: &str = "CedarPolicyAnySignedInUser";
 
 #[derive(Debug, Clone)]
 struct Roles {
@@ -87,7 +97,7 @@ struct Roles {
     groups: Vec<Group>,
     routes: Vec<RouteDef>,
     /// `actions()`, computed once.
-    action_scopes: BTreeMap<String, BTreeSet<String>>,
+    action_scopes: BTreeMap<String, Option<BTreeSet<String>>>,
 }
 
 /// A string or a list of strings (roles.yaml accepts a single name for a list).
@@ -120,17 +130,21 @@ impl Roles {
         let mut routes = Vec::new();
         for (key, value) in doc["routes"].as_object().expect("routes") {
             let (method, path) = key.split_once(' ').expect("METHOD /path");
-            let scopes = match value {
-                Value::String(s) if s == "public" => None,
-                Value::Array(_) => Some(names(Some(value))),
-                Value::Object(o) if o.get("public") == Some(&Value::Bool(true)) => None,
-                Value::Object(o) => Some(names(o.get("scopes"))),
+            let flag = |k: &str| value.get(k) == Some(&Value::Bool(true));
+            let (scopes, authenticated) = match value {
+                Value::String(s) if s == "public" => (None, false),
+                Value::String(s) if s == "authenticated" => (Some(Vec::new()), true),
+                Value::Array(_) => (Some(names(Some(value))), false),
+                Value::Object(_) if flag("public") => (None, false),
+                Value::Object(_) if flag("authenticated") => (Some(Vec::new()), true),
+                Value::Object(o) => (Some(names(o.get("scopes"))), false),
                 other => panic!("route value {other}"),
             };
             routes.push(RouteDef {
                 method: method.to_string(),
                 path: path.to_string(),
                 scopes,
+                authenticated,
             });
         }
         let mut roles = Roles {
@@ -171,14 +185,24 @@ impl Roles {
         scopes
     }
 
-    /// Every Cedar action the roles file calls for, with the scopes that grant it: one per
-    /// protected route and verb (an `ANY` route: every verb that has no explicit method on
-    /// the same path); none for a public route.
-    fn actions(&self) -> BTreeMap<String, BTreeSet<String>> {
+    /// Every Cedar action the roles file calls for, with the scopes that grant it (`None`: an
+    /// `authenticated` route's, which every signed-in user may call): one per protected route
+    /// and verb (an `ANY` route: every verb that has no explicit method on the same path);
+    /// none for a public route.
+    fn actions(&self) -> BTreeMap<String, Option<BTreeSet<String>>> {
         self.action_scopes.clone()
     }
 
-    fn compute_actions(&self) -> BTreeMap<String, BTreeSet<String>> {
+    /// The actions of the `authenticated` routes.
+    fn authenticated_actions(&self) -> BTreeSet<String> {
+        self.action_scopes
+            .iter()
+            .filter(|(_, need)| need.is_none())
+            .map(|(a, _)| a.clone())
+            .collect()
+    }
+
+    fn compute_actions(&self) -> BTreeMap<String, Option<BTreeSet<String>>> {
         let mut out = BTreeMap::new();
         for r in &self.routes {
             let Some(scopes) = &r.scopes else { continue };
@@ -199,7 +223,7 @@ impl Roles {
             for v in verbs {
                 let prev = out.insert(
                     format!("{v} {}", r.path),
-                    scopes.iter().cloned().collect::<BTreeSet<_>>(),
+                    (!r.authenticated).then(|| scopes.iter().cloned().collect::<BTreeSet<_>>()),
                 );
                 assert!(prev.is_none(), "two routes for {v} {}", r.path);
             }
@@ -207,20 +231,27 @@ impl Roles {
         out
     }
 
-    /// Whether a caller in `groups` may call `action` (names that are no group grant nothing).
+    /// Whether a signed-in caller in `groups` may call `action` (names that are no group
+    /// grant nothing; an `authenticated` route's action needs no group).
     fn allows(&self, groups: &[String], action: &str) -> bool {
-        let need = self.action_scopes.get(action).expect("a declared action");
+        let Some(need) = self.action_scopes.get(action).expect("a declared action") else {
+            return true;
+        };
         groups
             .iter()
             .any(|g| self.effective(g).iter().any(|s| need.contains(s)))
     }
 
-    /// The actions one group may call, `includes` expanded.
+    /// The actions one group's policies list, `includes` expanded: those its scopes grant
+    /// (the `authenticated` routes' actions are in no group's policy).
     fn group_actions(&self, name: &str) -> BTreeSet<String> {
         let eff = self.effective(name);
         self.action_scopes
             .iter()
-            .filter(|(_, need)| need.iter().any(|s| eff.contains(s)))
+            .filter(|(_, need)| {
+                need.as_ref()
+                    .is_some_and(|n| n.iter().any(|s| eff.contains(s)))
+            })
             .map(|(a, _)| a.clone())
             .collect()
     }
@@ -705,12 +736,24 @@ fn wrong_decisions(g: &Gen, c: &Cedar) -> (Vec<String>, usize, usize) {
             }
         }
     }
+    // A caller of another pool in groups of the same names gets no group's action. (The
+    // `authenticated` routes' policy does not constrain the principal: that only this pool's
+    // users reach it is the identity source's work, which accepts only this pool's tokens;
+    // Cedar allows them to any principal, and must.)
+    let auth = g.roles.authenticated_actions();
     let got = decide(c, &ns, OTHER_POOL, &g.roles.group_names(), &actions);
     for (a, got) in actions.iter().zip(got) {
-        if got {
-            failures.push(format!("{}: another pool's groups get `{a}`", g.name));
+        if got != auth.contains(a) {
+            failures.push(format!(
+                "{}: a caller of another pool in the same groups: `{a}` {got}",
+                g.name
+            ));
         }
-        denied += 1;
+        if got {
+            allowed += 1;
+        } else {
+            denied += 1;
+        }
     }
     (failures, allowed, denied)
 }
@@ -777,6 +820,30 @@ fn cedar_judge_catches_broken_policies() {
         .1
         .replace(&format!("\"{POOL}|Analyst\""), "\"Analyst\"");
     broken.push(("Analyst without the pool id", v));
+    // The `authenticated` routes' policy: missing, for a group only, listing a group's action.
+    let any = good
+        .iter()
+        .position(|(id, _)| id == ANY_SIGNED_IN)
+        .expect("orders has authenticated routes");
+    let mut v = good.clone();
+    v.remove(any);
+    broken.push(("the authenticated routes' policy missing", v));
+    let mut v = good.clone();
+    v[any].1 = v[any].1.replacen(
+        "principal,",
+        &format!("principal in {ns}::UserGroup::\"{POOL}|Guest\","),
+        1,
+    );
+    assert_ne!(v[any].1, good[any].1, "the mutation applies");
+    broken.push(("the authenticated routes for Guest only", v));
+    let mut v = good.clone();
+    v[any].1 = v[any].1.replacen(
+        "action in [",
+        &format!("action in [{ns}::Action::\"get /admin\", "),
+        1,
+    );
+    assert_ne!(v[any].1, good[any].1, "the mutation applies");
+    broken.push(("get /admin for any signed-in user", v));
     for (what, texts) in broken {
         let (wrong, _, _) = wrong_decisions(g, &cedar_of(g, POOL, texts));
         assert!(!wrong.is_empty(), "{what}: not caught");
@@ -786,17 +853,51 @@ fn cedar_judge_catches_broken_policies() {
 
 /// Every policy is `permit(principal in NS::UserGroup::"<pool>|<group>", action in [...],
 /// resource);`; a group's policies together list exactly the actions it may call, `includes`
-/// expanded; every group name comes back out of the Cedar string exactly as written.
+/// expanded (not the `authenticated` routes'); every group name comes back out of the Cedar
+/// string exactly as written. The one exception: exactly when the file has `authenticated`
+/// routes, `CedarPolicyAnySignedInUser`, `permit (principal, action in [...], resource);`
+/// listing exactly their actions.
 #[test]
 fn policies_are_one_permit_per_group_with_exact_names() {
     let mut checked = 0;
+    let mut any_signed_in = 0;
     for g in gens() {
         let c = cedar(g, POOL);
         let ns = g.roles.namespace();
         let mut per_group: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let auth = g.roles.authenticated_actions();
+        assert_eq!(
+            c.by_id.contains_key(ANY_SIGNED_IN),
+            !auth.is_empty(),
+            "{}: {ANY_SIGNED_IN} exactly when there are authenticated routes",
+            g.name
+        );
         for (id, p) in &c.by_id {
             let what = format!("{}: {id}", g.name);
             assert_eq!(p.effect(), Effect::Permit, "{what}");
+            if id == ANY_SIGNED_IN {
+                assert_eq!(
+                    p.principal_constraint(),
+                    PrincipalConstraint::Any,
+                    "{what}: any signed-in user"
+                );
+                let ActionConstraint::In(actions) = p.action_constraint() else {
+                    panic!("{what}: action must be `in [...]`");
+                };
+                let listed: BTreeSet<String> = actions
+                    .iter()
+                    .map(|a| {
+                        assert_eq!(a.type_name().to_string(), format!("{ns}::Action"));
+                        a.id().unescaped().to_string()
+                    })
+                    .collect();
+                assert_eq!(listed.len(), actions.len(), "{what}: an action twice");
+                assert_eq!(listed, auth, "{what}: the authenticated routes' actions");
+                assert_eq!(p.resource_constraint(), ResourceConstraint::Any, "{what}");
+                assert_eq!(p.to_json().unwrap()["conditions"], json!([]), "{what}");
+                any_signed_in += 1;
+                continue;
+            }
             let PrincipalConstraint::In(principal) = p.principal_constraint() else {
                 panic!("{what}: principal must be `in` a group");
             };
@@ -838,6 +939,7 @@ fn policies_are_one_permit_per_group_with_exact_names() {
         assert!(per_group.is_empty(), "{}: {per_group:?}", g.name);
     }
     assert!(checked >= 30, "{checked} policies");
+    assert!(any_signed_in >= 1, "no fixture has authenticated routes");
 }
 
 /// Hostile names stay data: each is one exact group, never code, never a substitution, never
@@ -1003,13 +1105,16 @@ fn review_file_says_what_is_deployed() {
                 assert_eq!(p.effect(), Effect::Permit);
                 assert_eq!(p.resource_constraint(), ResourceConstraint::Any);
                 assert_eq!(p.to_json().unwrap()["conditions"], json!([]));
-                let PrincipalConstraint::In(u) = p.principal_constraint() else {
-                    panic!("{p}")
+                let principal = match p.principal_constraint() {
+                    PrincipalConstraint::In(u) => u.to_string(),
+                    // The `authenticated` routes' policy.
+                    PrincipalConstraint::Any => "any signed-in user".to_string(),
+                    other => panic!("{other:?}: {p}"),
                 };
                 let ActionConstraint::In(acts) = p.action_constraint() else {
                     panic!("{p}")
                 };
-                m.entry(u.to_string())
+                m.entry(principal)
                     .or_default()
                     .extend(acts.iter().map(|a| a.to_string()));
             }
@@ -1453,6 +1558,18 @@ fn node_cases(r: &Roles) -> Vec<NodeCase> {
         "header",
         &target,
     ));
+    // A user in no group (no `cognito:groups` claim at all) on every `authenticated` route's
+    // action, in each way the header travels: allowed.
+    for a in r.authenticated_actions() {
+        for (kind, how) in [
+            ("valid", "header"),
+            ("bare", "header"),
+            ("valid", "lower"),
+            ("valid", "null-maps"),
+        ] {
+            out.push(decision(json!({ "kind": kind }), how, &a));
+        }
+    }
     let (verb, path) = target.split_once(' ').unwrap();
     let verb = verb.to_uppercase();
     let (ev, _) = event(stage, &verb, path, false);
@@ -1850,6 +1967,16 @@ fn handler_decides_the_matrix_under_node() {
         }
     }
     eprintln!("handler under node: {counts:?}");
+    // Users in no group were allowed on `authenticated` routes.
+    let no_group_allowed = runs
+        .iter()
+        .flat_map(|run| &run.cases)
+        .filter(|c| c.want == Want::Decided(true) && c.token.get("groups").is_none())
+        .count();
+    assert!(
+        no_group_allowed >= 8,
+        "{no_group_allowed} allows for users in no group"
+    );
     assert!(
         failures.is_empty(),
         "{} failures:\n{}",
@@ -2109,6 +2236,16 @@ fn cloudformation_wires_avp() {
             g.roles.routes.len(),
             "{what}: one method per route"
         );
+        // The `authenticated` routes' policy names no pool: plain text, no `Fn::Join`. A group's
+        // policy names the pool through one.
+        for (id, r) in of_type(&t, "AWS::VerifiedPermissions::Policy") {
+            let st = &r["Properties"]["Definition"]["Static"]["Statement"];
+            if id == ANY_SIGNED_IN {
+                assert!(st.is_string(), "{what}: {id}: plain text, got {st}");
+            } else {
+                assert!(st.get("Fn::Join").is_some(), "{what}: {id}: {st}");
+            }
+        }
         // cfn-lint is silenced only for E1029 (a literal `${...}`, legal outside `Fn::Sub`),
         // only on a policy whose text holds one, and never for the whole template.
         assert!(t["Metadata"]["cfn-lint"].is_null(), "{what}");
@@ -2149,6 +2286,14 @@ fn policy_ids_by_group(g: &Gen) -> BTreeMap<String, BTreeSet<String>> {
     let mut m: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (id, text) in deployed(g, POOL) {
         let p = Policy::parse(None, &text).expect("policy");
+        if p.principal_constraint() == PrincipalConstraint::Any {
+            assert_eq!(
+                id, ANY_SIGNED_IN,
+                "{}: the only unconstrained policy",
+                g.name
+            );
+            continue;
+        }
         let PrincipalConstraint::In(u) = p.principal_constraint() else {
             panic!("{id}")
         };

@@ -17,10 +17,15 @@
 //! collection, the bundled roles.yaml switched to `lambda`, and random files: literal, `{var}`
 //! and `{var+}` siblings, `ANY` next to explicit verbs, verbs of equal length, the same word at
 //! several depths, verbs and the stage name as path words, deep paths, `/` and `/{proxy+}`,
-//! public routes, lateral groups and `includes` chains, hostile group and scope names, every
-//! TTL form. Callers: no group, each group, pairs, all groups, random subsets, unknown names
-//! (other case, decomposed Unicode, `__proto__`). The real `handler` is also run with ID tokens
-//! signed here (good ones, and ones that must be refused).
+//! public routes, `authenticated` routes (short and long form, some with an `integration`,
+//! also on trap shapes of their own: `ANY` authenticated next to a scoped verb and the reverse,
+//! authenticated `{var}`, greedy and root catch-all routes with scoped literal siblings,
+//! fall-through onto and away from them), lateral groups and `includes` chains, hostile group
+//! and scope names, every TTL form. An `authenticated` route is allowed for every signed-in
+//! caller: no group, any group, unknown groups. Callers: no group, each group, pairs, all
+//! groups, random subsets, unknown names (other case, decomposed Unicode, `__proto__`). The real
+//! `handler` is also run with ID tokens signed here (good ones, and ones that must be refused;
+//! a token without `cognito:groups` often on an `authenticated` route).
 //!
 //! Independence: the roles-file generator, the access matrix, the router, the cache and the
 //! IAM evaluator are written here from README's roles.yaml reference and AWS's documented
@@ -37,7 +42,9 @@
 //! over the deployed schema and policies with entities built as AVP builds them from the token
 //! (`tests/lambda_exact/vp_driver.mjs`). Every decision, cached or not, equals the matrix;
 //! stubs broken on purpose (the action ignored, any group allowed) and a token-only cache key
-//! are caught.
+//! are caught. The `authenticated` routes' policy is checked against README's shape: exactly
+//! when the file has such routes, `CedarPolicyAnySignedInUser`, plain text (no `Fn::Join`), an
+//! unconstrained principal, exactly their actions, none of which a group's policy lists.
 //!
 //! `LAMBDA_EXACT_SEED` (decimal or `0x…`), `LAMBDA_EXACT_FILES` (number of random files,
 //! default 300) and `VP_EXACT_FILES` (for `verified-permissions`, default 64) change the
@@ -183,7 +190,12 @@ fn parse_path(p: &str) -> Vec<Seg> {
 
 #[derive(Clone, Debug)]
 enum Access {
+    /// `public`: API Gateway never calls the authorizer.
     Public,
+    /// `authenticated` (or `authenticated: true`): any signed-in user of the pool, in any
+    /// group or none.
+    Authenticated,
+    /// A list of scopes: a caller needs any one of them.
     AnyOf(Vec<usize>),
 }
 
@@ -272,18 +284,29 @@ impl Roles {
                 let (method, path) = key.split_once(' ').expect("METHOD /path");
                 let access = match val {
                     Value::String(s) if s == "public" => Access::Public,
+                    Value::String(s) if s == "authenticated" => Access::Authenticated,
                     Value::Array(a) => Access::AnyOf(a.iter().map(scope_idx).collect()),
-                    Value::Object(o) if o.get("public") == Some(&Value::Bool(true)) => {
-                        Access::Public
+                    // The long form: exactly one of `scopes`, `public: true` and
+                    // `authenticated: true`, and perhaps an `integration` (which does not change
+                    // who may call the route).
+                    Value::Object(o) => {
+                        for k in o.keys() {
+                            assert!(
+                                ["scopes", "public", "authenticated", "integration"]
+                                    .contains(&k.as_str()),
+                                "route {key}: key {k}"
+                            );
+                        }
+                        let flag = |k: &str| o.get(k) == Some(&Value::Bool(true));
+                        match (flag("public"), flag("authenticated"), o.get("scopes")) {
+                            (true, false, None) => Access::Public,
+                            (false, true, None) => Access::Authenticated,
+                            (false, false, Some(Value::Array(a))) => {
+                                Access::AnyOf(a.iter().map(scope_idx).collect())
+                            }
+                            _ => panic!("route {key}: value {val}"),
+                        }
                     }
-                    Value::Object(o) => Access::AnyOf(
-                        o["scopes"]
-                            .as_array()
-                            .expect("scopes")
-                            .iter()
-                            .map(scope_idx)
-                            .collect(),
-                    ),
                     other => panic!("route value {other}"),
                 };
                 Route {
@@ -336,12 +359,18 @@ impl Roles {
     }
 }
 
-/// The access matrix: may a caller with these scopes call this protected route?
+/// The access matrix: may a signed-in caller (a valid token of the pool) with these scopes call
+/// this protected route? An `authenticated` route: always, in any group or none, known or not.
 fn matrix(route: &Route, scopes: &BTreeSet<usize>) -> bool {
     match &route.access {
         Access::Public => unreachable!("the authorizer is not called for public routes"),
+        Access::Authenticated => true,
         Access::AnyOf(s) => s.iter().any(|x| scopes.contains(x)),
     }
+}
+
+fn is_authenticated(route: &Route) -> bool {
+    matches!(route.access, Access::Authenticated)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -568,6 +597,27 @@ fn greedy(n: &str) -> Seg {
     Seg::Greedy(n.into())
 }
 
+/// A route's `integration` (README: `mock`, `{lambda: Param}` with a name of letters and
+/// digits, `{http: URL}` whose `{var}`s are variables of the route's path). It changes what
+/// the method calls, never who may call it.
+fn integration(rng: &mut Rng, path: &[Seg]) -> Value {
+    match rng.below(3) {
+        0 => json!("mock"),
+        1 => json!({ "lambda": format!("SignedInFn{}", rng.below(3)) }),
+        _ => {
+            let mut url = "https://backend.example.com/api".to_string();
+            for s in path {
+                if let Seg::Var(v) = s
+                    && rng.chance(0.7)
+                {
+                    url.push_str(&format!("/{{{v}}}"));
+                }
+            }
+            json!({ "http": url })
+        }
+    }
+}
+
 /// One random valid roles file, as the JSON text written to disk.
 fn random_roles(rng: &mut Rng, index: usize) -> Value {
     let stage = rng.pick(STAGES).to_string();
@@ -700,6 +750,62 @@ fn random_roles(rng: &mut Rng, index: usize) -> Value {
             }
         }
     }
+    // Trap shapes for `authenticated` routes, each route's access fixed (`true`:
+    // `authenticated`, `false`: scopes): every way a request can reach an authenticated route,
+    // or be routed away from one by a more specific route, or fall through onto one.
+    let auth_traps: Vec<Vec<(Vec<Seg>, &str, bool)>> = vec![
+        // `ANY` authenticated next to an explicit scoped verb, and the reverse.
+        vec![
+            (vec![lit("me")], "ANY", true),
+            (vec![lit("me")], "GET", false),
+        ],
+        vec![
+            (vec![lit("account")], "ANY", false),
+            (vec![lit("account")], "POST", true),
+            (vec![lit("account")], "HEAD", true),
+        ],
+        // `{var}` authenticated with literal siblings: a scoped literal takes its verb, other
+        // verbs fall through to `{id}` (authenticated for GET, scoped for DELETE).
+        vec![
+            (vec![lit("users"), var("id")], "GET", true),
+            (vec![lit("users"), var("id")], "DELETE", false),
+            (vec![lit("users"), lit("admin")], "GET", false),
+            (vec![lit("users"), lit("me")], "PATCH", false),
+            (vec![lit("users"), lit("me")], "PUT", true),
+        ],
+        // A greedy authenticated route under a scoped literal sibling, scoped for POST.
+        vec![
+            (vec![lit("files"), greedy("path")], "GET", true),
+            (vec![lit("files"), greedy("path")], "POST", false),
+            (vec![lit("files"), lit("secret")], "GET", false),
+        ],
+        // The root catch-all authenticated; scoped routes below it route requests away.
+        vec![
+            (vec![greedy("proxy")], "ANY", true),
+            (vec![lit("reports")], "GET", false),
+            (vec![lit("reports"), var("id")], "ANY", false),
+        ],
+        // A scoped greedy route with an authenticated literal inside it.
+        vec![
+            (vec![lit("legacy"), greedy("rest")], "ANY", false),
+            (vec![lit("legacy"), lit("status")], "GET", true),
+        ],
+        // The root itself.
+        vec![(vec![], "GET", true), (vec![], "POST", false)],
+    ];
+    let mut forced: HashMap<String, bool> = HashMap::new();
+    for set in &auth_traps {
+        if rng.chance(0.15) {
+            for (p, m, auth) in set {
+                if ps.add(p.clone(), &[m]) {
+                    forced.insert(format!("{m} {}", template(p)), *auth);
+                }
+            }
+        }
+    }
+    // As many fewer random paths as these traps added routes: the files stay about as large
+    // (and the test about as long) as without them.
+    let n_paths = n_paths.saturating_sub(forced.len()).max(2);
     for _ in 0..n_paths {
         let p = random_path(rng, &ps, &words, deep);
         let ms = *rng.pick(METHOD_SETS);
@@ -707,27 +813,48 @@ fn random_roles(rng: &mut Rng, index: usize) -> Value {
         let added = ps.add(p, &ms);
         assert!(added, "random_path builds only paths that fit");
     }
+    // The share of the other routes that are `authenticated`: none in some files.
+    let auth_rate = *rng.pick(&[0.0, 0.0, 0.1, 0.2, 0.35]);
     let mut routes: Vec<(String, Value)> = Vec::new();
     for (path, methods) in &ps.methods {
         for m in methods {
             let key = format!("{m} {}", template(path));
-            let value = if rng.chance(0.12) {
-                if rng.chance(0.5) {
-                    json!("public")
-                } else {
-                    json!({ "public": true })
+            let access = match forced.get(&key) {
+                Some(true) => "authenticated",
+                Some(false) => "scopes",
+                None if rng.chance(0.12) => "public",
+                None if rng.chance(auth_rate) => "authenticated",
+                None => "scopes",
+            };
+            let value = match access {
+                "public" => {
+                    if rng.chance(0.5) {
+                        json!("public")
+                    } else {
+                        json!({ "public": true })
+                    }
                 }
-            } else {
-                let k = rng.range(1, 3);
-                let s: Vec<String> = rng
-                    .sample(scopes.len(), k)
-                    .into_iter()
-                    .map(|i| scopes[i].clone())
-                    .collect();
-                if rng.chance(0.25) {
-                    json!({ "scopes": s })
-                } else {
-                    json!(s)
+                "authenticated" => match rng.below(4) {
+                    0 | 1 => json!("authenticated"),
+                    2 => json!({ "authenticated": true }),
+                    _ => json!({ "authenticated": true, "integration": integration(rng, path) }),
+                },
+                _ => {
+                    let k = rng.range(1, 3);
+                    let s: Vec<String> = rng
+                        .sample(scopes.len(), k)
+                        .into_iter()
+                        .map(|i| scopes[i].clone())
+                        .collect();
+                    if rng.chance(0.25) {
+                        if rng.chance(0.2) {
+                            json!({ "scopes": s, "integration": integration(rng, path) })
+                        } else {
+                            json!({ "scopes": s })
+                        }
+                    } else {
+                        json!(s)
+                    }
                 }
             };
             routes.push((key, value));
@@ -871,6 +998,41 @@ fn fixed_files() -> Vec<(String, Value)> {
                     "GET /teams/{t}/audit/notes": ["admin"],
                     "GET /reports": ["read"],
                     "PUT /reports": ["admin"],
+                }),
+            ),
+        ),
+        (
+            // `authenticated` routes in both forms (and with integrations) among scoped ones:
+            // `ANY` next to an explicit verb, `{var}` and greedy routes with literal siblings,
+            // fall-through onto and away from them, the root catch-all and the root.
+            "fixed-authenticated".to_string(),
+            fixed_file(
+                "prod",
+                &["read", "admin"],
+                json!({
+                    "Admin": { "scopes": ["admin"], "includes": ["Reader"] },
+                    "Reader": { "scopes": "read" },
+                    "Nobody": null,
+                    "constructor": {},
+                }),
+                json!({
+                    "GET /": "authenticated",
+                    "ANY /me": "authenticated",
+                    "GET /me": ["admin"],
+                    "PUT /me/settings": { "authenticated": true, "integration": { "lambda": "SettingsFn" } },
+                    "GET /users/{id}": { "authenticated": true },
+                    "GET /users/admin": ["admin"],
+                    "DELETE /users/{id}": ["admin"],
+                    "PATCH /users/me": { "scopes": ["read"] },
+                    "PUT /users/me": "authenticated",
+                    "ANY /{proxy+}": "authenticated",
+                    "GET /reports": ["read"],
+                    "POST /reports": { "authenticated": true, "integration": "mock" },
+                    "ANY /legacy/{rest+}": ["read"],
+                    "GET /legacy/status": { "authenticated": true, "integration": { "http": "https://backend.example.com/status" } },
+                    "GET /files/{path+}": "authenticated",
+                    "GET /files/secret": ["admin"],
+                    "OPTIONS /files/secret": "public",
                 }),
             ),
         ),
@@ -1278,7 +1440,7 @@ fn read_template(text: &str, roles: &Roles) -> Result<Deployed, String> {
         .map(|r| {
             let p = match r.access {
                 Access::Public => "NONE",
-                Access::AnyOf(_) => "CUSTOM",
+                Access::Authenticated | Access::AnyOf(_) => "CUSTOM",
             };
             (r.key(), p.to_string())
         })
@@ -1313,6 +1475,10 @@ struct Routed {
     arn_parts: Vec<Vec<char>>,
     pp: Value,
     fell_through: bool,
+    /// An `authenticated` route other than `route` matches the path and the verb (its own or
+    /// `ANY`): a more specific resource, or an explicit method next to `ANY`, took the request
+    /// away from it.
+    shadows_auth: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -1565,6 +1731,12 @@ fn plan(
             roles.stage,
             segs.join("/")
         );
+        let shadows_auth = roles.routes.iter().enumerate().any(|(i, rt)| {
+            i != d.route
+                && is_authenticated(rt)
+                && (rt.method == verb || rt.method == "ANY")
+                && matches(&rt.path, &segs)
+        });
         routed.push(Routed {
             verb,
             path: format!("/{}", segs.join("/")),
@@ -1574,6 +1746,7 @@ fn plan(
             arn,
             pp: path_parameters(&resources[d.res].path, &segs),
             fell_through: d.fell_through,
+            shadows_auth,
         });
     }
     let mut callers = callers(rng, &roles);
@@ -1638,12 +1811,22 @@ fn plan(
                 req: rng.below(routed.len()),
             });
         }
+        // A token without `cognito:groups` (a user in no group): on an `authenticated` route
+        // half the time, when the file has one.
+        let auth_reqs: Vec<usize> = (0..routed.len())
+            .filter(|&i| is_authenticated(&roles.routes[routed[i].route]))
+            .collect();
+        let req = if !auth_reqs.is_empty() && rng.chance(0.5) {
+            *rng.pick(&auth_reqs)
+        } else {
+            rng.below(routed.len())
+        };
         handler.push(HandlerCase {
             groups: None,
             caller_scopes: BTreeSet::new(),
             sub: next_sub(rng),
             kind: "valid",
-            req: rng.below(routed.len()),
+            req,
         });
         let c = rng.below(callers.len());
         handler.push(HandlerCase {
@@ -1799,6 +1982,97 @@ fn env_number(name: &str, default: u64) -> u64 {
     }
 }
 
+/// What the corpus did with `authenticated` routes (the same in both tests).
+#[derive(Default)]
+struct AuthCounts {
+    /// Files with an `authenticated` route.
+    files: u64,
+    /// Decisions on `authenticated` routes.
+    decisions: u64,
+    /// ... for callers in no group at all (every one allowed by the matrix).
+    no_group: u64,
+    /// ... for callers in groups, whose groups grant no scope (unknown names, groups without
+    /// scopes).
+    groupless: u64,
+    /// ... reached by falling through a more specific resource that lacks the verb.
+    fell_through: u64,
+    /// Decisions on requests an `authenticated` route also matches, routed to another
+    /// (protected, scoped) route by API Gateway ...
+    shadowed: u64,
+    /// ... that the matrix denies.
+    shadowed_denied: u64,
+}
+
+impl AuthCounts {
+    fn file(&mut self, p: &Plan) {
+        if p.roles.routes.iter().any(is_authenticated) {
+            self.files += 1;
+        }
+    }
+    fn decision(&mut self, p: &Plan, d: &Decision, want: bool) {
+        let r = &p.routed[d.req as usize];
+        if is_authenticated(&p.roles.routes[r.route]) {
+            self.decisions += 1;
+            if p.callers[d.caller as usize].is_empty() {
+                self.no_group += 1;
+            } else if p.caller_scopes[d.caller as usize].is_empty() {
+                self.groupless += 1;
+            }
+            if r.fell_through {
+                self.fell_through += 1;
+            }
+        } else if r.shadows_auth {
+            self.shadowed += 1;
+            if !want {
+                self.shadowed_denied += 1;
+            }
+        }
+    }
+    fn report(&self) -> String {
+        format!(
+            "authenticated routes in {} files: {} decisions ({} for no group, {} for groups that grant nothing, {} fell through onto one), {} requests routed away from one ({} denied)",
+            self.files,
+            self.decisions,
+            self.no_group,
+            self.groupless,
+            self.fell_through,
+            self.shadowed,
+            self.shadowed_denied
+        )
+    }
+    /// Non-vacuity: (what, count, minimum) for a corpus of `files` files.
+    fn minimums(&self, files: u64) -> [(&'static str, u64, u64); 6] {
+        [
+            ("files with authenticated routes", self.files, files / 3),
+            (
+                "decisions on authenticated routes",
+                self.decisions,
+                10 * files,
+            ),
+            (
+                "decisions on authenticated routes for callers in no group",
+                self.no_group,
+                files,
+            ),
+            (
+                "decisions on authenticated routes for groups that grant nothing",
+                self.groupless,
+                files,
+            ),
+            (
+                "decisions that fell through onto an authenticated route",
+                self.fell_through,
+                files / 4,
+            ),
+            (
+                "denied decisions on requests routed away from an authenticated route",
+                self.shadowed_denied,
+                files,
+            ),
+        ]
+    }
+}
+
 #[derive(Default)]
 struct Counts {
     decisions: u64,
@@ -1811,8 +2085,11 @@ struct Counts {
     fell_through: u64,
     greedy_decisions: u64,
     handler_calls: u64,
+    /// Handler calls with a token without `cognito:groups` on an `authenticated` route.
+    handler_auth_no_claim: u64,
     weak_wrong_allows: u64,
     weak_wrong_denies: u64,
+    auth: AuthCounts,
 }
 
 #[test]
@@ -1906,6 +2183,7 @@ fn lambda_authorizer_decides_exactly_as_the_matrix() {
             }
             let call_results = result["calls"].as_array().unwrap();
             assert_eq!(call_results.len(), p.calls.len());
+            counts.auth.file(p);
             let mut file_errors: BTreeSet<String> = BTreeSet::new();
             let mut memo: HashMap<(u64, u32), bool> = HashMap::new();
             let mut evaluate =
@@ -1939,6 +2217,7 @@ fn lambda_authorizer_decides_exactly_as_the_matrix() {
                 let route = &p.roles.routes[r.route];
                 let want = matrix(route, &p.caller_scopes[d.caller as usize]);
                 counts.decisions += 1;
+                counts.auth.decision(p, d, want);
                 if want {
                     counts.allowed += 1;
                 } else {
@@ -2008,6 +2287,12 @@ fn lambda_authorizer_decides_exactly_as_the_matrix() {
             for (h, res) in p.handler.iter().zip(hres) {
                 counts.handler_calls += 1;
                 let r = &p.routed[h.req];
+                if h.groups.is_none()
+                    && GOOD_TOKENS.contains(&h.kind)
+                    && is_authenticated(&p.roles.routes[r.route])
+                {
+                    counts.handler_auth_no_claim += 1;
+                }
                 let what = format!(
                     "handler, {} token, groups {:?}, {} {}",
                     h.kind, h.groups, r.verb, r.path
@@ -2085,7 +2370,7 @@ fn lambda_authorizer_decides_exactly_as_the_matrix() {
     // 6. Report.
     let elapsed = started.elapsed();
     println!(
-        "lambda_exact: {} files ({} fixed + {n_random} random, seed {seed:#x}), {} decisions ({} allowed, {} denied), {} policyFor calls, {} cache hits ({} on another concrete path, {} of them allowed), {} fall-throughs, {} on greedy resources, {} handler calls; self-check with a token-only key: {} wrong allows, {} wrong denies; gen {:.1}s, plan {:.1}s, node {:.1}s, total {:.1}s",
+        "lambda_exact: {} files ({} fixed + {n_random} random, seed {seed:#x}), {} decisions ({} allowed, {} denied), {} policyFor calls, {} cache hits ({} on another concrete path, {} of them allowed), {} fall-throughs, {} on greedy resources, {} handler calls ({} without cognito:groups on an authenticated route); {}; self-check with a token-only key: {} wrong allows, {} wrong denies; gen {:.1}s, plan {:.1}s, node {:.1}s, total {:.1}s",
         corpus.len(),
         corpus.len() - n_random,
         counts.decisions,
@@ -2098,6 +2383,8 @@ fn lambda_authorizer_decides_exactly_as_the_matrix() {
         counts.fell_through,
         counts.greedy_decisions,
         counts.handler_calls,
+        counts.handler_auth_no_claim,
+        counts.auth.report(),
         counts.weak_wrong_allows,
         counts.weak_wrong_denies,
         gen_done.as_secs_f64(),
@@ -2152,10 +2439,11 @@ fn lambda_authorizer_decides_exactly_as_the_matrix() {
     let _ = fs::remove_dir_all(&dir);
 
     // 7. Non-vacuity: the corpus really exercised allows, denies, cache reuse across concrete
-    //    paths, fall-through and greedy routing, and the self-check finds what a weaker cache
-    //    key gets wrong.
+    //    paths, fall-through and greedy routing, `authenticated` routes (decided, allowed for
+    //    callers in no group, still denied where a more specific route takes the request), and
+    //    the self-check finds what a weaker cache key gets wrong.
     let files = corpus.len() as u64;
-    for (what, n, min) in [
+    for (what, n, min) in counts.auth.minimums(files).into_iter().chain([
         ("allowed decisions", counts.allowed, 20 * files),
         ("denied decisions", counts.denied, 20 * files),
         (
@@ -2176,11 +2464,16 @@ fn lambda_authorizer_decides_exactly_as_the_matrix() {
         ),
         ("handler calls", counts.handler_calls, 3 * files),
         (
+            "handler calls without cognito:groups on an authenticated route",
+            counts.handler_auth_no_claim,
+            files / 10,
+        ),
+        (
             "wrong allows with a token-only cache key (self-check)",
             counts.weak_wrong_allows,
             (files / 20).max(1),
         ),
-    ] {
+    ]) {
         assert!(
             n >= min,
             "vacuous: only {n} {what} (want at least {min}); {rerun}"
@@ -2352,6 +2645,137 @@ struct VpDeployed {
     group_type: String,
     /// The authorizer function's environment, `Ref`s resolved to the test's ids.
     env: Map<String, Value>,
+    /// The policies whose `Statement` is plain text (no `Fn::Join`).
+    plain: BTreeSet<String>,
+}
+
+/// The logical ID README gives the policy of the `authenticated` routes.
+const ANY_SIGNED_IN: &str = "CedarPolicyAnySignedInUser";
+
+/// Cedar text without the whitespace outside string literals.
+fn squeeze(text: &str) -> String {
+    let mut out = String::new();
+    let (mut in_str, mut esc) = (false, false);
+    for c in text.chars() {
+        if in_str {
+            out.push(c);
+            if esc {
+                esc = false;
+            } else if c == '\\' {
+                esc = true;
+            } else if c == '"' {
+                in_str = false;
+            }
+        } else if c == '"' {
+            in_str = true;
+            out.push(c);
+        } else if !c.is_whitespace() {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The ids of the `NS::Action::"..."` literals of a Cedar policy text.
+fn actions_named(text: &str, ns: &str) -> Result<BTreeSet<String>, String> {
+    let head = format!("{ns}::Action::\"");
+    let mut out = BTreeSet::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(&head) {
+        let mut id = String::new();
+        let mut chars = rest[at + head.len()..].char_indices();
+        let end = loop {
+            match chars.next() {
+                None => return Err(format!("unterminated action id in {text:?}")),
+                Some((i, '"')) => break i,
+                Some((_, '\\')) => match chars.next() {
+                    Some((_, c @ ('"' | '\\'))) => id.push(c),
+                    other => return Err(format!("escape {other:?} in an action id")),
+                },
+                Some((_, c)) => id.push(c),
+            }
+        };
+        if !out.insert(id.clone()) {
+            return Err(format!("action {id:?} listed twice"));
+        }
+        rest = &rest[at + head.len() + end + 1..];
+    }
+    Ok(out)
+}
+
+/// README's shape for `authenticated` routes under `verified-permissions`: exactly when the
+/// file has such routes, one policy `CedarPolicyAnySignedInUser` whose `Statement` is plain
+/// text (it names no pool: no `Fn::Join`), `permit (principal, action in [...], resource);`
+/// with an unconstrained principal, listing exactly those routes' actions (an `ANY` route's:
+/// one per verb its path declares no method for); every other policy is a group's (its
+/// principal `in` a `UserGroup`) and lists none of them.
+fn check_any_signed_in(roles: &Roles, ns: &str, vp: &VpDeployed) -> Result<(), String> {
+    let mut want = BTreeSet::new();
+    for r in roles.routes.iter().filter(|r| is_authenticated(r)) {
+        let verbs: Vec<&str> = if r.method == "ANY" {
+            VERBS
+                .iter()
+                .copied()
+                .filter(|v| {
+                    !roles
+                        .routes
+                        .iter()
+                        .any(|o| o.path == r.path && o.method == *v)
+                })
+                .collect()
+        } else {
+            vec![r.method.as_str()]
+        };
+        for v in verbs {
+            want.insert(format!("{} {}", v.to_lowercase(), template(&r.path)));
+        }
+    }
+    match vp.policies.get(ANY_SIGNED_IN) {
+        None if want.is_empty() => {}
+        None => {
+            return Err(format!(
+                "no {ANY_SIGNED_IN} policy for the authenticated actions {want:?}"
+            ));
+        }
+        Some(_) if want.is_empty() => {
+            return Err(format!("{ANY_SIGNED_IN} without authenticated routes"));
+        }
+        Some(text) => {
+            let text = text.as_str().unwrap();
+            if !vp.plain.contains(ANY_SIGNED_IN) {
+                return Err(format!("{ANY_SIGNED_IN}: Statement is not plain text"));
+            }
+            let sq = squeeze(text);
+            if !sq.starts_with("permit(principal,actionin[") || !sq.ends_with("],resource);") {
+                return Err(format!(
+                    "{ANY_SIGNED_IN} is not `permit (principal, action in [...], resource);`: {text}"
+                ));
+            }
+            let got = actions_named(text, ns).map_err(|e| format!("{ANY_SIGNED_IN}: {e}"))?;
+            if got != want {
+                return Err(format!(
+                    "{ANY_SIGNED_IN} lists {got:?}, the authenticated routes' actions are {want:?}"
+                ));
+            }
+        }
+    }
+    for (id, text) in &vp.policies {
+        if id == ANY_SIGNED_IN {
+            continue;
+        }
+        let text = text.as_str().unwrap();
+        if !squeeze(text).starts_with(&format!("permit(principalin{ns}::UserGroup::\"")) {
+            return Err(format!("{id}: not a group's policy: {text}"));
+        }
+        let listed = actions_named(text, ns).map_err(|e| format!("{id}: {e}"))?;
+        let both: Vec<&String> = listed.intersection(&want).collect();
+        if !both.is_empty() {
+            return Err(format!(
+                "{id}: a group's policy lists the authenticated actions {both:?}"
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn the_one<'t>(res: &'t Map<String, Value>, ty: &str) -> Result<(&'t String, &'t Value), String> {
@@ -2449,6 +2873,7 @@ fn read_vp_template(
         .to_string();
 
     let mut policies = Map::new();
+    let mut plain = BTreeSet::new();
     for (id, r) in res
         .iter()
         .filter(|(_, r)| r["Type"] == "AWS::VerifiedPermissions::Policy")
@@ -2461,8 +2886,11 @@ fn read_vp_template(
         if def.len() != 1 || !def.contains_key("Static") {
             return Err(format!("{id}: not a static policy"));
         }
-        let text = deployed_text(&def["Static"]["Statement"], pool_id, pool)
-            .map_err(|e| format!("{id}: {e}"))?;
+        let statement = &def["Static"]["Statement"];
+        if statement.is_string() {
+            plain.insert(id.clone());
+        }
+        let text = deployed_text(statement, pool_id, pool).map_err(|e| format!("{id}: {e}"))?;
         policies.insert(id.clone(), json!(text));
     }
 
@@ -2504,6 +2932,7 @@ fn read_vp_template(
         principal_type,
         group_type,
         env,
+        plain,
     })
 }
 
@@ -2571,7 +3000,11 @@ struct VpCounts {
     any_decisions: u64,
     selfcheck_files: u64,
     broken_wrong: [(u64, u64); 2],
+    /// Decisions of the self-check's files on `authenticated` routes for callers in no group:
+    /// each one a wrong deny of the "any group allowed" stub.
+    selfcheck_auth_no_group: u64,
     weak_wrong_allows: u64,
+    auth: AuthCounts,
 }
 
 /// The `verified-permissions` strategy end to end: random roles files as the lambda test
@@ -2673,6 +3106,9 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
                 continue;
             }
         };
+        if let Err(e) = check_any_signed_in(&plan.roles, &ns, &vp) {
+            failures.push((name.clone(), format!("cfn/template.yaml: {e}")));
+        }
         let first_action = serde_json::from_str::<Value>(&vp.schema).unwrap()[&ns]["actions"]
             .as_object()
             .and_then(|a| a.keys().min().cloned())
@@ -2693,12 +3129,14 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
             .iter()
             .filter(|scopes| {
                 plan.roles.routes.iter().any(|r| match &r.access {
-                    Access::Public => false,
+                    // `authenticated` routes are in no group's policy.
+                    Access::Public | Access::Authenticated => false,
                     Access::AnyOf(need) => need.iter().any(|x| scopes.contains(x)),
                 })
             })
             .count();
-        let split = vp.policies.len() > groups_with_access;
+        let group_policies = vp.policies.keys().filter(|id| *id != ANY_SIGNED_IN).count();
+        let split = group_policies > groups_with_access;
         let hostile = plan
             .roles
             .groups
@@ -2768,6 +3206,7 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
             }
             counts.split_files += u64::from(v.split);
             counts.hostile_files += u64::from(v.hostile);
+            counts.auth.file(p);
             let calls = result["calls"].as_array().unwrap();
             assert_eq!(calls.len(), p.calls.len());
             let mut file_errors: BTreeSet<String> = BTreeSet::new();
@@ -2839,6 +3278,11 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
                 let route = &p.roles.routes[r.route];
                 let want = matrix(route, &p.caller_scopes[d.caller as usize]);
                 counts.decisions += 1;
+                counts.auth.decision(p, d, want);
+                if v.selfcheck && is_authenticated(route) && p.callers[d.caller as usize].is_empty()
+                {
+                    counts.selfcheck_auth_no_group += 1;
+                }
                 if want {
                     counts.allowed += 1;
                 } else {
@@ -2942,7 +3386,7 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
     // 6. Report.
     let elapsed = started.elapsed();
     println!(
-        "vp_exact: {} files ({} fixed + {n_random} random, seed {seed:#x}; {} with access tokens, {} with Cedar-hostile group names, {} with split policies), {} decisions ({} allowed, {} denied), {} AVP calls (cache misses), {} cache hits ({} on another concrete path, {} of them allowed), {} fall-throughs, {} on ANY routes, {} on greedy resources; self-check on {} files: action ignored {} wrong allows + {} wrong denies, any group allowed {} wrong allows + {} wrong denies; token-only cache key: {} wrong allows; gen {:.1}s, plan {:.1}s, node {:.1}s, total {:.1}s",
+        "vp_exact: {} files ({} fixed + {n_random} random, seed {seed:#x}; {} with access tokens, {} with Cedar-hostile group names, {} with split policies), {} decisions ({} allowed, {} denied), {} AVP calls (cache misses), {} cache hits ({} on another concrete path, {} of them allowed), {} fall-throughs, {} on ANY routes, {} on greedy resources; {}; self-check on {} files: action ignored {} wrong allows + {} wrong denies, any group allowed {} wrong allows + {} wrong denies ({} decisions on authenticated routes for no group); token-only cache key: {} wrong allows; gen {:.1}s, plan {:.1}s, node {:.1}s, total {:.1}s",
         corpus.len(),
         corpus.len() - n_random,
         counts.access_files,
@@ -2958,11 +3402,13 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
         counts.fell_through,
         counts.any_decisions,
         counts.greedy_decisions,
+        counts.auth.report(),
         counts.selfcheck_files,
         counts.broken_wrong[0].0,
         counts.broken_wrong[0].1,
         counts.broken_wrong[1].0,
         counts.broken_wrong[1].1,
+        counts.selfcheck_auth_no_group,
         counts.weak_wrong_allows,
         gen_done.as_secs_f64(),
         (plan_done - gen_done).as_secs_f64(),
@@ -3016,10 +3462,13 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
     let _ = fs::remove_dir_all(&dir);
 
     // 7. Non-vacuity: both token kinds, allows and denies, cache reuse across concrete paths,
-    //    fall-through, ANY and greedy routing, and each broken stub caught.
+    //    fall-through, ANY and greedy routing, `authenticated` routes (decided, allowed for
+    //    callers in no group, still denied where a more specific route takes the request), and
+    //    each broken stub caught (the "any group allowed" stub also denies every caller in no
+    //    group on an `authenticated` route).
     let files = counts.files;
     assert_eq!(files, corpus.len() as u64, "every file was judged");
-    for (what, n, min) in [
+    for (what, n, min) in counts.auth.minimums(files).into_iter().chain([
         ("files with access tokens", counts.access_files, files / 5),
         (
             "files with Cedar-hostile group names",
@@ -3058,11 +3507,21 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
             counts.selfcheck_files,
         ),
         (
+            "self-check decisions on authenticated routes for callers in no group",
+            counts.selfcheck_auth_no_group,
+            1,
+        ),
+        (
+            "wrong denies with any group allowed (self-check: one per decision on an authenticated route for no group)",
+            counts.broken_wrong[1].1,
+            counts.selfcheck_auth_no_group,
+        ),
+        (
             "wrong allows with a token-only cache key (self-check)",
             counts.weak_wrong_allows,
             (files / 20).max(1),
         ),
-    ] {
+    ]) {
         assert!(
             n >= min,
             "vacuous: only {n} {what} (want at least {min}); {rerun}"
@@ -3174,5 +3633,116 @@ fn router_prefers_specific_resources_and_falls_through() {
         route("GET", "/users").unwrap(),
         "ANY /{proxy+}",
         "a resource without methods"
+    );
+}
+
+#[test]
+fn any_signed_in_policy_check_catches_wrong_shapes() {
+    let roles = Roles::from_value(&fixed_file(
+        "prod",
+        &["s"],
+        json!({ "G": { "scopes": ["s"] } }),
+        json!({
+            "ANY /me": "authenticated",
+            "GET /me": ["s"],
+            "PUT /me/x": { "authenticated": true, "integration": "mock" },
+            "GET /y": ["s"],
+        }),
+    ));
+    let any = "permit (\n  principal,\n  action in [\n    NS::Action::\"post /me\",\n    NS::Action::\"put /me\",\n    NS::Action::\"patch /me\",\n    NS::Action::\"delete /me\",\n    NS::Action::\"head /me\",\n    NS::Action::\"options /me\",\n    NS::Action::\"put /me/x\"\n  ],\n  resource\n);";
+    let group = "permit (\n  principal in NS::UserGroup::\"us-east-1_X|evil\\\"],resource);permit(principal,action,resource);//\",\n  action in [NS::Action::\"get /me\", NS::Action::\"get /y\"],\n  resource\n);";
+    let deployed = |policies: &[(&str, String)], plain: &[&str]| VpDeployed {
+        schema: String::new(),
+        policies: policies
+            .iter()
+            .map(|(id, t)| (id.to_string(), json!(t)))
+            .collect(),
+        principal_type: String::new(),
+        group_type: String::new(),
+        env: Map::new(),
+        plain: plain.iter().map(|s| s.to_string()).collect(),
+    };
+    let good = deployed(
+        &[(ANY_SIGNED_IN, any.into()), ("CedarPolicyG", group.into())],
+        &[ANY_SIGNED_IN],
+    );
+    assert_eq!(check_any_signed_in(&roles, "NS", &good), Ok(()));
+    for (what, bad) in [
+        (
+            "an Fn::Join",
+            deployed(
+                &[(ANY_SIGNED_IN, any.into()), ("CedarPolicyG", group.into())],
+                &[],
+            ),
+        ),
+        ("missing", deployed(&[("CedarPolicyG", group.into())], &[])),
+        (
+            "the explicit GET next to ANY listed",
+            deployed(
+                &[
+                    (ANY_SIGNED_IN, any.replace("\"post /me\"", "\"get /me\"")),
+                    ("CedarPolicyG", group.into()),
+                ],
+                &[ANY_SIGNED_IN],
+            ),
+        ),
+        (
+            "a group's principal",
+            deployed(
+                &[
+                    (
+                        ANY_SIGNED_IN,
+                        any.replace("principal,", "principal in NS::UserGroup::\"p|G\","),
+                    ),
+                    ("CedarPolicyG", group.into()),
+                ],
+                &[ANY_SIGNED_IN],
+            ),
+        ),
+        (
+            "an authenticated action in a group's policy",
+            deployed(
+                &[
+                    (ANY_SIGNED_IN, any.into()),
+                    (
+                        "CedarPolicyG",
+                        group.replace("\"get /y\"", "\"get /y\", NS::Action::\"put /me/x\""),
+                    ),
+                ],
+                &[ANY_SIGNED_IN],
+            ),
+        ),
+        (
+            "a second unconstrained policy",
+            deployed(
+                &[
+                    (ANY_SIGNED_IN, any.into()),
+                    ("CedarPolicyG", group.into()),
+                    ("Other", any.replace("\"put /me/x\"", "\"get /y\"")),
+                ],
+                &[ANY_SIGNED_IN],
+            ),
+        ),
+    ] {
+        assert!(
+            check_any_signed_in(&roles, "NS", &bad).is_err(),
+            "{what}: not caught"
+        );
+    }
+    // No authenticated route: no such policy.
+    let none = Roles::from_value(&fixed_file(
+        "prod",
+        &["s"],
+        json!({}),
+        json!({ "GET /y": ["s"] }),
+    ));
+    assert!(check_any_signed_in(&none, "NS", &good).is_err());
+    assert_eq!(
+        check_any_signed_in(
+            &none,
+            "NS",
+            &deployed(&[("CedarPolicyG", group.into())], &[])
+        ),
+        Ok(())
     );
 }
