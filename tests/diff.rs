@@ -113,6 +113,27 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        name: "authenticated",
+        exit: 0,
+        exit_on_grant: 1,
+        findings: &[
+            ("RG204", Some("GET /status")),
+            ("RG208", Some("GET /orders")),
+            ("RG208", Some("GET /profile")),
+            ("RG209", Some("GET /me")),
+            ("RG213", None),
+            ("RG213", None),
+            ("RG213", None),
+            ("RG213", None),
+        ],
+        mentions: &[
+            "now `authenticated`: any signed-in user may call it, in any group or none (it needed `readonly`, which only",
+            "new `authenticated` route",
+            "no longer open to every signed-in user: it now needs `readonly`",
+            "no longer public: it now needs a signed-in user",
+        ],
+    },
+    Case {
         name: "pool",
         exit: 1,
         exit_on_grant: 1,

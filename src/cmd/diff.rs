@@ -436,6 +436,29 @@ fn protected_count(model: &Model, g: GroupId) -> usize {
         .count()
 }
 
+/// "no group had" / "only `A`, `B` had": who could call a route before it was opened up.
+fn holders(om: &Model, ro: RouteId) -> String {
+    let had: Vec<&str> = ordered(om, |g| om.matrix.allows(g, ro))
+        .into_iter()
+        .map(|g| om.group(g).name.as_str())
+        .collect();
+    if had.is_empty() {
+        "no group had".to_string()
+    } else {
+        format!("only {} had", list(&had))
+    }
+}
+
+/// ", and no group may call it" / ", and only … may call it": who keeps a narrowed route.
+fn keepers(nm: &Model, rn: RouteId) -> String {
+    let keep = ordered(nm, |g| nm.matrix.allows(g, rn));
+    if keep.is_empty() {
+        ", and no group may call it".to_string()
+    } else {
+        format!(", and only {} may call it", whys(nm, &keep, rn))
+    }
+}
+
 fn scope_names(model: &Model, r: RouteId) -> Vec<&str> {
     match &model.route(r).access {
         Access::Public | Access::Authenticated => Vec::new(),
@@ -715,10 +738,6 @@ pub fn compare(old: &Side, new: &Side) -> Changes {
             (Access::Authenticated, Access::Authenticated) => continue,
             (Access::AnyOf(_), Access::Authenticated) => {
                 widened = true;
-                let had: Vec<&str> = ordered(om, |g| om.matrix.allows(g, ro))
-                    .into_iter()
-                    .map(|g| om.group(g).name.as_str())
-                    .collect();
                 push(
                     "RG208",
                     Severity::Warning,
@@ -726,11 +745,7 @@ pub fn compare(old: &Side, new: &Side) -> Changes {
                     format!(
                         "now `authenticated`: any signed-in user may call it, in any group or none (it needed {}, which {})",
                         list(&scope_names(om, ro)),
-                        if had.is_empty() {
-                            "no group had".to_string()
-                        } else {
-                            format!("only {} had", list(&had))
-                        }
+                        holders(om, ro)
                     ),
                     loc,
                     None,
@@ -738,7 +753,6 @@ pub fn compare(old: &Side, new: &Side) -> Changes {
                 continue;
             }
             (Access::Authenticated, Access::AnyOf(_)) => {
-                let keep = ordered(nm, |g| nm.matrix.allows(g, rn));
                 push(
                     "RG209",
                     Severity::Note,
@@ -746,11 +760,7 @@ pub fn compare(old: &Side, new: &Side) -> Changes {
                     format!(
                         "no longer open to every signed-in user: it now needs {}{}",
                         list(&scope_names(nm, rn)),
-                        if keep.is_empty() {
-                            ", and no group may call it".to_string()
-                        } else {
-                            format!(", and only {} may call it", whys(nm, &keep, rn))
-                        }
+                        keepers(nm, rn)
                     ),
                     loc,
                     None,
@@ -789,10 +799,6 @@ pub fn compare(old: &Side, new: &Side) -> Changes {
             (true, true) => continue,
             (false, true) => {
                 widened = true;
-                let had: Vec<&str> = ordered(om, |g| om.matrix.allows(g, ro))
-                    .into_iter()
-                    .map(|g| om.group(g).name.as_str())
-                    .collect();
                 push(
                     "RG203",
                     Severity::Warning,
@@ -800,11 +806,7 @@ pub fn compare(old: &Side, new: &Side) -> Changes {
                     format!(
                         "now public: anyone may call it without a token (it needed {}, which {})",
                         list(&scope_names(om, ro)),
-                        if had.is_empty() {
-                            "no group had".to_string()
-                        } else {
-                            format!("only {} had", list(&had))
-                        }
+                        holders(om, ro)
                     ),
                     loc,
                     None,
@@ -812,7 +814,6 @@ pub fn compare(old: &Side, new: &Side) -> Changes {
                 continue;
             }
             (true, false) => {
-                let keep = ordered(nm, |g| nm.matrix.allows(g, rn));
                 push(
                     "RG204",
                     Severity::Note,
@@ -820,11 +821,7 @@ pub fn compare(old: &Side, new: &Side) -> Changes {
                     format!(
                         "no longer public: it now needs {}; callers without a token lose it{}",
                         list(&scope_names(nm, rn)),
-                        if keep.is_empty() {
-                            ", and no group may call it".to_string()
-                        } else {
-                            format!(", and only {} may call it", whys(nm, &keep, rn))
-                        }
+                        keepers(nm, rn)
                     ),
                     loc,
                     None,
