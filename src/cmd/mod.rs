@@ -9,7 +9,7 @@ pub mod r#gen;
 
 use crate::cli::{ErrorFormat, Global};
 use crate::console::{Stream, is_closed_pipe};
-use crate::diag::{self, Diagnostic, Source, Span};
+use crate::diag::{self, Diagnostic, Span};
 use crate::model::{self, Model};
 use std::path::Path;
 use std::process::ExitCode;
@@ -138,22 +138,77 @@ pub fn utf8(name: &str, bytes: Vec<u8>) -> Result<String, Unreadable> {
 }
 
 /// Prints diagnostics the way `--error-format` asks and, for a person, how many errors there
-/// were. In JSON they join the run's one array, printed by `finish`.
+/// were. In JSON they join the run's one array, printed by `finish`. For a person, at most
+/// `SHOWN_PER_CODE` of each code are shown, then one line says how many more there are.
 pub fn report(global: &Global, name: &str, text: &str, diags: &[Diagnostic]) {
     let shown: Vec<&Diagnostic> = diags
         .iter()
         .filter(|d| d.is_error() || !global.quiet)
         .collect();
-    emit(global, name, text, &shown, "\n");
-    if global.error_format == ErrorFormat::Human {
-        let errors = shown.iter().filter(|d| d.is_error()).count();
-        if errors > 0 {
-            let _ = global.console.err(&format!(
-                "error: {name}: {errors} error{} found, nothing was written\n",
-                if errors == 1 { "" } else { "s" }
-            ));
+    if global.error_format == ErrorFormat::Json {
+        emit(global, name, text, &shown, "");
+        return;
+    }
+    let (first, more) = cap(&shown);
+    emit(global, name, text, &first, "\n");
+    for (code, severity, n) in more {
+        let kind = match severity {
+            diag::Severity::Error => "error",
+            diag::Severity::Warning => "warning",
+        };
+        let _ = global.console.err(&format!(
+            "… and {n} more {code} {kind}{} (`--error-format json` lists every one)\n\n",
+            if n == 1 { "" } else { "s" }
+        ));
+    }
+    let errors = shown.iter().filter(|d| d.is_error()).count();
+    if errors > 0 {
+        let _ = global.console.err(&format!(
+            "error: {name}: {errors} error{} found, nothing was written\n",
+            if errors == 1 { "" } else { "s" }
+        ));
+    }
+}
+
+/// How many diagnostics of one code a person is shown. A file with 20,000 copies of one
+/// route printed 4.9 MB of the same error; the first few tell what to fix, and the rest are
+/// counted.
+pub const SHOWN_PER_CODE: usize = 50;
+
+/// The diagnostics to show, in their order (the first `SHOWN_PER_CODE` of each code and
+/// severity), and how many of each code and severity are left out, in order of first
+/// appearance.
+fn cap<'d>(
+    diags: &[&'d Diagnostic],
+) -> (
+    Vec<&'d Diagnostic>,
+    Vec<(&'static str, diag::Severity, usize)>,
+) {
+    let mut counts: Vec<(&'static str, diag::Severity, usize)> = Vec::new();
+    let mut first = Vec::with_capacity(diags.len().min(SHOWN_PER_CODE * 4));
+    for &d in diags {
+        // Few codes occur in one file: a list is quicker than a map.
+        let i = match counts
+            .iter()
+            .position(|(c, s, _)| *c == d.code && *s == d.severity)
+        {
+            Some(i) => i,
+            None => {
+                counts.push((d.code, d.severity, 0));
+                counts.len() - 1
+            }
+        };
+        counts[i].2 += 1;
+        if counts[i].2 <= SHOWN_PER_CODE {
+            first.push(d);
         }
     }
+    let more = counts
+        .into_iter()
+        .filter(|(_, _, n)| *n > SHOWN_PER_CODE)
+        .map(|(c, s, n)| (c, s, n - SHOWN_PER_CODE))
+        .collect();
+    (first, more)
 }
 
 /// One problem that stops the command (a bad argument, a file it cannot read): printed like
@@ -171,15 +226,20 @@ pub fn fail_in(global: &Global, name: &str, text: &str, d: Diagnostic) -> Outcom
 /// Human diagnostics go to stderr as they come, each followed by `gap`; JSON ones are kept
 /// for the array.
 fn emit(global: &Global, name: &str, text: &str, diags: &[&Diagnostic], gap: &str) {
+    // Split once for all of them: each diagnostic shows (or underlines) its line.
+    let lines = diag::Lines::new(if diags.iter().any(|d| d.span.is_some()) {
+        text
+    } else {
+        ""
+    });
     match global.error_format {
         ErrorFormat::Human => {
-            let src = Source { name, text };
             let color = global.color_stderr();
             for d in diags {
                 // A failed write is kept by the console and reported by `finish`.
                 let _ = global
                     .console
-                    .err(&format!("{}{gap}", diag::render(d, &src, color)));
+                    .err(&format!("{}{gap}", diag::render_in(d, name, &lines, color)));
             }
         }
         ErrorFormat::Json => {
@@ -193,7 +253,7 @@ fn emit(global: &Global, name: &str, text: &str, diags: &[&Diagnostic], gap: &st
                     v["column"] = span.column.into();
                 }
                 // Cut like the text a message echoes: a giant key is not worth 100 KB twice.
-                if let Some(u) = d.underlined(text) {
+                if let Some(u) = lines.underlined(d) {
                     v["underlined"] = diag::shorten(u).into();
                 }
                 global.console.push_json(v);
