@@ -850,12 +850,11 @@ error: roles.yaml: 1 error found, nothing was written
         (&items[0]["line"], &items[0]["column"]),
         (&3.into(), &11.into())
     );
-    let nodes = format!("version: 1\nx: [{}]\n", vec!["1"; 250_010].join(", "));
-    fs::write(dir.join("roles.yaml"), nodes).unwrap();
+    fs::write(dir.join("roles.yaml"), laughs(9)).unwrap();
     let out = run_expect(&dir, &["check", "--error-format", "json"], 2);
     assert_eq!(
         json_items(&out)[0]["message"],
-        "invalid YAML: the file has more than 250,000 values, more than rolegen reads"
+        "invalid YAML: aliases expand the file's 100 values to more than 10,000, the shape of an alias bomb (at alias `*a3`)"
     );
 
     // The same words for the API file of drift.
@@ -909,6 +908,20 @@ error: roles.yaml: 1 error found, nothing was written
 }
 
 // ---------------------------------------------------------------- hostile sizes
+
+/// A billion laughs: `levels` anchored lists of nine aliases to the list before, the first
+/// of nine `x`; 9^levels values from 10 × levels written.
+fn laughs(levels: usize) -> String {
+    let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..levels {
+        let alias = format!("*a{}", i - 1);
+        text.push_str(&format!(
+            "a{i}: &a{i} [{}]\n",
+            [alias.as_str(); 9].join(", ")
+        ));
+    }
+    text
+}
 
 #[test]
 fn human_errors_are_capped_per_code_and_json_keeps_every_one() {

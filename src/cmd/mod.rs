@@ -63,6 +63,7 @@ pub fn load_file(path: &Path) -> Result<Loaded, Unreadable> {
     let text = read_text(
         path,
         "run rolegen where roles.yaml is, or pass `--config FILE`",
+        crate::config::limits::ROLES.max_file_bytes,
     )?;
     Ok(load_text(&path.display().to_string(), text))
 }
@@ -75,9 +76,10 @@ pub struct Unreadable {
     pub text: String,
 }
 
-/// Reads a file as UTF-8 text. `not_found` is the help when it does not exist.
-pub fn read_text(path: &Path, not_found: &str) -> Result<String, Unreadable> {
-    let bytes = std::fs::read(path).map_err(|e| Unreadable {
+/// Reads a file as UTF-8 text, at most `max` bytes of it. `not_found` is the help when it
+/// does not exist.
+pub fn read_text(path: &Path, not_found: &str, max: usize) -> Result<String, Unreadable> {
+    let bytes = read_at_most(path, max).map_err(|e| Unreadable {
         diag: Box::new(
             Diagnostic::error("io", format!("cannot read `{}`: {e}", path.display())).help(
                 if e.kind() == std::io::ErrorKind::NotFound {
@@ -89,7 +91,41 @@ pub fn read_text(path: &Path, not_found: &str) -> Result<String, Unreadable> {
         ),
         text: String::new(),
     })?;
+    let Some(bytes) = bytes else {
+        return Err(too_large(&path.display().to_string(), max));
+    };
     utf8(&path.display().to_string(), bytes)
+}
+
+/// The file's bytes, or `None` when it has more than `max`: a regular file says its size, and
+/// anything else (a pipe, `/dev/zero`) is read no further than one byte past `max`.
+fn read_at_most(path: &Path, max: usize) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path)?;
+    let size = file.metadata().map_or(0, |m| m.len());
+    if size > max as u64 {
+        return Ok(None);
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(max as u64 + 1).read_to_end(&mut bytes)?;
+    Ok((bytes.len() <= max).then_some(bytes))
+}
+
+/// A file larger than rolegen reads (`config::limits`).
+pub fn too_large(name: &str, max: usize) -> Unreadable {
+    Unreadable {
+        diag: Box::new(
+            Diagnostic::error(
+                "too-large",
+                format!(
+                    "`{name}` is larger than {} MiB, more than rolegen reads",
+                    max >> 20
+                ),
+            )
+            .help("check that this is the file you meant"),
+        ),
+        text: String::new(),
+    }
 }
 
 /// The bytes as text, or an `encoding` error at the first byte that is not UTF-8: its line
