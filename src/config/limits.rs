@@ -178,7 +178,11 @@ enum Over {
 /// nesting beyond the depth limit end the count early and are left to serde-saphyr to report,
 /// as everything else is, with what was counted up to there.
 pub fn measure(text: &str, limits: &Limits) -> Result<Measure, SyntaxError> {
-    let (m, _) = count(text, limits, None);
+    let (m, at) = count(text, limits, None);
+    if let Some(at) = at {
+        // Past the ceiling, with enough written that the ceiling is the bound that counts.
+        return Err(refusal(text, limits, &m, Over::Values, at));
+    }
     let bounds = limits.bounds(m.written, m.written_text);
     // What expansion gives is reported before what anchors keep: an alias bomb passes both.
     let over = if m.values > bounds.values {
@@ -202,7 +206,9 @@ pub fn measure(text: &str, limits: &Limits) -> Result<Measure, SyntaxError> {
 }
 
 /// The totals of the first document; with `stop`, only up to the first event after which
-/// that total passes that bound, and where.
+/// that total passes that bound, and where. Without, it stops (and says where) only when the
+/// values pass their ceiling in a file that writes so many that no ratio could allow more:
+/// a file far past the ceiling is not read to its end twice.
 fn count(text: &str, limits: &Limits, stop: Option<(Over, u64)>) -> (Measure, Option<Span>) {
     let mut m = Measure::default();
     // Sizes of anchors by id (granit numbers them from 1); `None` while the anchored value is
@@ -311,6 +317,11 @@ fn count(text: &str, limits: &Limits, stop: Option<(Over, u64)>) -> (Measure, Op
             f.size.add(added);
         }
         match stop {
+            None if m.values > limits.max_values as u64
+                && limits.expansion.saturating_mul(m.written) >= limits.max_values as u64 =>
+            {
+                return (m, Some(at));
+            }
             Some((Over::Values, bound)) if m.values > bound => return (m, Some(at)),
             Some((Over::Text, bound)) if m.text > bound => return (m, Some(at)),
             Some((Over::Copies, bound)) if m.copies > bound => {

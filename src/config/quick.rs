@@ -34,13 +34,31 @@ const MARGIN: usize = 16;
 const MAX_KEY_BYTES: usize = 1000;
 
 /// Reads a whole roles file, or `None` when it uses anything beyond the common shape.
+#[cfg(test)]
 pub(super) fn read<'t>(text: &'t str, budget: &Budget) -> Option<Node<'t>> {
+    read_or_why(text, budget).ok()
+}
+
+/// Why the quick reader handed a file over.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Why {
+    /// A shape it does not read.
+    Shape,
+    /// It came near the budget's count of values or events, or of text: the event reader
+    /// would hand it over too, so only the full reader is worth running (a file past the
+    /// ceiling of values was otherwise built twice before it was refused).
+    Size,
+}
+
+/// `read`, saying why it hands a file over.
+pub(super) fn read_or_why<'t>(text: &'t str, budget: &Budget) -> Result<Node<'t>, Why> {
     // Every scalar's value is at most its text, so the scalar-size budget can't be reached.
     let ascii = text.is_ascii();
-    if text.len().saturating_add(MARGIN) >= budget.max_total_scalar_bytes
-        || !plain_text(text, ascii)
-    {
-        return None;
+    if text.len().saturating_add(MARGIN) >= budget.max_total_scalar_bytes {
+        return Err(Why::Size);
+    }
+    if !plain_text(text, ascii) {
+        return Err(Why::Shape);
     }
     let mut r = Reader {
         text,
@@ -56,15 +74,21 @@ pub(super) fn read<'t>(text: &'t str, budget: &Budget) -> Option<Node<'t>> {
         budget,
         ascii,
         counted: Cell::new((0, 0)),
+        near_limit: false,
     };
     // The root: a block mapping whose keys start their lines.
     match r.next_content() {
         Ok(Some(0)) => {}
-        _ => return None,
+        _ => return Err(Why::Shape),
     }
-    let root = r.block_map(0, 0).ok()?;
+    let why = |r: &Reader| if r.near_limit { Why::Size } else { Why::Shape };
+    let root = r.block_map(0, 0).map_err(|_| why(&r))?;
     // `block_map(0, …)` stops only at the end of the text.
-    (r.pos >= r.b.len()).then_some(root)
+    if r.pos >= r.b.len() {
+        Ok(root)
+    } else {
+        Err(why(&r))
+    }
 }
 
 /// Only characters every YAML reader agrees on: no tab (its rules differ between block and
@@ -146,6 +170,8 @@ struct Reader<'t, 'r> {
     ascii: bool,
     /// A byte on the current line and the characters before it on that line, counted.
     counted: Cell<(usize, u32)>,
+    /// Whether it handed over near a limit of the budget.
+    near_limit: bool,
 }
 
 impl<'t> Reader<'t, '_> {
@@ -272,6 +298,7 @@ impl<'t> Reader<'t, '_> {
         self.events += events;
         let near = |n: usize, max: usize| n.saturating_add(MARGIN) >= max;
         if near(self.nodes, self.budget.max_nodes) || near(self.events, self.budget.max_events) {
+            self.near_limit = true;
             return Err(HandOver);
         }
         Ok(())

@@ -811,13 +811,18 @@ fn rules() -> Rules {
 /// Parses YAML text into a node tree, or one diagnostic that says where the syntax broke.
 pub fn parse(text: &str) -> Result<Node<'_>, Diagnostic> {
     let rules = rules();
-    if let Some(budget) = &rules.options.budget
-        && let Some(node) = super::quick::read(text, budget)
-    {
-        return Ok(node);
-    }
+    let quick = match &rules.options.budget {
+        Some(budget) => super::quick::read_or_why(text, budget),
+        None => Err(super::quick::Why::Shape),
+    };
+    let read = match quick {
+        Ok(node) => return Ok(node),
+        // Near a limit: the event reader would hand it over too.
+        Err(super::quick::Why::Size) => general(text, &rules, &mut Roles::new(text)),
+        Err(super::quick::Why::Shape) => read(text, &rules, &mut Roles::new(text)),
+    };
     let syntax_help = "fix the YAML syntax first; quote values that contain `: ` or start with `{`, `[`, `*` or `&`";
-    read(text, &rules, &mut Roles::new(text)).map_err(|e| match e {
+    read.map_err(|e| match e {
         ReadError::Build(d) => d,
         ReadError::Limit(e) => e.diagnostic("yaml-syntax", syntax_help),
         ReadError::Syntax(e) => {
