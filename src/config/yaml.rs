@@ -769,7 +769,13 @@ impl Roles<'_> {
             }
             if chars.is_empty() {
                 line = line.checked_sub(1)?;
+                // A line above can end in a comment (`!Ref # why`): the tag stands before it.
                 chars = self.lines.get(line)?.chars().collect();
+                if let Some(hash) = (0..chars.len())
+                    .find(|&i| chars[i] == '#' && (i == 0 || chars[i - 1].is_whitespace()))
+                {
+                    chars.truncate(hash);
+                }
                 continue;
             }
             let end = chars.len();
@@ -1315,6 +1321,9 @@ mod tests {
             ("a:\n  - [1, !Ref x]\n", "!Ref", (2, 9)),
             ("a: !!omap\n  - b: 1\n", "!!omap", (1, 4)),
             ("!!binary aGVsbG8=: 1\n", "!!binary", (1, 1)),
+            // A comment after the tag, the value below.
+            ("!Ref # why\na: 1\n", "!Ref", (1, 1)),
+            ("a: !foo  # why\n  # more\n  b\n", "!foo", (1, 4)),
         ] {
             let e = parse(text).unwrap_err();
             assert_eq!(e.code, "yaml-tag", "{text}");
