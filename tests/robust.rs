@@ -973,3 +973,33 @@ fn human_errors_are_capped_per_code_and_json_keeps_every_one() {
     assert_eq!(items[19_998]["line"], 20_024);
     assert_eq!(items[19_998]["underlined"], "GET /dup");
 }
+
+/// A fixed count refused real files: 83,000 routes were more than 250,000 values, and
+/// 110,000 routes sharing one list of nine scopes through an alias replay more than the
+/// million events serde-saphyr allows by default. Both are read whole now (a budget, not a
+/// benchmark: about 10 s in a debug build, 1.2 s in a release build).
+#[test]
+fn a_hundred_thousand_routes_sharing_one_list_are_read() {
+    // ROLES ends with its routes.
+    let mut roles = ROLES
+        .replace(
+            "  unused: Nobody needs it\n",
+            "  unused: Nobody needs it\n  s0: a\n  s1: b\n  s2: c\n  s3: d\n  s4: e\n  s5: f\n  s6: g\n",
+        )
+        .replace(
+            "    scopes: [readonly]\n",
+            "    scopes: &all [readonly, s0, s1, s2, s3, s4, s5, s6, admin]\n",
+        );
+    for i in 0..110_000 {
+        roles.push_str(&format!("  GET /r{i}: *all\n"));
+    }
+    let dir = project("shared-list", &roles);
+    let started = Instant::now();
+    let out = run_expect(&dir, &["explain", "GET /r109999", "-q"], 0);
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(stdout(&out).contains("GET /r109999"), "{}", stdout(&out));
+}

@@ -926,6 +926,7 @@ impl<'a> JsonParser<'a> {
 fn yaml_rules() -> Rules {
     let mut options = Options::default();
     options.budget = Some(limits::API.budget());
+    options.alias_limits = limits::API.alias_limits(limits::API.max_values as u64);
     options.strict_booleans = true;
     options.with_snippet = false;
     options.duplicate_keys = DuplicateKeyPolicy::Error;

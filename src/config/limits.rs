@@ -18,6 +18,7 @@ use super::yaml::SyntaxError;
 use crate::diag::Span;
 use serde_saphyr::Budget;
 use serde_saphyr::granit_parser::{Event, Parser};
+use serde_saphyr::options::AliasLimits;
 
 /// What a reader accepts. Every number is named in the README ("Limits").
 #[derive(Clone, Copy, Debug)]
@@ -96,6 +97,20 @@ impl Limits {
         b.max_nodes = clamp(bounds.values);
         b.max_recorded_anchor_events = clamp(bounds.copies);
         b
+    }
+
+    /// serde-saphyr's limit on what aliases replay, apart from its budget: a fixed million
+    /// events by default, which refused 110,000 routes sharing one list of eight scopes. A
+    /// value replays as at most two events (a list's start and end).
+    pub fn alias_limits(&self, values: u64) -> AliasLimits {
+        let mut limits = AliasLimits::default();
+        limits.max_total_replayed_events = clamp(values.saturating_mul(2));
+        limits
+    }
+
+    /// `alias_limits` for a file `measure` accepted.
+    pub fn alias_limits_for(&self, m: &Measure) -> AliasLimits {
+        self.alias_limits(self.bounds(m.written, m.written_text).values)
     }
 
     fn bounds(&self, written: u64, written_text: u64) -> Bounds {

@@ -194,6 +194,7 @@ fn general<'a, B: Build<'a>>(
     let measured = limits::measure(text, &rules.limits).map_err(ReadError::Limit)?;
     let mut options = rules.options.clone();
     options.budget = Some(rules.limits.budget_for(&measured));
+    options.alias_limits = rules.limits.alias_limits_for(&measured);
     let any: Any = serde_saphyr::from_str_with_options(text, options).map_err(ReadError::Syntax)?;
     Ok(replay(any, build)?)
 }
@@ -802,6 +803,7 @@ impl Roles<'_> {
 fn rules() -> Rules {
     let mut options = Options::default();
     options.budget = Some(limits::ROLES.budget());
+    options.alias_limits = limits::ROLES.alias_limits(limits::ROLES.max_values as u64);
     options.strict_booleans = true;
     options.with_snippet = false;
     // Duplicates reach the walker, which reports each one with both places.
