@@ -94,6 +94,12 @@ impl Diagnostic {
     pub fn underlined<'a>(&self, source: &'a str) -> Option<&'a str> {
         let span = self.span?;
         let line = lines(source).nth(span.line.checked_sub(1)? as usize)?;
+        self.underlined_on(line)
+    }
+
+    /// The text the span underlines on `line`, the line it names.
+    fn underlined_on<'a>(&self, line: &'a str) -> Option<&'a str> {
+        let span = self.span?;
         let start = char_to_byte(line, span.column.saturating_sub(1) as usize);
         let end = char_to_byte(
             line,
@@ -167,6 +173,36 @@ pub fn lines(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// The lines of a text, split once. Finding a diagnostic's line by counting from the top
+/// made 20,000 errors in one file take seconds to print (each scanned the file again); with
+/// the lines at hand every diagnostic finds its own at once.
+pub struct Lines<'a>(Vec<&'a str>);
+
+impl<'a> Lines<'a> {
+    pub fn new(text: &'a str) -> Self {
+        Lines(lines(text).collect())
+    }
+
+    /// Line `number` (1-based), when the text has it.
+    pub fn get(&self, number: u32) -> Option<&'a str> {
+        self.0.get(number.checked_sub(1)? as usize).copied()
+    }
+
+    /// How many lines the text has.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// What `d` underlines: `Diagnostic::underlined` without scanning the text.
+    pub fn underlined(&self, d: &Diagnostic) -> Option<&'a str> {
+        d.underlined_on(self.get(d.span?.line)?)
+    }
+}
+
 fn char_to_byte(line: &str, chars: usize) -> usize {
     line.char_indices()
         .nth(chars)
@@ -191,6 +227,20 @@ pub struct Source<'a> {
 ///    = help: did you mean `admin`?
 /// ```
 pub fn render(diag: &Diagnostic, src: &Source, color: bool) -> String {
+    let line = diag
+        .span
+        .and_then(|span| lines(src.text).nth(span.line.checked_sub(1)? as usize));
+    render_on(diag, src.name, line, color)
+}
+
+/// `render` for one of many diagnostics of a file, whose lines are already split.
+pub fn render_in(diag: &Diagnostic, name: &str, lines: &Lines, color: bool) -> String {
+    let line = diag.span.and_then(|span| lines.get(span.line));
+    render_on(diag, name, line, color)
+}
+
+/// `render` with the line the diagnostic's span names (`None`: the file has no such line).
+fn render_on(diag: &Diagnostic, name: &str, line: Option<&str>, color: bool) -> String {
     let (bold, red, yellow, blue, reset) = if color {
         (
             "\x1b[1m",
@@ -214,15 +264,13 @@ pub fn render(diag: &Diagnostic, src: &Source, color: bool) -> String {
     );
     match diag.span {
         Some(span) => {
-            let line_text = lines(src.text)
-                .nth(span.line.saturating_sub(1) as usize)
-                .unwrap_or("");
+            let line_text = line.unwrap_or("");
             let num = span.line.to_string();
             let pad = " ".repeat(num.len());
             let _ = writeln!(
                 out,
                 "{pad}{blue}-->{reset} {}:{}:{}",
-                src.name, span.line, span.column
+                name, span.line, span.column
             );
             let _ = writeln!(out, "{pad} {blue}|{reset}");
             let (shown, lead, carets) = excerpt(line_text, span);
@@ -238,7 +286,7 @@ pub fn render(diag: &Diagnostic, src: &Source, color: bool) -> String {
             );
         }
         None => {
-            let _ = writeln!(out, "  {blue}-->{reset} {}", src.name);
+            let _ = writeln!(out, "  {blue}-->{reset} {name}");
         }
     }
     if let Some(help) = &diag.help {

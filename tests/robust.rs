@@ -850,12 +850,11 @@ error: roles.yaml: 1 error found, nothing was written
         (&items[0]["line"], &items[0]["column"]),
         (&3.into(), &11.into())
     );
-    let nodes = format!("version: 1\nx: [{}]\n", vec!["1"; 250_010].join(", "));
-    fs::write(dir.join("roles.yaml"), nodes).unwrap();
+    fs::write(dir.join("roles.yaml"), laughs(9)).unwrap();
     let out = run_expect(&dir, &["check", "--error-format", "json"], 2);
     assert_eq!(
         json_items(&out)[0]["message"],
-        "invalid YAML: the file has more than 250,000 values, more than rolegen reads"
+        "invalid YAML: aliases expand the file's 100 values to more than 10,000, the shape of an alias bomb (at alias `*a3`)"
     );
 
     // The same words for the API file of drift.
@@ -906,4 +905,101 @@ error: roles.yaml: 1 error found, nothing was written
     )
     .unwrap();
     run_expect(&dir, &["check", "-q"], 1);
+}
+
+// ---------------------------------------------------------------- hostile sizes
+
+/// A billion laughs: `levels` anchored lists of nine aliases to the list before, the first
+/// of nine `x`; 9^levels values from 10 × levels written.
+fn laughs(levels: usize) -> String {
+    let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..levels {
+        let alias = format!("*a{}", i - 1);
+        text.push_str(&format!(
+            "a{i}: &a{i} [{}]\n",
+            [alias.as_str(); 9].join(", ")
+        ));
+    }
+    text
+}
+
+#[test]
+fn human_errors_are_capped_per_code_and_json_keeps_every_one() {
+    // 20,000 copies of one route (19,999 `duplicate-route` errors) and 60 undefined scopes.
+    let mut roles = ROLES.to_string();
+    for _ in 0..20_000 {
+        roles.push_str("  GET /dup: public\n");
+    }
+    for i in 0..60 {
+        roles.push_str(&format!("  GET /s{i}: [nope{i}]\n"));
+    }
+    let dir = project("error-cap", &roles);
+    // A budget, not a benchmark: finding each error's line from the top took 3.6 s in a
+    // release build.
+    let started = Instant::now();
+    let out = run_expect(&dir, &["check", "-q"], 2);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    let err = stderr(&out);
+    assert_eq!(err.matches("error[duplicate-route]").count(), 50);
+    assert_eq!(err.matches("error[unknown-scope]").count(), 50);
+    // The first 50 of each, in file order: the last duplicate shown is the 51st copy.
+    assert!(err.contains(" --> roles.yaml:75:3\n"), "{err}");
+    assert!(!err.contains(" --> roles.yaml:76:3\n"), "{err}");
+    assert!(
+        err.ends_with(
+            "… and 19949 more duplicate-route errors (`--error-format json` lists every one)\n\n\
+             … and 10 more unknown-scope errors (`--error-format json` lists every one)\n\n\
+             error: roles.yaml: 20059 errors found, nothing was written\n"
+        ),
+        "{}",
+        &err[err.len().saturating_sub(600)..]
+    );
+    assert!(err.len() < 40_000, "{} bytes", err.len());
+
+    let out = run_expect(&dir, &["check", "-q", "--error-format", "json"], 2);
+    let items = json_items(&out);
+    assert_eq!(items.len(), 20_059);
+    assert_eq!(
+        codes(&items)
+            .iter()
+            .filter(|c| **c == "duplicate-route")
+            .count(),
+        19_999
+    );
+    assert_eq!(items[19_998]["line"], 20_024);
+    assert_eq!(items[19_998]["underlined"], "GET /dup");
+}
+
+/// A fixed count refused real files: 83,000 routes were more than 250,000 values, and
+/// 110,000 routes sharing one list of nine scopes through an alias replay more than the
+/// million events serde-saphyr allows by default. Both are read whole now (a budget, not a
+/// benchmark: about 10 s in a debug build, 1.2 s in a release build).
+#[test]
+fn a_hundred_thousand_routes_sharing_one_list_are_read() {
+    // ROLES ends with its routes.
+    let mut roles = ROLES
+        .replace(
+            "  unused: Nobody needs it\n",
+            "  unused: Nobody needs it\n  s0: a\n  s1: b\n  s2: c\n  s3: d\n  s4: e\n  s5: f\n  s6: g\n",
+        )
+        .replace(
+            "    scopes: [readonly]\n",
+            "    scopes: &all [readonly, s0, s1, s2, s3, s4, s5, s6, admin]\n",
+        );
+    for i in 0..110_000 {
+        roles.push_str(&format!("  GET /r{i}: *all\n"));
+    }
+    let dir = project("shared-list", &roles);
+    let started = Instant::now();
+    let out = run_expect(&dir, &["explain", "GET /r109999", "-q"], 0);
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(stdout(&out).contains("GET /r109999"), "{}", stdout(&out));
 }

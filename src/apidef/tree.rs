@@ -14,9 +14,10 @@
 //! wherever it has no escape. Readers walk it through `Node` and `Entry`, small copyable
 //! handles.
 
+use crate::config::limits;
 use crate::config::yaml::{At, Build, ReadError, Rules, Scalar, read, syntax_error};
 use crate::diag::{Diagnostic, Span};
-use serde_saphyr::{Budget, DuplicateKeyPolicy, Options};
+use serde_saphyr::{DuplicateKeyPolicy, Options};
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::fmt;
@@ -923,18 +924,15 @@ impl<'a> JsonParser<'a> {
 /// that stop a billion-laughs document stay. The reader is the roles file's
 /// (`config::yaml::read`), with CloudFormation's short forms let through its fast path.
 fn yaml_rules() -> Rules {
-    let mut budget = Budget::default();
-    budget.max_depth = 128;
-    budget.max_aliases = 1_000;
-    budget.max_nodes = 5_000_000;
-    budget.max_events = 10_000_000;
     let mut options = Options::default();
-    options.budget = Some(budget);
+    options.budget = Some(limits::API.budget());
+    options.alias_limits = limits::API.alias_limits(limits::API.max_values as u64);
     options.strict_booleans = true;
     options.with_snippet = false;
     options.duplicate_keys = DuplicateKeyPolicy::Error;
     Rules {
         options,
+        limits: limits::API,
         fast_tag: |name| {
             name == "Ref"
                 || name == "Condition"
@@ -953,6 +951,9 @@ pub fn parse_yaml(text: &str) -> Result<Tree<'_>, Diagnostic> {
     };
     let root = read(text, &yaml_rules(), &mut builder).map_err(|e| match e {
         ReadError::Build(d) => d,
+        ReadError::Limit(e) => {
+            e.diagnostic("api-syntax", "check that the file is complete, valid YAML")
+        }
         ReadError::Syntax(e) => syntax_error(&e, &yaml_rules(), text)
             .diagnostic("api-syntax", "check that the file is complete, valid YAML"),
     })?;

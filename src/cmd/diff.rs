@@ -326,6 +326,7 @@ fn read(path: &Path) -> Result<String, super::Unreadable> {
     super::read_text(
         path,
         "check the path; NEW defaults to `--config` (roles.yaml)",
+        crate::config::limits::ROLES.max_file_bytes,
     )
 }
 
@@ -370,7 +371,12 @@ fn git_show(rev: &str, new_path: &Path) -> Result<String, super::Unreadable> {
         )
         .help("`--base` needs a revision where the file exists, e.g. `main` or `origin/main` (fetch it first in CI)")));
     }
-    super::utf8(&format!("{rev}:{}", new_path.display()), out.stdout)
+    let name = format!("{rev}:{}", new_path.display());
+    let max = crate::config::limits::ROLES.max_file_bytes;
+    if out.stdout.len() > max {
+        return Err(super::too_large(&name, max));
+    }
+    super::utf8(&name, out.stdout)
 }
 
 fn usage(global: &Global, message: &str, help: &str) -> Outcome {

@@ -10,7 +10,7 @@ pub mod r#gen;
 
 use crate::cli::{ErrorFormat, Global};
 use crate::console::{Stream, is_closed_pipe};
-use crate::diag::{self, Diagnostic, Source, Span};
+use crate::diag::{self, Diagnostic, Span};
 use crate::model::{self, Model};
 use std::path::Path;
 use std::process::ExitCode;
@@ -64,6 +64,7 @@ pub fn load_file(path: &Path) -> Result<Loaded, Unreadable> {
     let text = read_text(
         path,
         "run rolegen where roles.yaml is, or pass `--config FILE`",
+        crate::config::limits::ROLES.max_file_bytes,
     )?;
     Ok(load_text(&path.display().to_string(), text))
 }
@@ -76,9 +77,10 @@ pub struct Unreadable {
     pub text: String,
 }
 
-/// Reads a file as UTF-8 text. `not_found` is the help when it does not exist.
-pub fn read_text(path: &Path, not_found: &str) -> Result<String, Unreadable> {
-    let bytes = std::fs::read(path).map_err(|e| Unreadable {
+/// Reads a file as UTF-8 text, at most `max` bytes of it. `not_found` is the help when it
+/// does not exist.
+pub fn read_text(path: &Path, not_found: &str, max: usize) -> Result<String, Unreadable> {
+    let bytes = read_at_most(path, max).map_err(|e| Unreadable {
         diag: Box::new(
             Diagnostic::error("io", format!("cannot read `{}`: {e}", path.display())).help(
                 if e.kind() == std::io::ErrorKind::NotFound {
@@ -90,7 +92,41 @@ pub fn read_text(path: &Path, not_found: &str) -> Result<String, Unreadable> {
         ),
         text: String::new(),
     })?;
+    let Some(bytes) = bytes else {
+        return Err(too_large(&path.display().to_string(), max));
+    };
     utf8(&path.display().to_string(), bytes)
+}
+
+/// The file's bytes, or `None` when it has more than `max`: a regular file says its size, and
+/// anything else (a pipe, `/dev/zero`) is read no further than one byte past `max`.
+fn read_at_most(path: &Path, max: usize) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path)?;
+    let size = file.metadata().map_or(0, |m| m.len());
+    if size > max as u64 {
+        return Ok(None);
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(max as u64 + 1).read_to_end(&mut bytes)?;
+    Ok((bytes.len() <= max).then_some(bytes))
+}
+
+/// A file larger than rolegen reads (`config::limits`).
+pub fn too_large(name: &str, max: usize) -> Unreadable {
+    Unreadable {
+        diag: Box::new(
+            Diagnostic::error(
+                "too-large",
+                format!(
+                    "`{name}` is larger than {} MiB, more than rolegen reads",
+                    max >> 20
+                ),
+            )
+            .help("check that this is the file you meant"),
+        ),
+        text: String::new(),
+    }
 }
 
 /// The bytes as text, or an `encoding` error at the first byte that is not UTF-8: its line
@@ -139,22 +175,77 @@ pub fn utf8(name: &str, bytes: Vec<u8>) -> Result<String, Unreadable> {
 }
 
 /// Prints diagnostics the way `--error-format` asks and, for a person, how many errors there
-/// were. In JSON they join the run's one array, printed by `finish`.
+/// were. In JSON they join the run's one array, printed by `finish`. For a person, at most
+/// `SHOWN_PER_CODE` of each code are shown, then one line says how many more there are.
 pub fn report(global: &Global, name: &str, text: &str, diags: &[Diagnostic]) {
     let shown: Vec<&Diagnostic> = diags
         .iter()
         .filter(|d| d.is_error() || !global.quiet)
         .collect();
-    emit(global, name, text, &shown, "\n");
-    if global.error_format == ErrorFormat::Human {
-        let errors = shown.iter().filter(|d| d.is_error()).count();
-        if errors > 0 {
-            let _ = global.console.err(&format!(
-                "error: {name}: {errors} error{} found, nothing was written\n",
-                if errors == 1 { "" } else { "s" }
-            ));
+    if global.error_format == ErrorFormat::Json {
+        emit(global, name, text, &shown, "");
+        return;
+    }
+    let (first, more) = cap(&shown);
+    emit(global, name, text, &first, "\n");
+    for (code, severity, n) in more {
+        let kind = match severity {
+            diag::Severity::Error => "error",
+            diag::Severity::Warning => "warning",
+        };
+        let _ = global.console.err(&format!(
+            "… and {n} more {code} {kind}{} (`--error-format json` lists every one)\n\n",
+            if n == 1 { "" } else { "s" }
+        ));
+    }
+    let errors = shown.iter().filter(|d| d.is_error()).count();
+    if errors > 0 {
+        let _ = global.console.err(&format!(
+            "error: {name}: {errors} error{} found, nothing was written\n",
+            if errors == 1 { "" } else { "s" }
+        ));
+    }
+}
+
+/// How many diagnostics of one code a person is shown. A file with 20,000 copies of one
+/// route printed 4.9 MB of the same error; the first few tell what to fix, and the rest are
+/// counted.
+pub const SHOWN_PER_CODE: usize = 50;
+
+/// The diagnostics to show, in their order (the first `SHOWN_PER_CODE` of each code and
+/// severity), and how many of each code and severity are left out, in order of first
+/// appearance.
+fn cap<'d>(
+    diags: &[&'d Diagnostic],
+) -> (
+    Vec<&'d Diagnostic>,
+    Vec<(&'static str, diag::Severity, usize)>,
+) {
+    let mut counts: Vec<(&'static str, diag::Severity, usize)> = Vec::new();
+    let mut first = Vec::with_capacity(diags.len().min(SHOWN_PER_CODE * 4));
+    for &d in diags {
+        // Few codes occur in one file: a list is quicker than a map.
+        let i = match counts
+            .iter()
+            .position(|(c, s, _)| *c == d.code && *s == d.severity)
+        {
+            Some(i) => i,
+            None => {
+                counts.push((d.code, d.severity, 0));
+                counts.len() - 1
+            }
+        };
+        counts[i].2 += 1;
+        if counts[i].2 <= SHOWN_PER_CODE {
+            first.push(d);
         }
     }
+    let more = counts
+        .into_iter()
+        .filter(|(_, _, n)| *n > SHOWN_PER_CODE)
+        .map(|(c, s, n)| (c, s, n - SHOWN_PER_CODE))
+        .collect();
+    (first, more)
 }
 
 /// One problem that stops the command (a bad argument, a file it cannot read): printed like
@@ -172,15 +263,20 @@ pub fn fail_in(global: &Global, name: &str, text: &str, d: Diagnostic) -> Outcom
 /// Human diagnostics go to stderr as they come, each followed by `gap`; JSON ones are kept
 /// for the array.
 fn emit(global: &Global, name: &str, text: &str, diags: &[&Diagnostic], gap: &str) {
+    // Split once for all of them: each diagnostic shows (or underlines) its line.
+    let lines = diag::Lines::new(if diags.iter().any(|d| d.span.is_some()) {
+        text
+    } else {
+        ""
+    });
     match global.error_format {
         ErrorFormat::Human => {
-            let src = Source { name, text };
             let color = global.color_stderr();
             for d in diags {
                 // A failed write is kept by the console and reported by `finish`.
                 let _ = global
                     .console
-                    .err(&format!("{}{gap}", diag::render(d, &src, color)));
+                    .err(&format!("{}{gap}", diag::render_in(d, name, &lines, color)));
             }
         }
         ErrorFormat::Json => {
@@ -194,7 +290,7 @@ fn emit(global: &Global, name: &str, text: &str, diags: &[&Diagnostic], gap: &st
                     v["column"] = span.column.into();
                 }
                 // Cut like the text a message echoes: a giant key is not worth 100 KB twice.
-                if let Some(u) = d.underlined(text) {
+                if let Some(u) = lines.underlined(d) {
                     v["underlined"] = diag::shorten(u).into();
                 }
                 global.console.push_json(v);

@@ -2,6 +2,7 @@
 //! says where every value was written. Nothing here decides what the file means; that is
 //! `model`'s job.
 
+pub mod limits;
 mod quick;
 pub mod raw;
 pub mod schema;

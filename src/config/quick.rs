@@ -15,10 +15,11 @@
 //! hands over well before the depth, node, event and scalar-size limits, so those are still
 //! decided where they always were.
 
-use super::yaml::{Kind, Node, collection_len, resolve};
+use super::yaml::{Kind, Node, collection_len_at, resolve};
 use crate::diag::Span;
 use serde_saphyr::Budget;
 use std::borrow::Cow;
+use std::cell::Cell;
 
 /// The text is for the full readers.
 struct HandOver;
@@ -33,13 +34,31 @@ const MARGIN: usize = 16;
 const MAX_KEY_BYTES: usize = 1000;
 
 /// Reads a whole roles file, or `None` when it uses anything beyond the common shape.
+#[cfg(test)]
 pub(super) fn read<'t>(text: &'t str, budget: &Budget) -> Option<Node<'t>> {
+    read_or_why(text, budget).ok()
+}
+
+/// Why the quick reader handed a file over.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Why {
+    /// A shape it does not read.
+    Shape,
+    /// It came near the budget's count of values or events, or of text: the event reader
+    /// would hand it over too, so only the full reader is worth running (a file past the
+    /// ceiling of values was otherwise built twice before it was refused).
+    Size,
+}
+
+/// `read`, saying why it hands a file over.
+pub(super) fn read_or_why<'t>(text: &'t str, budget: &Budget) -> Result<Node<'t>, Why> {
     // Every scalar's value is at most its text, so the scalar-size budget can't be reached.
     let ascii = text.is_ascii();
-    if text.len().saturating_add(MARGIN) >= budget.max_total_scalar_bytes
-        || !plain_text(text, ascii)
-    {
-        return None;
+    if text.len().saturating_add(MARGIN) >= budget.max_total_scalar_bytes {
+        return Err(Why::Size);
+    }
+    if !plain_text(text, ascii) {
+        return Err(Why::Shape);
     }
     let mut r = Reader {
         text,
@@ -54,15 +73,22 @@ pub(super) fn read<'t>(text: &'t str, budget: &Budget) -> Option<Node<'t>> {
         entries: Vec::new(),
         budget,
         ascii,
+        counted: Cell::new((0, 0)),
+        near_limit: false,
     };
     // The root: a block mapping whose keys start their lines.
     match r.next_content() {
         Ok(Some(0)) => {}
-        _ => return None,
+        _ => return Err(Why::Shape),
     }
-    let root = r.block_map(0, 0).ok()?;
+    let why = |r: &Reader| if r.near_limit { Why::Size } else { Why::Shape };
+    let root = r.block_map(0, 0).map_err(|_| why(&r))?;
     // `block_map(0, …)` stops only at the end of the text.
-    (r.pos >= r.b.len()).then_some(root)
+    if r.pos >= r.b.len() {
+        Ok(root)
+    } else {
+        Err(why(&r))
+    }
 }
 
 /// Only characters every YAML reader agrees on: no tab (its rules differ between block and
@@ -142,6 +168,10 @@ struct Reader<'t, 'r> {
     entries: Vec<(Node<'t>, Node<'t>)>,
     /// Whether the whole text is ASCII: then a character is a byte.
     ascii: bool,
+    /// A byte on the current line and the characters before it on that line, counted.
+    counted: Cell<(usize, u32)>,
+    /// Whether it handed over near a limit of the budget.
+    near_limit: bool,
 }
 
 impl<'t> Reader<'t, '_> {
@@ -174,7 +204,20 @@ impl<'t> Reader<'t, '_> {
 
     /// The 1-based character column of byte `at`, on the current line.
     fn col(&self, at: usize) -> u32 {
-        self.chars(self.line_start, at) + 1
+        if self.ascii {
+            return (at - self.line_start) as u32 + 1;
+        }
+        // Columns are asked for mostly left to right: count on from the last one asked on
+        // this line, so that a long line is counted once, not once per value on it.
+        let (byte, chars) = self.counted.get();
+        let (from, before) = if (self.line_start..=at).contains(&byte) {
+            (byte, chars)
+        } else {
+            (self.line_start, 0)
+        };
+        let chars = before + self.chars(from, at);
+        self.counted.set((at, chars));
+        chars + 1
     }
 
     fn chars(&self, from: usize, to: usize) -> u32 {
@@ -255,6 +298,7 @@ impl<'t> Reader<'t, '_> {
         self.events += events;
         let near = |n: usize, max: usize| n.saturating_add(MARGIN) >= max;
         if near(self.nodes, self.budget.max_nodes) || near(self.events, self.budget.max_events) {
+            self.near_limit = true;
             return Err(HandOver);
         }
         Ok(())
@@ -282,21 +326,21 @@ impl<'t> Reader<'t, '_> {
         }
     }
 
-    /// A collection that started at `column` of the line starting at byte `line_start`, as
-    /// long as `collection_len` measures it there.
-    fn collection(&self, kind: Kind<'t>, line: u32, line_start: usize, column: u32) -> Node<'t> {
-        let text = &self.text[line_start..self.line_end(line_start)];
-        // A block collection (its first character opens no bracket) on a line where nothing
-        // can open a quote or a comment: `collection_len` stops after the line's last
-        // non-space character, found here without its walk over every character.
-        let rest = &text.as_bytes()[column as usize - 1..];
-        let len = if self.ascii
-            && !matches!(rest.first(), Some(b'[' | b'{'))
-            && !rest.iter().any(|c| matches!(c, b'\'' | b'"' | b'#'))
-        {
-            trim_end(rest, 0, rest.len()) as u32
+    /// A collection that started at byte `start` (`line`, `column`), as long as
+    /// `yaml::collection_len_at` measures it there.
+    fn collection(&self, kind: Kind<'t>, line: u32, column: u32, start: usize) -> Node<'t> {
+        let len = if self.ascii && !matches!(self.b.get(start), Some(b'[' | b'{')) {
+            // A block collection (its first character opens no bracket) on a line where
+            // nothing opens a quote or a comment: `collection_len_at` stops after the line's
+            // last non-space character, found here without its walk over every character.
+            let rest = &self.b[start..self.line_end(start)];
+            if rest.iter().any(|c| matches!(c, b'\'' | b'"' | b'#')) {
+                collection_len_at(&self.text[start..])
+            } else {
+                trim_end(rest, 0, rest.len()) as u32
+            }
         } else {
-            collection_len(text, column)
+            collection_len_at(&self.text[start..])
         };
         self.node(kind, line, column, len)
     }
@@ -328,7 +372,7 @@ impl<'t> Reader<'t, '_> {
             self.entries.push((key, value));
         }
         let entries = self.entries.drain(base..).collect();
-        Ok(self.collection(Kind::Map(entries), line, line_start, column))
+        Ok(self.collection(Kind::Map(entries), line, column, line_start + indent))
     }
 
     /// A key of a block mapping, and its `:`; `pos` is left after the `:`.
@@ -415,7 +459,7 @@ impl<'t> Reader<'t, '_> {
     /// An `indentless` one stands at its mapping key's indentation.
     fn block_seq(&mut self, indent: usize, indentless: bool, depth: usize) -> R<Node<'t>> {
         self.open(depth)?;
-        let (line, line_start) = (self.line, self.line_start);
+        let (line, mut start) = (self.line, self.line_start + indent);
         let mut column = indent as u32 + 1;
         let base = self.items.len();
         loop {
@@ -440,14 +484,14 @@ impl<'t> Reader<'t, '_> {
             }
             if indentless && self.items.len() == base {
                 // The event parser starts such a sequence at its first entry's value.
-                column = self.col(self.pos);
+                (column, start) = (self.col(self.pos), self.pos);
             }
             let item = self.inline(indent, depth + 1)?;
             self.items.push(item);
             self.end_line()?;
         }
         let items = self.items.drain(base..).collect();
-        Ok(self.collection(Kind::Seq(items), line, line_start, column))
+        Ok(self.collection(Kind::Seq(items), line, column, start))
     }
 
     /// A value written on its line (at `pos`) in block context; flow collections may go on
@@ -634,15 +678,14 @@ impl<'t> Reader<'t, '_> {
 
     /// A flow collection that started at byte `start` (`line`, `column`) and ended at `pos`.
     /// Its span covers it when it is on one line and holds no quote or `#`: then the first
-    /// bracket that closes it, where `collection_len` would stop, is its own. Otherwise
-    /// `collection_len` measures it.
+    /// bracket that closes it, where `collection_len_at` would stop, is its own. Otherwise
+    /// `collection_len_at` measures it.
     fn flow_node_at(&self, kind: Kind<'t>, line: u32, column: u32, start: usize) -> Node<'t> {
         let written = &self.b[start..self.pos];
         if line == self.line && !written.iter().any(|c| matches!(c, b'\'' | b'"' | b'#')) {
             self.node(kind, line, column, self.chars(start, self.pos))
         } else {
-            let line_start = self.text[..start].rfind('\n').map_or(0, |i| i + 1);
-            self.collection(kind, line, line_start, column)
+            self.collection(kind, line, column, start)
         }
     }
 

@@ -18,6 +18,7 @@
 //! roles file straight from the text, several times faster than the events; it hands
 //! anything else to the two paths here, and is compared with serde-saphyr the same way.
 
+use super::limits::{self, Limits};
 use crate::diag::{Diagnostic, Span};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
@@ -134,9 +135,11 @@ pub trait Build<'a> {
 
 /// What a reader accepts.
 pub struct Rules {
-    /// serde-saphyr's options: its budget (depth, nodes, events, aliases) and duplicate-key
-    /// policy also bound the fast path, which hands over anything near a limit.
+    /// serde-saphyr's options: its budget (`limits.budget()`: depth, values, text) and
+    /// duplicate-key policy also bound the fast path, which hands over anything near a limit.
     pub options: Options,
+    /// What the file may expand to; checked before serde-saphyr expands anything.
+    pub limits: Limits,
     /// Local tags (`!Name`, given as `Name`) that the fast path may pass to the builder.
     /// A tag must be one that serde-saphyr treats as an unknown custom tag (it types the value
     /// as if untagged), which every name starting with a capital letter is.
@@ -146,6 +149,8 @@ pub struct Rules {
 pub enum ReadError {
     /// serde-saphyr refused the text: invalid YAML, or over a budget.
     Syntax(serde_saphyr::Error),
+    /// The file is over one of its `Limits`: it was not expanded.
+    Limit(SyntaxError),
     /// The builder refused a node.
     Build(Diagnostic),
 }
@@ -179,14 +184,18 @@ pub(crate) fn fast_and_general<'a, B: Build<'a>>(
     (fast, general(text, rules, &mut make()))
 }
 
-/// The reader as it was, for what the fast path hands over: serde-saphyr with its budgets.
+/// The reader as it was, for what the fast path hands over: serde-saphyr with its budgets,
+/// once `limits::measure` has found that the file stays within its limits when expanded.
 fn general<'a, B: Build<'a>>(
     text: &'a str,
     rules: &Rules,
     build: &mut B,
 ) -> Result<B::Node, ReadError> {
-    let any: Any = serde_saphyr::from_str_with_options(text, rules.options.clone())
-        .map_err(ReadError::Syntax)?;
+    let measured = limits::measure(text, &rules.limits).map_err(ReadError::Limit)?;
+    let mut options = rules.options.clone();
+    options.budget = Some(rules.limits.budget_for(&measured));
+    options.alias_limits = rules.limits.alias_limits_for(&measured);
+    let any: Any = serde_saphyr::from_str_with_options(text, options).map_err(ReadError::Syntax)?;
     Ok(replay(any, build)?)
 }
 
@@ -622,26 +631,49 @@ pub(super) struct Roles<'t> {
     lines: Vec<&'t str>,
     /// Characters per line, counted once.
     chars: Vec<u32>,
+    /// The byte where each character starts, for the last line that is not ASCII that a
+    /// collection started on (on an ASCII line a column is a byte offset): a line of
+    /// thousands of collections then finds each one's start without counting from the
+    /// line's start. Collections are built as they end, and at most the depth's worth start
+    /// on an earlier line than the one being read, so the table is rarely built twice.
+    offsets: Option<(usize, Vec<u32>)>,
 }
 
 impl<'t> Roles<'t> {
     pub(super) fn new(text: &'t str) -> Self {
         let lines: Vec<&str> = crate::diag::lines(text).collect();
         let chars = lines.iter().map(|l| l.chars().count() as u32).collect();
-        Roles { lines, chars }
+        Roles {
+            lines,
+            chars,
+            offsets: None,
+        }
     }
 
-    pub(super) fn node<'a>(&self, kind: Kind<'a>, at: At) -> Node<'a> {
+    pub(super) fn node<'a>(&mut self, kind: Kind<'a>, at: At) -> Node<'a> {
         let i = at.line.saturating_sub(1) as usize;
         let len = match (&kind, self.lines.get(i)) {
-            (Kind::Seq(_) | Kind::Map(_), Some(line)) => collection_len(line, at.column),
+            (Kind::Seq(_) | Kind::Map(_), Some(&line)) => {
+                let column = at.column.saturating_sub(1) as usize;
+                let start = if line.len() == self.chars[i] as usize {
+                    column.min(line.len())
+                } else {
+                    if self.offsets.as_ref().is_none_or(|(l, _)| *l != i) {
+                        let table = line.char_indices().map(|(b, _)| b as u32).collect();
+                        self.offsets = Some((i, table));
+                    }
+                    let table = self.offsets.as_ref().map_or(&[][..], |(_, t)| t);
+                    table.get(column).map_or(line.len(), |&b| b as usize)
+                };
+                collection_len_at(&line[start..])
+            }
             _ => at.len,
         };
         self.node_len(kind, At { len, ..at })
     }
 
     /// A node whose length on its first line is known: `at.len` (for a collection, what
-    /// `collection_len` would count), kept within the line.
+    /// `collection_len_at` would count), kept within the line.
     pub(super) fn node_len<'a>(&self, kind: Kind<'a>, at: At) -> Node<'a> {
         let i = at.line.saturating_sub(1) as usize;
         let (avail, len) = match self.chars.get(i) {
@@ -738,7 +770,13 @@ impl Roles<'_> {
             }
             if chars.is_empty() {
                 line = line.checked_sub(1)?;
+                // A line above can end in a comment (`!Ref # why`): the tag stands before it.
                 chars = self.lines.get(line)?.chars().collect();
+                if let Some(hash) = (0..chars.len())
+                    .find(|&i| chars[i] == '#' && (i == 0 || chars[i - 1].is_whitespace()))
+                {
+                    chars.truncate(hash);
+                }
                 continue;
             }
             let end = chars.len();
@@ -761,15 +799,11 @@ impl Roles<'_> {
     }
 }
 
-/// The parser's limits. A roles file is a few hundred lines written by people; these leave
-/// room for generated files of tens of thousands of routes and still refuse a bomb in
-/// milliseconds.
+/// How a roles file is read; its limits are `limits::ROLES`.
 fn rules() -> Rules {
-    let mut budget = Budget::default();
-    budget.max_depth = 64;
-    budget.max_aliases = 1_000;
     let mut options = Options::default();
-    options.budget = Some(budget);
+    options.budget = Some(limits::ROLES.budget());
+    options.alias_limits = limits::ROLES.alias_limits(limits::ROLES.max_values as u64);
     options.strict_booleans = true;
     options.with_snippet = false;
     // Duplicates reach the walker, which reports each one with both places.
@@ -777,6 +811,7 @@ fn rules() -> Rules {
     // roles.yaml has no use for tags: any tag goes to serde-saphyr, which types the value.
     Rules {
         options,
+        limits: limits::ROLES,
         fast_tag: |_| false,
     }
 }
@@ -784,17 +819,23 @@ fn rules() -> Rules {
 /// Parses YAML text into a node tree, or one diagnostic that says where the syntax broke.
 pub fn parse(text: &str) -> Result<Node<'_>, Diagnostic> {
     let rules = rules();
-    if let Some(budget) = &rules.options.budget
-        && let Some(node) = super::quick::read(text, budget)
-    {
-        return Ok(node);
-    }
-    read(text, &rules, &mut Roles::new(text)).map_err(|e| match e {
+    let quick = match &rules.options.budget {
+        Some(budget) => super::quick::read_or_why(text, budget),
+        None => Err(super::quick::Why::Shape),
+    };
+    let read = match quick {
+        Ok(node) => return Ok(node),
+        // Near a limit: the event reader would hand it over too.
+        Err(super::quick::Why::Size) => general(text, &rules, &mut Roles::new(text)),
+        Err(super::quick::Why::Shape) => read(text, &rules, &mut Roles::new(text)),
+    };
+    let syntax_help = "fix the YAML syntax first; quote values that contain `: ` or start with `{`, `[`, `*` or `&`";
+    read.map_err(|e| match e {
         ReadError::Build(d) => d,
-        ReadError::Syntax(e) => syntax_error(&e, &rules, text).diagnostic(
-            "yaml-syntax",
-            "fix the YAML syntax first; quote values that contain `: ` or start with `{`, `[`, `*` or `&`",
-        ),
+        ReadError::Limit(e) => e.diagnostic("yaml-syntax", syntax_help),
+        ReadError::Syntax(e) => {
+            syntax_error(&e, &rules, text).diagnostic("yaml-syntax", syntax_help)
+        }
     })
 }
 
@@ -803,6 +844,7 @@ pub fn parse(text: &str) -> Result<Node<'_>, Diagnostic> {
 /// 250001 }`, `use from_str_multiple`, `recursive references require weak recursion
 /// types`), so the errors a file can cause are worded here; the parser's plain syntax errors
 /// (`illegal placement of ':' indicator`) keep its words.
+#[derive(Debug)]
 pub struct SyntaxError {
     pub message: String,
     pub span: Span,
@@ -945,7 +987,15 @@ pub fn syntax_error(e: &serde_saphyr::Error, rules: &Rules, text: &str) -> Synta
         _ => {
             use serde_saphyr::MessageFormatter as _;
             let text = serde_saphyr::DefaultMessageFormatter.format_message(inner);
-            (first_line(&text), None)
+            match first_line(&text).as_str() {
+                // The parser's own limit on nested `[` and `{`, met before the budget's
+                // depth when it reads ahead.
+                "recursion limit exceeded" => (
+                    format!("the file nests more than {} levels deep", budget.max_depth),
+                    Some("look for a `[` or `{` that is never closed, or write the structure flatter".into()),
+                ),
+                line => (line.to_string(), None),
+            }
         }
     };
     SyntaxError {
@@ -964,7 +1014,7 @@ fn multiple_documents() -> (String, Option<String>) {
 }
 
 /// The alias (`*name`) written at `span`, when the text has one there.
-fn alias_at(text: &str, span: Span) -> Option<String> {
+pub(super) fn alias_at(text: &str, span: Span) -> Option<String> {
     let line = crate::diag::lines(text).nth(span.line.checked_sub(1)? as usize)?;
     let rest: String = line
         .chars()
@@ -979,7 +1029,7 @@ fn alias_at(text: &str, span: Span) -> Option<String> {
 }
 
 /// `250000` as `250,000`.
-fn thousands(n: usize) -> String {
+pub(super) fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -1024,26 +1074,38 @@ fn first_line(s: &str) -> String {
     msg
 }
 
-/// Characters a collection written at `column` spans on its first line: a flow collection
-/// (`[a, b]`, `{a: 1}`) up to its closing bracket, a block one up to the end of the line's
-/// content (a comment excluded). The parser reports only where a collection starts.
-pub(super) fn collection_len(line: &str, column: u32) -> u32 {
-    let mut chars = line.chars().skip(column.saturating_sub(1) as usize);
-    let Some(first) = chars.clone().next() else {
+/// Characters a collection whose first character starts `rest` spans on that line: a flow
+/// collection (`[a, b]`, `{a: 1}`) up to its closing bracket, a block one up to the end of
+/// the line's content (a comment excluded). The parser reports only where a collection
+/// starts. Measured from the collection's own start, never from its line's: on a line
+/// holding 50,000 collections, counting each one's column from the line's start took
+/// seconds.
+pub(super) fn collection_len_at(rest: &str) -> u32 {
+    let mut chars = rest.chars().peekable();
+    let Some(&first) = chars.peek() else {
         return 0;
     };
+    if matches!(first, '\n' | '\r') {
+        return 0;
+    }
     let flow = matches!(first, '[' | '{');
     let (mut depth, mut quote, mut end) = (0u32, None::<char>, 0usize);
     // `i` is the index of `c`; `prev` the character before it.
     let (mut i, mut prev) = (0usize, None::<char>);
     let mut count = 0usize;
     while let Some(mut c) = chars.next() {
+        if matches!(c, '\n' | '\r') {
+            break;
+        }
         count += 1;
         match quote {
             Some('"') if c == '\\' => {
                 i += 1;
                 // The escaped character is skipped; at the end of the line the backslash stays.
-                if let Some(next) = chars.next() {
+                if let Some(&next) = chars.peek()
+                    && !matches!(next, '\n' | '\r')
+                {
+                    chars.next();
                     count += 1;
                     c = next;
                 }
@@ -1137,26 +1199,61 @@ mod tests {
     }
 
     fn sentences() {
-        let nodes = format!("version: 1\nx: [{}]\n", vec!["1"; 250_010].join(", "));
-        let merges: String = (0..10_002)
-            .map(|i| format!("  k{i}:\n    <<: {{x: 1}}\n"))
+        // 9⁸ values from 90 written: refused at the alias where 10,000 are passed.
+        let mut laughs = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..9 {
+            let p = i - 1;
+            laughs.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        // Nine merges of the mapping before, eight times over.
+        let mut merges = String::from("a0: &a0 {k0: x, k1: x, k2: x}\n");
+        for i in 1..9 {
+            let p = i - 1;
+            merges.push_str(&format!(
+                "a{i}: &a{i} {{<<: [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}], z{i}: 1}}\n"
+            ));
+        }
+        // Few values, much text: 9³ copies of nine values of 2,000 bytes.
+        let long = format!("a0: &a0 [{}]\n", vec!["y".repeat(2000); 9].join(", "));
+        let long = format!(
+            "{long}a1: &a1 [{}]\na2: &a2 [{}]\n",
+            ["*a0"; 9].join(", "),
+            ["*a1"; 9].join(", ")
+        );
+        // Anchors nested 20 deep around 2,000 values: each keeps a copy.
+        let mut nested: String = (0..20)
+            .map(|i| format!("{}a{i}: &a{i}\n", "  ".repeat(i)))
             .collect();
-        let merges = format!("version: 1\nc:\n{merges}");
+        nested.push_str(&format!("{}- x\n", "  ".repeat(20)).repeat(2000));
         let deep = format!("a: {}{}\n", "[".repeat(70), "]".repeat(70));
-        let aliases: String = (0..300).map(|i| format!("k{i}: [*b, *b, *b]\n")).collect();
-        let aliases = format!("c: &b {{x: 1}}\n{aliases}");
+        let bomb = "once aliases and merge keys are expanded, rolegen reads at most 10 times the values a file writes (10,000 in any file); write the repeated values out instead";
         for (text, message, at, help) in [
             (
-                nodes.as_str(),
-                "the file has more than 250,000 values, more than rolegen reads",
-                (2, 749_990),
-                "check that this is the file you meant (a value an alias repeats counts each time)",
+                laughs.as_str(),
+                "aliases expand the file's 100 values to more than 10,000, the shape of an alias bomb (at alias `*a3`)",
+                (5, 10),
+                bomb,
             ),
             (
                 merges.as_str(),
-                "the file has more than 10,000 merge keys (`<<`)",
-                (20_004, 5),
-                "write the merged values out instead",
+                "aliases expand the file's 129 values to more than 10,000, the shape of an alias bomb (at alias `*a3`)",
+                (5, 15),
+                bomb,
+            ),
+            (
+                long.as_str(),
+                "aliases expand the file's 18,006 bytes of text to more than 1,048,576, the shape of an alias bomb (at alias `*a1`)",
+                // 180,000 bytes in `a0` and `a1`, 162,000 in each `*a1`: the sixth passes.
+                (3, 35),
+                "once aliases and merge keys are expanded, rolegen reads at most 10 times the text a file writes (1,048,576 bytes in any file); write the repeated values out instead",
+            ),
+            (
+                nested.as_str(),
+                "anchors would keep more than 20,410 copies of the file's 2,041 values, the shape of an alias bomb",
+                (2, 3),
+                "each anchor keeps a copy of everything inside it, so anchors nested many levels deep copy the same values over and over (rolegen keeps at most 10 times the values a file writes, 10,000 in any file); anchor the values an alias repeats, not the lists and mappings around them",
             ),
             (
                 "version: 1\n---\nversion: 1\n",
@@ -1181,12 +1278,6 @@ mod tests {
                 "the file nests more than 64 levels deep",
                 (1, 67),
                 "look for a `[` or `{` that is never closed, or write the structure flatter",
-            ),
-            (
-                aliases.as_str(),
-                "the file uses 900 aliases for 1 anchors, the shape of an alias bomb",
-                (302, 1),
-                "aliases that expand a file many times over (an alias bomb) are refused; write the values out instead",
             ),
             // The parser's own syntax errors keep its words.
             (
@@ -1232,6 +1323,9 @@ mod tests {
             ("a:\n  - [1, !Ref x]\n", "!Ref", (2, 9)),
             ("a: !!omap\n  - b: 1\n", "!!omap", (1, 4)),
             ("!!binary aGVsbG8=: 1\n", "!!binary", (1, 1)),
+            // A comment after the tag, the value below.
+            ("!Ref # why\na: 1\n", "!Ref", (1, 1)),
+            ("a: !foo  # why\n  # more\n  b\n", "!foo", (1, 4)),
         ] {
             let e = parse(text).unwrap_err();
             assert_eq!(e.code, "yaml-tag", "{text}");
@@ -1262,6 +1356,24 @@ pub(super) mod fast_path {
     /// compared with.
     pub(in crate::config) fn serde_saphyr(text: &str) -> Option<Node<'_>> {
         general(text, &rules(), &mut Roles::new(text)).ok()
+    }
+
+    thread_local! {
+        static REPORT: std::cell::RefCell<Option<serde_saphyr::budget::BudgetReport>> =
+            const { std::cell::RefCell::new(None) };
+    }
+
+    /// What serde-saphyr's budget counted reading `text` whole with the roles file's
+    /// ceilings, when it reads it.
+    pub(in crate::config) fn budget_report(
+        text: &str,
+    ) -> Option<serde_saphyr::budget::BudgetReport> {
+        let mut options = rules().options;
+        options.budget_report = Some(|r| REPORT.with(|c| *c.borrow_mut() = Some(r.clone())));
+        REPORT.with(|c| c.borrow_mut().take());
+        let read: Result<Any, _> = serde_saphyr::from_str_with_options(text, options);
+        read.ok()?;
+        REPORT.with(|c| c.borrow_mut().take())
     }
 
     /// The fixtures and edge cases every reader is compared on.
@@ -1344,6 +1456,9 @@ pub(super) mod fast_path {
             "a: 0.1.2\n",
             "a: 1:2\n",
             "a: 12:30\n",
+            // Collections that start on lines with other characters than ASCII, built while
+            // later lines are read.
+            "a: [[é], {b: [ü, 'x']}, [[é]]]  # c\nb: [é, [ü,\n  [x]], \"é\"]\nc: {é: [ü,\n  é], x: [\"y\"]}\n",
         ] {
             v.push(s.to_string());
         }
