@@ -349,8 +349,11 @@ fn check_place(
     }
     if NAMES_ITS_TEXT.contains(&d_code) && !shown.is_empty() {
         NAMED.fetch_add(1, Ordering::Relaxed);
-        let bare = unquote(&shown);
+        // A message writes a route key with one space (`GET  /a` is `GET /a`).
+        let spaces = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+        let bare = spaces(&unquote(&shown));
         let bare: String = bare.chars().take(MAX_ECHO).collect();
+        let message = spaces(message);
         let echoes: Vec<&str> = message
             .split('`')
             .skip(1)

@@ -20,6 +20,7 @@ use crate::diag::{Diagnostic, Span};
 use serde_saphyr::{DuplicateKeyPolicy, Options};
 use std::borrow::Cow;
 use std::cell::RefCell;
+use std::collections::HashSet;
 use std::fmt;
 use std::rc::Rc;
 
@@ -370,7 +371,8 @@ const UNREAD_KEYS: &[&str] = &[
     "requestModels",
 ];
 
-/// Objects up to this many keys are checked for duplicates by a scan as each key is read.
+/// Objects up to this many keys are checked for duplicates by a scan as each key is read;
+/// larger ones once they are complete, by hashing.
 const SMALL_OBJECT: usize = 16;
 
 fn duplicate(key: &str, line: u32, column: u32) -> Fail {
@@ -583,15 +585,10 @@ impl<'a> JsonParser<'a> {
                             self.pos += 1;
                             let entries = &self.entry_stack[base..];
                             if entries.len() > SMALL_OBJECT {
-                                let mut order: Vec<usize> = (0..entries.len()).collect();
-                                order.sort_by(|&a, &b| {
-                                    entries[a].key.cmp(&entries[b].key).then(a.cmp(&b))
-                                });
-                                if let Some(w) = order
-                                    .windows(2)
-                                    .find(|w| entries[w[0]].key == entries[w[1]].key)
-                                {
-                                    let e = &entries[w[1]];
+                                // Hashed (with std's keyed hasher: the keys are the file's),
+                                // in file order: the first key written twice is named.
+                                let mut seen = HashSet::with_capacity(entries.len());
+                                if let Some(e) = entries.iter().find(|e| !seen.insert(&*e.key)) {
                                     return Err(duplicate(&e.key, e.line, e.column));
                                 }
                             }
@@ -1285,9 +1282,11 @@ mod tests {
             assert!(e.message.contains(msg), "{text}: {}", e.message);
             assert_eq!(e.span.unwrap().line, line, "{text}");
         }
-        // A large object is checked once it is complete; the second occurrence is named.
+        // A large object is checked once it is complete; the second occurrence of the first
+        // key written twice is named.
         let mut big: Vec<String> = (0..40).map(|i| format!("\"k{i}\": {i}")).collect();
         big.push("\"k7\": 0".into());
+        big.push("\"k1\": 0".into());
         let e = parse(&format!("{{{}}}", big.join(",\n"))).unwrap_err();
         assert!(e.message.contains("duplicate key `k7`"), "{}", e.message);
         assert_eq!(e.span.unwrap().line, 41);

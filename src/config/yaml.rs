@@ -24,6 +24,7 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
 use serde_saphyr::{Budget, DuplicateKeyPolicy, Options, Spanned, Tagged};
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::fmt;
 
 /// A node of the tree; its strings borrow from the text where they are written as is.
@@ -506,11 +507,11 @@ fn has_duplicate(keys: &[KeyText]) -> bool {
                 .any(|b| a.text == b.text || (a.int.is_some() && a.int == b.int))
         });
     }
-    let mut texts: Vec<&str> = keys.iter().map(|k| &*k.text).collect();
-    texts.sort_unstable();
-    let mut ints: Vec<i128> = keys.iter().filter_map(|k| k.int).collect();
-    ints.sort_unstable();
-    texts.windows(2).any(|w| w[0] == w[1]) || ints.windows(2).any(|w| w[0] == w[1])
+    // Hashed, with std's keyed hasher: the keys are the file's.
+    let mut texts = HashSet::with_capacity(keys.len());
+    let mut ints = HashSet::new();
+    keys.iter()
+        .any(|k| !texts.insert(&*k.text) || k.int.is_some_and(|i| !ints.insert(i)))
 }
 
 /// A scalar's type, as serde-saphyr's untyped path gives it (YAML 1.2 core schema, strict
