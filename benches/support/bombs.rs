@@ -163,6 +163,24 @@ pub fn bombs() -> Vec<Bomb> {
             bomb,
         ),
         roles(
+            "nested anchors around text",
+            "60 anchors around one 1 MB value with an escape: 60 MB of copies",
+            "anchored-text.yaml",
+            text(|| {
+                let mut t: String = (0..60)
+                    .map(|i| format!("{}a{i}: &a{i}\n", "  ".repeat(i)))
+                    .collect();
+                t.push_str(&format!(
+                    "{}- \"\\n{}\"\n",
+                    "  ".repeat(60),
+                    "y".repeat(1_000_000)
+                ));
+                t
+            }),
+            "yaml-syntax",
+            "bytes of copies",
+        ),
+        roles(
             "deep nesting (flow)",
             "100,000 `[`",
             "deep-flow.yaml",

@@ -12,13 +12,14 @@
 //! events once and adds up what each anchor would expand to, without expanding anything, so
 //! a bomb is refused in the time it takes to read its text. serde-saphyr's own budget is then
 //! set to the same numbers for that file, a second line of defence that a test keeps in step
-//! with `measure` (both count the same values and the same copies).
+//! with `measure` (both count the same values, copies and copied text).
 
 use super::yaml::SyntaxError;
 use crate::diag::Span;
 use serde_saphyr::Budget;
 use serde_saphyr::granit_parser::{Event, Parser};
 use serde_saphyr::options::AliasLimits;
+use std::borrow::Cow;
 
 /// What a reader accepts. Every number is named in the README ("Limits").
 #[derive(Clone, Copy, Debug)]
@@ -96,6 +97,7 @@ impl Limits {
         let bounds = self.bounds(m.written, m.written_text);
         b.max_nodes = clamp(bounds.values);
         b.max_recorded_anchor_events = clamp(bounds.copies);
+        b.max_recorded_anchor_bytes = clamp(bounds.copied_text);
         b
     }
 
@@ -117,12 +119,14 @@ impl Limits {
         let values = (self.expansion.saturating_mul(written))
             .max(self.min_values)
             .min(self.max_values as u64);
+        let text = (self.expansion.saturating_mul(written_text))
+            .max(self.min_text_bytes)
+            .min(self.max_text_bytes as u64);
         Bounds {
             values,
-            text: (self.expansion.saturating_mul(written_text))
-                .max(self.min_text_bytes)
-                .min(self.max_text_bytes as u64),
+            text,
             copies: values,
+            copied_text: text,
         }
     }
 }
@@ -145,6 +149,9 @@ pub struct Measure {
     /// Events serde-saphyr copies to remember what anchors hold: each event inside an
     /// anchored value once per anchor it is inside.
     pub copies: u64,
+    /// Bytes of text those copies own (text the parser had to rewrite, such as a quoted value
+    /// with an escape, and tags; text that stands as written in the file is shared).
+    pub copied_text: u64,
 }
 
 /// The most each kind of total may reach.
@@ -153,6 +160,7 @@ struct Bounds {
     values: u64,
     text: u64,
     copies: u64,
+    copied_text: u64,
 }
 
 /// What an anchor's value holds once expanded.
@@ -161,6 +169,8 @@ struct Size {
     values: u64,
     events: u64,
     text: u64,
+    /// The text its events own (`Measure::copied_text`).
+    owned: u64,
 }
 
 impl Size {
@@ -168,6 +178,7 @@ impl Size {
         self.values = self.values.saturating_add(other.values);
         self.events = self.events.saturating_add(other.events);
         self.text = self.text.saturating_add(other.text);
+        self.owned = self.owned.saturating_add(other.owned);
     }
 }
 
@@ -184,6 +195,7 @@ enum Over {
     Values,
     Text,
     Copies,
+    CopiedText,
 }
 
 /// Measures a YAML document without expanding it, and refuses one that breaks `limits`, at
@@ -206,6 +218,8 @@ pub fn measure(text: &str, limits: &Limits) -> Result<Measure, SyntaxError> {
         (Over::Text, bounds.text)
     } else if m.copies > bounds.copies {
         (Over::Copies, bounds.copies)
+    } else if m.copied_text > bounds.copied_text {
+        (Over::CopiedText, bounds.copied_text)
     } else {
         return Ok(m);
     };
@@ -245,6 +259,7 @@ fn count(text: &str, limits: &Limits, stop: Option<(Over, u64)>) -> (Measure, Op
             values: 1,
             events,
             text: 0,
+            owned: 0,
         };
         // What this event adds once expanded, and the anchor of a scalar it defines.
         let (added, scalar_anchor) = match &event {
@@ -259,8 +274,13 @@ fn count(text: &str, limits: &Limits, stop: Option<(Over, u64)>) -> (Measure, Op
                 let len = (value.len() + tag.as_ref().map_or(0, |t| tag_len(t))) as u64;
                 m.written += 1;
                 m.written_text = m.written_text.saturating_add(len);
+                let owned = match value {
+                    Cow::Owned(v) => v.len(),
+                    Cow::Borrowed(_) => 0,
+                } + tag.as_ref().map_or(0, |t| t.to_string().len());
                 let size = Size {
                     text: len,
+                    owned: owned as u64,
                     ..one(1)
                 };
                 if *anchor != 0 {
@@ -268,8 +288,9 @@ fn count(text: &str, limits: &Limits, stop: Option<(Over, u64)>) -> (Measure, Op
                 }
                 (size, *anchor)
             }
-            Event::SequenceStart(_, anchor, _) | Event::MappingStart(_, anchor, _) => {
+            Event::SequenceStart(_, anchor, tag) | Event::MappingStart(_, anchor, tag) => {
                 m.written += 1;
+                let owned = tag.as_ref().map_or(0, |t| t.to_string().len()) as u64;
                 if frames.len() >= limits.max_depth {
                     // serde-saphyr refuses it at this depth, where it is.
                     break;
@@ -285,8 +306,9 @@ fn count(text: &str, limits: &Limits, stop: Option<(Over, u64)>) -> (Measure, Op
                     // The start is its anchor's first copy; the other open anchors' copies
                     // are counted below.
                     m.copies = m.copies.saturating_add(1);
+                    m.copied_text = m.copied_text.saturating_add(owned);
                 }
-                (one(1), 0)
+                (Size { owned, ..one(1) }, 0)
             }
             Event::SequenceEnd | Event::MappingEnd => (
                 Size {
@@ -317,6 +339,10 @@ fn count(text: &str, limits: &Limits, stop: Option<(Over, u64)>) -> (Measure, Op
             .copies
             .saturating_add(inside.saturating_mul(added.events))
             .saturating_add(u64::from(scalar_anchor != 0));
+        m.copied_text = m
+            .copied_text
+            .saturating_add(inside.saturating_mul(added.owned))
+            .saturating_add(if scalar_anchor != 0 { added.owned } else { 0 });
         if matches!(event, Event::SequenceEnd | Event::MappingEnd) {
             if let Some(mut f) = frames.pop() {
                 f.size.add(added);
@@ -341,6 +367,10 @@ fn count(text: &str, limits: &Limits, stop: Option<(Over, u64)>) -> (Measure, Op
             Some((Over::Text, bound)) if m.text > bound => return (m, Some(at)),
             Some((Over::Copies, bound)) if m.copies > bound => {
                 // At the outermost anchor whose value is copied over and over.
+                let at = frames.iter().find(|f| f.anchor != 0).map_or(at, |f| f.at);
+                return (m, Some(at));
+            }
+            Some((Over::CopiedText, bound)) if m.copied_text > bound => {
                 let at = frames.iter().find(|f| f.anchor != 0).map_or(at, |f| f.at);
                 return (m, Some(at));
             }
@@ -373,7 +403,7 @@ fn refusal(text: &str, limits: &Limits, m: &Measure, over: Over, at: Span) -> Sy
         Over::Text => {
             limits.expansion.saturating_mul(m.written_text) >= limits.max_text_bytes as u64
         }
-        Over::Copies => false,
+        Over::Copies | Over::CopiedText => false,
     };
     let check = "check that this is the file you meant (a value an alias repeats counts each time)";
     let expand = |what: &str, floor: String| {
@@ -425,9 +455,21 @@ fn refusal(text: &str, limits: &Limits, m: &Measure, over: Over, at: Span) -> Sy
                 n(limits.min_values)
             ),
         ),
+        (Over::CopiedText, _) => (
+            format!(
+                "anchors would keep more than {} bytes of copies of the file's {} bytes of text, the shape of an alias bomb",
+                n(bounds.copied_text),
+                n(m.written_text)
+            ),
+            format!(
+                "each anchor keeps a copy of the text inside it that YAML rewrites (quoted with escapes, folded), once for each anchor around it (rolegen keeps at most {} times the text a file writes, {} bytes in any file); anchor the values an alias repeats, not the lists and mappings around them",
+                limits.expansion,
+                n(limits.min_text_bytes)
+            ),
+        ),
     };
     let alias = match over {
-        Over::Copies => None,
+        Over::Copies | Over::CopiedText => None,
         _ => super::yaml::alias_at(text, at),
     };
     let (message, span) = match alias {
@@ -503,6 +545,10 @@ mod tests {
                 assert_eq!(
                     m.copies, report.recorded_anchor_events as u64,
                     "copies of {text:?}"
+                );
+                assert_eq!(
+                    m.copied_text, report.recorded_anchor_bytes as u64,
+                    "copied text of {text:?}"
                 );
                 compared += 1;
             }
@@ -585,5 +631,24 @@ mod tests {
             e.message
         );
         assert_eq!((e.span.line, e.span.column), (2, 3), "{}", e.message);
+
+        // Anchors nested 20 deep around one value that YAML rewrites (an escape): each keeps
+        // a copy of its 200,000 bytes.
+        let mut text: String = (0..20)
+            .map(|i| format!("{}a{i}: &a{i}\n", "  ".repeat(i)))
+            .collect();
+        text.push_str(&format!(
+            "{}- \"\\n{}\"\n",
+            "  ".repeat(20),
+            "y".repeat(200_000)
+        ));
+        let e = refuse(&text);
+        assert!(
+            e.message
+                .starts_with("anchors would keep more than 2,000,5"),
+            "{}",
+            e.message
+        );
+        assert!(e.message.contains("bytes of copies"), "{}", e.message);
     }
 }
