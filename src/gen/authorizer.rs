@@ -78,23 +78,19 @@ fn lines(items: impl Iterator<Item = String>) -> String {
 /// the route that answers it (the model's routing: a method beats `ANY` on one resource).
 fn resources(model: &Model) -> String {
     let router = model.router();
-    // Routes are sorted by path, so the routes of one resource are neighbours.
     let mut rows = Vec::new();
-    for (i, route) in model.routes.iter().enumerate() {
-        if i > 0 && model.routes[i - 1].path.same_shape(&route.path) {
-            continue;
-        }
+    for path in model.resource_paths() {
         let answers: Vec<i64> = VERBS
             .iter()
             .map(|&v| {
                 router
-                    .on_resource(&route.path.segments, v)
+                    .on_resource(&path.segments, v)
                     .map_or(-1, |r| r as i64)
             })
             .collect();
         rows.push(js_literal(&(
-            route.path.to_string(),
-            policy_pattern(&route.path),
+            path.to_string(),
+            policy_pattern(path),
             answers,
         )));
     }

@@ -96,19 +96,16 @@ pub struct Action {
 pub fn actions(model: &Model) -> Vec<Action> {
     let router = model.router();
     let mut out = Vec::new();
-    for (i, route) in model.routes.iter().enumerate() {
-        if i > 0 && model.routes[i - 1].path.same_shape(&route.path) {
-            continue;
-        }
+    for path in model.resource_paths() {
         for verb in VERBS {
-            let Some(r) = router.on_resource(&route.path.segments, verb) else {
+            let Some(r) = router.on_resource(&path.segments, verb) else {
                 continue;
             };
             if matches!(model.routes[r].access, Access::Public) {
                 continue;
             }
             out.push(Action {
-                id: format!("{} {}", verb.as_str().to_ascii_lowercase(), route.path),
+                id: format!("{} {}", verb.as_str().to_ascii_lowercase(), path),
                 route: RouteId(r),
             });
         }

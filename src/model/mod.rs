@@ -284,6 +284,16 @@ impl Model {
             .map(ScopeId)
     }
 
+    /// Every resource some route is declared on, once, in path order (routes are sorted by
+    /// path, so the routes of one resource are neighbours).
+    pub fn resource_paths(&self) -> impl Iterator<Item = &Path> + '_ {
+        self.routes
+            .iter()
+            .enumerate()
+            .filter(|(i, r)| *i == 0 || !self.routes[i - 1].path.same_shape(&r.path))
+            .map(|(_, r)| &r.path)
+    }
+
     /// API Gateway's dispatch over the declared routes; route numbers are `RouteId`s.
     pub fn router(&self) -> Router<'_> {
         Router::new(
