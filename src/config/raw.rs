@@ -33,6 +33,7 @@ pub mod keys {
         "scopes",
         "groups",
         "routes",
+        "clients",
     ];
     pub const API: &[&str] = &[
         "name",
@@ -47,7 +48,8 @@ pub mod keys {
     pub const USER_POOL: &[&str] = &["name", "deletion_policy"];
     pub const RESOURCE_SERVER: &[&str] = &["identifier", "name"];
     pub const GROUP: &[&str] = &["description", "precedence", "scopes", "includes"];
-    pub const ROUTE: &[&str] = &["scopes", "public", "authenticated", "integration"];
+    pub const ROUTE: &[&str] = &["scopes", "public", "authenticated", "match", "integration"];
+    pub const CLIENT: &[&str] = &["description", "scopes"];
     pub const INTEGRATION: &[&str] = &["mock", "lambda", "http"];
 }
 
@@ -65,6 +67,8 @@ pub struct Raw<'a> {
     pub scopes: Vec<(Text<'a>, Option<Text<'a>>)>,
     pub groups: Vec<RawGroup<'a>>,
     pub routes: Vec<RawRoute<'a>>,
+    /// Machine clients (`clients:`), in file order.
+    pub clients: Vec<RawClient<'a>>,
     /// Where each top-level key is written; errors about a missing entry point there.
     pub section_spans: Vec<(&'static str, Span)>,
     /// Keys that are written but could not be read (`api`, `api.stage`, `version`): a shape
@@ -142,6 +146,12 @@ impl Raw<'_> {
                         RawAccess::Authenticated(span) => RawAccess::Authenticated(span),
                         RawAccess::Scopes(list) => RawAccess::Scopes(own_all(list)),
                     },
+                    matches: r.matches.map(|m| {
+                        S::new(
+                            m.value.into_iter().map(|(v, c)| (own(v), own(c))).collect(),
+                            m.span,
+                        )
+                    }),
                     integration: r.integration.map(|i| {
                         let value = match i.value {
                             RawIntegration::Mock => RawIntegration::Mock,
@@ -150,6 +160,15 @@ impl Raw<'_> {
                         };
                         S::new(value, i.span)
                     }),
+                })
+                .collect(),
+            clients: self
+                .clients
+                .into_iter()
+                .map(|c| RawClient {
+                    name: own(c.name),
+                    description: c.description.map(own),
+                    scopes: own_all(c.scopes),
                 })
                 .collect(),
             section_spans: self.section_spans,
@@ -196,7 +215,16 @@ pub struct RawRoute<'a> {
     /// `GET /orders/{orderId}` as written.
     pub key: Text<'a>,
     pub access: RawAccess<'a>,
+    /// `match: {<path variable>: <claim>}` as written; the span is the mapping's.
+    pub matches: Option<S<Vec<(Text<'a>, Text<'a>)>>>,
     pub integration: Option<S<RawIntegration<'a>>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RawClient<'a> {
+    pub name: Text<'a>,
+    pub description: Option<Text<'a>>,
+    pub scopes: Vec<Text<'a>>,
 }
 
 #[derive(Clone, Debug)]
@@ -214,6 +242,13 @@ pub enum RawIntegration<'a> {
     Lambda(Text<'a>),
     Http(Text<'a>),
 }
+
+/// A route's value: who may call it, the path variables bound to claims, its integration.
+type RouteValue<'a> = (
+    RawAccess<'a>,
+    Option<S<Vec<(Text<'a>, Text<'a>)>>>,
+    Option<S<RawIntegration<'a>>>,
+);
 
 /// Walks the node tree of a whole file.
 pub fn walk<'a>(root: &Node<'a>, diags: &mut Vec<Diagnostic>) -> Raw<'a> {
@@ -247,6 +282,7 @@ pub fn walk<'a>(root: &Node<'a>, diags: &mut Vec<Diagnostic>) -> Raw<'a> {
             "scopes" => raw.scopes = w.scopes(value),
             "groups" => raw.groups = w.groups(value),
             "routes" => raw.routes = w.routes(value),
+            "clients" => raw.clients = w.clients(value),
             _ => unreachable!("fields() returns only known keys"),
         }
         let is_section = matches!(key.static_name, "api" | "user_pool" | "resource_server");
@@ -306,6 +342,7 @@ const _: () = assert!(
         && keys::GROUP.len() <= MAX_FIELDS
         && keys::ROUTE.len() <= MAX_FIELDS
         && keys::INTEGRATION.len() <= MAX_FIELDS
+        && keys::CLIENT.len() <= MAX_FIELDS
 );
 
 /// The known keys of a mapping and their values, in file order; each key at most once, so
@@ -616,10 +653,13 @@ impl Walker<'_> {
             let Some(key) = self.key_str(k) else {
                 continue;
             };
-            if let Some((access, integration)) = self.route_value(v, What::Named("route", key)) {
+            if let Some((access, matches, integration)) =
+                self.route_value(v, What::Named("route", key))
+            {
                 out.push(RawRoute {
                     key: S::new(key.clone(), k.span),
                     access,
+                    matches,
                     integration,
                 });
             }
@@ -628,16 +668,14 @@ impl Walker<'_> {
     }
 
     /// `[scopes]`, `public`, `authenticated`, or the long form `{scopes: [...] | public: true |
-    /// authenticated: true, integration}`.
-    fn route_value<'a>(
-        &mut self,
-        v: &Node<'a>,
-        what: What,
-    ) -> Option<(RawAccess<'a>, Option<S<RawIntegration<'a>>>)> {
+    /// authenticated: true, match, integration}`.
+    fn route_value<'a>(&mut self, v: &Node<'a>, what: What) -> Option<RouteValue<'a>> {
         match &v.kind {
-            Kind::Seq(_) => Some((RawAccess::Scopes(self.names(v, what)), None)),
-            Kind::Str(s) if s == "public" => Some((RawAccess::Public(v.span), None)),
-            Kind::Str(s) if s == "authenticated" => Some((RawAccess::Authenticated(v.span), None)),
+            Kind::Seq(_) => Some((RawAccess::Scopes(self.names(v, what)), None, None)),
+            Kind::Str(s) if s == "public" => Some((RawAccess::Public(v.span), None, None)),
+            Kind::Str(s) if s == "authenticated" => {
+                Some((RawAccess::Authenticated(v.span), None, None))
+            }
             Kind::Str(s) => {
                 self.diags.push(
                     Diagnostic::error(
@@ -659,6 +697,7 @@ impl Walker<'_> {
                 let mut public_seen = None;
                 let mut authenticated_seen = None;
                 let mut integration = None;
+                let mut matches = None;
                 for (key, field) in fields.iter() {
                     match key.static_name {
                         "scopes" => {
@@ -681,6 +720,7 @@ impl Walker<'_> {
                             ),
                         },
                         "integration" => integration = self.integration(field, what),
+                        "match" => matches = self.matches(field, what),
                         _ => unreachable!(),
                     }
                 }
@@ -703,7 +743,7 @@ impl Walker<'_> {
                         );
                         return None;
                     }
-                    return Some((RawAccess::Authenticated(span), integration));
+                    return Some((RawAccess::Authenticated(span), matches, integration));
                 }
                 match (access, public_seen) {
                     (Some(_), Some(span)) => {
@@ -717,8 +757,8 @@ impl Walker<'_> {
                         );
                         None
                     }
-                    (Some(a), None) => Some((a, integration)),
-                    (None, Some(span)) => Some((RawAccess::Public(span), integration)),
+                    (Some(a), None) => Some((a, matches, integration)),
+                    (None, Some(span)) => Some((RawAccess::Public(span), matches, integration)),
                     // A misspelt `scopes` or a `public: yes` was reported already; saying
                     // the route has no access on top would only repeat it.
                     (None, None) if self.diags.len() > before => None,
@@ -748,6 +788,74 @@ impl Walker<'_> {
                 None
             }
         }
+    }
+
+    /// `match: {<path variable>: <claim>}`: both sides are names, checked against the path
+    /// and the claims the model knows.
+    fn matches<'a>(
+        &mut self,
+        node: &Node<'a>,
+        route: What,
+    ) -> Option<S<Vec<(Text<'a>, Text<'a>)>>> {
+        let what = What::Of("`match` of ", &route);
+        let entries = self.map(node, what)?;
+        let mut out: Vec<(Text<'a>, Text<'a>)> = Vec::with_capacity(entries.len());
+        for (k, v) in entries {
+            let Some(var) = self.key_name(k) else {
+                continue;
+            };
+            if out.iter().any(|(seen, _)| seen.value == var.value) {
+                self.diags.push(
+                    Diagnostic::error(
+                        "duplicate-key",
+                        format!("key `{}` appears twice in {what}", var.value),
+                    )
+                    .at(var.span)
+                    .label("second occurrence"),
+                );
+                continue;
+            }
+            if let Some(claim) = self.string(v, What::Of("a claim of ", &what)) {
+                out.push((var, claim));
+            }
+        }
+        Some(S::new(out, node.span))
+    }
+
+    fn clients<'a>(&mut self, node: &Node<'a>) -> Vec<RawClient<'a>> {
+        let Some(entries) = self.map(node, What::Text("`clients`")) else {
+            return Vec::new();
+        };
+        let mut out = Vec::with_capacity(entries.len());
+        for (k, v) in entries {
+            let Some(name) = self.key_name(k) else {
+                continue;
+            };
+            let mut client = RawClient {
+                name,
+                description: None,
+                scopes: Vec::new(),
+            };
+            let what = What::Named("client", &client.name.value);
+            if !matches!(v.kind, Kind::Null)
+                && let Some(fields) = self.fields(v, what, keys::CLIENT)
+            {
+                for (key, field) in fields.iter() {
+                    match key.static_name {
+                        "description" => {
+                            client.description =
+                                self.string(field, What::Of("the description of ", &what))
+                        }
+                        "scopes" => {
+                            client.scopes = self.names(field, What::Of("the scopes of ", &what))
+                        }
+                        _ => unreachable!(),
+                    }
+                }
+            }
+            out.push(client);
+        }
+        out
     }
 
     fn integration<'a>(&mut self, node: &Node<'a>, route: What) -> Option<S<RawIntegration<'a>>> {

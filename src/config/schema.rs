@@ -23,6 +23,21 @@ pub struct RolesFile {
     pub groups: BTreeMap<String, Option<Group>>,
     /// Routes, `METHOD /path` → who may call it. A route not listed does not exist.
     pub routes: BTreeMap<String, Route>,
+    /// Machine clients (client-credentials grant), name → the scopes they are granted. A
+    /// client may call a route when it has one of the route's scopes; it is not a user and
+    /// gets no `authenticated` or `match` route.
+    pub clients: Option<BTreeMap<String, Client>>,
+}
+
+#[allow(dead_code)]
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Client {
+    #[schemars(length(max = 2048))]
+    pub description: Option<String>,
+    /// Scopes this client is granted (its `AllowedOAuthScopes`).
+    #[schemars(length(min = 1, max = 50))]
+    pub scopes: Vec<String>,
 }
 
 #[allow(dead_code)]
@@ -153,8 +168,20 @@ pub struct LongRoute {
     pub public: Option<bool>,
     /// Any signed-in user of the pool, in any group or none.
     pub authenticated: Option<bool>,
+    /// Path variable → claim: the route is allowed only when each variable equals that claim
+    /// of the caller's verified token (`lambda` and `verified-permissions` only).
+    #[serde(rename = "match")]
+    pub match_: Option<BTreeMap<String, Claim>>,
     pub integration: Option<Integration>,
 }
+
+/// A string-valued claim of the caller's token: `sub`, `cognito:username` or
+/// `custom:<attribute>`.
+#[allow(dead_code)]
+#[derive(JsonSchema)]
+pub struct Claim(
+    #[schemars(regex(pattern = r"^(sub|cognito:username|custom:[A-Za-z0-9_-]{1,20})$"))] String,
+);
 
 #[allow(dead_code)]
 #[derive(JsonSchema)]
@@ -230,5 +257,6 @@ mod tests {
         );
         assert_eq!(props(&schema, Some("Group")), sorted(keys::GROUP));
         assert_eq!(props(&schema, Some("LongRoute")), sorted(keys::ROUTE));
+        assert_eq!(props(&schema, Some("Client")), sorted(keys::CLIENT));
     }
 }

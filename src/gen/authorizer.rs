@@ -34,6 +34,12 @@ const AWS_JWT_VERIFY_INTEGRITY: &str = "sha512-J+buA4M+qvQDk58WXFBLkDodkEX3DDL1a
 pub const IDENTITY_SOURCE: &str =
     "method.request.header.Authorization,context.httpMethod,context.resourcePath";
 
+/// The identity sources of the authorizer of `match` routes: the concrete path
+/// (`context.path`, with the stage) instead of the resource, so an answer is reused only for
+/// requests with the same path values, which the decision compared with the token's claims.
+pub const IDENTITY_SOURCE_BY_PATH: &str =
+    "method.request.header.Authorization,context.httpMethod,context.path";
+
 /// The verbs a request can have, in the order of the handler's `VERBS` (`ANY` is not one: it
 /// is a method that answers verbs).
 pub const VERBS: [Method; 7] = [
@@ -114,10 +120,22 @@ pub fn generate(model: &Model) -> Result<Files, Vec<Diagnostic>> {
     ]))
 }
 
+/// A `match` route's bindings as the handler reads them: `[variable, claim in the token]`.
+fn bound_of(route: &crate::model::Route, token: TokenUse) -> Value {
+    route
+        .bound
+        .iter()
+        .filter_map(|b| b.claim.in_token(token).map(|c| json!([b.var, c])))
+        .collect()
+}
+
 /// The `lambda` handler: the table holds, per route, the groups that may call it (`null`:
-/// public, `true`: any signed-in user).
+/// public, `true`: any signed-in user), and, when the file has machine clients or `match`
+/// routes, the clients that may call it and its bindings.
 fn lambda(model: &Model) -> (String, Value, Vec<u8>) {
     let groups = lines(model.groups.iter().map(|g| js_literal(&g.name)));
+    let clients = lines(model.clients.iter().map(|c| js_literal(&c.name)));
+    let long = !model.clients.is_empty() || model.has_bound();
     let routes = lines(model.route_ids().map(|r| {
         let route = model.route(r);
         let allowed: Value = match route.access {
@@ -129,12 +147,22 @@ fn lambda(model: &Model) -> (String, Value, Vec<u8>) {
                 .map(|g| json!(g.0))
                 .collect(),
         };
-        js_literal(&(route.key(), allowed))
+        if long {
+            let clients: Vec<usize> = model
+                .client_ids()
+                .filter(|&c| model.matrix.client_allows(c, r))
+                .map(|c| c.0)
+                .collect();
+            js_literal(&(route.key(), allowed, clients, bound_of(route, TokenUse::Id)))
+        } else {
+            js_literal(&(route.key(), allowed))
+        }
     }));
     let code = render(
         "authorizer.mjs.j2",
         minijinja::context! {
             groups => groups,
+            clients => clients,
             routes => routes,
             resources => resources(model),
         },
@@ -184,18 +212,31 @@ const AVP_PACKAGE_LOCK: &str = include_str!("../../templates/avp-package-lock.js
 /// The `verified-permissions` handler: the table only says which routes are public; Verified
 /// Permissions decides the rest.
 fn verified_permissions(model: &Model) -> (String, Value, Vec<u8>) {
-    let routes = lines(
-        model
-            .routes
-            .iter()
-            .map(|route| js_literal(&(route.key(), matches!(route.access, Access::Public)))),
-    );
     let token = model.api.token;
+    let routes = lines(model.routes.iter().map(|route| {
+        let public = matches!(route.access, Access::Public);
+        if route.bound.is_empty() {
+            js_literal(&(route.key(), public))
+        } else {
+            let bound: Vec<Value> = route
+                .bound
+                .iter()
+                .filter_map(|b| {
+                    b.claim
+                        .in_token(token)
+                        .map(|c| json!([b.var, b.claim.as_written(), c]))
+                })
+                .collect();
+            js_literal(&(route.key(), public, bound))
+        }
+    }));
+    let clients = lines(model.clients.iter().map(|c| js_literal(&c.name)));
     let code = render(
         "avp-authorizer.mjs.j2",
         minijinja::context! {
             namespace => js_literal(&super::cedar::namespace(&model.api.name)),
             token_use => js_literal(token.as_str()),
+            clients => clients,
             token_name => match token {
                 TokenUse::Id => "ID token",
                 TokenUse::Access => "access token",

@@ -17,7 +17,7 @@
 use super::authorizer::VERBS;
 use super::{Files, Limits};
 use crate::diag::Diagnostic;
-use crate::model::{Access, GroupId, Model, RouteId};
+use crate::model::{Access, ClientId, GroupId, Model, RouteId};
 use serde_json::{Map, Value, json};
 
 pub const SCHEMA: &str = "cedar/schema.cedarschema.json";
@@ -113,36 +113,64 @@ pub fn actions(model: &Model) -> Vec<Action> {
     out
 }
 
-/// The schema, as AVP reads it (`Schema.CedarJson`).
-pub fn schema(ns: &str, actions: &[Action]) -> Value {
+/// The schema, as AVP reads it (`Schema.CedarJson`). With machine clients, the entity type
+/// `Client` is a principal of the actions some client may call; a `match` route's actions
+/// take the context the authorizer sends for them (`path` values and the token's `claims`).
+pub fn schema(model: &Model, ns: &str, actions: &[Action]) -> Value {
     let record = || json!({ "type": "Record", "attributes": {} });
     let mut acts = Map::new();
     for a in actions {
-        // No `context`: an empty record, as the authorizer sends none; leaving it out keeps
-        // the schema within its quota for about twice as many routes.
-        acts.insert(
-            a.id.clone(),
-            json!({ "appliesTo": {
-                "principalTypes": ["User"],
-                "resourceTypes": ["Application"],
-            }}),
-        );
+        let route = model.route(a.route);
+        let by_client = model
+            .client_ids()
+            .any(|c| model.matrix.client_allows(c, a.route));
+        let principals = if by_client {
+            json!(["User", "Client"])
+        } else {
+            json!(["User"])
+        };
+        let mut applies = json!({
+            "principalTypes": principals,
+            "resourceTypes": ["Application"],
+        });
+        // No `context` elsewhere: an empty record, as the authorizer sends none; leaving it
+        // out keeps the schema within its quota for about twice as many routes.
+        if !route.bound.is_empty() {
+            let mut path = Map::new();
+            let mut claims = Map::new();
+            for b in &route.bound {
+                path.insert(b.var.clone(), json!({ "type": "String" }));
+                claims.insert(b.claim.as_written(), json!({ "type": "String" }));
+            }
+            applies["context"] = json!({ "type": "Record", "attributes": {
+                "path": { "type": "Record", "attributes": path },
+                "claims": { "type": "Record", "attributes": claims },
+            }});
+        }
+        acts.insert(a.id.clone(), json!({ "appliesTo": applies }));
+    }
+    let mut types = json!({
+        "User": { "memberOfTypes": ["UserGroup"], "shape": record() },
+        "UserGroup": { "shape": record() },
+        "Application": { "shape": record() },
+    });
+    if !model.clients.is_empty() {
+        types["Client"] = json!({ "shape": record() });
     }
     json!({ ns: {
-        "entityTypes": {
-            "User": { "memberOfTypes": ["UserGroup"], "shape": record() },
-            "UserGroup": { "shape": record() },
-            "Application": { "shape": record() },
-        },
+        "entityTypes": types,
         "actions": acts,
     }})
 }
 
-/// One policy: of a group, or (`group: None`) of every signed-in user for the `authenticated`
-/// routes. A group's policy names the pool: its text is `before + <userPoolId> + after`; the
-/// other's is `before` alone.
+/// One policy: of a group, of a machine client, or (both `None`) of every signed-in user for
+/// the `authenticated` routes; with `bound`, for that `match` route alone, under its
+/// condition. A group's policy names the pool: its text is `before + <userPoolId> + after`;
+/// the others' is `before` alone.
 pub struct Policy {
     pub group: Option<GroupId>,
+    pub client: Option<ClientId>,
+    pub bound: Option<RouteId>,
     /// 1 for the first policy; one whose actions do not fit one policy has more.
     pub part: usize,
     pub before: String,
@@ -150,6 +178,24 @@ pub struct Policy {
 }
 
 impl Policy {
+    /// Whose policy this is, for comments and descriptions: `group "Admin"`, `client "sync"`,
+    /// `any signed-in user (...)`, with the `match` route it is for.
+    pub fn whose(&self, model: &Model) -> String {
+        let who = match (self.group, self.client) {
+            (Some(g), _) => format!("group {}", cedar_string(&model.group(g).name)),
+            (None, Some(c)) => format!("machine client {}", cedar_string(&model.client(c).name)),
+            (None, None) if self.bound.is_some() => "any signed-in user".to_string(),
+            (None, None) => "any signed-in user (`authenticated` routes)".to_string(),
+        };
+        match self.bound {
+            Some(r) => format!(
+                "{who}, only on their own values of {}",
+                cedar_string(&model.route(r).key())
+            ),
+            None => who,
+        }
+    }
+
     pub fn text(&self, pool_id: &str) -> String {
         match &self.after {
             Some(after) => format!("{}{pool_id}{after}", self.before),
@@ -160,6 +206,23 @@ impl Policy {
 
 const TAIL: &str = "\n  ],\n  resource\n);";
 const ACTIONS_HEAD: &str = ",\n  action in [";
+
+/// ` when {\n  context.path["v"] == context.claims["c"] && ...\n};` for a `match` route.
+fn condition(model: &Model, route: RouteId) -> String {
+    let terms: Vec<String> = model
+        .route(route)
+        .bound
+        .iter()
+        .map(|b| {
+            format!(
+                "context.path[{}] == context.claims[{}]",
+                cedar_string(&b.var),
+                cedar_string(&b.claim.as_written())
+            )
+        })
+        .collect();
+    format!(" when {{\n  {}\n}};", terms.join(" &&\n  "))
+}
 
 /// `actions` in as few lists as keep a policy with a head of `head_len` bytes under AVP's
 /// limit.
@@ -200,39 +263,119 @@ pub fn policies(model: &Model, ns: &str, actions: &[Action]) -> Vec<Policy> {
     let ns_action = format!("{ns}::Action::");
     let entity = |a: &Action| format!("{ns_action}{}", cedar_string(&a.id));
     let signed_in = |a: &&Action| model.route(a.route).access == Access::Authenticated;
+    let unbound = |a: &&Action| model.route(a.route).bound.is_empty();
+    let policy = |group, client, part, before, after| Policy {
+        group,
+        client,
+        bound: None,
+        part,
+        before,
+        after,
+    };
+    // With machine clients in the schema, "any signed-in user" must not mean any principal.
+    let any_user = if model.clients.is_empty() {
+        "permit (\n  principal".to_string()
+    } else {
+        format!("permit (\n  principal is {ns}::User")
+    };
     let mut out = Vec::new();
-    let anyone: Vec<String> = actions.iter().filter(signed_in).map(entity).collect();
+    let anyone: Vec<String> = actions
+        .iter()
+        .filter(|a| signed_in(a) && unbound(a))
+        .map(entity)
+        .collect();
     if !anyone.is_empty() {
-        let head = "permit (\n  principal";
-        for (i, chunk) in chunks(head.len(), &anyone).into_iter().enumerate() {
-            out.push(Policy {
-                group: None,
-                part: i + 1,
-                before: format!("{head}{}", action_list(&chunk)),
-                after: None,
-            });
+        for (i, chunk) in chunks(any_user.len(), &anyone).into_iter().enumerate() {
+            out.push(policy(
+                None,
+                None,
+                i + 1,
+                format!("{any_user}{}", action_list(&chunk)),
+                None,
+            ));
         }
     }
+    // `"<pool>|<group>"`: the pool id goes right after the opening quote.
+    let group_head = format!("permit (\n  principal in {ns}::UserGroup::\"");
     for g in model.group_ids() {
         let group = model.group(g);
         let mine: Vec<String> = actions
             .iter()
-            .filter(|a| !signed_in(a) && model.matrix.allows(g, a.route))
+            .filter(|a| !signed_in(a) && unbound(a) && model.matrix.allows(g, a.route))
             .map(entity)
             .collect();
         if mine.is_empty() {
             continue;
         }
-        // `"<pool>|<group>"`: the pool id goes right after the opening quote.
         let quoted = cedar_string(&format!("|{}", group.name));
-        let before = format!("permit (\n  principal in {ns}::UserGroup::\"");
-        let head_len = before.len() + MAX_POOL_ID_BYTES + quoted.len() - 1;
+        let head_len = group_head.len() + MAX_POOL_ID_BYTES + quoted.len() - 1;
         for (i, chunk) in chunks(head_len, &mine).into_iter().enumerate() {
+            out.push(policy(
+                Some(g),
+                None,
+                i + 1,
+                group_head.clone(),
+                Some(format!("{}{}", &quoted[1..], action_list(&chunk))),
+            ));
+        }
+    }
+    for c in model.client_ids() {
+        let mine: Vec<String> = actions
+            .iter()
+            .filter(|a| model.matrix.client_allows(c, a.route))
+            .map(entity)
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let head = format!(
+            "permit (\n  principal == {ns}::Client::{}",
+            cedar_string(&model.client(c).name)
+        );
+        for (i, chunk) in chunks(head.len(), &mine).into_iter().enumerate() {
+            out.push(policy(
+                None,
+                Some(c),
+                i + 1,
+                format!("{head}{}", action_list(&chunk)),
+                None,
+            ));
+        }
+    }
+    // A `match` route: one policy per group that may call it (or one for any signed-in user),
+    // over the actions of its verbs, under its condition. Routes are few and small: one part.
+    for r in model
+        .route_ids()
+        .filter(|&r| !model.route(r).bound.is_empty())
+    {
+        let mine: Vec<String> = actions
+            .iter()
+            .filter(|a| a.route == r)
+            .map(entity)
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let list = action_list(&mine.iter().collect::<Vec<_>>());
+        let tail = format!("{}{}", &list[..list.len() - 1], condition(model, r));
+        if model.route(r).access == Access::Authenticated {
             out.push(Policy {
-                group: Some(g),
-                part: i + 1,
-                before: before.clone(),
-                after: Some(format!("{}{}", &quoted[1..], action_list(&chunk))),
+                bound: Some(r),
+                ..policy(None, None, 1, format!("{any_user}{tail}"), None)
+            });
+            continue;
+        }
+        for g in model.group_ids().filter(|&g| model.matrix.allows(g, r)) {
+            let quoted = cedar_string(&format!("|{}", model.group(g).name));
+            out.push(Policy {
+                bound: Some(r),
+                ..policy(
+                    Some(g),
+                    None,
+                    1,
+                    group_head.clone(),
+                    Some(format!("{}{tail}", &quoted[1..])),
+                )
             });
         }
     }
@@ -250,7 +393,7 @@ pub struct Cedar {
 pub fn build(model: &Model, limits: Limits) -> Result<Cedar, Vec<Diagnostic>> {
     let ns = namespace(&model.api.name);
     let actions = actions(model);
-    let schema = serde_json::to_string(&schema(&ns, &actions)).expect("json");
+    let schema = serde_json::to_string(&schema(model, &ns, &actions)).expect("json");
     let policies = policies(model, &ns, &actions);
     let mut errors = Vec::new();
     if schema.len() > limits.max_schema_bytes {
@@ -313,14 +456,15 @@ pub fn generate_with(model: &Model, limits: Limits) -> Result<Files, Vec<Diagnos
          // CloudFormation template fills in at deploy time.\n",
         cedar.namespace
     );
+    if !model.clients.is_empty() || model.has_bound() {
+        text.push_str(
+            "// A machine client's policy names it as `Client::\"<name>\"`; a `match` route has a\n\
+             // policy of its own per group, whose condition compares the path with the token.\n",
+        );
+    }
     for p in &cedar.policies {
-        match p.group {
-            Some(g) => {
-                text.push_str("\n// group ");
-                text.push_str(&cedar_string(&model.group(g).name));
-            }
-            None => text.push_str("\n// any signed-in user (`authenticated` routes)"),
-        }
+        text.push_str("\n// ");
+        text.push_str(&p.whose(model));
         if p.part > 1 {
             text.push_str(&format!(", part {}", p.part));
         }

@@ -121,6 +121,11 @@ pub fn group_id(name: &str) -> String {
     format!("Group{}", ident(name))
 }
 
+/// A machine client's `UserPoolClient`.
+pub fn client_id(name: &str) -> String {
+    format!("MachineClient{}", ident(name))
+}
+
 /// A group's Cedar policy: derived from the group's name, because Verified Permissions cannot
 /// change a policy's principal in place (a renamed group is a new policy). A group whose
 /// actions do not fit one policy has more parts; their IDs always carry a hash of the name
@@ -132,6 +137,35 @@ pub fn signed_in_policy_id(part: usize) -> String {
         "CedarPolicyAnySignedInUser".to_string()
     } else {
         format!("CedarPolicyAnySignedInUserPart{part}")
+    }
+}
+
+/// A machine client's Cedar policy (parts after the first hashed, as for groups).
+pub fn client_policy_id(client: &str, part: usize) -> String {
+    if part == 1 {
+        format!("CedarPolicyClient{}", ident(client))
+    } else {
+        format!(
+            "CedarPolicyClient{}",
+            ident(&format!("{client}\u{1f}part {part}"))
+        )
+    }
+}
+
+/// The logical ID of any Cedar policy the model gives. A `match` route's policy of a group
+/// (or of any signed-in user) is derived from both names, always hashed.
+pub fn cedar_policy_id(model: &Model, p: &super::cedar::Policy) -> String {
+    match (p.bound, p.group, p.client) {
+        (Some(r), g, _) => {
+            let group = g.map_or("", |g| model.group(g).name.as_str());
+            format!(
+                "CedarPolicyMatch{}",
+                ident(&format!("{group}\u{1f}{}", model.route(r).key()))
+            )
+        }
+        (None, Some(g), _) => policy_id(&model.group(g).name, p.part),
+        (None, None, Some(c)) => client_policy_id(&model.client(c).name, p.part),
+        (None, None, None) => signed_in_policy_id(p.part),
     }
 }
 
@@ -245,8 +279,15 @@ const FIXED_IDS: &[&str] = &[
     "IdentitySource",
     "RestApi",
     "Authorizer",
+    BY_PATH_AUTHORIZER,
+    "AuthorizerByPathPermission",
     "Stage",
 ];
+
+/// The authorizer of `match` routes: the same function, with the concrete path in the cache
+/// key (`authorizer::IDENTITY_SOURCE_BY_PATH`), so an answer given for `/users/alice` is
+/// never reused for `/users/bob`.
+pub const BY_PATH_AUTHORIZER: &str = "AuthorizerByPath";
 
 /// The logical IDs derived from names, computed once for the whole template.
 ///
@@ -264,6 +305,8 @@ struct LogicalIds<'m> {
     route_resource: Vec<Option<usize>>,
     /// Per Cedar policy (`verified-permissions`), in the order `cedar::build` gives them.
     policies: Vec<String>,
+    /// Per machine client, in model order.
+    clients: Vec<String>,
 }
 
 struct ApiResource<'m> {
@@ -280,6 +323,7 @@ enum Owner<'m> {
     Param(&'m str),
     Permission(&'m str),
     Group(usize),
+    Client(usize),
     Policy(usize),
     Route(usize),
     Resource(&'m [Segment]),
@@ -292,6 +336,7 @@ impl Owner<'_> {
             Owner::Param(p) => format!("the Lambda parameter `{p}`"),
             Owner::Permission(p) => format!("the permission of `{p}`"),
             Owner::Group(g) => format!("group `{}`", model.groups[g].name),
+            Owner::Client(c) => format!("client `{}`", model.clients[c].name),
             Owner::Policy(g) => format!("the Cedar policy of group `{}`", model.groups[g].name),
             Owner::Route(r) => format!("route `{}`", model.routes[r].key()),
             Owner::Resource(prefix) => {
@@ -306,6 +351,7 @@ impl Owner<'_> {
     fn span(self, model: &Model) -> Option<Span> {
         match self {
             Owner::Group(g) | Owner::Policy(g) => Some(model.groups[g].decl),
+            Owner::Client(c) => Some(model.clients[c].decl),
             Owner::Route(r) => Some(model.routes[r].decl),
             _ => None,
         }
@@ -368,14 +414,15 @@ impl<'m> LogicalIds<'m> {
         for (i, id) in groups.iter().enumerate() {
             candidates.push((id, Owner::Group(i)));
         }
+        let clients: Vec<String> = model.clients.iter().map(|c| client_id(&c.name)).collect();
+        for (i, id) in clients.iter().enumerate() {
+            candidates.push((id, Owner::Client(i)));
+        }
         let policies: Vec<String> = cedar
             .map(|c| {
                 c.policies
                     .iter()
-                    .map(|p| match p.group {
-                        Some(g) => policy_id(&model.group(g).name, p.part),
-                        None => signed_in_policy_id(p.part),
-                    })
+                    .map(|p| cedar_policy_id(model, p))
                     .collect()
             })
             .unwrap_or_default();
@@ -383,9 +430,10 @@ impl<'m> LogicalIds<'m> {
             for (p, id) in c.policies.iter().zip(&policies) {
                 candidates.push((
                     id,
-                    match p.group {
-                        Some(g) => Owner::Policy(g.0),
-                        None => Owner::Fixed,
+                    match (p.group, p.client) {
+                        (Some(g), _) => Owner::Policy(g.0),
+                        (None, Some(c)) => Owner::Client(c.0),
+                        (None, None) => Owner::Fixed,
                     },
                 ));
             }
@@ -418,6 +466,7 @@ impl<'m> LogicalIds<'m> {
                 resources,
                 route_resource,
                 policies,
+                clients,
             })
         } else {
             Err(errors)
@@ -434,8 +483,8 @@ fn clash(model: &Model, id: &str, owner: Owner, other: String) -> Diagnostic {
         ),
     )
     .help(match owner {
-        Owner::Group(_) | Owner::Policy(_) => {
-            "rename one of the groups: logical IDs are derived from names"
+        Owner::Group(_) | Owner::Policy(_) | Owner::Client(_) => {
+            "rename one of them: logical IDs are derived from names"
         }
         _ => "rename one of them (a Lambda integration parameter is best renamed, e.g. `OrdersFunctionArn`)",
     });
@@ -505,9 +554,9 @@ fn build(model: &Model, ids: &LogicalIds, cedar: Option<&Cedar>) -> Template {
             (Strategy::CognitoScopes, _) => pretoken(w, &mut n),
             (Strategy::VerifiedPermissions, Some(cedar)) => {
                 verified_permissions(model, ids, cedar, w, &mut n);
-                authorizer_function(w, &mut n, true);
+                authorizer_function(model, ids, w, &mut n, true);
             }
-            _ => authorizer_function(w, &mut n, false),
+            _ => authorizer_function(model, ids, w, &mut n, false),
         }
         api(model, ids, w, &mut n);
     });
@@ -520,6 +569,15 @@ fn build(model: &Model, ids: &LogicalIds, cedar: Option<&Cedar>) -> Template {
             w.str("Description", "App client id");
             r(w, "Value", "UserPoolClient");
         });
+        for (c, id) in model.clients.iter().zip(&ids.clients) {
+            w.map(&format!("{id}Id"), |w| {
+                w.str(
+                    "Description",
+                    &format!("App client id of machine client {}", c.name),
+                );
+                r(w, "Value", id);
+            });
+        }
         w.map("ApiUrl", |w| {
             w.str("Description", "Invoke URL of the stage");
             sub(
@@ -719,6 +777,34 @@ fn cognito(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut Count) {
             });
         },
     );
+
+    // Machine clients: the client-credentials grant only, with their scopes. No user sign-in
+    // flow (`ExplicitAuthFlows` would otherwise default to SRP and custom auth), so no user
+    // token can ever carry one of these client ids.
+    for (c, id) in model.clients.iter().zip(&ids.clients) {
+        resource(
+            w,
+            n,
+            id,
+            "AWS::Cognito::UserPoolClient",
+            |w| w.strs("DependsOn", ["ResourceServer"]),
+            &[],
+            |w| {
+                r(w, "UserPoolId", "UserPool");
+                w.str("ClientName", &c.name);
+                w.bool("GenerateSecret", true);
+                w.strs("ExplicitAuthFlows", ["ALLOW_REFRESH_TOKEN_AUTH"]);
+                w.str("PreventUserExistenceErrors", "ENABLED");
+                w.strs("SupportedIdentityProviders", ["COGNITO"]);
+                w.bool("AllowedOAuthFlowsUserPoolClient", true);
+                w.strs("AllowedOAuthFlows", ["client_credentials"]);
+                w.strs(
+                    "AllowedOAuthScopes",
+                    c.scopes.iter().map(|s| model.scope(*s).full_name.as_str()),
+                );
+            },
+        );
+    }
 }
 
 /// A function's role: it may write its logs, and whatever `extra` adds (a `Policies` entry).
@@ -755,6 +841,7 @@ fn node_function(
     code_dir: &str,
     role: &str,
     env: &[(&str, &str)],
+    joined: Option<(&str, &[String])>,
 ) {
     // W3002 says a local code path needs `aws cloudformation package`: that is the intended
     // deployment (see README), so only that check is silenced, only here.
@@ -780,6 +867,20 @@ fn node_function(
                         for (k, id) in env {
                             r(w, k, id);
                         }
+                        // `k: {Fn::Join: [",", [{Ref: id}, ...]]}`: ids that are only known
+                        // at deploy time, in a fixed order.
+                        if let Some((k, ids)) = joined {
+                            w.map(k, |w| {
+                                w.seq("Fn::Join", |w| {
+                                    w.item_str(",");
+                                    w.item_seq(|w| {
+                                        for id in ids {
+                                            w.item_map(|w| w.str("Ref", id));
+                                        }
+                                    });
+                                })
+                            });
+                        }
                     })
                 });
             }
@@ -796,6 +897,7 @@ fn pretoken(w: &mut Writer, n: &mut Count) {
         "../pretoken",
         "PreTokenFunctionRole",
         &[],
+        None,
     );
     resource(
         w,
@@ -816,8 +918,9 @@ fn pretoken(w: &mut Writer, n: &mut Count) {
 /// The REQUEST authorizer's function (the `Authorizer` resource in `api` points at it). It
 /// verifies tokens for this pool and client, so both come in as environment variables; with
 /// `avp`, it asks the policy store, and may do that and nothing else. One permission for the
-/// authorizer as a whole, not one per method.
-fn authorizer_function(w: &mut Writer, n: &mut Count, avp: bool) {
+/// authorizer as a whole, not one per method (and one for the `match` routes' authorizer).
+/// Machine clients' ids come in as `MACHINE_CLIENT_IDS`, in the model's order of clients.
+fn authorizer_function(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut Count, avp: bool) {
     lambda_role(w, n, "AuthorizerFunctionRole", |w| {
         if avp {
             w.seq("Policies", |w| {
@@ -828,7 +931,19 @@ fn authorizer_function(w: &mut Writer, n: &mut Count, avp: bool) {
                         w.seq("Statement", |w| {
                             w.item_map(|w| {
                                 w.str("Effect", "Allow");
-                                w.str("Action", "verifiedpermissions:IsAuthorizedWithToken");
+                                if model.clients.is_empty() {
+                                    w.str("Action", "verifiedpermissions:IsAuthorizedWithToken");
+                                } else {
+                                    // Machine clients are decided with `IsAuthorized`, as
+                                    // `Client` principals (their tokens name no user).
+                                    w.strs(
+                                        "Action",
+                                        [
+                                            "verifiedpermissions:IsAuthorized",
+                                            "verifiedpermissions:IsAuthorizedWithToken",
+                                        ],
+                                    );
+                                }
                                 get_att(w, "Resource", "PolicyStore", "Arn");
                             })
                         });
@@ -851,6 +966,7 @@ fn authorizer_function(w: &mut Writer, n: &mut Count, avp: bool) {
         "../authorizer",
         "AuthorizerFunctionRole",
         &env,
+        (!ids.clients.is_empty()).then_some(("MACHINE_CLIENT_IDS", ids.clients.as_slice())),
     );
     resource(
         w,
@@ -870,6 +986,28 @@ fn authorizer_function(w: &mut Writer, n: &mut Count, avp: bool) {
             );
         },
     );
+    if model.has_bound() {
+        resource(
+            w,
+            n,
+            "AuthorizerByPathPermission",
+            "AWS::Lambda::Permission",
+            no_head,
+            &[],
+            |w| {
+                w.str("Action", "lambda:InvokeFunction");
+                get_att(w, "FunctionName", "AuthorizerFunction", "Arn");
+                w.str("Principal", "apigateway.amazonaws.com");
+                sub(
+                    w,
+                    "SourceArn",
+                    &format!(
+                        "arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{RestApi}}/authorizers/${{{BY_PATH_AUTHORIZER}}}"
+                    ),
+                );
+            },
+        );
+    }
 }
 
 /// Text of at most `max` characters (AVP's descriptions), cut at a character boundary.
@@ -931,9 +1069,15 @@ fn verified_permissions(
         },
     );
     for (p, id) in cedar.policies.iter().zip(&ids.policies) {
-        let whose = match p.group {
-            Some(g) => format!("group {}", model.group(g).name),
-            None => "any signed-in user (authenticated routes)".to_string(),
+        let whose = match (p.group, p.client, p.bound) {
+            (Some(g), _, None) => format!("group {}", model.group(g).name),
+            (None, Some(c), _) => format!("machine client {}", model.client(c).name),
+            (None, None, None) => "any signed-in user (authenticated routes)".to_string(),
+            (g, _, Some(r)) => format!(
+                "{}, only on their own values of {}",
+                g.map_or("any signed-in user", |g| model.group(g).name.as_str()),
+                model.route(r).key()
+            ),
         };
         resource(
             w,
@@ -1053,6 +1197,33 @@ fn api(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut Count) {
             }
         },
     );
+    if model.has_bound() && model.api.strategy.uses_lambda_authorizer() {
+        resource(
+            w,
+            n,
+            BY_PATH_AUTHORIZER,
+            "AWS::ApiGateway::Authorizer",
+            no_head,
+            &[],
+            |w| {
+                w.str("Name", "LambdaRequestAuthorizerByPath");
+                w.str("Type", "REQUEST");
+                r(w, "RestApiId", "RestApi");
+                // The cache key holds the concrete path: `match` routes are decided on the
+                // path's values, so an answer must never serve another value.
+                w.str("IdentitySource", super::authorizer::IDENTITY_SOURCE_BY_PATH);
+                w.int(
+                    "AuthorizerResultTtlInSeconds",
+                    i64::from(model.api.authorizer_ttl),
+                );
+                sub(
+                    w,
+                    "AuthorizerUri",
+                    "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${AuthorizerFunction.Arn}/invocations",
+                );
+            },
+        );
+    }
 
     // One Resource per distinct path prefix, ordered by the path as written (a parent is a
     // prefix of its children's paths, so it comes first).
@@ -1282,7 +1453,11 @@ fn method_auth(model: &Model, route: &Route, w: &mut Writer) {
             }
             Strategy::Lambda | Strategy::VerifiedPermissions => {
                 w.str("AuthorizationType", "CUSTOM");
-                r(w, "AuthorizerId", "Authorizer");
+                if route.bound.is_empty() {
+                    r(w, "AuthorizerId", "Authorizer");
+                } else {
+                    r(w, "AuthorizerId", BY_PATH_AUTHORIZER);
+                }
             }
         },
     }

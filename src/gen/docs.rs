@@ -239,8 +239,8 @@ fn cedar_table(model: &Model, groups_md: &[String], md: &mut String) {
     md.push_str("| Group | Policies (CloudFormation) | Actions |\n| :-- | :-- | --: |\n");
     let anyone: Vec<String> = policies
         .iter()
-        .filter(|p| p.group.is_none())
-        .map(|p| format!("`{}`", super::cfn::signed_in_policy_id(p.part)))
+        .filter(|p| p.group.is_none() && p.client.is_none() && p.bound.is_none())
+        .map(|p| format!("`{}`", super::cfn::cedar_policy_id(model, p)))
         .collect();
     if !anyone.is_empty() {
         let n = actions
@@ -257,7 +257,7 @@ fn cedar_table(model: &Model, groups_md: &[String], md: &mut String) {
         let mine: Vec<&cedar::Policy> = policies.iter().filter(|p| p.group == Some(g)).collect();
         let ids: Vec<String> = mine
             .iter()
-            .map(|p| format!("`{}`", super::cfn::policy_id(&model.group(g).name, p.part)))
+            .map(|p| format!("`{}`", super::cfn::cedar_policy_id(model, p)))
             .collect();
         let n = actions
             .iter()

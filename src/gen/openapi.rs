@@ -26,6 +26,8 @@ pub const DOCUMENT: &str = "openapi/openapi.yaml";
 /// Security scheme names, the same as the CloudFormation template's authorizer names.
 pub const COGNITO_SCHEME: &str = "CognitoUserPool";
 pub const LAMBDA_SCHEME: &str = "LambdaRequestAuthorizer";
+/// The authorizer of `match` routes (the concrete path in its cache key).
+pub const LAMBDA_BY_PATH_SCHEME: &str = "LambdaRequestAuthorizerByPath";
 
 /// Placeholders for values that depend on the deployment. Upper case with `_`, so they can
 /// never be mistaken for a Lambda integration's parameter, which is letters and digits only.
@@ -133,25 +135,36 @@ fn security_schemes(model: &Model, w: &mut Writer) {
                 w.strs("providerARNs", [placeholder(USER_POOL_ARN).as_str()]);
             });
         }),
-        Strategy::Lambda | Strategy::VerifiedPermissions => w.map(LAMBDA_SCHEME, |w| {
-            w.str("type", "apiKey");
-            w.str("name", "Authorization");
-            w.str("in", "header");
-            w.str("x-amazon-apigateway-authtype", "custom");
-            w.map("x-amazon-apigateway-authorizer", |w| {
-                w.str("type", "request");
-                w.str(
-                    "authorizerUri",
-                    &lambda_invocation_uri(&placeholder(AUTHORIZER_FUNCTION_ARN)),
-                );
-                // The cache key is the token and the route (see `authorizer::IDENTITY_SOURCE`).
-                w.str("identitySource", super::authorizer::IDENTITY_SOURCE);
-                w.int(
-                    "authorizerResultTtlInSeconds",
-                    i64::from(model.api.authorizer_ttl),
-                );
+        Strategy::Lambda | Strategy::VerifiedPermissions => {
+            let scheme = |w: &mut Writer, identity_source: &str| {
+                w.str("type", "apiKey");
+                w.str("name", "Authorization");
+                w.str("in", "header");
+                w.str("x-amazon-apigateway-authtype", "custom");
+                w.map("x-amazon-apigateway-authorizer", |w| {
+                    w.str("type", "request");
+                    w.str(
+                        "authorizerUri",
+                        &lambda_invocation_uri(&placeholder(AUTHORIZER_FUNCTION_ARN)),
+                    );
+                    w.str("identitySource", identity_source);
+                    w.int(
+                        "authorizerResultTtlInSeconds",
+                        i64::from(model.api.authorizer_ttl),
+                    );
+                });
+            };
+            // The cache key is the token and the route (see `authorizer::IDENTITY_SOURCE`);
+            // for `match` routes, the concrete path too.
+            w.map(LAMBDA_SCHEME, |w| {
+                scheme(w, super::authorizer::IDENTITY_SOURCE)
             });
-        }),
+            if model.has_bound() {
+                w.map(LAMBDA_BY_PATH_SCHEME, |w| {
+                    scheme(w, super::authorizer::IDENTITY_SOURCE_BY_PATH)
+                });
+            }
+        }
     }
 }
 
@@ -229,7 +242,12 @@ fn security(model: &Model, route: &Route, w: &mut Writer) {
             }
             // The authorizer decides from the caller's groups; API Gateway has no scopes here.
             Strategy::Lambda | Strategy::VerifiedPermissions => {
-                w.item_map(|w| w.seq(LAMBDA_SCHEME, |_| {}))
+                let scheme = if route.bound.is_empty() {
+                    LAMBDA_SCHEME
+                } else {
+                    LAMBDA_BY_PATH_SCHEME
+                };
+                w.item_map(|w| w.seq(scheme, |_| {}))
             }
         },
     }

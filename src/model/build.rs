@@ -6,7 +6,7 @@
 
 use super::path::{Method, Path, Segment, parts};
 use super::*;
-use crate::config::raw::{Raw, RawAccess, RawIntegration, Text};
+use crate::config::raw::{Raw, RawAccess, RawClient, RawIntegration, RawRoute, Text};
 use crate::diag::{Diagnostic, Span, suggest};
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -125,6 +125,10 @@ impl Builder<'_> {
         let scope_ids = ScopeIds::new(&scopes);
         let groups = self.groups(raw, &scope_ids);
         let routes = self.routes(raw, &scope_ids);
+        let clients = self.clients(raw, &scope_ids);
+        if let Some(api) = &api {
+            self.bound_for_strategy(api, &routes);
+        }
 
         // With `authenticated` routes the client also allows the reserved scope.
         let reserved = usize::from(routes.iter().any(|r| r.access == Access::Authenticated));
@@ -168,7 +172,7 @@ impl Builder<'_> {
         }
 
         let (api, user_pool, resource_server) = (api?, user_pool?, resource_server?);
-        let matrix = matrix(&groups, &routes, scopes.len());
+        let matrix = matrix(&groups, &routes, &clients, scopes.len());
         // Warnings are computed only on a sound file: next to an error (a route dropped for
         // a bad path, an `includes` cycle) a scope looks unused or a group empty when it is
         // not, which would send the user after the wrong problem.
@@ -180,6 +184,7 @@ impl Builder<'_> {
             scopes,
             groups,
             routes,
+            clients,
             matrix,
         };
         if sound {
@@ -823,12 +828,14 @@ impl Builder<'_> {
                     }
                 },
             };
+            let bound = self.bound(r, &path, &whose);
             if let Some(access) = access {
                 shapes.nodes[leaf].routes[method as usize] = Some(routes.len() as u32);
                 routes.push(Route {
                     method,
                     path,
                     access,
+                    bound,
                     integration,
                     decl: r.key.span,
                 });
@@ -857,6 +864,199 @@ impl Builder<'_> {
             debug_assert!(routes.is_sorted_by(|a, b| (&a.path, a.method) < (&b.path, b.method)));
         }
         routes
+    }
+
+    /// A route's `match`: each variable must be one of the path's, each claim one rolegen
+    /// knows (string-valued, in every user's ID token), and a public route has no caller to
+    /// compare with.
+    fn bound(&mut self, r: &RawRoute, path: &Path, whose: &Named) -> Vec<Bound> {
+        let Some(matches) = &r.matches else {
+            return Vec::new();
+        };
+        if let RawAccess::Public(_) = r.access {
+            self.err(
+                Diagnostic::error(
+                    "bad-match",
+                    format!("{whose} is `public` and has a `match`"),
+                )
+                .at(matches.span)
+                .label("a public route has no caller whose claims could be compared")
+                .help("make the route `authenticated: true` or give it scopes"),
+            );
+            return Vec::new();
+        }
+        if matches.value.is_empty() {
+            self.err(
+                Diagnostic::error("bad-match", format!("{whose} has an empty `match`"))
+                    .at(matches.span)
+                    .help("write `match: {userId: sub}` to bind the path variable `userId` to the caller's `sub`, or remove `match`"),
+            );
+            return Vec::new();
+        }
+        let mut out = Vec::with_capacity(matches.value.len());
+        for (var, claim) in &matches.value {
+            let in_path = path.variables().any(|v| v == var.value);
+            if !in_path {
+                let vars: Vec<&str> = path.variables().collect();
+                self.err(
+                    Diagnostic::error(
+                        "bad-match",
+                        format!("{whose} has no path variable `{}`", var.value),
+                    )
+                    .at(var.span)
+                    .label("not a variable of the path")
+                    .help(if vars.is_empty() {
+                        "`match` binds a path variable such as `{userId}` to a claim; this path has none".to_string()
+                    } else {
+                        suggest(&var.value, vars.iter().copied())
+                    }),
+                );
+                continue;
+            }
+            let parsed = match claim.value.as_ref() {
+                "sub" => Some(Claim::Sub),
+                "cognito:username" => Some(Claim::Username),
+                c => c.strip_prefix("custom:").and_then(|name| {
+                    (!name.is_empty()
+                        && name.len() <= 20
+                        && name
+                            .chars()
+                            .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-'))
+                    .then(|| Claim::Custom(name.to_string()))
+                }),
+            };
+            match parsed {
+                Some(c) => out.push(Bound {
+                    var: var.value.to_string(),
+                    claim: c,
+                    decl: claim.span,
+                }),
+                None => self.err(
+                    Diagnostic::error(
+                        "bad-match",
+                        format!("`{}` is not a claim `match` can use", claim.value),
+                    )
+                    .at(claim.span)
+                    .label("not `sub`, `cognito:username` or `custom:<attribute>`")
+                    .help(if claim.value == "username" {
+                        "write `cognito:username`; rolegen reads it from whichever token the API takes".to_string()
+                    } else {
+                        "bind the variable to `sub` (the user's id), `cognito:username`, or a custom attribute such as `custom:tenant` (1 to 20 letters, digits, `_` or `-`)".to_string()
+                    }),
+                ),
+            }
+        }
+        out.sort_by(|a, b| a.var.cmp(&b.var));
+        out
+    }
+
+    /// `match` needs an authorizer that sees the path and the token together.
+    fn bound_for_strategy(&mut self, api: &Api, routes: &[Route]) {
+        for r in routes {
+            for b in &r.bound {
+                if api.strategy == Strategy::CognitoScopes {
+                    self.err(
+                        Diagnostic::error(
+                            "bad-match",
+                            format!(
+                                "route `{}` binds `{{{}}}` to a claim, which `cognito-scopes` cannot check",
+                                r.key(),
+                                b.var
+                            ),
+                        )
+                        .at(b.decl)
+                        .label("Cognito's authorizer compares scopes only")
+                        .help("use `authorizer: lambda` or `authorizer: verified-permissions`, which compare the path with the verified token"),
+                    );
+                } else if api.strategy == Strategy::VerifiedPermissions
+                    && api.token == TokenUse::Access
+                    && b.claim.in_token(TokenUse::Access).is_none()
+                {
+                    self.err(
+                        Diagnostic::error(
+                            "bad-match",
+                            format!(
+                                "route `{}` binds `{{{}}}` to `{}`, which access tokens do not carry",
+                                r.key(),
+                                b.var,
+                                b.claim.as_written()
+                            ),
+                        )
+                        .at(b.decl)
+                        .label("not in access tokens")
+                        .help("use `sub` or `cognito:username`, or `api.token: id`"),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Machine clients: names as Cognito's `ClientName` allows, at least one declared scope.
+    fn clients(&mut self, raw: &Raw, scopes: &ScopeIds) -> Vec<Client> {
+        let mut by_name: BTreeMap<&str, Client> = BTreeMap::new();
+        for c in &raw.clients {
+            let RawClient {
+                name,
+                description,
+                scopes: listed,
+            } = c;
+            if let Some(first) = by_name.get(name.value.as_ref()) {
+                let line = first.decl.line;
+                self.err(
+                    Diagnostic::error(
+                        "duplicate",
+                        format!("client `{}` is declared twice", name.value),
+                    )
+                    .at(name.span)
+                    .label("second declaration")
+                    .help(format!("first declared on line {line}")),
+                );
+                continue;
+            }
+            self.check_len(name, "client name", 1, 128);
+            self.check_chars(
+                name,
+                "client name",
+                is_word_space_char,
+                "letters, digits, spaces and `+=,.@-`",
+            );
+            let whose = Named("client", &name.value);
+            let mut ids: Vec<ScopeId> = listed
+                .iter()
+                .filter_map(|s| self.scope_ref(scopes, s, &whose))
+                .collect();
+            ids.sort();
+            ids.dedup();
+            if listed.is_empty() {
+                self.err(
+                    Diagnostic::error("no-scopes", format!("{whose} lists no scopes"))
+                        .at(name.span)
+                        .help("list the scopes it is granted, e.g. `scopes: [orders.read]`; a client-credentials client needs at least one"),
+                );
+            } else if ids.len() > MAX_CLIENT_SCOPES {
+                self.err(
+                    Diagnostic::error(
+                        "limit",
+                        format!(
+                            "{whose} lists {} scopes, over the {MAX_CLIENT_SCOPES} an app client may allow",
+                            ids.len()
+                        ),
+                    )
+                    .at(name.span)
+                    .help("split it into several clients"),
+                );
+            }
+            by_name.insert(
+                name.value.as_ref(),
+                Client {
+                    name: name.value.to_string(),
+                    description: description.as_ref().map(|d| d.value.to_string()),
+                    scopes: ids,
+                    decl: name.span,
+                },
+            );
+        }
+        by_name.into_values().collect()
     }
 
     /// Splits `METHOD /path` and parses both halves, pointing errors inside the key. Returns
@@ -1209,8 +1409,9 @@ fn effective(groups: &[Group], start: GroupId) -> Vec<EffectiveScope> {
         .collect()
 }
 
-/// row[g] = public ∪ authenticated ∪ ⋃ over g's effective scopes s of routes(s).
-fn matrix(groups: &[Group], routes: &[Route], n_scopes: usize) -> Matrix {
+/// row[g] = public ∪ authenticated ∪ ⋃ over g's effective scopes s of routes(s);
+/// client[c] = public ∪ ⋃ over c's scopes s of the routes of s with no `match`.
+fn matrix(groups: &[Group], routes: &[Route], clients: &[Client], n_scopes: usize) -> Matrix {
     let mut by_scope = vec![FixedBitSet::with_capacity(routes.len()); n_scopes];
     let mut public = FixedBitSet::with_capacity(routes.len());
     let mut signed_in = FixedBitSet::with_capacity(routes.len());
@@ -1234,10 +1435,26 @@ fn matrix(groups: &[Group], routes: &[Route], n_scopes: usize) -> Matrix {
             row
         })
         .collect();
+    let clients = clients
+        .iter()
+        .map(|c| {
+            let mut row = public.clone();
+            for s in &c.scopes {
+                row.union_with(&by_scope[s.0]);
+            }
+            for (i, r) in routes.iter().enumerate() {
+                if !r.bound.is_empty() {
+                    row.set(i, false);
+                }
+            }
+            row
+        })
+        .collect();
     Matrix {
         rows,
         public,
         signed_in,
+        clients,
     }
 }
 

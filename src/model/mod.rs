@@ -24,6 +24,8 @@ pub struct ScopeId(pub usize);
 pub struct GroupId(pub usize);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RouteId(pub usize);
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ClientId(pub usize);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Strategy {
@@ -182,7 +184,65 @@ pub struct Route {
     pub method: Method,
     pub path: Path,
     pub access: Access,
+    /// `match`: path variables that must equal a claim of the caller's token, sorted by
+    /// variable. The route is allowed only when its access allows the caller *and* every one
+    /// holds; a machine client never gets such a route.
+    pub bound: Vec<Bound>,
     pub integration: Integration,
+    pub decl: Span,
+}
+
+/// One `match` entry: the path variable `var` must equal the token's claim `claim`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bound {
+    pub var: String,
+    pub claim: Claim,
+    /// The claim as written in `match`.
+    pub decl: Span,
+}
+
+/// A claim a path variable can be bound to: string-valued claims Cognito puts into ID tokens
+/// for every user (access tokens carry `sub` and `username` only).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Claim {
+    Sub,
+    /// `cognito:username` in ID tokens, `username` in access tokens.
+    Username,
+    /// `custom:<name>`: a custom attribute (ID tokens only).
+    Custom(String),
+}
+
+impl Claim {
+    /// The claim as roles.yaml writes it (`sub`, `cognito:username`, `custom:tenant`).
+    pub fn as_written(&self) -> String {
+        match self {
+            Claim::Sub => "sub".to_string(),
+            Claim::Username => "cognito:username".to_string(),
+            Claim::Custom(name) => format!("custom:{name}"),
+        }
+    }
+
+    /// The claim's name in a token of `token_use`; `None` when that token lacks it.
+    pub fn in_token(&self, token: TokenUse) -> Option<String> {
+        match (self, token) {
+            (Claim::Sub, _) => Some("sub".to_string()),
+            (Claim::Username, TokenUse::Id) => Some("cognito:username".to_string()),
+            (Claim::Username, TokenUse::Access) => Some("username".to_string()),
+            (Claim::Custom(name), TokenUse::Id) => Some(format!("custom:{name}")),
+            (Claim::Custom(_), TokenUse::Access) => None,
+        }
+    }
+}
+
+/// A machine client (`clients:`): an app client that gets access tokens with the
+/// client-credentials grant, carrying its scopes. It is not a user: it has no groups, and no
+/// `authenticated` or `match` route.
+#[derive(Clone, Debug)]
+pub struct Client {
+    pub name: String,
+    pub description: Option<String>,
+    /// Sorted by id; never empty.
+    pub scopes: Vec<ScopeId>,
     pub decl: Span,
 }
 
@@ -206,6 +266,9 @@ pub struct Matrix {
     public: FixedBitSet,
     /// Public and `authenticated` routes: what any signed-in user may call.
     signed_in: FixedBitSet,
+    /// One row per machine client: the public routes and the unbound routes one of its scopes
+    /// grants.
+    clients: Vec<FixedBitSet>,
 }
 
 impl Matrix {
@@ -236,6 +299,16 @@ impl Matrix {
     pub fn signed_in(&self) -> &FixedBitSet {
         &self.signed_in
     }
+
+    /// Whether machine client `client` may call `route`.
+    pub fn client_allows(&self, client: ClientId, route: RouteId) -> bool {
+        self.clients[client.0].contains(route.0)
+    }
+
+    /// The routes machine client `client` may call.
+    pub fn client_row(&self, client: ClientId) -> &FixedBitSet {
+        &self.clients[client.0]
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -246,6 +319,8 @@ pub struct Model {
     pub scopes: Vec<Scope>,
     pub groups: Vec<Group>,
     pub routes: Vec<Route>,
+    /// Sorted by name.
+    pub clients: Vec<Client>,
     pub matrix: Matrix,
 }
 
@@ -260,6 +335,37 @@ impl Model {
 
     pub fn route(&self, id: RouteId) -> &Route {
         &self.routes[id.0]
+    }
+
+    pub fn client(&self, id: ClientId) -> &Client {
+        &self.clients[id.0]
+    }
+
+    pub fn client_ids(&self) -> impl Iterator<Item = ClientId> + '_ {
+        (0..self.clients.len()).map(ClientId)
+    }
+
+    pub fn client_by_name(&self, name: &str) -> Option<ClientId> {
+        self.clients
+            .binary_search_by(|c| c.name.as_str().cmp(name))
+            .ok()
+            .map(ClientId)
+    }
+
+    /// Full scope names of a client's scopes, sorted: its `AllowedOAuthScopes`.
+    pub fn full_scopes_of_client(&self, client: ClientId) -> Vec<&str> {
+        let mut v: Vec<&str> = self.clients[client.0]
+            .scopes
+            .iter()
+            .map(|s| self.scopes[s.0].full_name.as_str())
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// Whether some route binds a path variable to a claim (`match`).
+    pub fn has_bound(&self) -> bool {
+        self.routes.iter().any(|r| !r.bound.is_empty())
     }
 
     pub fn group_ids(&self) -> impl Iterator<Item = GroupId> + '_ {

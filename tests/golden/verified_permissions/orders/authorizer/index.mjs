@@ -7,7 +7,10 @@
 // Gateway has already chosen the route (the event's `resource` and `httpMethod`), and Verified
 // Permissions decides the action `"<lowercase verb> <resource>"` with the Cedar policies
 // rolegen generated beside this file (one per group). Allow only on `ALLOW`; any other answer,
-// and any error of the call, is a Deny (403).
+// and any error of the call, is a Deny (403). A machine client (its client-credentials access
+// token verified here) is decided as the principal `Client::"<name>"` with `IsAuthorized`. On
+// a `match` route the path values and the token's claims go to Verified Permissions as the
+// request's context, where the route's policy compares them; a missing claim denies here.
 //
 // API Gateway caches an answer per token, verb and resource (the authorizer's identity
 // sources in the template) and applies it only to requests to the same route, so the policy
@@ -15,6 +18,7 @@
 
 import { CognitoJwtVerifier } from "aws-jwt-verify";
 import {
+  IsAuthorizedCommand,
   IsAuthorizedWithTokenCommand,
   VerifiedPermissionsClient,
 } from "@aws-sdk/client-verifiedpermissions";
@@ -22,9 +26,14 @@ import {
 // The Cedar namespace of the policy store's schema, and the token Verified Permissions reads.
 const NAMESPACE = "ordersapi";
 const TOKEN_USE = "id";
+const USER_TOKEN_USE = TOKEN_USE;
 
-// Every declared route: [route, whether it is public]. Public routes have no action: API
-// Gateway does not call an authorizer for them.
+// Machine client names (the principals `Client::"<name>"`).
+const CLIENTS = [];
+
+// Every declared route: [route, whether it is public, and for a `match` route its bindings:
+// [variable, claim as the policy names it, claim in the token]]. Public routes have no action:
+// API Gateway does not call an authorizer for them.
 const ROUTES = [
   ["GET /files/{path+}",false],
   ["GET /health",true],
@@ -37,16 +46,40 @@ const ROUTES = [
   ["GET /reports/sales",false]
 ];
 
-// The verifier checks signature, issuer (the user pool), audience or client (the app client),
-// expiry and `token_use`. It lives at module scope so its JWKS cache survives across calls.
-export const verifier = CognitoJwtVerifier.create({
-  userPoolId: process.env.USER_POOL_ID,
-  tokenUse: TOKEN_USE,
-  clientId: process.env.CLIENT_ID,
-});
-
 // One client for the function's life (its connections are reused across calls).
 export const client = new VerifiedPermissionsClient({});
+
+// The machine clients' app client ids, set by the template in the order of CLIENTS.
+const MACHINE_CLIENT_IDS = (process.env.MACHINE_CLIENT_IDS ?? "")
+  .split(",")
+  .filter((id) => id !== "");
+
+// The verifier checks signature, issuer (the user pool), expiry, `token_use` and the client:
+// the app client's tokens of USER_TOKEN_USE and, when there are machine clients, their access
+// tokens (`caller` then tells the two apart). It lives at module scope so its JWKS cache
+// survives across calls.
+export const verifier = CognitoJwtVerifier.create({
+  userPoolId: process.env.USER_POOL_ID,
+  tokenUse: MACHINE_CLIENT_IDS.length > 0 ? null : USER_TOKEN_USE,
+  clientId: [process.env.CLIENT_ID, ...MACHINE_CLIENT_IDS],
+});
+
+/**
+ * Whether every path variable a `match` route binds equals that claim of the caller's token
+ * (`bound`: [[variable, claim], ...]). A missing or empty claim, or a missing value, denies;
+ * values are compared as strings and never read as patterns.
+ */
+function boundHolds(bound, event, claims) {
+  const params = event?.pathParameters;
+  for (const [name, claim] of bound) {
+    const value =
+      params !== null && typeof params === "object" && Object.hasOwn(params, name) ? params[name] : undefined;
+    const own =
+      claims !== null && typeof claims === "object" && Object.hasOwn(claims, claim) ? claims[claim] : undefined;
+    if (typeof value !== "string" || typeof own !== "string" || own === "" || value !== own) return false;
+  }
+  return true;
+}
 
 // Every resource: [path template as in the event's `resource`, the policy pattern for its
 // requests (after the verb), the route that answers each of VERBS (an index into ROUTES; -1
@@ -69,6 +102,31 @@ const VERB_INDEX = new Map(VERBS.map((verb, i) => [verb, i]));
 const BY_RESOURCE = new Map(
   RESOURCES.map(([path, pattern, routes]) => [path, { pattern, routes }]),
 );
+
+/**
+ * Who is calling, from a verified token: a user signed in to the app client (`client` -1), or
+ * a machine client (its index in CLIENTS) with its own client-credentials access token, whose
+ * `sub` is its client id. Anything else (a user's token issued to a machine client, a token
+ * of another client) is refused with 401.
+ */
+async function caller(token) {
+  let claims;
+  try {
+    claims = await verifier.verify(token);
+  } catch {
+    throw new Error("Unauthorized");
+  }
+  if (typeof claims.sub !== "string" || claims.sub === "") throw new Error("Unauthorized");
+  const clientOf = claims.token_use === "id" ? claims.aud : claims.client_id;
+  if (claims.token_use === USER_TOKEN_USE && clientOf === process.env.CLIENT_ID) {
+    return { claims, client: -1 };
+  }
+  if (claims.token_use === "access" && claims.sub === claims.client_id) {
+    const client = MACHINE_CLIENT_IDS.indexOf(claims.client_id);
+    if (client >= 0 && client < CLIENTS.length) return { claims, client };
+  }
+  throw new Error("Unauthorized");
+}
 
 /** The resource paths and number of routes the table knows (for tests and the benchmark). */
 export const RESOURCE_PATHS = RESOURCES.map(([path]) => path);
@@ -151,19 +209,57 @@ export function actionFor(event) {
   return `${event.httpMethod.toLowerCase()} ${event.resource}`;
 }
 
-/** Whether Verified Permissions allows the route for this (verified) token; false on error. */
-async function decide(token, event, route) {
+/**
+ * A `match` route's request context: `path` (the bound variables' values) and `claims` (the
+ * token's claims they must equal), or null when a value or claim is missing or not a string.
+ */
+function boundContext(bound, event, claims) {
+  const params = event?.pathParameters;
+  const path = {};
+  const own = {};
+  for (const [name, claim, inToken] of bound) {
+    const value =
+      params !== null && typeof params === "object" && Object.hasOwn(params, name) ? params[name] : undefined;
+    const mine = Object.hasOwn(claims, inToken) ? claims[inToken] : undefined;
+    if (typeof value !== "string" || typeof mine !== "string" || mine === "") return null;
+    path[name] = { string: value };
+    own[claim] = { string: mine };
+  }
+  return { contextMap: { path: { record: path }, claims: { record: own } } };
+}
+
+/**
+ * Whether Verified Permissions allows the route for this verified caller (`machine` -1: the
+ * user whose token this is; else a machine client's index); false on error.
+ */
+async function decide(token, claims, machine, event, route) {
   if (route < 0) return false;
   if (ROUTES[route][1]) return true;
+  const action = { actionType: `${NAMESPACE}::Action`, actionId: actionFor(event) };
+  const resource = { entityType: `${NAMESPACE}::Application`, entityId: NAMESPACE };
+  const bound = ROUTES[route][2] ?? [];
+  let command;
+  if (machine >= 0) {
+    if (bound.length > 0) return false;
+    command = new IsAuthorizedCommand({
+      policyStoreId: process.env.POLICY_STORE_ID,
+      principal: { entityType: `${NAMESPACE}::Client`, entityId: CLIENTS[machine] },
+      action,
+      resource,
+    });
+  } else {
+    const context = bound.length > 0 ? boundContext(bound, event, claims) : undefined;
+    if (context === null) return false;
+    command = new IsAuthorizedWithTokenCommand({
+      policyStoreId: process.env.POLICY_STORE_ID,
+      [TOKEN_USE === "id" ? "identityToken" : "accessToken"]: token,
+      action,
+      resource,
+      ...(context === undefined ? {} : { context }),
+    });
+  }
   try {
-    const answer = await client.send(
-      new IsAuthorizedWithTokenCommand({
-        policyStoreId: process.env.POLICY_STORE_ID,
-        [TOKEN_USE === "id" ? "identityToken" : "accessToken"]: token,
-        action: { actionType: `${NAMESPACE}::Action`, actionId: actionFor(event) },
-        resource: { entityType: `${NAMESPACE}::Application`, entityId: NAMESPACE },
-      }),
-    );
+    const answer = await client.send(command);
     if (Array.isArray(answer?.errors) && answer.errors.length > 0) {
       console.error("rolegen: Verified Permissions reported errors; denying", JSON.stringify(answer.errors));
     }
@@ -177,17 +273,11 @@ async function decide(token, event, route) {
 export const handler = async (event) => {
   const token = bearer(authorization(event));
   if (!token) throw new Error("Unauthorized");
-  let claims;
-  try {
-    claims = await verifier.verify(token);
-  } catch {
-    throw new Error("Unauthorized");
-  }
-  if (typeof claims.sub !== "string" || claims.sub === "") throw new Error("Unauthorized");
+  const { claims, client: machine } = await caller(token);
   const route = routeFor(event);
   const resource = coverage(event, route);
-  const allowed = await decide(token, event, route);
-  const claimed = claims["cognito:groups"];
+  const allowed = await decide(token, claims, machine, event, route);
+  const claimed = machine < 0 ? claims["cognito:groups"] : undefined;
   const groups = Array.isArray(claimed) ? claimed.filter((g) => typeof g === "string") : [];
   const username = claims[TOKEN_USE === "id" ? "cognito:username" : "username"];
   return {
@@ -197,6 +287,7 @@ export const handler = async (event) => {
     context: {
       groups: JSON.stringify(groups),
       username: typeof username === "string" ? username : "",
+      client: machine < 0 ? "" : CLIENTS[machine],
       route: routeKey(route) ?? "",
     },
   };
