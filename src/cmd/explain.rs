@@ -7,12 +7,12 @@ use super::{Outcome, load_model};
 use crate::cli::{ErrorFormat, Global};
 use crate::diag::{self, Diagnostic, Source};
 use crate::r#gen::docs::column_order;
-use crate::model::{Access, GroupId, Method, Model, Path, RouteId, Strategy};
+use crate::model::{Access, ClientId, GroupId, Method, Model, Path, RouteId, Strategy};
 use serde::Serialize;
 use std::fmt::Write as _;
 
 #[derive(clap::Args, Debug, Clone)]
-#[command(group(clap::ArgGroup::new("what").required(true).multiple(true).args(["route", "groups"])))]
+#[command(group(clap::ArgGroup::new("what").required(true).multiple(true).args(["route", "groups", "client"])))]
 pub struct Args {
     /// The route to explain, `METHOD /path` as in roles.yaml (`GET /orders/{orderId}`).
     /// Variable names need not match; a concrete path (`GET /orders/42`) finds the route
@@ -23,6 +23,10 @@ pub struct Args {
     /// whether such a caller may call that route, and why.
     #[arg(short, long, value_delimiter = ',', value_name = "GROUP,...")]
     pub groups: Vec<String>,
+    /// Explain what machine client NAME (`clients:`) may call; with ROUTE, whether it may call
+    /// that route, and why.
+    #[arg(long, value_name = "NAME", conflicts_with = "groups")]
+    pub client: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -50,15 +54,51 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
             Err(d) => return fail(global, &file, d),
         }
     };
-    let out = match &args.route {
-        Some(text) => {
+    let client = match &args.client {
+        None => None,
+        Some(name) => match model.client_by_name(name.trim()) {
+            Some(c) => Some(c),
+            None => {
+                let d = Diagnostic::error(
+                    "unknown-client",
+                    format!("no machine client `{}` in the roles file", name.trim()),
+                )
+                .help(if model.clients.is_empty() {
+                    "the file declares no `clients:`".to_string()
+                } else {
+                    diag::suggest(name, model.clients.iter().map(|c| c.name.as_str()))
+                });
+                return fail(global, &file, d);
+            }
+        },
+    };
+    let out = match (&args.route, client) {
+        (None, Some(c)) => {
+            let e = explain_client(&model, c);
+            match args.format {
+                Format::Text => client_text(&model, &e),
+                Format::Json => {
+                    let mut v = serde_json::json!({
+                        "file": file,
+                        "authorizer": model.api.strategy.as_str(),
+                    });
+                    if let (Some(obj), Ok(serde_json::Value::Object(e))) =
+                        (v.as_object_mut(), serde_json::to_value(&e))
+                    {
+                        obj.extend(e);
+                    }
+                    json(&v)
+                }
+            }
+        }
+        (Some(text), _) => {
             let routes = match find_routes(&model, text) {
                 Ok(r) => r,
                 Err(d) => return fail(global, &file, d),
             };
             let explained: Vec<RouteExplain> = routes
                 .iter()
-                .map(|&(r, ref asked)| explain_route(&model, r, asked, groups.as_deref()))
+                .map(|&(r, ref asked)| explain_route(&model, r, asked, groups.as_deref(), client))
                 .collect();
             match args.format {
                 Format::Text => {
@@ -75,7 +115,7 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
                 })),
             }
         }
-        None => {
+        (None, None) => {
             let ids = groups.unwrap_or_default();
             let e = explain_groups(&model, &ids);
             match args.format {
@@ -296,6 +336,40 @@ pub struct RouteExplain {
     /// With `--groups`: whether a caller in all of them may call the route.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub caller: Option<CallerVerdict>,
+    /// `match`: each path variable must equal this claim of the caller's token.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub only_own: Vec<BoundRef>,
+    /// Machine clients that may call it, each with the scopes that grant it (absent when the
+    /// file has no clients).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clients: Option<ClientsWhy>,
+    /// With `--client`: whether that machine client may call the route.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client: Option<ClientVerdict>,
+}
+
+#[derive(Serialize, Debug)]
+pub struct BoundRef {
+    pub variable: String,
+    pub claim: String,
+}
+
+#[derive(Serialize, Debug)]
+pub struct ClientsWhy {
+    pub allowed: Vec<ClientWhy>,
+    pub denied: Vec<String>,
+}
+
+#[derive(Serialize, Debug)]
+pub struct ClientWhy {
+    pub client: String,
+    pub scopes: Vec<String>,
+}
+
+#[derive(Serialize, Debug)]
+pub struct ClientVerdict {
+    pub client: String,
+    pub allowed: bool,
 }
 
 #[derive(Serialize, Debug)]
@@ -322,13 +396,52 @@ fn grants(model: &Model, g: GroupId, r: RouteId) -> Vec<Grant> {
         .collect()
 }
 
+/// The route's scopes a machine client holds (what grants it the route).
+fn client_grants(model: &Model, c: ClientId, r: RouteId) -> Vec<String> {
+    match &model.route(r).access {
+        Access::AnyOf(ids) if model.matrix.client_allows(c, r) => ids
+            .iter()
+            .filter(|s| model.client(c).scopes.contains(s))
+            .map(|s| model.scope(*s).name.clone())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 fn explain_route(
     model: &Model,
     r: RouteId,
     asked: &Option<String>,
     caller: Option<&[GroupId]>,
+    client: Option<ClientId>,
 ) -> RouteExplain {
     let route = model.route(r);
+    let only_own = route
+        .bound
+        .iter()
+        .map(|b| BoundRef {
+            variable: b.var.clone(),
+            claim: b.claim.as_written(),
+        })
+        .collect();
+    let clients = (!model.clients.is_empty()).then(|| {
+        let (mut allowed, mut denied) = (Vec::new(), Vec::new());
+        for c in model.client_ids() {
+            if model.matrix.client_allows(c, r) {
+                allowed.push(ClientWhy {
+                    client: model.client(c).name.clone(),
+                    scopes: client_grants(model, c, r),
+                });
+            } else {
+                denied.push(model.client(c).name.clone());
+            }
+        }
+        ClientsWhy { allowed, denied }
+    });
+    let client = client.map(|c| ClientVerdict {
+        client: model.client(c).name.clone(),
+        allowed: model.matrix.client_allows(c, r),
+    });
     let public = route.access == Access::Public;
     let scopes = match &route.access {
         Access::Public | Access::Authenticated => Vec::new(),
@@ -373,6 +486,9 @@ fn explain_route(
         allowed,
         denied,
         caller,
+        only_own,
+        clients,
+        client,
     }
 }
 
@@ -423,6 +539,9 @@ fn route_text(model: &Model, file: &str, e: &RouteExplain) -> String {
         Strategy::CognitoScopes => {
             "  checked by: API Gateway's Cognito authorizer, against the access token's scopes\n"
         }
+        Strategy::Lambda if !model.clients.is_empty() => {
+            "  checked by: the Lambda authorizer, against the ID token's `cognito:groups` (a machine client: its access token's client id)\n"
+        }
         Strategy::Lambda => {
             "  checked by: the Lambda authorizer, against the ID token's `cognito:groups`\n"
         }
@@ -435,6 +554,16 @@ fn route_text(model: &Model, file: &str, e: &RouteExplain) -> String {
             }
         },
     });
+    for b in &e.only_own {
+        let _ = writeln!(
+            out,
+            "  only your own `{{{}}}`: it must equal the caller's `{}` claim (checked by the authorizer on every path value; a missing claim is denied)",
+            b.variable, b.claim
+        );
+    }
+    if let Some(c) = &e.clients {
+        client_lines(&mut out, e, c);
+    }
     let width = e
         .allowed
         .iter()
@@ -547,6 +676,192 @@ fn route_text(model: &Model, file: &str, e: &RouteExplain) -> String {
     out
 }
 
+/// The machine clients' part of a route's explanation.
+fn client_lines(out: &mut String, e: &RouteExplain, c: &ClientsWhy) {
+    if let Some(v) = &e.client {
+        let why = c
+            .allowed
+            .iter()
+            .find(|w| w.client == v.client)
+            .map(|w| {
+                w.scopes
+                    .iter()
+                    .map(|s| format!("`{s}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
+        let _ = if v.allowed {
+            writeln!(
+                out,
+                "  machine client `{}` MAY call it, with its scope {why}",
+                v.client
+            )
+        } else if e.authenticated || !e.only_own.is_empty() {
+            writeln!(
+                out,
+                "  machine client `{}` may NOT call it: it is for signed-in users, and a client is not one",
+                v.client
+            )
+        } else {
+            writeln!(
+                out,
+                "  machine client `{}` may NOT call it: it has none of these scopes",
+                v.client
+            )
+        };
+        return;
+    }
+    if c.allowed.is_empty() {
+        let _ = writeln!(
+            out,
+            "  machine clients: none may call it{}",
+            if e.authenticated || !e.only_own.is_empty() {
+                " (it is for signed-in users)"
+            } else {
+                ""
+            }
+        );
+    } else {
+        let list: Vec<String> = c
+            .allowed
+            .iter()
+            .map(|w| {
+                format!(
+                    "`{}` ({})",
+                    w.client,
+                    w.scopes
+                        .iter()
+                        .map(|s| format!("`{s}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "  machine clients that may call it: {}",
+            list.join(", ")
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Explaining a machine client
+
+#[derive(Serialize, Debug)]
+pub struct ClientExplain {
+    pub client: String,
+    pub scopes: Vec<ScopeRef>,
+    pub allowed: Vec<ClientRoute>,
+    pub denied: Vec<DeniedRoute>,
+}
+
+#[derive(Serialize, Debug)]
+pub struct ClientRoute {
+    pub route: String,
+    pub public: bool,
+    /// The client's scopes that grant it (empty for a public route).
+    pub scopes: Vec<String>,
+}
+
+fn explain_client(model: &Model, c: ClientId) -> ClientExplain {
+    let client = model.client(c);
+    let mut allowed = Vec::new();
+    let mut denied = Vec::new();
+    for r in model.route_ids() {
+        let route = model.route(r);
+        if model.matrix.client_allows(c, r) {
+            allowed.push(ClientRoute {
+                route: route.key(),
+                public: route.access == Access::Public,
+                scopes: client_grants(model, c, r),
+            });
+        } else {
+            denied.push(DeniedRoute {
+                route: route.key(),
+                scopes: match &route.access {
+                    Access::AnyOf(s) if route.bound.is_empty() => {
+                        s.iter().map(|s| model.scope(*s).name.clone()).collect()
+                    }
+                    _ => Vec::new(),
+                },
+            });
+        }
+    }
+    ClientExplain {
+        client: client.name.clone(),
+        scopes: client
+            .scopes
+            .iter()
+            .map(|s| ScopeRef {
+                scope: model.scope(*s).name.clone(),
+                full_name: model.scope(*s).full_name.clone(),
+            })
+            .collect(),
+        allowed,
+        denied,
+    }
+}
+
+fn client_text(model: &Model, e: &ClientExplain) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "machine client `{}` may call {} of {} routes, with a client-credentials access token",
+        e.client,
+        e.allowed.len(),
+        model.routes.len()
+    );
+    let _ = writeln!(out, "scopes: {}", scope_list(&e.scopes));
+    let width = e
+        .allowed
+        .iter()
+        .map(|r| r.route.len())
+        .chain(e.denied.iter().map(|r| r.route.len()))
+        .max()
+        .unwrap_or(0);
+    if !e.allowed.is_empty() {
+        out.push_str("may call:\n");
+        for r in &e.allowed {
+            let why = if r.public {
+                "public".to_string()
+            } else {
+                r.scopes
+                    .iter()
+                    .map(|s| format!("`{s}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let _ = writeln!(out, "  {:<width$}  {why}", r.route);
+        }
+    }
+    if !e.denied.is_empty() {
+        out.push_str("may not call:\n");
+        for r in &e.denied {
+            let why = if r.scopes.is_empty() {
+                "for signed-in users only".to_string()
+            } else {
+                format!(
+                    "needs {}{}",
+                    if r.scopes.len() > 1 {
+                        "any one of "
+                    } else {
+                        ""
+                    },
+                    r.scopes
+                        .iter()
+                        .map(|s| format!("`{s}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            let _ = writeln!(out, "  {:<width$}  {why}", r.route);
+        }
+    }
+    out
+}
+
 // ---------------------------------------------------------------------------------------------
 // Explaining groups
 
@@ -573,6 +888,9 @@ pub struct AllowedRoute {
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub authenticated: bool,
     pub grants: Vec<Grant>,
+    /// `match`: only where each of these path variables equals the caller's claim.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub only_own: Vec<BoundRef>,
 }
 
 #[derive(Serialize, Debug)]
@@ -614,6 +932,14 @@ fn explain_groups(model: &Model, ids: &[GroupId]) -> GroupsExplain {
                 public: route.access == Access::Public,
                 authenticated: route.access == Access::Authenticated,
                 grants: ordered.iter().flat_map(|&g| grants(model, g, r)).collect(),
+                only_own: route
+                    .bound
+                    .iter()
+                    .map(|b| BoundRef {
+                        variable: b.var.clone(),
+                        claim: b.claim.as_written(),
+                    })
+                    .collect(),
             });
         } else {
             let needs = match &route.access {
@@ -699,7 +1025,12 @@ fn groups_text(model: &Model, e: &GroupsExplain) -> String {
                     .collect::<Vec<_>>()
                     .join(", ")
             };
-            let _ = writeln!(out, "  {:<width$}  {why}", r.route);
+            let own: String = r
+                .only_own
+                .iter()
+                .map(|b| format!(", only your own `{{{}}}` (= `{}`)", b.variable, b.claim))
+                .collect();
+            let _ = writeln!(out, "  {:<width$}  {why}{own}", r.route);
         }
     }
     if !e.denied.is_empty() {
