@@ -425,9 +425,11 @@ impl Builder<'_> {
                 true
             }
         };
+        let sign_in = super::signin::build(p, self.diags);
         Some(UserPool {
             name: name.value.to_string(),
             retain,
+            sign_in,
         })
     }
 
