@@ -45,7 +45,14 @@ pub mod keys {
         "endpoint",
         "vpc_endpoint_ids",
     ];
-    pub const USER_POOL: &[&str] = &["name", "deletion_policy"];
+    pub const USER_POOL: &[&str] = &[
+        "name",
+        "deletion_policy",
+        "domain",
+        "callback_urls",
+        "logout_urls",
+        "mfa",
+    ];
     pub const RESOURCE_SERVER: &[&str] = &["identifier", "name"];
     pub const GROUP: &[&str] = &["description", "precedence", "scopes", "includes"];
     pub const ROUTE: &[&str] = &["scopes", "public", "authenticated", "match", "integration"];
@@ -115,6 +122,16 @@ impl Raw<'_> {
             user_pool: RawUserPool {
                 name: self.user_pool.name.map(own),
                 deletion_policy: self.user_pool.deletion_policy.map(own),
+                domain: self.user_pool.domain.map(own),
+                callback_urls: self
+                    .user_pool
+                    .callback_urls
+                    .map(|u| S::new(own_all(u.value), u.span)),
+                logout_urls: self
+                    .user_pool
+                    .logout_urls
+                    .map(|u| S::new(own_all(u.value), u.span)),
+                mfa: self.user_pool.mfa.map(own),
             },
             resource_server: RawResourceServer {
                 identifier: self.resource_server.identifier.map(own),
@@ -193,6 +210,11 @@ pub struct RawApi<'a> {
 pub struct RawUserPool<'a> {
     pub name: Option<Text<'a>>,
     pub deletion_policy: Option<Text<'a>>,
+    /// Prefix of the hosted sign-in domain (`<prefix>.auth.<region>.amazoncognito.com`).
+    pub domain: Option<Text<'a>>,
+    pub callback_urls: Option<S<Vec<Text<'a>>>>,
+    pub logout_urls: Option<S<Vec<Text<'a>>>>,
+    pub mfa: Option<Text<'a>>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -550,6 +572,20 @@ impl Walker<'_> {
                 "deletion_policy" => {
                     pool.deletion_policy = self.string(v, What::Text("`user_pool.deletion_policy`"))
                 }
+                "domain" => pool.domain = self.string(v, What::Text("`user_pool.domain`")),
+                "callback_urls" => {
+                    pool.callback_urls = Some(S::new(
+                        self.names(v, What::Text("`user_pool.callback_urls`")),
+                        v.span,
+                    ))
+                }
+                "logout_urls" => {
+                    pool.logout_urls = Some(S::new(
+                        self.names(v, What::Text("`user_pool.logout_urls`")),
+                        v.span,
+                    ))
+                }
+                "mfa" => pool.mfa = self.string(v, What::Text("`user_pool.mfa`")),
                 _ => unreachable!(),
             }
             self.note_unreadable("user_pool", &key, before);

@@ -105,6 +105,29 @@ pub struct UserPool {
     pub name: String,
     /// `Retain` (default) keeps the pool and its users when the stack deletes or replaces it.
     pub deletion_policy: Option<DeletionPolicy>,
+    /// Prefix of the hosted sign-in domain `https://<prefix>.auth.<region>.amazoncognito.com`
+    /// (unique in the region; without `aws`, `amazon`, `cognito`).
+    #[schemars(regex(pattern = r"^[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?$"))]
+    pub domain: Option<String>,
+    /// Where the hosted sign-in page may send users back to (HTTPS, `http://localhost`, or an
+    /// app scheme; no fragment). Without it the template takes a `CallbackUrl` parameter.
+    #[schemars(length(max = 100))]
+    pub callback_urls: Option<Vec<String>>,
+    /// Where the hosted sign-out may send users to (same rules as `callback_urls`).
+    #[schemars(length(max = 100))]
+    pub logout_urls: Option<Vec<String>>,
+    /// Second factor: `off` (default), `optional` or `required`; the factor is an
+    /// authenticator app (TOTP).
+    pub mfa: Option<MfaSetting>,
+}
+
+#[allow(dead_code)]
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MfaSetting {
+    Off,
+    Optional,
+    Required,
 }
 
 #[allow(dead_code)]

@@ -17,6 +17,9 @@ use foldhash::fast::FixedState;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
+mod signin;
+pub use signin::{DOMAIN_URL_SUB, USER_POOL_DOMAIN_ID};
+
 pub const TEMPLATE: &str = "cfn/template.yaml";
 /// CloudFormation: at most 500 resources per template.
 pub const MAX_RESOURCES: usize = 500;
@@ -269,6 +272,7 @@ const FIXED_IDS: &[&str] = &[
     "UserPool",
     "ResourceServer",
     "UserPoolClient",
+    USER_POOL_DOMAIN_ID,
     "PreTokenFunctionRole",
     "PreTokenFunction",
     "PreTokenPermission",
@@ -526,14 +530,16 @@ fn build(model: &Model, ids: &LogicalIds, cedar: Option<&Cedar>) -> Template {
         ),
     );
     w.map("Parameters", |w| {
-        w.map("CallbackUrl", |w| {
-            w.str("Type", "String");
-            w.str("Default", "http://localhost:3000/callback");
-            w.str(
-                "Description",
-                "Where the hosted sign-in page may send users back to (OAuth code flow)",
-            );
-        });
+        if signin::has_callback_parameter(model) {
+            w.map("CallbackUrl", |w| {
+                w.str("Type", "String");
+                w.str("Default", "http://localhost:3000/callback");
+                w.str(
+                    "Description",
+                    "Where the hosted sign-in page may send users back to (OAuth code flow)",
+                );
+            });
+        }
         for p in model.lambda_params() {
             w.map(p, |w| {
                 w.str("Type", "String");
@@ -569,6 +575,15 @@ fn build(model: &Model, ids: &LogicalIds, cedar: Option<&Cedar>) -> Template {
             w.str("Description", "App client id");
             r(w, "Value", "UserPoolClient");
         });
+        if !model.clients.is_empty() && signin::has_domain(model) {
+            w.map("TokenEndpoint", |w| {
+                w.str(
+                    "Description",
+                    "Where machine clients get access tokens (client-credentials grant)",
+                );
+                sub(w, "Value", &format!("{DOMAIN_URL_SUB}/oauth2/token"));
+            });
+        }
         for (c, id) in model.clients.iter().zip(&ids.clients) {
             w.map(&format!("{id}Id"), |w| {
                 w.str(
@@ -586,6 +601,7 @@ fn build(model: &Model, ids: &LogicalIds, cedar: Option<&Cedar>) -> Template {
                 "https://${RestApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${Stage}",
             );
         });
+        signin::outputs(model, w);
     });
     Template {
         yaml: w.finish(),
@@ -679,6 +695,7 @@ fn cognito(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut Count) {
             w.map("AdminCreateUserConfig", |w| {
                 w.bool("AllowAdminCreateUserOnly", true)
             });
+            signin::mfa(model, w);
             match model.api.strategy {
                 Strategy::CognitoScopes => {
                     // Access-token customization (trigger V2_0) needs the Essentials feature plan.
@@ -772,9 +789,7 @@ fn cognito(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut Count) {
                     }
                 }
             });
-            w.seq("CallbackURLs", |w| {
-                w.item_map(|w| w.str("Ref", "CallbackUrl"))
-            });
+            signin::client_urls(model, w);
         },
     );
 
@@ -805,6 +820,7 @@ fn cognito(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut Count) {
             },
         );
     }
+    signin::domain(model, w, n);
 }
 
 /// A function's role: it may write its logs, and whatever `extra` adds (a `Policies` entry).

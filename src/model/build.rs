@@ -171,6 +171,23 @@ impl Builder<'_> {
             );
         }
 
+        if let (Some(pool), Some(first)) = (&user_pool, clients.first())
+            && pool.sign_in.domain.is_none()
+        {
+            self.err(
+                Diagnostic::error(
+                    "needs-domain",
+                    format!(
+                        "machine clients need the user pool's token endpoint, and `user_pool` has no `domain` ({} client{})",
+                        clients.len(),
+                        if clients.len() == 1 { "" } else { "s" }
+                    ),
+                )
+                .at(first.decl)
+                .label("gets its tokens from https://<domain>.auth.<region>.amazoncognito.com/oauth2/token")
+                .help("add `domain: <prefix>` under `user_pool` (a prefix domain, e.g. `orders-auth`)"),
+            );
+        }
         let (api, user_pool, resource_server) = (api?, user_pool?, resource_server?);
         let matrix = matrix(&groups, &routes, &clients, scopes.len());
         // Warnings are computed only on a sound file: next to an error (a route dropped for
@@ -430,9 +447,11 @@ impl Builder<'_> {
                 true
             }
         };
+        let sign_in = super::signin::build(p, self.diags);
         Some(UserPool {
             name: name.value.to_string(),
             retain,
+            sign_in,
         })
     }
 

@@ -10,10 +10,12 @@
 mod build;
 pub mod path;
 pub mod routing;
+pub mod signin;
 
 pub use build::build;
 pub use path::{Method, Path, Segment};
 pub use routing::Router;
+pub use signin::{Mfa, SignIn};
 
 use crate::diag::Span;
 use fixedbitset::FixedBitSet;
@@ -119,6 +121,8 @@ pub struct UserPool {
     pub name: String,
     /// Keep the pool (and every user in it) when the stack deletes or replaces it.
     pub retain: bool,
+    /// Hosted sign-in domain, callback and logout URLs, MFA.
+    pub sign_in: SignIn,
 }
 
 #[derive(Clone, Debug)]
