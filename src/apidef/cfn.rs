@@ -303,7 +303,7 @@ fn sam_defaults(globals: Option<Node>, own: Option<Node>, api: &mut RestApi) -> 
 
 /// SAM's REQUEST authorizer `Identity` (`Headers`, `Context`, `ReauthorizeEvery`) as a cache
 /// key; `None` when it is not written out.
-fn sam_route_keyed(node: Node) -> Option<bool> {
+fn sam_route_keyed(node: Node) -> Option<super::Keyed> {
     let identity = node.get("Identity")?;
     let ttl = identity
         .get("ReauthorizeEvery")

@@ -106,10 +106,10 @@ pub enum Auth {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CustomKind {
     Token,
-    /// `route_key`: whether API Gateway's cache key for the authorizer's answers holds the
-    /// route (see [`route_keyed`]); `None` when the file does not say.
+    /// `route_key`: what API Gateway's cache key for the authorizer's answers holds (see
+    /// [`route_keyed`]); `None` when the file does not say.
     Request {
-        route_key: Option<bool>,
+        route_key: Option<Keyed>,
     },
     /// The authorizer's type is not in the file (e.g. `get-resources` output).
     Unknown,
@@ -154,13 +154,32 @@ impl Auth {
 /// cache key) hold the verb and the resource or path, or caching is off (TTL 0). An answer
 /// that covers one route only (rolegen's) must never be reused for another. `None` when the
 /// identity sources are unknown (not in the file, or not plain text).
-pub fn route_keyed(identity_source: Option<&str>, ttl: Option<i64>) -> Option<bool> {
+pub fn route_keyed(identity_source: Option<&str>, ttl: Option<i64>) -> Option<Keyed> {
     if ttl == Some(0) {
-        return Some(true);
+        return Some(Keyed::Path);
     }
     let sources: Vec<&str> = identity_source?.split(',').map(str::trim).collect();
     let has = |s: &str| sources.contains(&s);
-    Some(has("context.httpMethod") && (has("context.resourcePath") || has("context.path")))
+    Some(if !has("context.httpMethod") {
+        Keyed::No
+    } else if has("context.path") {
+        Keyed::Path
+    } else if has("context.resourcePath") {
+        Keyed::Route
+    } else {
+        Keyed::No
+    })
+}
+
+/// How narrowly a REQUEST authorizer's cached answers are reused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keyed {
+    /// Across routes (the cache key lacks the verb or the route).
+    No,
+    /// For the same route (verb and resource), whatever its path values.
+    Route,
+    /// For the same verb and concrete path (or never: TTL 0), as `match` routes need.
+    Path,
 }
 
 /// "`a`, `b`".

@@ -12,7 +12,7 @@
 //! authorizer with the route in its cache key.
 
 use super::{Outcome, load_model, report};
-use crate::apidef::{self, ApiDef, ApiRoute, Auth, CustomKind, RestApi, Unresolved};
+use crate::apidef::{self, ApiDef, ApiRoute, Auth, CustomKind, Keyed, RestApi, Unresolved};
 use crate::cli::{ErrorFormat, Global};
 use crate::diag::{self, Diagnostic, Source};
 use crate::model::{Access, Method, Model, Path, RouteId, Router, ScopeId, Segment, Strategy};
@@ -558,12 +558,12 @@ impl Cmp<'_> {
                     kind:
                         CustomKind::Unknown
                         | CustomKind::Request {
-                            route_key: None | Some(true),
+                            route_key: None | Some(Keyed::Route | Keyed::Path),
                         },
                     ..
                 },
                 Strategy::Lambda | Strategy::VerifiedPermissions,
-            ) => {
+            ) if route.bound.is_empty() => {
                 return None;
             }
             (Access::AnyOf(ids), Auth::Cognito { scopes, .. }, Strategy::CognitoScopes)
@@ -647,8 +647,25 @@ impl Cmp<'_> {
                     match kind {
                         CustomKind::Unknown
                         | CustomKind::Request {
-                            route_key: None | Some(true),
+                            route_key: None | Some(Keyed::Path),
                         } => None,
+                        CustomKind::Request {
+                            route_key: Some(Keyed::Route),
+                        } if route.bound.is_empty() => None,
+                        CustomKind::Request {
+                            route_key: Some(Keyed::Route),
+                        } => make(
+                            AUTHORIZER,
+                            Severity::Error,
+                            format!(
+                                "the API uses {} whose cache key (`IdentitySource`) holds the route but not the concrete path, and roles.yaml binds this route's path to the caller (`match`): an answer given for one path value would be reused for another",
+                                r.auth.describe()
+                            ),
+                            &format!(
+                                "use an authorizer with IdentitySource `{}` for this route (what `rolegen gen` writes), or TTL 0",
+                                crate::r#gen::authorizer::IDENTITY_SOURCE_BY_PATH
+                            ),
+                        ),
                         CustomKind::Token => make(
                             AUTHORIZER,
                             Severity::Error,
@@ -663,7 +680,7 @@ impl Cmp<'_> {
                             ),
                         ),
                         CustomKind::Request {
-                            route_key: Some(false),
+                            route_key: Some(Keyed::No),
                         } => make(
                             AUTHORIZER,
                             Severity::Error,
