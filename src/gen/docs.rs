@@ -140,6 +140,11 @@ fn markdown(model: &Model, cols: &[GroupId], keys: &Keys) -> String {
     if model.has_authenticated() {
         md.push_str(" · 🔑 signed in: any signed-in user may call it, in any group or none");
     }
+    if model.has_bound() {
+        md.push_str(
+            " · 👤 own `{v}` = `claim`: only where the path's `{v}` equals that claim of the caller's token",
+        );
+    }
     md.push_str("\n\n");
     let _ = writeln!(
         md,
@@ -198,6 +203,11 @@ fn markdown(model: &Model, cols: &[GroupId], keys: &Keys) -> String {
                 }
             }
         }
+        for b in &route.bound {
+            // Variable names are letters, digits and `_`; claims are `sub`,
+            // `cognito:username` or `custom:` and the same: safe in a code span.
+            let _ = write!(md, " · 👤 own `{{{}}}` = `{}`", b.var, b.claim.as_written());
+        }
         md.push_str(" |");
         let mask = bits.seek(j);
         for first in (0..cols.len()).step_by(8) {
@@ -209,11 +219,58 @@ fn markdown(model: &Model, cols: &[GroupId], keys: &Keys) -> String {
         md.push('\n');
     }
     md.push_str(&tables);
+    clients_table(model, &scopes_md, &mut md);
     if model.api.strategy == Strategy::VerifiedPermissions {
         cedar_table(model, &groups_md, &mut md);
     }
     cost_table(model, &mut md);
     md
+}
+
+/// The machine clients: their scopes and the routes those grant (never an `authenticated` or
+/// `match` route: a client is not a user).
+fn clients_table(model: &Model, scopes_md: &[String], md: &mut String) {
+    if model.clients.is_empty() {
+        return;
+    }
+    md.push_str("\n## Machine clients\n\n");
+    md.push_str(
+        "Apps that call the API with their own client-credentials access token (no user). A client may call a route when it has one of the route's scopes; it never gets an `authenticated` or `match` route.\n\n",
+    );
+    md.push_str(
+        "| Client | Description | Scopes | Routes it may call |\n| :-- | :-- | :-- | :-- |\n",
+    );
+    for c in model.client_ids() {
+        let client = model.client(c);
+        md.push_str("| ");
+        md_escape_into(md, &client.name);
+        md.push_str(" | ");
+        match &client.description {
+            Some(d) => md_escape_into(md, d),
+            None => md.push('—'),
+        }
+        md.push_str(" | ");
+        let scopes: Vec<&str> = client
+            .scopes
+            .iter()
+            .map(|s| scopes_md[s.0].as_str())
+            .collect();
+        md.push_str(&scopes.join(", "));
+        md.push_str(" | ");
+        let routes: Vec<String> = model
+            .route_ids()
+            .filter(|&r| {
+                model.matrix.client_allows(c, r) && model.route(r).access != Access::Public
+            })
+            .map(|r| format!("`{}`", model.route(r).key()))
+            .collect();
+        if routes.is_empty() {
+            md.push_str("— (public routes only)");
+        } else {
+            md.push_str(&routes.join(", "));
+        }
+        md.push_str(" |\n");
+    }
 }
 
 /// What the file's strategy would cost per month against the others at a few sizes (the
