@@ -127,6 +127,42 @@ pub const RULES: &[Rule] = &[
         summary: "the routes a group may call, or its effective scopes, changed",
     },
     Rule {
+        id: "RG214",
+        name: "client-added",
+        severity: Severity::Warning,
+        summary: "a new machine client, and the routes its scopes let it call",
+    },
+    Rule {
+        id: "RG215",
+        name: "client-removed",
+        severity: Severity::Warning,
+        summary: "a machine client was removed: CloudFormation deletes its app client, and its id and secret stop working",
+    },
+    Rule {
+        id: "RG216",
+        name: "client-access-granted",
+        severity: Severity::Warning,
+        summary: "a machine client may now call routes it could not call before",
+    },
+    Rule {
+        id: "RG217",
+        name: "client-access-revoked",
+        severity: Severity::Note,
+        summary: "a machine client may no longer call routes it could call before",
+    },
+    Rule {
+        id: "RG218",
+        name: "match-removed",
+        severity: Severity::Warning,
+        summary: "a route no longer binds a path variable to the caller (`match`): callers reach every value, not only their own",
+    },
+    Rule {
+        id: "RG219",
+        name: "match-added",
+        severity: Severity::Note,
+        summary: "a route now binds path variables to the caller (`match`), or binds them differently: callers keep only their own values",
+    },
+    Rule {
         id: "RG220",
         name: "scope-added",
         severity: Severity::Note,
@@ -1088,6 +1124,206 @@ pub fn compare(old: &Side, new: &Side) -> Changes {
             Some("update the clients' base URL"),
         );
     }
+    let (more, wider) = clients_and_bindings(old, new);
+    findings.extend(more);
+    widened |= wider;
     report::sort(&mut findings);
     Changes { findings, widened }
+}
+
+/// Machine clients (by name) and `match` bindings (by route): what they add to, or take from,
+/// access. Returns the findings and whether any widens access.
+fn clients_and_bindings(old: &Side, new: &Side) -> (Vec<Finding>, bool) {
+    let (om, nm) = (&old.model, &new.model);
+    let mut findings = Vec::new();
+    let mut widened = false;
+    let mut push = |id: &str, route: Option<String>, message: String, location, help: &str| {
+        let r = rule(id);
+        findings.push(Finding {
+            rule: r.id,
+            rule_name: r.name,
+            severity: r.severity,
+            route,
+            message,
+            location,
+            help: (!help.is_empty()).then(|| help.to_string()),
+        });
+    };
+    let protected = |m: &Model, c, r: RouteId| {
+        m.matrix.client_allows(c, r) && m.route(r).access != Access::Public
+    };
+    for cn in nm.client_ids() {
+        let client = nm.client(cn);
+        let mine: Vec<String> = nm
+            .route_ids()
+            .filter(|&r| protected(nm, cn, r))
+            .map(|r| nm.route(r).key())
+            .collect();
+        match om.client_by_name(&client.name) {
+            None => {
+                widened |= !mine.is_empty();
+                push(
+                    "RG214",
+                    None,
+                    format!(
+                        "new machine client `{}` may call {}{}",
+                        client.name,
+                        plural(mine.len(), "protected route"),
+                        if mine.is_empty() {
+                            String::new()
+                        } else {
+                            format!(": {}", list(&mine))
+                        }
+                    ),
+                    new.at(client.decl),
+                    "",
+                );
+            }
+            Some(co) => {
+                // Routes match by method and path shape across the versions.
+                let gained: Vec<String> = nm
+                    .route_ids()
+                    .filter(|&r| protected(nm, cn, r))
+                    .filter(|&r| {
+                        let route = nm.route(r);
+                        !om.route_by(route.method, &route.path)
+                            .is_some_and(|ro| protected(om, co, ro))
+                    })
+                    .map(|r| nm.route(r).key())
+                    .collect();
+                let lost: Vec<String> = om
+                    .route_ids()
+                    .filter(|&r| protected(om, co, r))
+                    .filter(|&r| {
+                        let route = om.route(r);
+                        !nm.route_by(route.method, &route.path)
+                            .is_some_and(|rn| protected(nm, cn, rn))
+                    })
+                    .map(|r| om.route(r).key())
+                    .collect();
+                if !gained.is_empty() {
+                    widened = true;
+                    push(
+                        "RG216",
+                        None,
+                        format!(
+                            "machine client `{}` may now call {}: {}",
+                            client.name,
+                            plural(gained.len(), "more route"),
+                            list(&gained)
+                        ),
+                        new.at(client.decl),
+                        "",
+                    );
+                }
+                if !lost.is_empty() {
+                    push(
+                        "RG217",
+                        None,
+                        format!(
+                            "machine client `{}` may no longer call {}: {}",
+                            client.name,
+                            plural(lost.len(), "route"),
+                            list(&lost)
+                        ),
+                        new.at(client.decl),
+                        "update the client's callers before deploying",
+                    );
+                }
+            }
+        }
+    }
+    for co in om.client_ids() {
+        let client = om.client(co);
+        if nm.client_by_name(&client.name).is_none() {
+            push(
+                "RG215",
+                None,
+                format!(
+                    "machine client `{}` was removed: its app client is deleted, and its id and secret stop working",
+                    client.name
+                ),
+                old.at(client.decl),
+                "remove it only when nothing uses its credentials",
+            );
+        }
+    }
+    for rn in nm.route_ids() {
+        let route = nm.route(rn);
+        let Some(ro) = om.route_by(route.method, &route.path) else {
+            continue;
+        };
+        let shown = |m: &Model, r: RouteId| -> Vec<String> {
+            m.route(r)
+                .bound
+                .iter()
+                .map(|b| format!("{{{}}} = {}", b.var, b.claim.as_written()))
+                .collect()
+        };
+        let (was, now) = (shown(om, ro), shown(nm, rn));
+        if was == now {
+            continue;
+        }
+        // Variable names may differ between versions of one path shape: compare positions.
+        let positions = |m: &Model, r: RouteId| -> Vec<(usize, String)> {
+            let route = m.route(r);
+            let vars: Vec<&str> = route.path.variables().collect();
+            let mut v: Vec<(usize, String)> = route
+                .bound
+                .iter()
+                .map(|b| {
+                    (
+                        vars.iter().position(|v| *v == b.var).unwrap_or(usize::MAX),
+                        b.claim.as_written(),
+                    )
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        let (pw, pn) = (positions(om, ro), positions(nm, rn));
+        if pw == pn {
+            continue;
+        }
+        let dropped: Vec<&(usize, String)> = pw.iter().filter(|b| !pn.contains(b)).collect();
+        if dropped.is_empty() {
+            push(
+                "RG219",
+                Some(route.key()),
+                format!(
+                    "now only for the caller's own values: {}{}",
+                    list(&now),
+                    if was.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (was {})", list(&was))
+                    }
+                ),
+                new.at(route.decl),
+                "callers who used other values lose them",
+            );
+        } else {
+            widened = true;
+            push(
+                "RG218",
+                Some(route.key()),
+                format!(
+                    "no longer bound to the caller: {} → {}; callers may reach values that are not their own",
+                    if was.is_empty() {
+                        "none".to_string()
+                    } else {
+                        list(&was)
+                    },
+                    if now.is_empty() {
+                        "none".to_string()
+                    } else {
+                        list(&now)
+                    }
+                ),
+                new.at(route.decl),
+                "make sure the backend checks ownership itself before removing `match`",
+            );
+        }
+    }
+    (findings, widened)
 }
