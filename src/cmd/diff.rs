@@ -1137,18 +1137,20 @@ fn clients_and_bindings(old: &Side, new: &Side) -> (Vec<Finding>, bool) {
     let (om, nm) = (&old.model, &new.model);
     let mut findings = Vec::new();
     let mut widened = false;
-    let mut push = |id: &str, route: Option<String>, message: String, location, help: &str| {
-        let r = rule(id);
-        findings.push(Finding {
-            rule: r.id,
-            rule_name: r.name,
-            severity: r.severity,
-            route,
-            message,
-            location,
-            help: (!help.is_empty()).then(|| help.to_string()),
-        });
-    };
+    // `quiet`: a note whatever the rule's severity (a new client that grants nothing).
+    let mut push =
+        |id: &str, quiet: bool, route: Option<String>, message: String, location, help: &str| {
+            let r = rule(id);
+            findings.push(Finding {
+                rule: r.id,
+                rule_name: r.name,
+                severity: if quiet { Severity::Note } else { r.severity },
+                route,
+                message,
+                location,
+                help: (!help.is_empty()).then(|| help.to_string()),
+            });
+        };
     let protected = |m: &Model, c, r: RouteId| {
         m.matrix.client_allows(c, r) && m.route(r).access != Access::Public
     };
@@ -1164,6 +1166,7 @@ fn clients_and_bindings(old: &Side, new: &Side) -> (Vec<Finding>, bool) {
                 widened |= !mine.is_empty();
                 push(
                     "RG214",
+                    mine.is_empty(),
                     None,
                     format!(
                         "new machine client `{}` may call {}{}",
@@ -1205,6 +1208,7 @@ fn clients_and_bindings(old: &Side, new: &Side) -> (Vec<Finding>, bool) {
                     widened = true;
                     push(
                         "RG216",
+                        false,
                         None,
                         format!(
                             "machine client `{}` may now call {}: {}",
@@ -1219,6 +1223,7 @@ fn clients_and_bindings(old: &Side, new: &Side) -> (Vec<Finding>, bool) {
                 if !lost.is_empty() {
                     push(
                         "RG217",
+                        false,
                         None,
                         format!(
                             "machine client `{}` may no longer call {}: {}",
@@ -1238,6 +1243,7 @@ fn clients_and_bindings(old: &Side, new: &Side) -> (Vec<Finding>, bool) {
         if nm.client_by_name(&client.name).is_none() {
             push(
                 "RG215",
+                false,
                 None,
                 format!(
                     "machine client `{}` was removed: its app client is deleted, and its id and secret stop working",
@@ -1289,6 +1295,7 @@ fn clients_and_bindings(old: &Side, new: &Side) -> (Vec<Finding>, bool) {
         if dropped.is_empty() {
             push(
                 "RG219",
+                false,
                 Some(route.key()),
                 format!(
                     "now only for the caller's own values: {}{}",
@@ -1306,6 +1313,7 @@ fn clients_and_bindings(old: &Side, new: &Side) -> (Vec<Finding>, bool) {
             widened = true;
             push(
                 "RG218",
+                false,
                 Some(route.key()),
                 format!(
                     "no longer bound to the caller: {} → {}; callers may reach values that are not their own",
