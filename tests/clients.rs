@@ -287,3 +287,19 @@ fn clients_need_the_pool_domain() {
         "points at the first client: {err}"
     );
 }
+
+#[test]
+fn cost_counts_the_files_clients_unless_told() {
+    let dir = setup("cost", &fixture());
+    let json = |args: &[&str]| -> Value {
+        let o = run(&dir, &[&["cost", "--format", "json"][..], args].concat());
+        assert_eq!(o.status.code(), Some(0), "{o:?}");
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let by_default = json(&["--mau", "1000"]);
+    assert_eq!(by_default["usage"]["clients"], 2.0, "{by_default}");
+    let told = json(&["--mau", "1000", "--clients", "5"]);
+    assert_eq!(told["usage"]["clients"], 5.0);
+    let none = json(&["--mau", "1000", "--clients", "0"]);
+    assert_eq!(none["usage"]["clients"], 0.0);
+}

@@ -35,9 +35,9 @@ pub struct Args {
     #[arg(long, value_name = "T", default_value_t = Usage::default().tokens_per_user, value_parser = amount, allow_negative_numbers = true, help_heading = "Usage")]
     pub tokens_per_user: f64,
     /// Machine-to-machine app clients (client credentials grant), billed by Cognito on every
-    /// plan.
-    #[arg(long, value_name = "C", default_value_t = Usage::default().clients, value_parser = amount, allow_negative_numbers = true, help_heading = "Usage")]
-    pub clients: f64,
+    /// plan [default: the roles file's `clients`, else 0].
+    #[arg(long, value_name = "C", value_parser = amount, allow_negative_numbers = true, help_heading = "Usage")]
+    pub clients: Option<f64>,
     /// Token requests per machine client per month (the default, 720, is a new one-hour token
     /// every hour).
     #[arg(long, value_name = "T", default_value_t = Usage::default().client_tokens, value_parser = amount, allow_negative_numbers = true, help_heading = "Usage")]
@@ -199,6 +199,7 @@ fn price_help() -> String {
 }
 
 pub fn run(global: &Global, args: &Args) -> Outcome {
+    let roles = roles_file(global);
     let mut prices = Prices::new(args.pricing);
     for (name, value) in &args.price {
         if let Err(r) = prices.set(name, *value) {
@@ -214,7 +215,9 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
         calls_per_user: args.calls_per_user,
         cache_hit: args.cache_hit,
         tokens_per_user: args.tokens_per_user,
-        clients: args.clients,
+        clients: args
+            .clients
+            .unwrap_or_else(|| roles.as_ref().map_or(0.0, |r| r.clients as f64)),
         client_tokens: args.client_tokens,
         client_calls: args.client_calls,
         authorizer: Function {
@@ -237,7 +240,7 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
         usage: &usage,
         prices: &prices,
         estimates: &estimates,
-        roles: roles_strategy(global),
+        roles: roles.map(|r| r.strategy),
         file: global.config.display().to_string(),
     };
     let out = match args.format {
@@ -249,16 +252,28 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
     Outcome::Ok
 }
 
-/// The roles file's strategy, to mark it in the table. The figures do not depend on the file,
-/// so a missing one is no problem and an invalid one only a warning.
-fn roles_strategy(global: &Global) -> Option<Strategy> {
+/// What the estimate takes from the roles file.
+struct RolesFile {
+    strategy: Strategy,
+    clients: usize,
+}
+
+/// The roles file's strategy, to mark it in the table, and its number of machine clients
+/// (the default of `--clients`). Nothing else depends on the file, so a missing one is no
+/// problem and an invalid one only a warning.
+fn roles_file(global: &Global) -> Option<RolesFile> {
     if !global.config.is_file() {
         return None;
     }
     let name = global.config.display().to_string();
     let problem = match super::load_file(&global.config) {
         Ok(loaded) => match loaded.model {
-            Some(model) => return Some(model.api.strategy),
+            Some(model) => {
+                return Some(RolesFile {
+                    strategy: model.api.strategy,
+                    clients: model.clients.len(),
+                });
+            }
             None => "has errors",
         },
         Err(_) => "cannot be read",
@@ -267,7 +282,7 @@ fn roles_strategy(global: &Global) -> Option<Strategy> {
         "roles-unread",
         format!("`{name}` {problem}, so its strategy is not marked"),
     )
-    .help("`rolegen check` shows why; the figures do not depend on the file");
+    .help("`rolegen check` shows why; only `--clients`' default comes from the file");
     super::report(global, &name, "", &[d]);
     None
 }
