@@ -77,18 +77,7 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
             let e = explain_client(&model, c);
             match args.format {
                 Format::Text => client_text(&model, &e),
-                Format::Json => {
-                    let mut v = serde_json::json!({
-                        "file": file,
-                        "authorizer": model.api.strategy.as_str(),
-                    });
-                    if let (Some(obj), Ok(serde_json::Value::Object(e))) =
-                        (v.as_object_mut(), serde_json::to_value(&e))
-                    {
-                        obj.extend(e);
-                    }
-                    json(&v)
-                }
+                Format::Json => json_with_header(&model, &file, &e),
             }
         }
         (Some(text), _) => {
@@ -120,23 +109,26 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
             let e = explain_groups(&model, &ids);
             match args.format {
                 Format::Text => groups_text(&model, &e),
-                Format::Json => {
-                    let mut v = serde_json::json!({
-                        "file": file,
-                        "authorizer": model.api.strategy.as_str(),
-                    });
-                    if let (Some(obj), Ok(serde_json::Value::Object(e))) =
-                        (v.as_object_mut(), serde_json::to_value(&e))
-                    {
-                        obj.extend(e);
-                    }
-                    json(&v)
-                }
+                Format::Json => json_with_header(&model, &file, &e),
             }
         }
     };
     let _ = global.console.out(&out);
     Outcome::Ok
+}
+
+/// `{file, authorizer}` followed by the fields of `e`, as one JSON object.
+fn json_with_header(model: &Model, file: &str, e: &impl Serialize) -> String {
+    let mut v = serde_json::json!({
+        "file": file,
+        "authorizer": model.api.strategy.as_str(),
+    });
+    if let (Some(obj), Ok(serde_json::Value::Object(e))) =
+        (v.as_object_mut(), serde_json::to_value(e))
+    {
+        obj.extend(e);
+    }
+    json(&v)
 }
 
 fn json(v: &serde_json::Value) -> String {

@@ -1194,26 +1194,19 @@ fn api(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut Count) {
                     w.item_map(|w| w.strs("Fn::GetAtt", ["UserPool", "Arn"]))
                 });
             }
-            Strategy::Lambda | Strategy::VerifiedPermissions => {
-                w.str("Name", "LambdaRequestAuthorizer");
-                w.str("Type", "REQUEST");
-                r(w, "RestApiId", "RestApi");
-                // The cache key: the token and the route, so that a cached answer is only
-                // ever applied to the route it was given for.
-                w.str("IdentitySource", super::authorizer::IDENTITY_SOURCE);
-                w.int(
-                    "AuthorizerResultTtlInSeconds",
-                    i64::from(model.api.authorizer_ttl),
-                );
-                sub(
-                    w,
-                    "AuthorizerUri",
-                    "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${AuthorizerFunction.Arn}/invocations",
-                );
-            }
+            // The cache key: the token and the route, so that a cached answer is only ever
+            // applied to the route it was given for.
+            Strategy::Lambda | Strategy::VerifiedPermissions => request_authorizer(
+                model,
+                w,
+                "LambdaRequestAuthorizer",
+                super::authorizer::IDENTITY_SOURCE,
+            ),
         },
     );
     if model.has_bound() && model.api.strategy.uses_lambda_authorizer() {
+        // The cache key holds the concrete path: `match` routes are decided on the path's
+        // values, so an answer must never serve another value.
         resource(
             w,
             n,
@@ -1222,21 +1215,12 @@ fn api(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut Count) {
             no_head,
             &[],
             |w| {
-                w.str("Name", "LambdaRequestAuthorizerByPath");
-                w.str("Type", "REQUEST");
-                r(w, "RestApiId", "RestApi");
-                // The cache key holds the concrete path: `match` routes are decided on the
-                // path's values, so an answer must never serve another value.
-                w.str("IdentitySource", super::authorizer::IDENTITY_SOURCE_BY_PATH);
-                w.int(
-                    "AuthorizerResultTtlInSeconds",
-                    i64::from(model.api.authorizer_ttl),
-                );
-                sub(
+                request_authorizer(
+                    model,
                     w,
-                    "AuthorizerUri",
-                    "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${AuthorizerFunction.Arn}/invocations",
-                );
+                    "LambdaRequestAuthorizerByPath",
+                    super::authorizer::IDENTITY_SOURCE_BY_PATH,
+                )
             },
         );
     }
@@ -1338,6 +1322,23 @@ fn api(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut Count) {
         w.str("StageName", &model.api.stage);
         r(w, "DeploymentId", &deployment);
     });
+}
+
+/// The properties of a REQUEST authorizer of rolegen's function, keyed on `identity_source`.
+fn request_authorizer(model: &Model, w: &mut Writer, name: &str, identity_source: &str) {
+    w.str("Name", name);
+    w.str("Type", "REQUEST");
+    r(w, "RestApiId", "RestApi");
+    w.str("IdentitySource", identity_source);
+    w.int(
+        "AuthorizerResultTtlInSeconds",
+        i64::from(model.api.authorizer_ttl),
+    );
+    sub(
+        w,
+        "AuthorizerUri",
+        "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${AuthorizerFunction.Arn}/invocations",
+    );
 }
 
 /// The route's method; `resource` is the logical ID of its path's API Gateway resource
