@@ -9,6 +9,9 @@ use crate::diag::{Diagnostic, Span, suggest};
 use std::borrow::Cow;
 use std::fmt;
 
+mod stage;
+pub use stage::{RawCors, RawLogging, RawStage, RawThrottle};
+
 /// A value and where it was written.
 #[derive(Clone, Debug, PartialEq)]
 pub struct S<T> {
@@ -43,6 +46,11 @@ pub mod keys {
         "token",
         "endpoint",
         "vpc_endpoint_ids",
+        "logging",
+        "tracing",
+        "metrics",
+        "throttle",
+        "cors",
     ];
     pub const USER_POOL: &[&str] = &[
         "name",
@@ -54,7 +62,14 @@ pub mod keys {
     ];
     pub const RESOURCE_SERVER: &[&str] = &["identifier", "name"];
     pub const GROUP: &[&str] = &["description", "precedence", "scopes", "includes"];
-    pub const ROUTE: &[&str] = &["scopes", "public", "authenticated", "integration"];
+    pub const ROUTE: &[&str] = &[
+        "scopes",
+        "public",
+        "authenticated",
+        "integration",
+        "throttle",
+    ];
+    pub use super::stage::keys::{CORS, LOGGING, THROTTLE};
     pub const INTEGRATION: &[&str] = &["mock", "lambda", "http"];
 }
 
@@ -114,6 +129,7 @@ impl Raw<'_> {
                     .api
                     .vpc_endpoint_ids
                     .map(|ids| S::new(own_all(ids.value), ids.span)),
+                settings: self.api.settings,
             },
             user_pool: RawUserPool {
                 name: self.user_pool.name.map(own),
@@ -167,6 +183,7 @@ impl Raw<'_> {
                         };
                         S::new(value, i.span)
                     }),
+                    throttle: r.throttle,
                 })
                 .collect(),
             section_spans: self.section_spans,
@@ -185,6 +202,8 @@ pub struct RawApi<'a> {
     pub token: Option<Text<'a>>,
     pub endpoint: Option<Text<'a>>,
     pub vpc_endpoint_ids: Option<S<Vec<Text<'a>>>>,
+    /// Logging, tracing, metrics, throttling, CORS (`raw::stage`).
+    pub settings: RawStage,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -219,6 +238,8 @@ pub struct RawRoute<'a> {
     pub key: Text<'a>,
     pub access: RawAccess<'a>,
     pub integration: Option<S<RawIntegration<'a>>>,
+    /// Overrides `api.throttle` for this route.
+    pub throttle: Option<S<RawThrottle>>,
 }
 
 #[derive(Clone, Debug)]
@@ -318,8 +339,8 @@ struct Key {
     span: Span,
 }
 
-/// The most keys a fixed-shape mapping has (`keys::TOP`).
-const MAX_FIELDS: usize = 8;
+/// The most keys a fixed-shape mapping has (`keys::API`).
+const MAX_FIELDS: usize = 16;
 const _: () = assert!(
     keys::TOP.len() <= MAX_FIELDS
         && keys::API.len() <= MAX_FIELDS
@@ -516,7 +537,7 @@ impl Walker<'_> {
                         v.span,
                     ))
                 }
-                _ => unreachable!(),
+                other => self.stage_setting(&mut api.settings, other, v),
             }
             self.note_unreadable("api", &key, before);
         }
@@ -653,10 +674,12 @@ impl Walker<'_> {
                 continue;
             };
             if let Some((access, integration)) = self.route_value(v, What::Named("route", key)) {
+                let throttle = self.route_throttle(v, What::Named("route", key));
                 out.push(RawRoute {
                     key: S::new(key.clone(), k.span),
                     access,
                     integration,
+                    throttle,
                 });
             }
         }
@@ -717,6 +740,8 @@ impl Walker<'_> {
                             ),
                         },
                         "integration" => integration = self.integration(field, what),
+                        // Read by `route_throttle`.
+                        "throttle" => {}
                         _ => unreachable!(),
                     }
                 }

@@ -18,7 +18,9 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
 mod signin;
+mod stage;
 pub use signin::{DOMAIN_URL_SUB, USER_POOL_DOMAIN_ID};
+pub use stage::{ACCESS_LOG_FORMAT, ACCESS_LOG_GROUP_ID, method_setting_path};
 
 pub const TEMPLATE: &str = "cfn/template.yaml";
 /// CloudFormation: at most 500 resources per template.
@@ -250,6 +252,9 @@ const FIXED_IDS: &[&str] = &[
     "RestApi",
     "Authorizer",
     "Stage",
+    ACCESS_LOG_GROUP_ID,
+    stage::CLOUDWATCH_ROLE_ID,
+    stage::ACCOUNT_ID,
 ];
 
 /// The logical IDs derived from names, computed once for the whole template.
@@ -1153,11 +1158,22 @@ fn api(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut Count) {
             w.str("Description", &format!("rolegen {fingerprint}"));
         },
     );
-    resource(w, n, "Stage", "AWS::ApiGateway::Stage", no_head, &[], |w| {
-        r(w, "RestApiId", "RestApi");
-        w.str("StageName", &model.api.stage);
-        r(w, "DeploymentId", &deployment);
-    });
+    stage::log_group(model, w, n);
+    let stage_head = |w: &mut Writer| stage::head(model, w);
+    resource(
+        w,
+        n,
+        "Stage",
+        "AWS::ApiGateway::Stage",
+        stage_head,
+        &[],
+        |w| {
+            r(w, "RestApiId", "RestApi");
+            w.str("StageName", &model.api.stage);
+            r(w, "DeploymentId", &deployment);
+            stage::properties(model, w);
+        },
+    );
 }
 
 /// The route's method; `resource` is the logical ID of its path's API Gateway resource

@@ -167,6 +167,7 @@ impl Builder<'_> {
             );
         }
 
+        let settings = super::stage::build(raw, &routes, self.diags);
         let (api, user_pool, resource_server) = (api?, user_pool?, resource_server?);
         let matrix = matrix(&groups, &routes, scopes.len());
         // Warnings are computed only on a sound file: next to an error (a route dropped for
@@ -181,6 +182,7 @@ impl Builder<'_> {
             groups,
             routes,
             matrix,
+            settings,
         };
         if sound {
             self.warnings(&model);
