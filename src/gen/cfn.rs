@@ -17,6 +17,7 @@ use foldhash::fast::FixedState;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
+mod cors;
 mod signin;
 mod stage;
 pub use signin::{DOMAIN_URL_SUB, USER_POOL_DOMAIN_ID};
@@ -255,6 +256,8 @@ const FIXED_IDS: &[&str] = &[
     ACCESS_LOG_GROUP_ID,
     stage::CLOUDWATCH_ROLE_ID,
     stage::ACCOUNT_ID,
+    cors::GATEWAY_RESPONSES[0].1,
+    cors::GATEWAY_RESPONSES[1].1,
 ];
 
 /// The logical IDs derived from names, computed once for the whole template.
@@ -1113,6 +1116,7 @@ fn api(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut Count) {
         let resource_id = res.map(|i| ids.resources[i].id.as_str());
         method(model, route, id, resource_id, w, n);
     }
+    let preflights = cors::write(model, ids, w, n);
     let fingerprint = if rest_api.is_empty() {
         short_hash(w.written_since(api_start).as_bytes(), 12)
     } else {
@@ -1151,7 +1155,12 @@ fn api(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut Count) {
         n,
         &deployment,
         "AWS::ApiGateway::Deployment",
-        |w| w.strs("DependsOn", ids.methods.iter().map(String::as_str)),
+        |w| {
+            w.strs(
+                "DependsOn",
+                ids.methods.iter().chain(&preflights).map(String::as_str),
+            )
+        },
         &[],
         |w| {
             r(w, "RestApiId", "RestApi");
@@ -1202,11 +1211,17 @@ fn method(
                         w.str("application/json", "{\"statusCode\": 200}")
                     });
                     w.seq("IntegrationResponses", |w| {
-                        w.item_map(|w| w.str("StatusCode", "200"))
+                        w.item_map(|w| {
+                            w.str("StatusCode", "200");
+                            cors::mock_integration_response(model, w);
+                        })
                     });
                 });
                 w.seq("MethodResponses", |w| {
-                    w.item_map(|w| w.str("StatusCode", "200"))
+                    w.item_map(|w| {
+                        w.str("StatusCode", "200");
+                        cors::mock_method_response(model, w);
+                    })
                 });
             }
             Integration::Lambda { param } => {

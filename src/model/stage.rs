@@ -258,9 +258,11 @@ fn cors(c: &S<RawCors>, routes: &[Route], diags: &mut Vec<Diagnostic>) -> Option
             .collect()
     };
     for (h, span) in names {
+        // Letters, digits, `-` and `_`: every header name in use, and nothing that could end
+        // the quoted value API Gateway reads the list from.
         let token = !h.is_empty()
             && h.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if !token {
             diags.push(
                 Diagnostic::error("bad-value", format!("`{h}` is not a header name"))
@@ -338,6 +340,20 @@ fn origin_problem(o: &str) -> Option<&'static str> {
     if host.is_empty() || host.chars().any(|c| c.is_ascii_uppercase()) {
         return Some("browsers send the host in lower case");
     }
+    // Only what a host name (or a bracketed IPv6 address) is made of: the origin is compared
+    // inside a mapping template, which must not see a quote or a `$`.
+    let ipv6 = host.starts_with('[')
+        && host.ends_with(']')
+        && host[1..host.len() - 1]
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.');
+    if !ipv6
+        && !host
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+    {
+        return Some("its host is not a host name");
+    }
     if let Some(p) = port
         && (p.is_empty() || p.parse::<u16>().is_err())
     {
@@ -362,6 +378,8 @@ mod tests {
             "ftp://x.example.com",
             "https://App.example.com",
             "https://app.example.com:x",
+            "https://app$x.example.com",
+            "https://app'.example.com",
         ] {
             assert!(origin_problem(bad).is_some(), "{bad}");
         }
