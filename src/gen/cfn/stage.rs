@@ -5,7 +5,7 @@
 //! Stage settings apply without a new deployment, so none of this is in the deployment's
 //! fingerprint.
 
-use super::{Count, Writer, get_att, no_head, resource};
+use super::{Count, Writer, checkov, get_att, no_head, resource, resource_with};
 use crate::model::stage::Throttle;
 use crate::model::{Model, Route};
 
@@ -87,7 +87,7 @@ pub(super) fn log_group(model: &Model, w: &mut Writer, n: &mut Count) {
             },
         );
     }
-    resource(
+    resource_with(
         w,
         n,
         ACCESS_LOG_GROUP_ID,
@@ -98,8 +98,22 @@ pub(super) fn log_group(model: &Model, w: &mut Writer, n: &mut Count) {
             w.str("UpdateReplacePolicy", "Retain");
         },
         &[],
+        &[checkov::LOG_GROUP_KMS],
         |w| w.int("RetentionInDays", i64::from(log.retention_days)),
     );
+}
+
+/// The checks the stage does not pass on purpose: caching always, access logs and tracing when
+/// roles.yaml turns them off.
+pub(super) fn checkov_skips(model: &Model) -> Vec<(&'static str, &'static str)> {
+    let mut v = vec![checkov::STAGE_CACHE];
+    if model.settings.access_log.is_none() {
+        v.push(checkov::STAGE_NO_LOGS);
+    }
+    if !model.settings.tracing {
+        v.push(checkov::STAGE_NO_TRACING);
+    }
+    v
 }
 
 /// The stage's `DependsOn`: the account's logging role must be set before a stage logs.
