@@ -23,6 +23,8 @@ use crate::model::Path;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+mod sam_cors;
+
 const SAM_TRANSFORM: &str = "AWS::Serverless-2016-10-31";
 const IMPLICIT_API: &str = "ServerlessRestApi";
 
@@ -232,6 +234,13 @@ pub fn read(doc: Node) -> Result<ApiDef, Diagnostic> {
             );
         }
     }
+
+    sam_cors::add_preflights(
+        &ctx,
+        doc.get("Globals").and_then(|g| g.get("Api")),
+        &mut apis,
+        &sam_auth,
+    );
 
     if apis.is_empty() {
         let v2 = ctx

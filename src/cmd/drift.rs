@@ -382,6 +382,11 @@ pub fn compare(model: &Model, api: &RestApi, loose: &[Unresolved], files: &Files
             out.extend(ctx.auth(rid, r, None));
             continue;
         }
+        let preflight = method == Method::Options && r.auth == Auth::None;
+        if preflight && model.settings.cors.is_some() && here.declared.iter().any(Option::is_some) {
+            // The CORS preflight of a declared path: not a route of the matrix.
+            continue;
+        }
         if method == Method::Any {
             // The methods this ANY answers that roles.yaml does not declare on this path.
             if here.declared(Method::Any).is_some() {
@@ -438,7 +443,11 @@ pub fn compare(model: &Model, api: &RestApi, loose: &[Unresolved], files: &Files
                 r.auth.describe()
             ),
             api_loc(r.line, r.column),
-            Some("declare the route in roles.yaml with the scopes that grant it (or `public`), or remove it from the API".into()),
+            Some(if preflight {
+                "if it answers CORS preflights, add `api.cors` to roles.yaml (preflights are not routes of the matrix); else declare the route, or remove it from the API".into()
+            } else {
+                "declare the route in roles.yaml with the scopes that grant it (or `public`), or remove it from the API".into()
+            }),
         ));
     }
 

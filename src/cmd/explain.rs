@@ -80,6 +80,15 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
                 Format::Json => json_with_header(&model, &file, &e),
             }
         }
+        (Some(text), _) if is_preflight(&model, text) => match args.format {
+            Format::Text => format!("{text}: {PREFLIGHT}\n"),
+            Format::Json => json(&serde_json::json!({
+                "file": file,
+                "authorizer": model.api.strategy.as_str(),
+                "preflight": true,
+                "note": PREFLIGHT,
+            })),
+        },
         (Some(text), _) => {
             let routes = match find_routes(&model, text) {
                 Ok(r) => r,
@@ -129,6 +138,18 @@ fn json_with_header(model: &Model, file: &str, e: &impl Serialize) -> String {
         obj.extend(e);
     }
     json(&v)
+}
+
+/// What `explain` says of a CORS preflight.
+const PREFLIGHT: &str = "the CORS preflight (`api.cors`): API Gateway answers it on every declared path without a token, it reaches no backend and grants nothing; it is not a route of the access matrix";
+
+/// `OPTIONS …` when roles.yaml has `api.cors` and declares no such route.
+fn is_preflight(model: &Model, text: &str) -> bool {
+    model.settings.cors.is_some()
+        && text
+            .trim_start()
+            .split_once(' ')
+            .is_some_and(|(m, _)| m == "OPTIONS")
 }
 
 fn json(v: &serde_json::Value) -> String {

@@ -9,6 +9,9 @@ use crate::diag::{Diagnostic, Span, suggest};
 use std::borrow::Cow;
 use std::fmt;
 
+mod stage;
+pub use stage::{RawCors, RawLogging, RawStage, RawThrottle};
+
 /// A value and where it was written.
 #[derive(Clone, Debug, PartialEq)]
 pub struct S<T> {
@@ -44,6 +47,11 @@ pub mod keys {
         "token",
         "endpoint",
         "vpc_endpoint_ids",
+        "logging",
+        "tracing",
+        "metrics",
+        "throttle",
+        "cors",
     ];
     pub const USER_POOL: &[&str] = &[
         "name",
@@ -55,8 +63,16 @@ pub mod keys {
     ];
     pub const RESOURCE_SERVER: &[&str] = &["identifier", "name"];
     pub const GROUP: &[&str] = &["description", "precedence", "scopes", "includes"];
-    pub const ROUTE: &[&str] = &["scopes", "public", "authenticated", "match", "integration"];
+    pub const ROUTE: &[&str] = &[
+        "scopes",
+        "public",
+        "authenticated",
+        "match",
+        "integration",
+        "throttle",
+    ];
     pub const CLIENT: &[&str] = &["description", "scopes"];
+    pub use super::stage::keys::{CORS, LOGGING, THROTTLE};
     pub const INTEGRATION: &[&str] = &["mock", "lambda", "http"];
 }
 
@@ -118,6 +134,7 @@ impl Raw<'_> {
                     .api
                     .vpc_endpoint_ids
                     .map(|ids| S::new(own_all(ids.value), ids.span)),
+                settings: self.api.settings,
             },
             user_pool: RawUserPool {
                 name: self.user_pool.name.map(own),
@@ -177,6 +194,7 @@ impl Raw<'_> {
                         };
                         S::new(value, i.span)
                     }),
+                    throttle: r.throttle,
                 })
                 .collect(),
             clients: self
@@ -204,6 +222,8 @@ pub struct RawApi<'a> {
     pub token: Option<Text<'a>>,
     pub endpoint: Option<Text<'a>>,
     pub vpc_endpoint_ids: Option<S<Vec<Text<'a>>>>,
+    /// Logging, tracing, metrics, throttling, CORS (`raw::stage`).
+    pub settings: RawStage,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -240,6 +260,8 @@ pub struct RawRoute<'a> {
     /// `match: {<path variable>: <claim>}` as written; the span is the mapping's.
     pub matches: Option<S<Vec<(Text<'a>, Text<'a>)>>>,
     pub integration: Option<S<RawIntegration<'a>>>,
+    /// Overrides `api.throttle` for this route.
+    pub throttle: Option<S<RawThrottle>>,
 }
 
 #[derive(Clone, Debug)]
@@ -354,8 +376,8 @@ struct Key {
     span: Span,
 }
 
-/// The most keys a fixed-shape mapping has (`keys::TOP`).
-const MAX_FIELDS: usize = 8;
+/// The most keys a fixed-shape mapping has (`keys::API`).
+const MAX_FIELDS: usize = 16;
 const _: () = assert!(
     keys::TOP.len() <= MAX_FIELDS
         && keys::API.len() <= MAX_FIELDS
@@ -553,7 +575,7 @@ impl Walker<'_> {
                         v.span,
                     ))
                 }
-                _ => unreachable!(),
+                other => self.stage_setting(&mut api.settings, other, v),
             }
             self.note_unreadable("api", &key, before);
         }
@@ -692,11 +714,13 @@ impl Walker<'_> {
             if let Some((access, matches, integration)) =
                 self.route_value(v, What::Named("route", key))
             {
+                let throttle = self.route_throttle(v, What::Named("route", key));
                 out.push(RawRoute {
                     key: S::new(key.clone(), k.span),
                     access,
                     matches,
                     integration,
+                    throttle,
                 });
             }
         }
@@ -757,6 +781,8 @@ impl Walker<'_> {
                         },
                         "integration" => integration = self.integration(field, what),
                         "match" => matches = self.matches(field, what),
+                        // Read by `route_throttle`.
+                        "throttle" => {}
                         _ => unreachable!(),
                     }
                 }

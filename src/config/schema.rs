@@ -62,6 +62,64 @@ pub struct Api {
     /// `PRIVATE` only: the VPC endpoints that may reach the API (its resource policy admits
     /// only them).
     pub vpc_endpoint_ids: Option<Vec<String>>,
+    /// Access logs of the stage, one JSON line per request, to a generated log group (on by
+    /// default, kept 365 days); `false` turns them off.
+    pub logging: Option<LoggingSetting>,
+    /// X-Ray tracing of the stage (default `true`).
+    pub tracing: Option<bool>,
+    /// Detailed CloudWatch metrics per method (default `false`; billed per metric).
+    pub metrics: Option<bool>,
+    /// The stage's default limits for every method (requests per second and burst).
+    pub throttle: Option<Throttle>,
+    /// Browsers on these origins may call the API: an unauthenticated `OPTIONS` on every
+    /// path answers the preflight, and every response carries the CORS headers.
+    pub cors: Option<Cors>,
+}
+
+#[allow(dead_code)]
+#[derive(JsonSchema)]
+#[serde(untagged)]
+pub enum LoggingSetting {
+    /// `false`: no access logs.
+    Off(bool),
+    On(Logging),
+}
+
+#[allow(dead_code)]
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Logging {
+    /// Days CloudWatch Logs keeps the access logs (one of its allowed values; default 365).
+    pub retention_days: Option<u32>,
+    /// Also set the account's API Gateway logging role (once per account and region; leave
+    /// it off when the account has one).
+    pub account_role: Option<bool>,
+}
+
+#[allow(dead_code)]
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Throttle {
+    /// Steady requests per second.
+    pub rate: Option<u32>,
+    /// Requests accepted at once above the rate.
+    pub burst: Option<u32>,
+}
+
+#[allow(dead_code)]
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Cors {
+    /// `scheme://host[:port]` of each web app, or `*` alone.
+    pub origins: Vec<String>,
+    /// Request headers browsers may send (default `Authorization`, `Content-Type`;
+    /// `Authorization` is always allowed).
+    pub headers: Option<Vec<String>>,
+    /// Whether browsers may send cookies (not with `*`).
+    pub credentials: Option<bool>,
+    /// Seconds a browser may cache the preflight's answer (0–86400).
+    #[schemars(range(min = 0, max = 86400))]
+    pub max_age: Option<u32>,
 }
 
 #[allow(dead_code)]
@@ -196,6 +254,8 @@ pub struct LongRoute {
     #[serde(rename = "match")]
     pub match_: Option<BTreeMap<String, Claim>>,
     pub integration: Option<Integration>,
+    /// This route's own limits (not for `ANY` routes); a limit left out is `api.throttle`'s.
+    pub throttle: Option<Throttle>,
 }
 
 /// A string-valued claim of the caller's token: `sub`, `cognito:username` or
@@ -281,5 +341,8 @@ mod tests {
         assert_eq!(props(&schema, Some("Group")), sorted(keys::GROUP));
         assert_eq!(props(&schema, Some("LongRoute")), sorted(keys::ROUTE));
         assert_eq!(props(&schema, Some("Client")), sorted(keys::CLIENT));
+        assert_eq!(props(&schema, Some("Logging")), sorted(keys::LOGGING));
+        assert_eq!(props(&schema, Some("Throttle")), sorted(keys::THROTTLE));
+        assert_eq!(props(&schema, Some("Cors")), sorted(keys::CORS));
     }
 }

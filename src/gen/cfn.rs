@@ -17,8 +17,12 @@ use foldhash::fast::FixedState;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
+mod checkov;
+mod cors;
 mod signin;
+mod stage;
 pub use signin::{DOMAIN_URL_SUB, USER_POOL_DOMAIN_ID};
+pub use stage::{ACCESS_LOG_FORMAT, ACCESS_LOG_GROUP_ID, method_setting_path};
 
 pub const TEMPLATE: &str = "cfn/template.yaml";
 /// CloudFormation: at most 500 resources per template.
@@ -286,6 +290,11 @@ const FIXED_IDS: &[&str] = &[
     BY_PATH_AUTHORIZER,
     "AuthorizerByPathPermission",
     "Stage",
+    ACCESS_LOG_GROUP_ID,
+    stage::CLOUDWATCH_ROLE_ID,
+    stage::ACCOUNT_ID,
+    cors::GATEWAY_RESPONSES[0].1,
+    cors::GATEWAY_RESPONSES[1].1,
 ];
 
 /// The authorizer of `match` routes: the same function, with the concrete path in the cache
@@ -641,6 +650,23 @@ fn resource(
     ignore_checks: &[&str],
     props: impl FnOnce(&mut Writer),
 ) {
+    resource_with(w, n, id, ty, head, ignore_checks, &[], props)
+}
+
+/// [`resource`], with checkov checks skipped on it: `(check, why)`, written into its
+/// `Metadata` beside the cfn-lint ones. Each skip is on the one resource that needs it, with
+/// the reason a reviewer reads (`cfn::checkov`).
+#[allow(clippy::too_many_arguments)]
+fn resource_with(
+    w: &mut Writer,
+    n: &mut Count,
+    id: &str,
+    ty: &str,
+    head: impl FnOnce(&mut Writer),
+    ignore_checks: &[&str],
+    checkov: &[(&str, &str)],
+    props: impl FnOnce(&mut Writer),
+) {
     n.resources += 1;
     w.map(id, |w| {
         w.str("Type", ty);
@@ -649,21 +675,36 @@ fn resource(
         w.take_dollar_brace();
         w.map("Properties", props);
         let literal_sub = w.take_dollar_brace();
-        if literal_sub || !ignore_checks.is_empty() {
+        let lint = literal_sub || !ignore_checks.is_empty();
+        if lint || !checkov.is_empty() {
             let mut meta = w.nested();
             meta.map("Metadata", |m| {
-                m.map("cfn-lint", |m| {
-                    m.map("config", |m| {
-                        m.seq("ignore_checks", |m| {
-                            for c in ignore_checks {
-                                m.item_str(c);
-                            }
-                            if literal_sub {
-                                m.item_str("E1029");
+                if !checkov.is_empty() {
+                    m.map("checkov", |m| {
+                        m.seq("skip", |m| {
+                            for (check, why) in checkov {
+                                m.item_map(|m| {
+                                    m.str("id", check);
+                                    m.str("comment", why);
+                                });
                             }
                         })
-                    })
-                })
+                    });
+                }
+                if lint {
+                    m.map("cfn-lint", |m| {
+                        m.map("config", |m| {
+                            m.seq("ignore_checks", |m| {
+                                for c in ignore_checks {
+                                    m.item_str(c);
+                                }
+                                if literal_sub {
+                                    m.item_str("E1029");
+                                }
+                            })
+                        })
+                    });
+                }
             });
             w.insert_at(mark, &meta.finish());
         }
@@ -861,13 +902,18 @@ fn node_function(
 ) {
     // W3002 says a local code path needs `aws cloudformation package`: that is the intended
     // deployment (see README), so only that check is silenced, only here.
-    resource(
+    let mut skips: Vec<(&str, &str)> = checkov::FUNCTION.to_vec();
+    if !env.is_empty() {
+        skips.push(checkov::FUNCTION_ENV);
+    }
+    resource_with(
         w,
         n,
         id,
         "AWS::Lambda::Function",
         no_head,
         &["W3002"],
+        &skips,
         |w| {
             w.str("Runtime", "nodejs22.x");
             w.str("Handler", "index.handler");
@@ -1272,6 +1318,7 @@ fn api(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut Count) {
         let resource_id = res.map(|i| ids.resources[i].id.as_str());
         method(model, route, id, resource_id, w, n);
     }
+    let preflights = cors::write(model, ids, w, n);
     let fingerprint = if rest_api.is_empty() {
         short_hash(w.written_since(api_start).as_bytes(), 12)
     } else {
@@ -1310,18 +1357,36 @@ fn api(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut Count) {
         n,
         &deployment,
         "AWS::ApiGateway::Deployment",
-        |w| w.strs("DependsOn", ids.methods.iter().map(String::as_str)),
+        |w| {
+            w.strs(
+                "DependsOn",
+                ids.methods.iter().chain(&preflights).map(String::as_str),
+            )
+        },
         &[],
         |w| {
             r(w, "RestApiId", "RestApi");
             w.str("Description", &format!("rolegen {fingerprint}"));
         },
     );
-    resource(w, n, "Stage", "AWS::ApiGateway::Stage", no_head, &[], |w| {
-        r(w, "RestApiId", "RestApi");
-        w.str("StageName", &model.api.stage);
-        r(w, "DeploymentId", &deployment);
-    });
+    stage::log_group(model, w, n);
+    let stage_head = |w: &mut Writer| stage::head(model, w);
+    let skips = stage::checkov_skips(model);
+    resource_with(
+        w,
+        n,
+        "Stage",
+        "AWS::ApiGateway::Stage",
+        stage_head,
+        &[],
+        &skips,
+        |w| {
+            r(w, "RestApiId", "RestApi");
+            w.str("StageName", &model.api.stage);
+            r(w, "DeploymentId", &deployment);
+            stage::properties(model, w);
+        },
+    );
 }
 
 /// The properties of a REQUEST authorizer of rolegen's function, keyed on `identity_source`.
@@ -1351,31 +1416,49 @@ fn method(
     w: &mut Writer,
     n: &mut Count,
 ) {
-    resource(w, n, id, "AWS::ApiGateway::Method", no_head, &[], |w| {
-        r(w, "RestApiId", "RestApi");
-        match resource_id {
-            Some(res) => r(w, "ResourceId", res),
-            None => get_att(w, "ResourceId", "RestApi", "RootResourceId"),
-        }
-        w.str("HttpMethod", route.method.as_str());
-        method_auth(model, route, w);
-        match &route.integration {
-            Integration::Mock => {
-                w.map("Integration", |w| {
-                    w.str("Type", "MOCK");
-                    w.map("RequestTemplates", |w| {
-                        w.str("application/json", "{\"statusCode\": 200}")
-                    });
-                    w.seq("IntegrationResponses", |w| {
-                        w.item_map(|w| w.str("StatusCode", "200"))
-                    });
-                });
-                w.seq("MethodResponses", |w| {
-                    w.item_map(|w| w.str("StatusCode", "200"))
-                });
+    let skips: &[(&str, &str)] = match route.access {
+        Access::Public => &[checkov::PUBLIC_METHOD],
+        _ => &[],
+    };
+    resource_with(
+        w,
+        n,
+        id,
+        "AWS::ApiGateway::Method",
+        no_head,
+        &[],
+        skips,
+        |w| {
+            r(w, "RestApiId", "RestApi");
+            match resource_id {
+                Some(res) => r(w, "ResourceId", res),
+                None => get_att(w, "ResourceId", "RestApi", "RootResourceId"),
             }
-            Integration::Lambda { param } => {
-                w.map("Integration", |w| {
+            w.str("HttpMethod", route.method.as_str());
+            method_auth(model, route, w);
+            match &route.integration {
+                Integration::Mock => {
+                    w.map("Integration", |w| {
+                        w.str("Type", "MOCK");
+                        w.map("RequestTemplates", |w| {
+                            w.str("application/json", "{\"statusCode\": 200}")
+                        });
+                        w.seq("IntegrationResponses", |w| {
+                            w.item_map(|w| {
+                                w.str("StatusCode", "200");
+                                cors::mock_integration_response(model, w);
+                            })
+                        });
+                    });
+                    w.seq("MethodResponses", |w| {
+                        w.item_map(|w| {
+                            w.str("StatusCode", "200");
+                            cors::mock_method_response(model, w);
+                        })
+                    });
+                }
+                Integration::Lambda { param } => {
+                    w.map("Integration", |w| {
                         w.str("Type", "AWS_PROXY");
                         w.str("IntegrationHttpMethod", "POST");
                         sub(
@@ -1386,28 +1469,29 @@ fn method(
                             ),
                         );
                     });
-            }
-            Integration::Http { url } => {
-                let mut key = String::new();
-                if route.path.variables().next().is_some() {
-                    w.map("RequestParameters", |w| {
-                        for v in route.path.variables() {
-                            key.clear();
-                            key.push_str("method.request.path.");
-                            key.push_str(v);
-                            w.bool(&key, true);
-                        }
+                }
+                Integration::Http { url } => {
+                    let mut key = String::new();
+                    if route.path.variables().next().is_some() {
+                        w.map("RequestParameters", |w| {
+                            for v in route.path.variables() {
+                                key.clear();
+                                key.push_str("method.request.path.");
+                                key.push_str(v);
+                                w.bool(&key, true);
+                            }
+                        });
+                    }
+                    w.map("Integration", |w| {
+                        w.str("Type", "HTTP_PROXY");
+                        w.str("IntegrationHttpMethod", route.method.as_str());
+                        w.str("Uri", url);
+                        path_mappings(w, "RequestParameters", route);
                     });
                 }
-                w.map("Integration", |w| {
-                    w.str("Type", "HTTP_PROXY");
-                    w.str("IntegrationHttpMethod", route.method.as_str());
-                    w.str("Uri", url);
-                    path_mappings(w, "RequestParameters", route);
-                });
             }
-        }
-    });
+        },
+    );
 }
 
 /// `k:` and what an HTTP proxy integration passes on of the route's path variables

@@ -188,6 +188,7 @@ impl Builder<'_> {
                 .help("add `domain: <prefix>` under `user_pool` (a prefix domain, e.g. `orders-auth`)"),
             );
         }
+        let settings = super::stage::build(raw, &routes, self.diags);
         let (api, user_pool, resource_server) = (api?, user_pool?, resource_server?);
         let matrix = matrix(&groups, &routes, &clients, scopes.len());
         // Warnings are computed only on a sound file: next to an error (a route dropped for
@@ -203,6 +204,7 @@ impl Builder<'_> {
             routes,
             clients,
             matrix,
+            settings,
         };
         if sound {
             self.warnings(&model);

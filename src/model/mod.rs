@@ -11,11 +11,13 @@ mod build;
 pub mod path;
 pub mod routing;
 pub mod signin;
+pub mod stage;
 
 pub use build::build;
 pub use path::{Method, Path, Segment};
 pub use routing::Router;
 pub use signin::{Mfa, SignIn};
+pub use stage::StageSettings;
 
 use crate::diag::Span;
 use fixedbitset::FixedBitSet;
@@ -326,6 +328,8 @@ pub struct Model {
     /// Sorted by name.
     pub clients: Vec<Client>,
     pub matrix: Matrix,
+    /// Logging, tracing, metrics, throttling, CORS: how the stage runs, not who may call it.
+    pub settings: StageSettings,
 }
 
 impl Model {

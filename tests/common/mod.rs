@@ -85,6 +85,23 @@ pub fn venv() -> PathBuf {
     })
 }
 
+/// A Python venv of its own under `target/tools/<name>` with `packages` (pinned), for tools
+/// whose dependencies must not meet cfn-lint's.
+pub fn tool_venv(name: &str, packages: &[&str]) -> PathBuf {
+    once(name, &packages.join(" "), |home| {
+        run(
+            Command::new("python3").args(["-m", "venv"]).arg(home),
+            "python3 -m venv",
+        );
+        run(
+            Command::new(home.join("bin/pip"))
+                .args(["install", "--quiet", "--disable-pip-version-check"])
+                .args(packages),
+            "pip install",
+        );
+    })
+}
+
 pub fn cfn_lint() -> PathBuf {
     venv().join("bin/cfn-lint")
 }
