@@ -339,6 +339,27 @@ fn cedar_table(model: &Model, groups_md: &[String], md: &mut String) {
             }
         );
     }
+    for c in model.client_ids() {
+        let ids: Vec<String> = policies
+            .iter()
+            .filter(|p| p.client == Some(c))
+            .map(|p| format!("`{}`", super::cfn::cedar_policy_id(model, p)))
+            .collect();
+        let n = actions
+            .iter()
+            .filter(|a| model.matrix.client_allows(c, a.route))
+            .count();
+        let _ = writeln!(
+            md,
+            "| machine client {} (`{ns}::Client`) | {} | {n} |",
+            md_escape(&model.client(c).name),
+            if ids.is_empty() {
+                "—".to_string()
+            } else {
+                ids.join(", ")
+            }
+        );
+    }
 }
 
 /// The groups and scopes tables, after the matrix.
