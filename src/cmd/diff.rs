@@ -326,7 +326,7 @@ fn read(path: &Path) -> Result<String, super::Unreadable> {
     super::read_text(
         path,
         "check the path; NEW defaults to `--config` (roles.yaml)",
-        crate::config::limits::ROLES.max_file_bytes,
+        crate::yaml::limits::ROLES.max_file_bytes,
     )
 }
 
@@ -372,7 +372,7 @@ fn git_show(rev: &str, new_path: &Path) -> Result<String, super::Unreadable> {
         .help("`--base` needs a revision where the file exists, e.g. `main` or `origin/main` (fetch it first in CI)")));
     }
     let name = format!("{rev}:{}", new_path.display());
-    let max = crate::config::limits::ROLES.max_file_bytes;
+    let max = crate::yaml::limits::ROLES.max_file_bytes;
     if out.stdout.len() > max {
         return Err(super::too_large(&name, max));
     }

@@ -110,7 +110,7 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
     let text = match super::read_text(
         &args.api,
         "pass the API definition's path with `--api FILE`",
-        crate::config::limits::API.max_file_bytes,
+        crate::yaml::limits::API.max_file_bytes,
     ) {
         Ok(t) => t,
         Err(u) => {
