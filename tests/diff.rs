@@ -216,10 +216,6 @@ fn widened(old: &Model, new: &Model) -> bool {
     })
 }
 
-fn update_snapshots() -> bool {
-    std::env::var_os("UPDATE_SNAPSHOTS").is_some_and(|v| v == "1")
-}
-
 #[test]
 fn every_case_folder_has_expectations() {
     let mut on_disk: Vec<String> = fs::read_dir(repo().join("tests/fixtures/diff"))
@@ -308,23 +304,9 @@ fn cases_report_the_expected_findings_and_exit_codes() {
 
         // Text output, as a person sees it.
         let text = diff_in(&dir, &[]);
-        let expected = dir.join("expected.txt");
-        if update_snapshots() {
-            fs::write(&expected, stdout(&text)).unwrap();
-        } else {
-            let want = fs::read_to_string(&expected).unwrap_or_else(|e| {
-                panic!(
-                    "{}: {e}; run with UPDATE_SNAPSHOTS=1 to create it",
-                    expected.display()
-                )
-            });
-            assert!(
-                want == stdout(&text),
-                "{} is stale (refresh with UPDATE_SNAPSHOTS=1):\n{}",
-                expected.display(),
-                stdout(&text)
-            );
-        }
+        let mut snapshot = common::Expected::snapshots("diff");
+        snapshot.check(&dir.join("expected.txt"), stdout(&text).as_bytes());
+        snapshot.finish();
         assert!(stderr(&text).is_empty(), "{}: {}", case.name, stderr(&text));
     }
 }
