@@ -17,11 +17,15 @@ use crate::cli::Global;
 use crate::config::Raw;
 use crate::diag::{Diagnostic, Span};
 use crate::model::Model;
-use crate::report::{self, Finding, Format, Location, Rule, Severity, ToolCtx};
+use crate::report::{self, Finding, Format, Location, Rule, ToolCtx};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// `--fail-on` as `diff` reads it: which changes each severity stops.
+const FAIL_ON_HELP: &str = "Exit 1 when a finding is at least this severe. The only error is a change that would lose every user (`user-pool-replaced`); `warning` also stops data-losing group, scope and resource-server changes, and widened access";
+
 #[derive(clap::Args, Debug, Clone)]
+#[command(mut_arg("fail_on", |a| a.help(FAIL_ON_HELP)))]
 pub struct Args {
     /// The roles file before the change. With `--base`, leave it out: the one file given is
     /// NEW.
@@ -34,14 +38,9 @@ pub struct Args {
     // Not empty: `git show :./FILE` would read the index and compare it silently.
     #[arg(long, value_name = "REV", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub base: Option<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    /// Exit 1 when a finding is at least this severe. The only error is a change that would
-    /// lose every user (`user-pool-replaced`); `warning` also stops data-losing group, scope
-    /// and resource-server changes, and widened access.
-    #[arg(long, value_enum, default_value_t = Severity::Error, value_name = "SEVERITY")]
-    pub fail_on: Severity,
+    /// `--format` and `--fail-on` (whose help says what they stop in a diff, above).
+    #[command(flatten)]
+    pub output: report::Output,
     /// Exit 1 when any access is widened: a group may call a route it could not, a route
     /// becomes public, a new route or a new group grants access.
     #[arg(long)]
@@ -180,13 +179,13 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
         command: "diff",
         subject: &subject,
         rules: &rules(),
-        color: args.format == Format::Text && global.color_stdout(),
+        color: args.output.format == Format::Text && global.color_stdout(),
     };
     // A failed write is reported by `finish`; the findings decide the outcome either way.
     let _ = global
         .console
-        .out(&report::render(&changes.findings, args.format, &ctx));
-    if report::fails(&changes.findings, args.fail_on) || (args.fail_on_grant && changes.widened) {
+        .out(&report::render(&changes.findings, args.output.format, &ctx));
+    if args.output.fails(&changes.findings) || (args.fail_on_grant && changes.widened) {
         Outcome::Failed
     } else {
         Outcome::Ok
