@@ -2,7 +2,7 @@
 //! to enforce who may call which route, and checks that what is deployed still matches it.
 //!
 //! The tree follows the pipeline: `config` (the file as written, with spans) → `model` (the
-//! resolved access model) → `gen` (one module per target) → `cmd` (the commands) → `main.rs`.
+//! resolved access model; `yaml` is the YAML reader it and `apidef` share) → `gen` (one module per target) → `cmd` (the commands) → `main.rs`.
 
 // Output goes through `console`, whose writes return errors: `print!` panics when stdout is
 // a closed pipe or a full disk.
@@ -20,3 +20,4 @@ pub mod markdown;
 pub mod model;
 pub mod report;
 pub mod synth;
+pub mod yaml;

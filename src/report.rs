@@ -31,6 +31,25 @@ impl Severity {
     }
 }
 
+/// What to print and when to fail, for every command that reports findings (`drift`,
+/// `diff`): the two flags are defined once, here.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Output {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit 1 when a finding is at least this severe.
+    #[arg(long, value_enum, default_value_t = Severity::Error, value_name = "SEVERITY")]
+    pub fail_on: Severity,
+}
+
+impl Output {
+    /// Whether `findings` make the command exit 1.
+    pub fn fails(&self, findings: &[Finding]) -> bool {
+        fails(findings, self.fail_on)
+    }
+}
+
 /// A place in a file: 1-based line and column. `line` 0 means "somewhere in this file".
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Location {

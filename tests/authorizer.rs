@@ -662,8 +662,7 @@ fn golden_dir(name: &str) -> PathBuf {
 
 #[test]
 fn goldens_match() {
-    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
-    let mut stale = Vec::new();
+    let mut goldens = common::Expected::goldens("authorizer");
     for fx in fixtures()
         .iter()
         .filter(|f| SMALL.contains(&f.name.as_str()))
@@ -671,20 +670,10 @@ fn goldens_match() {
         let mut files = fx.files.clone();
         files.extend(cfn::generate(&fx.model).expect("cfn"));
         for (path, bytes) in &files {
-            let g = golden_dir(&fx.name).join(path);
-            if update {
-                fs::create_dir_all(g.parent().unwrap()).unwrap();
-                fs::write(&g, bytes).unwrap();
-            } else if fs::read(&g).ok().as_deref() != Some(bytes.as_slice()) {
-                stale.push(g.display().to_string());
-            }
+            goldens.check(&golden_dir(&fx.name).join(path), bytes);
         }
     }
-    assert!(
-        stale.is_empty(),
-        "stale goldens (refresh with UPDATE_GOLDEN=1 cargo test --test authorizer):\n{}",
-        stale.join("\n")
-    );
+    goldens.finish();
 }
 
 /// `rolegen gen` writes the authorizer folder for `authorizer: lambda`, and only then; the

@@ -630,28 +630,11 @@ for name, path, _ in json.load(open(sys.argv[2])):
 
 // ---------------------------------------------------------------- snapshots
 
-fn update_snapshots() -> bool {
-    std::env::var_os("UPDATE_SNAPSHOTS").is_some_and(|v| v == "1")
-}
-
 /// Compares `actual` with the snapshot file, or rewrites it when `UPDATE_SNAPSHOTS=1`.
 fn assert_snapshot(path: &Path, actual: &str) {
-    if update_snapshots() {
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, actual).unwrap();
-        return;
-    }
-    let expected = fs::read_to_string(path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read snapshot {} ({e}); run with UPDATE_SNAPSHOTS=1 to create it",
-            path.display()
-        )
-    });
-    assert!(
-        expected == actual,
-        "{} is stale (refresh with UPDATE_SNAPSHOTS=1):\n--- expected\n{expected}\n--- actual\n{actual}",
-        path.display()
-    );
+    let mut snapshots = common::Expected::snapshots("cli");
+    snapshots.check(path, actual.as_bytes());
+    snapshots.finish();
 }
 
 #[test]

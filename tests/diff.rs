@@ -1,6 +1,7 @@
 //! `rolegen diff`: each folder under `tests/fixtures/diff/` is a case (buf-style `previous/`
-//! and `current/` roles files). For each case the test states which findings (rule, route)
-//! must come out and the exit codes, checks `--fail-on-grant` against a widening computed
+//! and `current/` roles files, and `case.txt`: which findings (rule, route) must come out, the
+//! exit codes, and text the messages must contain). For each case the test checks those,
+//! checks `--fail-on-grant` against a widening computed
 //! here from the two access matrices, and compares the text output with the case's
 //! `expected.txt` (refresh with `UPDATE_SNAPSHOTS=1 cargo test --test diff`). Every output
 //! format is parsed by what reads it: JSON and SARIF as JSON, markdown by markdown-it-py.
@@ -15,155 +16,73 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// A case folder: `previous/roles.yaml`, `current/roles.yaml`, `case.txt` (what must come out,
+/// written by hand) and `expected.txt` (the text output, a snapshot). Adding a case is adding
+/// a folder.
 struct Case {
-    name: &'static str,
+    name: String,
     /// Exit code without flags, and with `--fail-on-grant`.
     exit: i32,
     exit_on_grant: i32,
     /// Every finding as (rule, route), and text some finding's message must contain.
-    findings: &'static [(&'static str, Option<&'static str>)],
-    mentions: &'static [&'static str],
+    findings: Vec<(String, Option<String>)>,
+    mentions: Vec<String>,
 }
 
-const CASES: &[Case] = &[
-    Case {
-        name: "no-change",
-        exit: 0,
-        exit_on_grant: 0,
-        findings: &[],
-        mentions: &[],
-    },
-    Case {
-        name: "grant-via-includes",
-        exit: 0,
-        exit_on_grant: 1,
-        findings: &[
-            ("RG201", Some("GET /orders")),
-            ("RG201", Some("POST /orders")),
-            ("RG201", Some("GET /orders/{orderId}")),
-            ("RG213", None),
-        ],
-        mentions: &[
-            "now callable by `Analyst` (`orders.write` from Analyst → Editor)",
-            "now callable by `Analyst` (`readonly` from Analyst → Editor → ReadOnly)",
-            "group `Analyst` gains 3 routes",
-        ],
-    },
-    Case {
-        name: "route-scopes",
-        exit: 0,
-        exit_on_grant: 1,
-        findings: &[
-            ("RG201", Some("DELETE /orders/{orderId}")),
-            ("RG202", Some("GET /reports/sales")),
-            ("RG205", Some("DELETE /orders/{orderId}")),
-            ("RG205", Some("GET /reports/sales")),
-            ("RG213", None),
-            ("RG213", None),
-        ],
-        mentions: &[
-            "now callable by `Editor` (`orders.write` from Editor)",
-            "no longer callable by `Admin`",
-            "group `Admin` loses 1 route: `GET /reports/sales`",
-        ],
-    },
-    Case {
-        name: "public",
-        exit: 0,
-        exit_on_grant: 1,
-        findings: &[
-            ("RG203", Some("GET /orders")),
-            ("RG204", Some("GET /health")),
-        ],
-        mentions: &["now public: anyone may call it without a token"],
-    },
-    Case {
-        name: "routes-added-removed",
-        exit: 0,
-        exit_on_grant: 1,
-        findings: &[
-            ("RG203", Some("GET /status")),
-            ("RG206", Some("GET /reports/sales/{year}")),
-            ("RG206", Some("POST /reports/rebuild")),
-            ("RG207", Some("GET /admin")),
-            ("RG213", None),
-            ("RG213", None),
-        ],
-        mentions: &["route removed: `Admin` could call it"],
-    },
-    Case {
-        name: "groups",
-        exit: 0,
-        exit_on_grant: 1,
-        findings: &[("RG210", None), ("RG211", None), ("RG212", None)],
-        mentions: &[
-            "group `Editor` looks renamed to `Editors`",
-            "group `Analyst` is removed",
-            "new group `Auditor` may call 3 protected routes",
-        ],
-    },
-    Case {
-        name: "groups-verified-permissions",
-        exit: 0,
-        exit_on_grant: 1,
-        findings: &[("RG210", None), ("RG211", None), ("RG212", None)],
-        mentions: &[
-            "group `Editor` looks renamed to `Editors`",
-            "its Cedar policy is replaced too (a policy's principal cannot change in place)",
-        ],
-    },
-    Case {
-        name: "authenticated",
-        exit: 0,
-        exit_on_grant: 1,
-        findings: &[
-            ("RG204", Some("GET /status")),
-            ("RG208", Some("GET /orders")),
-            ("RG208", Some("GET /profile")),
-            ("RG209", Some("GET /me")),
-            ("RG213", None),
-            ("RG213", None),
-            ("RG213", None),
-            ("RG213", None),
-        ],
-        mentions: &[
-            "now `authenticated`: any signed-in user may call it, in any group or none (it needed `readonly`, which only",
-            "new `authenticated` route",
-            "no longer open to every signed-in user: it now needs `readonly`",
-            "no longer public: it now needs a signed-in user",
-        ],
-    },
-    Case {
-        name: "pool",
-        exit: 1,
-        exit_on_grant: 1,
-        findings: &[
-            ("RG230", None),
-            ("RG231", None),
-            ("RG232", None),
-            ("RG233", None),
-            ("RG234", None),
-        ],
-        mentions: &[
-            "user pool name `orders-users` → `orders-users-v2`",
-            "(`api/admin` → `https://orders.example.com/admin`)",
-            "clients must send the ID token instead of the access token",
-        ],
-    },
-    Case {
-        name: "scopes",
-        exit: 0,
-        exit_on_grant: 0,
-        findings: &[
-            ("RG205", Some("GET /reports/sales")),
-            ("RG213", None),
-            ("RG220", None),
-            ("RG220", None),
-            ("RG221", None),
-        ],
-        mentions: &["scope `reports.read` is removed"],
-    },
-];
+/// Every case folder under `tests/fixtures/diff/` (`invalid` holds files that are no valid
+/// pair, tested on its own).
+fn cases() -> Vec<Case> {
+    let mut names: Vec<String> = fs::read_dir(repo().join("tests/fixtures/diff"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "invalid")
+        .collect();
+    names.sort();
+    names.into_iter().map(|name| read_case(&name)).collect()
+}
+
+/// Reads `case.txt`: `exit: N`, `exit-on-grant: N`, `finding: RULE [ROUTE]` per finding,
+/// `mention: TEXT` per mention; `#` starts a comment line.
+fn read_case(name: &str) -> Case {
+    let path = case_dir(name).join("case.txt");
+    let text = fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; every case folder says what must come out",
+            path.display()
+        )
+    });
+    let mut case = Case {
+        name: name.to_string(),
+        exit: -1,
+        exit_on_grant: -1,
+        findings: Vec::new(),
+        mentions: Vec::new(),
+    };
+    for line in text
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        let (key, value) = line
+            .split_once(": ")
+            .unwrap_or_else(|| panic!("{}: `{line}` is not `key: value`", path.display()));
+        match key {
+            "exit" => case.exit = value.parse().unwrap(),
+            "exit-on-grant" => case.exit_on_grant = value.parse().unwrap(),
+            "finding" => case.findings.push(match value.split_once(' ') {
+                Some((rule, route)) => (rule.to_string(), Some(route.to_string())),
+                None => (value.to_string(), None),
+            }),
+            "mention" => case.mentions.push(value.to_string()),
+            _ => panic!("{}: unknown key `{key}`", path.display()),
+        }
+    }
+    assert!(
+        case.exit >= 0 && case.exit_on_grant >= 0,
+        "{}: `exit` and `exit-on-grant` are required",
+        path.display()
+    );
+    case
+}
 
 fn case_dir(name: &str) -> PathBuf {
     repo().join("tests/fixtures/diff").join(name)
@@ -216,27 +135,25 @@ fn widened(old: &Model, new: &Model) -> bool {
     })
 }
 
-fn update_snapshots() -> bool {
-    std::env::var_os("UPDATE_SNAPSHOTS").is_some_and(|v| v == "1")
-}
-
 #[test]
 fn every_case_folder_has_expectations() {
-    let mut on_disk: Vec<String> = fs::read_dir(repo().join("tests/fixtures/diff"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n != "invalid")
-        .collect();
-    on_disk.sort();
-    let mut listed: Vec<String> = CASES.iter().map(|c| c.name.to_string()).collect();
-    listed.sort();
-    assert_eq!(on_disk, listed);
+    let cases = cases();
+    assert!(cases.len() >= 10, "{} cases", cases.len());
+    for case in &cases {
+        for file in ["previous/roles.yaml", "current/roles.yaml", "expected.txt"] {
+            assert!(
+                case_dir(&case.name).join(file).is_file(),
+                "{}: no {file}",
+                case.name
+            );
+        }
+    }
 }
 
 #[test]
 fn cases_report_the_expected_findings_and_exit_codes() {
-    for case in CASES {
-        let dir = case_dir(case.name);
+    for case in cases() {
+        let dir = case_dir(&case.name);
         let json = diff_in(&dir, &["--format", "json"]);
         assert_eq!(
             json.status.code(),
@@ -259,11 +176,7 @@ fn cases_report_the_expected_findings_and_exit_codes() {
             .collect();
         let mut got_sorted = got.clone();
         got_sorted.sort();
-        let mut want: Vec<(String, Option<String>)> = case
-            .findings
-            .iter()
-            .map(|(r, route)| (r.to_string(), route.map(str::to_string)))
-            .collect();
+        let mut want = case.findings.clone();
         want.sort();
         assert_eq!(got_sorted, want, "{}", case.name);
         let messages: Vec<&str> = v["findings"]
@@ -272,7 +185,7 @@ fn cases_report_the_expected_findings_and_exit_codes() {
             .iter()
             .map(|f| f["message"].as_str().unwrap())
             .collect();
-        for m in case.mentions {
+        for m in &case.mentions {
             assert!(
                 messages.iter().any(|msg| msg.contains(m)),
                 "{}: no finding says {m:?}:\n{messages:#?}",
@@ -308,23 +221,9 @@ fn cases_report_the_expected_findings_and_exit_codes() {
 
         // Text output, as a person sees it.
         let text = diff_in(&dir, &[]);
-        let expected = dir.join("expected.txt");
-        if update_snapshots() {
-            fs::write(&expected, stdout(&text)).unwrap();
-        } else {
-            let want = fs::read_to_string(&expected).unwrap_or_else(|e| {
-                panic!(
-                    "{}: {e}; run with UPDATE_SNAPSHOTS=1 to create it",
-                    expected.display()
-                )
-            });
-            assert!(
-                want == stdout(&text),
-                "{} is stale (refresh with UPDATE_SNAPSHOTS=1):\n{}",
-                expected.display(),
-                stdout(&text)
-            );
-        }
+        let mut snapshot = common::Expected::snapshots("diff");
+        snapshot.check(&dir.join("expected.txt"), stdout(&text).as_bytes());
+        snapshot.finish();
         assert!(stderr(&text).is_empty(), "{}: {}", case.name, stderr(&text));
     }
 }
@@ -380,14 +279,14 @@ print(json.dumps(out))
 fn every_format_parses() {
     let tmp = scratch("diff-formats");
     let mut md_files = Vec::new();
-    for case in CASES {
-        let dir = case_dir(case.name);
+    for case in cases() {
+        let dir = case_dir(&case.name);
         let n = case.findings.len();
 
         let md = stdout(&diff_in(&dir, &["--format", "markdown"]));
         let path = tmp.join(format!("{}.md", case.name));
         fs::write(&path, &md).unwrap();
-        md_files.push((path, n, case.name));
+        md_files.push((path, n, case.name.clone()));
 
         let gh = stdout(&diff_in(&dir, &["--format", "github"]));
         let annotations: Vec<&str> = gh.lines().filter(|l| l.starts_with("::")).collect();
@@ -412,7 +311,7 @@ fn every_format_parses() {
             .iter()
             .map(|r| r["id"].as_str().unwrap())
             .collect();
-        let declared: BTreeSet<&str> = rolegen::cmd::diff::RULES.iter().map(|r| r.id).collect();
+        let declared: BTreeSet<&str> = rolegen::cmd::diff::rules().iter().map(|r| r.id).collect();
         assert_eq!(rules, declared, "SARIF lists every diff rule");
         let results = run["results"].as_array().unwrap();
         assert_eq!(results.len(), n, "{}", case.name);

@@ -517,33 +517,6 @@ fn golden_path(case: &str) -> PathBuf {
         .join("openapi.yaml")
 }
 
-fn check_golden(case: &str, bytes: &[u8]) -> Option<String> {
-    let path = golden_path(case);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(&path, bytes).unwrap();
-        return None;
-    }
-    let want = fs::read(&path).unwrap_or_default();
-    if want == bytes {
-        return None;
-    }
-    let (got, want) = (
-        String::from_utf8_lossy(bytes),
-        String::from_utf8_lossy(&want),
-    );
-    let line = got
-        .lines()
-        .zip(want.lines())
-        .position(|(a, b)| a != b)
-        .map_or(got.lines().count().min(want.lines().count()), |i| i);
-    Some(format!(
-        "{case}: differs from {} at line {} (refresh with UPDATE_GOLDEN=1 cargo test --test openapi)",
-        path.display(),
-        line + 1
-    ))
-}
-
 #[test]
 fn documents_validate_read_back_and_match_goldens() {
     let dir = common::scratch("openapi-docs");
@@ -559,6 +532,7 @@ fn documents_validate_read_back_and_match_goldens() {
     let checked = validate_all(&files);
 
     let mut failures = Vec::new();
+    let mut goldens = common::Expected::goldens("openapi");
     for (case, model, bytes, file) in &work {
         let c = &checked[file];
         if !c.errors.is_empty() {
@@ -583,13 +557,12 @@ fn documents_validate_read_back_and_match_goldens() {
         if model.api.strategy == Strategy::CognitoScopes {
             matrix_agrees(case.name, model, &c.doc);
         }
-        if case.golden
-            && let Some(f) = check_golden(case.name, bytes)
-        {
-            failures.push(f);
+        if case.golden {
+            goldens.check(&golden_path(case.name), bytes);
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    goldens.finish();
 }
 
 /// The validator run must be able to fail: a document with an undeclared path parameter, a

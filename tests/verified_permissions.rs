@@ -67,26 +67,15 @@ fn goldens_match() {
     }
     assert!(!names.iter().any(|n| n.starts_with("pretoken/")));
     let golden = common::repo().join("tests/golden/verified_permissions/orders");
-    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
-    let mut stale = Vec::new();
+    let mut goldens = common::Expected::goldens("verified_permissions");
     for (path, bytes) in &files {
         if path.starts_with("docs/") || path.starts_with("schema/") || path.starts_with("openapi/")
         {
             continue;
         }
-        let g = golden.join(path);
-        if update {
-            fs::create_dir_all(g.parent().unwrap()).unwrap();
-            fs::write(&g, bytes).unwrap();
-        } else if fs::read(&g).ok().as_deref() != Some(bytes.as_slice()) {
-            stale.push(g.display().to_string());
-        }
+        goldens.check(&golden.join(path), bytes);
     }
-    assert!(
-        stale.is_empty(),
-        "stale goldens (refresh with UPDATE_GOLDEN=1 cargo test --test verified_permissions):\n{}",
-        stale.join("\n")
-    );
+    goldens.finish();
 }
 
 fn template(out: &Path) -> Value {

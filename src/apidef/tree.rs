@@ -3,7 +3,7 @@
 //! Findings about the API side point at the file's line, and most real inputs are JSON (API
 //! Gateway exports, CDK and Serverless templates), for which serde_json keeps no positions; so
 //! JSON is read by the small parser below and YAML by the roles file's reader
-//! (`config::yaml::read`: granit-parser events, serde-saphyr's budgets against alias bombs),
+//! (`yaml::read`: granit-parser events, serde-saphyr's budgets against alias bombs),
 //! both into this tree. CloudFormation's short-form tags (`!Ref X`,
 //! `!GetAtt A.B`, `!Sub …`) become the long form (`{"Ref": X}`, `{"Fn::GetAtt": [A, B]}`) here,
 //! so the readers see one shape; a tag that is no CloudFormation function is an error.
@@ -14,9 +14,9 @@
 //! wherever it has no escape. Readers walk it through `Node` and `Entry`, small copyable
 //! handles.
 
-use crate::config::limits;
-use crate::config::yaml::{At, Build, ReadError, Rules, Scalar, read, syntax_error};
 use crate::diag::{Diagnostic, Span};
+use crate::yaml::limits;
+use crate::yaml::{At, Build, ReadError, Rules, Scalar, read, syntax_error};
 use serde_saphyr::{DuplicateKeyPolicy, Options};
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -919,7 +919,7 @@ impl<'a> JsonParser<'a> {
 /// API definitions are machine-written and can be large (a 10,000-route template is ~400,000
 /// nodes), so the node and event budgets are far above the roles file's; the alias limits
 /// that stop a billion-laughs document stay. The reader is the roles file's
-/// (`config::yaml::read`), with CloudFormation's short forms let through its fast path.
+/// (`yaml::read`), with CloudFormation's short forms let through its fast path.
 fn yaml_rules() -> Rules {
     let mut options = Options::default();
     options.budget = Some(limits::API.budget());
@@ -1351,12 +1351,11 @@ mod tests {
         // Each path's builder lays its tree out in its own lists, kept here to compare.
         fn both(text: &str) -> (Option<String>, Option<String>) {
             let made = RefCell::new(Vec::new());
-            let (fast, general) =
-                crate::config::yaml::fast_and_general(text, &yaml_rules(), || {
-                    let lists = Rc::new(RefCell::new(Lists::default()));
-                    made.borrow_mut().push(Rc::clone(&lists));
-                    YamlTree { text, lists }
-                });
+            let (fast, general) = crate::yaml::fast_and_general(text, &yaml_rules(), || {
+                let lists = Rc::new(RefCell::new(Lists::default()));
+                made.borrow_mut().push(Rc::clone(&lists));
+                YamlTree { text, lists }
+            });
             let lists: Vec<Lists> = made
                 .into_inner()
                 .iter()
@@ -1385,7 +1384,7 @@ mod tests {
         // tree holds only its own nodes.
         let text = "a: {Fn::Bogus: 1}\nb: &x 1\nc: *x\n";
         let mut built = Vec::new();
-        let _ = crate::config::yaml::fast_and_general(text, &yaml_rules(), || {
+        let _ = crate::yaml::fast_and_general(text, &yaml_rules(), || {
             let lists = Rc::new(RefCell::new(Lists::default()));
             built.push(Rc::clone(&lists));
             YamlTree { text, lists }

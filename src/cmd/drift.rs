@@ -16,7 +16,7 @@ use crate::apidef::{self, ApiDef, ApiRoute, Auth, CustomKind, Keyed, RestApi, Un
 use crate::cli::{ErrorFormat, Global};
 use crate::diag::{self, Diagnostic, Source};
 use crate::model::{Access, Method, Model, Path, RouteId, Router, ScopeId, Segment, Strategy};
-use crate::report::{Finding, Format, Location, Rule, Severity, ToolCtx};
+use crate::report::{Finding, Location, Rule, Severity, ToolCtx};
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 
@@ -28,12 +28,8 @@ pub struct Args {
     /// content.
     #[arg(long, value_name = "FILE")]
     pub api: PathBuf,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    /// Exit 1 when a finding is at least this severe.
-    #[arg(long, value_enum, default_value_t = Severity::Error, value_name = "SEVERITY")]
-    pub fail_on: Severity,
+    #[command(flatten)]
+    pub output: crate::report::Output,
     /// The logical ID of the REST API to compare, when the template defines several
     /// [default: the only one, or the one whose `Name` is roles.yaml's `api.name`].
     #[arg(long, value_name = "LOGICAL_ID")]
@@ -110,7 +106,7 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
     let text = match super::read_text(
         &args.api,
         "pass the API definition's path with `--api FILE`",
-        crate::config::limits::API.max_file_bytes,
+        crate::yaml::limits::API.max_file_bytes,
     ) {
         Ok(t) => t,
         Err(u) => {
@@ -157,8 +153,8 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
     // A failed write is reported by `finish`; the findings decide the outcome either way.
     let _ = global
         .console
-        .out(&crate::report::render(&findings, args.format, &ctx));
-    if crate::report::fails(&findings, args.fail_on) {
+        .out(&crate::report::render(&findings, args.output.format, &ctx));
+    if args.output.fails(&findings) {
         Outcome::Failed
     } else {
         Outcome::Ok

@@ -64,7 +64,7 @@ pub fn load_file(path: &Path) -> Result<Loaded, Unreadable> {
     let text = read_text(
         path,
         "run rolegen where roles.yaml is, or pass `--config FILE`",
-        crate::config::limits::ROLES.max_file_bytes,
+        crate::yaml::limits::ROLES.max_file_bytes,
     )?;
     Ok(load_text(&path.display().to_string(), text))
 }
@@ -112,7 +112,7 @@ fn read_at_most(path: &Path, max: usize) -> std::io::Result<Option<Vec<u8>>> {
     Ok((bytes.len() <= max).then_some(bytes))
 }
 
-/// A file larger than rolegen reads (`config::limits`).
+/// A file larger than rolegen reads (`yaml::limits`).
 pub fn too_large(name: &str, max: usize) -> Unreadable {
     Unreadable {
         diag: Box::new(

@@ -2,8 +2,6 @@
 //! says where every value was written. Nothing here decides what the file means; that is
 //! `model`'s job.
 
-pub mod limits;
-mod quick;
 pub mod raw;
 pub mod schema;
 pub mod yaml;

@@ -185,3 +185,120 @@ pub fn scratch(name: &str) -> PathBuf {
 pub fn rolegen() -> Command {
     Command::new(env!("CARGO_BIN_EXE_rolegen"))
 }
+
+// ---------------------------------------------------------------- goldens and snapshots
+
+/// Expected outputs kept in files, one check for every test: goldens (generated files,
+/// refreshed with `UPDATE_GOLDEN=1`) and snapshots (what a command prints,
+/// `UPDATE_SNAPSHOTS=1`). Each file is compared byte for byte, or rewritten when the variable
+/// is set; every difference is kept with a unified diff, and `finish` fails once with all of
+/// them and the command that refreshes them.
+pub struct Expected {
+    var: &'static str,
+    test: &'static str,
+    update: bool,
+    failures: Vec<String>,
+}
+
+impl Expected {
+    /// Goldens of test binary `test` (`cargo test --test TEST`).
+    pub fn goldens(test: &'static str) -> Expected {
+        Expected::new("UPDATE_GOLDEN", test)
+    }
+
+    /// Snapshots of test binary `test`.
+    pub fn snapshots(test: &'static str) -> Expected {
+        Expected::new("UPDATE_SNAPSHOTS", test)
+    }
+
+    fn new(var: &'static str, test: &'static str) -> Expected {
+        Expected {
+            var,
+            test,
+            update: std::env::var_os(var).is_some_and(|v| !v.is_empty() && v != "0"),
+            failures: Vec::new(),
+        }
+    }
+
+    /// Compares `actual` with the file at `path`, or writes it there when refreshing.
+    pub fn check(&mut self, path: &Path, actual: &[u8]) {
+        let expected = fs::read(path).ok();
+        if expected.as_deref() == Some(actual) {
+            return;
+        }
+        if self.update {
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, actual).unwrap();
+            return;
+        }
+        let old = expected.map(|e| String::from_utf8_lossy(&e).into_owned());
+        let new = String::from_utf8_lossy(actual);
+        let diff = similar::TextDiff::from_lines(old.as_deref().unwrap_or(""), &new)
+            .unified_diff()
+            .context_radius(2)
+            .header("expected", "actual")
+            .to_string();
+        // A whole template can differ: the start of the diff says enough.
+        const MAX_LINES: usize = 80;
+        let lines = diff.lines().count();
+        let mut shown = diff.lines().take(MAX_LINES).collect::<Vec<_>>().join("\n");
+        if lines > MAX_LINES {
+            shown.push_str(&format!("\n… and {} more lines", lines - MAX_LINES));
+        }
+        self.failures.push(format!(
+            "{}{}:\n{}",
+            path.display(),
+            if old.is_none() {
+                " is missing"
+            } else {
+                " differs"
+            },
+            shown
+        ));
+    }
+
+    /// Files under `dir` that the test no longer makes (`made` says which it makes): removed
+    /// when refreshing, else each is a failure.
+    pub fn no_others(&mut self, dir: &Path, made: impl Fn(&Path) -> bool) {
+        for file in files_under(dir) {
+            if made(&file) {
+                continue;
+            }
+            if self.update {
+                fs::remove_file(&file).unwrap();
+            } else {
+                self.failures
+                    .push(format!("{}: no longer made by the test", file.display()));
+            }
+        }
+    }
+
+    /// Fails with every difference found, and how to refresh when the change is intended.
+    pub fn finish(self) {
+        assert!(
+            self.failures.is_empty(),
+            "{}\nif the change is intended, refresh with: {}=1 cargo test --test {}",
+            self.failures.join("\n"),
+            self.var,
+            self.test
+        );
+    }
+}
+
+/// Every file under `dir`, in its subfolders too.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}

@@ -287,9 +287,8 @@ process.stdout.write(JSON.stringify(out));
 /// Compares the generated files under `prefix` (`cfn/`, `pretoken/`) of each fixture byte for
 /// byte with `tests/golden/<fixture>/`; with `UPDATE_GOLDEN=1`, rewrites the goldens instead
 /// (and removes golden files the generator no longer makes).
-pub fn check_goldens(fixtures: &[Fixture], prefix: &str, test: &str) {
-    let update = std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1");
-    let mut failures = Vec::new();
+pub fn check_goldens(fixtures: &[Fixture], prefix: &str, test: &'static str) {
+    let mut goldens = common::Expected::goldens(test);
     for fx in fixtures {
         let root = common::repo().join("tests/golden").join(&fx.name);
         let generated: Vec<(&String, &Vec<u8>)> = fx
@@ -298,64 +297,17 @@ pub fn check_goldens(fixtures: &[Fixture], prefix: &str, test: &str) {
             .filter(|(rel, _)| rel.starts_with(prefix))
             .collect();
         assert!(!generated.is_empty(), "{}: nothing under {prefix}", fx.name);
-        for stale in files_under(&root.join(prefix)) {
-            let rel = stale
+        goldens.no_others(&root.join(prefix), |file| {
+            let rel = file
                 .strip_prefix(&root)
                 .unwrap()
                 .to_string_lossy()
                 .replace('\\', "/");
-            if !fx.files.contains_key(&rel) {
-                if update {
-                    fs::remove_file(&stale).unwrap();
-                } else {
-                    failures.push(format!("{}: stale golden file {rel}", fx.name));
-                }
-            }
-        }
+            fx.files.contains_key(&rel)
+        });
         for (rel, bytes) in generated {
-            let path = root.join(rel);
-            let golden = fs::read(&path).ok();
-            if golden.as_deref() == Some(bytes.as_slice()) {
-                continue;
-            }
-            if update {
-                fs::create_dir_all(path.parent().unwrap()).unwrap();
-                fs::write(&path, bytes).unwrap();
-                continue;
-            }
-            let old = golden.map(|g| String::from_utf8_lossy(&g).into_owned());
-            let new = String::from_utf8_lossy(bytes);
-            let diff = similar::TextDiff::from_lines(old.as_deref().unwrap_or(""), &new)
-                .unified_diff()
-                .context_radius(2)
-                .header("golden", "generated")
-                .to_string();
-            failures.push(format!(
-                "{}: {rel} differs from its golden{}:\n{diff}",
-                fx.name,
-                if old.is_none() { " (missing)" } else { "" }
-            ));
+            goldens.check(&root.join(rel), bytes);
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{}\nif the change is intended, refresh with: UPDATE_GOLDEN=1 cargo test --test {test}",
-        failures.join("\n")
-    );
-}
-
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let Ok(entries) = fs::read_dir(dir) else {
-        return out;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(files_under(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
+    goldens.finish();
 }

@@ -14,7 +14,7 @@
 //! set to the same numbers for that file, a second line of defence that a test keeps in step
 //! with `measure` (both count the same values, copies and copied text).
 
-use super::yaml::SyntaxError;
+use super::SyntaxError;
 use crate::diag::Span;
 use serde_saphyr::Budget;
 use serde_saphyr::granit_parser::{Event, Parser};
@@ -395,7 +395,7 @@ fn tag_len(tag: &serde_saphyr::granit_parser::Tag) -> usize {
 
 /// The error for a file over a limit, with the totals of the whole file.
 fn refusal(text: &str, limits: &Limits, m: &Measure, over: Over, at: Span) -> SyntaxError {
-    let n = |v: u64| super::yaml::thousands(clamp(v));
+    let n = |v: u64| super::thousands(clamp(v));
     let bounds = limits.bounds(m.written, m.written_text);
     // A bound is the ceiling when what the file writes already allows that much.
     let at_ceiling = match over {
@@ -470,7 +470,7 @@ fn refusal(text: &str, limits: &Limits, m: &Measure, over: Over, at: Span) -> Sy
     };
     let alias = match over {
         Over::Copies | Over::CopiedText => None,
-        _ => super::yaml::alias_at(text, at),
+        _ => super::alias_at(text, at),
     };
     let (message, span) = match alias {
         Some(a) => (format!("{message} (at alias `{a}`)"), at),
