@@ -194,6 +194,10 @@ pub fn named_auth(
     schemes: &BTreeMap<String, Scheme>,
 ) -> Auth {
     match schemes.get(name) {
+        // The SAM translator's marker for `Auth: {Authorizer: NONE}` on an event (it writes
+        // `security: [{NONE: []}]`, a scheme no document defines): the method has no
+        // authorization, whatever `DefaultAuthorizer` says.
+        None if name == "NONE" => Auth::None,
         None => Auth::Unresolved(format!("authorizer `{name}` is not defined")),
         Some(Scheme::Cognito { default_scopes }) => Auth::Cognito {
             authorizer: name.to_string(),

@@ -43,8 +43,9 @@ pub mod keys {
         "token",
         "endpoint",
         "vpc_endpoint_ids",
+        "external",
     ];
-    pub const USER_POOL: &[&str] = &["name", "deletion_policy"];
+    pub const USER_POOL: &[&str] = &["name", "deletion_policy", "existing"];
     pub const RESOURCE_SERVER: &[&str] = &["identifier", "name"];
     pub const GROUP: &[&str] = &["description", "precedence", "scopes", "includes"];
     pub const ROUTE: &[&str] = &["scopes", "public", "authenticated", "integration"];
@@ -107,10 +108,12 @@ impl Raw<'_> {
                     .api
                     .vpc_endpoint_ids
                     .map(|ids| S::new(own_all(ids.value), ids.span)),
+                external: self.api.external,
             },
             user_pool: RawUserPool {
                 name: self.user_pool.name.map(own),
                 deletion_policy: self.user_pool.deletion_policy.map(own),
+                existing: self.user_pool.existing,
             },
             resource_server: RawResourceServer {
                 identifier: self.resource_server.identifier.map(own),
@@ -168,12 +171,16 @@ pub struct RawApi<'a> {
     pub token: Option<Text<'a>>,
     pub endpoint: Option<Text<'a>>,
     pub vpc_endpoint_ids: Option<S<Vec<Text<'a>>>>,
+    /// `api.external`: another tool (SAM, CDK) owns the REST API.
+    pub external: Option<S<bool>>,
 }
 
 #[derive(Clone, Debug, Default)]
 pub struct RawUserPool<'a> {
     pub name: Option<Text<'a>>,
     pub deletion_policy: Option<Text<'a>>,
+    /// `user_pool.existing`: the pool exists already; the template takes it as parameters.
+    pub existing: Option<S<bool>>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -296,8 +303,8 @@ struct Key {
     span: Span,
 }
 
-/// The most keys a fixed-shape mapping has (`keys::TOP`).
-const MAX_FIELDS: usize = 8;
+/// The most keys a fixed-shape mapping has (`keys::API`, with room for more).
+const MAX_FIELDS: usize = 12;
 const _: () = assert!(
     keys::TOP.len() <= MAX_FIELDS
         && keys::API.len() <= MAX_FIELDS
@@ -449,6 +456,16 @@ impl Walker<'_> {
         }
     }
 
+    fn bool(&mut self, node: &Node, what: What) -> Option<S<bool>> {
+        match &node.kind {
+            Kind::Bool(b) => Some(S::new(*b, node.span)),
+            _ => {
+                self.type_error(node, what, "`true` or `false`");
+                None
+            }
+        }
+    }
+
     /// A list of names; a single name is accepted as a list of one.
     fn names<'a>(&mut self, node: &Node<'a>, what: What) -> Vec<Text<'a>> {
         match &node.kind {
@@ -494,6 +511,7 @@ impl Walker<'_> {
                         v.span,
                     ))
                 }
+                "external" => api.external = self.bool(v, What::Text("`api.external`")),
                 _ => unreachable!(),
             }
             self.note_unreadable("api", &key, before);
@@ -513,6 +531,7 @@ impl Walker<'_> {
                 "deletion_policy" => {
                     pool.deletion_policy = self.string(v, What::Text("`user_pool.deletion_policy`"))
                 }
+                "existing" => pool.existing = self.bool(v, What::Text("`user_pool.existing`")),
                 _ => unreachable!(),
             }
             self.note_unreadable("user_pool", &key, before);

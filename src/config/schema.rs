@@ -47,6 +47,9 @@ pub struct Api {
     /// `PRIVATE` only: the VPC endpoints that may reach the API (its resource policy admits
     /// only them).
     pub vpc_endpoint_ids: Option<Vec<String>>,
+    /// `true`: another tool (SAM, CDK) owns the REST API. rolegen writes no REST API, only
+    /// the Cognito side, the authorizer and Outputs (plus `out/routes/routes.json`) for it.
+    pub external: Option<bool>,
 }
 
 #[allow(dead_code)]
@@ -90,6 +93,9 @@ pub struct UserPool {
     pub name: String,
     /// `Retain` (default) keeps the pool and its users when the stack deletes or replaces it.
     pub deletion_policy: Option<DeletionPolicy>,
+    /// `true`: the pool exists already; the template takes `UserPoolId` and `UserPoolArn` as
+    /// parameters and creates no pool.
+    pub existing: Option<bool>,
 }
 
 #[allow(dead_code)]

@@ -322,6 +322,7 @@ impl Builder<'_> {
             authorizer_ttl: ttl,
             token,
             endpoint,
+            external: a.external.as_ref().is_some_and(|e| e.value),
         })
     }
 
@@ -428,6 +429,7 @@ impl Builder<'_> {
         Some(UserPool {
             name: name.value.to_string(),
             retain,
+            existing: p.existing.as_ref().is_some_and(|e| e.value),
         })
     }
 

@@ -91,6 +91,9 @@ pub struct Api {
     pub token: TokenUse,
     /// Where the API can be reached from (`api.endpoint`).
     pub endpoint: Endpoint,
+    /// `api.external`: another tool owns the REST API; rolegen writes its Cognito side and
+    /// authorizer only, and hands the routes' authorization over as data.
+    pub external: bool,
 }
 
 /// API Gateway's endpoint types. A `PRIVATE` API is reachable only through the listed VPC
@@ -117,6 +120,9 @@ pub struct UserPool {
     pub name: String,
     /// Keep the pool (and every user in it) when the stack deletes or replaces it.
     pub retain: bool,
+    /// `user_pool.existing`: the pool exists outside this template (parameters, not a
+    /// resource), so no stack operation can ever replace or delete it.
+    pub existing: bool,
 }
 
 #[derive(Clone, Debug)]
