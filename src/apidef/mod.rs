@@ -12,6 +12,7 @@
 //! `resourceMethods` → `aws apigateway get-resources`.
 
 mod cfn;
+pub mod include;
 mod openapi;
 mod resources;
 pub mod tree;
@@ -63,6 +64,12 @@ pub struct RestApi {
     pub name: Option<String>,
     pub routes: Vec<ApiRoute>,
     pub unresolved: Vec<Unresolved>,
+    /// Local files a body includes (`Fn::Transform: AWS::Include`), read by
+    /// [`include::resolve`] once the template's folder is known.
+    pub includes: Vec<include::Include>,
+    /// How many of the API's definitions (bodies) could not be read: its routes are then
+    /// unknown, and a declared route it lacks is "not compared", not "missing".
+    pub unread_bodies: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,6 +81,9 @@ pub struct ApiRoute {
     pub auth: Auth,
     pub line: u32,
     pub column: u32,
+    /// The file the method is in, when it is not the file passed to `drift` (a body included
+    /// with `AWS::Include`).
+    pub file: Option<Rc<str>>,
 }
 
 impl ApiRoute {

@@ -167,6 +167,7 @@ pub fn read_paths(doc: Node, defaults: &Defaults, api: &mut RestApi) {
                 None => default_auth(defaults, &schemes),
             };
             api.routes.push(ApiRoute {
+                file: None,
                 method,
                 path: path.clone(),
                 auth,

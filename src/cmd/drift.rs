@@ -99,6 +99,7 @@ pub const RULES: &[Rule] = &[
     PUBLIC_PROTECTED,
     MISSING,
     UNRESOLVED,
+    super::drift_adopt::NOT_COMPARED,
 ];
 
 pub fn run(global: &Global, args: &Args) -> Outcome {
@@ -118,13 +119,16 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
             return Outcome::Error;
         }
     };
-    let def = match apidef::read(&text) {
+    let mut def = match apidef::read(&text) {
         Ok(d) => d,
         Err(d) => {
             api_error(global, &api_name, &text, &d);
             return Outcome::Error;
         }
     };
+    if let Some(dir) = args.api.parent() {
+        apidef::include::resolve(&mut def, dir, crate::config::limits::API.max_file_bytes);
+    }
     let api = match select(&def, &model, args.rest_api.as_deref()) {
         Ok(a) => a,
         Err(d) => {
@@ -321,6 +325,13 @@ pub fn compare(model: &Model, api: &RestApi, loose: &[Unresolved], files: &Files
             column,
         })
     };
+    let route_loc = |r: &ApiRoute| {
+        Some(Location {
+            file: r.file.as_deref().unwrap_or(files.api).to_string(),
+            line: r.line,
+            column: r.column,
+        })
+    };
     for u in api.unresolved.iter().chain(loose) {
         out.push(finding(
             UNRESOLVED,
@@ -359,7 +370,7 @@ pub fn compare(model: &Model, api: &RestApi, loose: &[Unresolved], files: &Files
                     "the API defines this route twice (also at line {}); only the first is compared",
                     f.line
                 ),
-                api_loc(r.line, r.column),
+                route_loc(r),
                 Some("API Gateway keeps one method per path and verb; remove one of them".into()),
             ));
             continue;
@@ -418,7 +429,7 @@ pub fn compare(model: &Model, api: &RestApi, loose: &[Unresolved], files: &Files
                     "{what}, which roles.yaml does not declare, with {}",
                     r.auth.describe()
                 ),
-                api_loc(r.line, r.column),
+                route_loc(r),
                 Some("declare the route in roles.yaml (`ANY` covers every method), or remove it from the API".into()),
             ));
             continue;
@@ -437,7 +448,7 @@ pub fn compare(model: &Model, api: &RestApi, loose: &[Unresolved], files: &Files
                 below(&r.path),
                 r.auth.describe()
             ),
-            api_loc(r.line, r.column),
+            route_loc(r),
             Some("declare the route in roles.yaml with the scopes that grant it (or `public`), or remove it from the API".into()),
         ));
     }
@@ -486,6 +497,7 @@ pub fn compare(model: &Model, api: &RestApi, loose: &[Unresolved], files: &Files
             Some("deploy the route (`rolegen gen` writes it), or remove it from roles.yaml".into()),
         ));
     }
+    super::drift_adopt::fold_missing(&mut out, api);
     out
 }
 
@@ -600,7 +612,8 @@ impl Cmp<'_> {
                 self.roles_loc(id),
                 Some(format!(
                     "{fix}; the API's method is at `{}:{}`",
-                    self.files.api, r.line
+                    r.file.as_deref().unwrap_or(self.files.api),
+                    r.line
                 )),
             ))
         };

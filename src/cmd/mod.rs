@@ -5,6 +5,7 @@ pub mod check;
 pub mod cost;
 pub mod diff;
 pub mod drift;
+mod drift_adopt;
 pub mod explain;
 pub mod r#gen;
 
