@@ -12,6 +12,7 @@
 //! `resourceMethods` → `aws apigateway get-resources`.
 
 mod cfn;
+pub mod cognito;
 pub mod include;
 mod openapi;
 mod resources;

@@ -8,6 +8,7 @@ pub mod drift;
 mod drift_adopt;
 pub mod explain;
 pub mod r#gen;
+pub mod init;
 
 use crate::cli::{ErrorFormat, Global};
 use crate::console::{Stream, is_closed_pipe};
