@@ -14,7 +14,7 @@ use crate::apidef::{self, ApiRoute, Auth, RestApi, tree};
 use crate::cli::Global;
 use crate::diag::Diagnostic;
 use crate::r#gen::yaml::is_plain_safe;
-use crate::model::Method;
+use crate::model::{Method, SIGNED_IN_SCOPE};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -251,6 +251,10 @@ fn route_value(
                     apidef::quote_list(&others)
                 )
             });
+            // rolegen's own reserved scope: every signed-in user gets it.
+            if ours.iter().any(|s| s == SIGNED_IN_SCOPE) {
+                return ("authenticated".into(), note);
+            }
             if ours.is_empty() {
                 scopes.insert(UNASSIGNED.into());
                 return (
@@ -381,7 +385,7 @@ fn write_roles(api: &RestApi, side: &CognitoSide, src: &Sources) -> String {
         .iter()
         .filter(|r| r.identifier == ident)
     {
-        for s in &rs.scopes {
+        for s in rs.scopes.iter().filter(|s| s.name != SIGNED_IN_SCOPE) {
             described.insert(s.name.clone(), s.description.clone());
         }
     }
