@@ -107,3 +107,105 @@ fn a_definition_in_s3_counts_only_the_routes_not_found_elsewhere() {
         "5 routes of roles.yaml could not be compared: 1 definition of API `OrdersApi` could not be read (see `unresolved`), so its routes are unknown"
     );
 }
+
+fn drift_with_cognito(roles: &str, api: &str, cognito: &str) -> (i32, Vec<Value>) {
+    let out = common::rolegen()
+        .current_dir(common::repo())
+        .args(["--config", roles, "drift", "--format", "json", "--api", api])
+        .args(["--cognito", cognito])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+    (
+        out.status.code().unwrap(),
+        doc["findings"].as_array().unwrap().clone(),
+    )
+}
+
+/// `(rule, route, file:line)` of each finding.
+fn brief(findings: &[Value]) -> Vec<(String, String, String)> {
+    findings
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["route"].as_str().unwrap_or("").to_string(),
+                format!(
+                    "{}:{}",
+                    f["location"]["file"].as_str().unwrap_or(""),
+                    f["location"]["line"]
+                ),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_cognito_side_is_compared_when_a_template_defines_it() {
+    // The API matches roles.yaml; the pool's resource server lacks `orders.write` and
+    // `authenticated`, a group is missing, and a client allows an undeclared scope.
+    let (code, findings) = drift_with_cognito(
+        ROLES,
+        "tests/fixtures/adopt/sam/cognito-scopes.yaml",
+        "tests/fixtures/adopt/drift/pool-drift.yaml",
+    );
+    assert_eq!(code, 1);
+    let s = |a: &str, b: &str, c: &str| (a.to_string(), b.to_string(), c.to_string());
+    let mut got = brief(&findings);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            s("RG110", "", "tests/fixtures/adopt/external_scopes.yaml:16"),
+            s(
+                "RG110",
+                "GET /me",
+                "tests/fixtures/adopt/sam/cognito-scopes.yaml:36"
+            ),
+            s(
+                "RG110",
+                "POST /orders",
+                "tests/fixtures/adopt/sam/cognito-scopes.yaml:54"
+            ),
+            s("RG111", "", "tests/fixtures/adopt/external_scopes.yaml:26"),
+            s("RG112", "", "tests/fixtures/adopt/drift/pool-drift.yaml:24"),
+        ]
+    );
+    let mut messages: Vec<&str> = findings
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    messages.sort();
+    let mut expected = [
+        "roles.yaml's scope `api/orders.write` is declared by no resource server (`api` in `tests/fixtures/adopt/drift/pool-drift.yaml`): no token can carry it",
+        "the API's method requires `api/authenticated`, which no resource server declares (`api` in `tests/fixtures/adopt/drift/pool-drift.yaml`): no token can carry it",
+        "the API's method requires `api/orders.write`, which no resource server declares (`api` in `tests/fixtures/adopt/drift/pool-drift.yaml`): no token can carry it",
+        "roles.yaml declares group `ReadOnly`, which the user pool in `tests/fixtures/adopt/drift/pool-drift.yaml` does not have: no user can be in it",
+        "app client `WebClient` allows `api/orders.write`, which no resource server declares",
+    ];
+    expected.sort();
+    assert_eq!(messages, expected);
+}
+
+/// rolegen's own `api.external` template is the Cognito side the SAM example runs against:
+/// together they show no drift at all.
+#[test]
+fn rolegens_own_cognito_side_matches_the_sam_example() {
+    let out = common::scratch("drift-own-cognito");
+    let run = common::rolegen()
+        .current_dir(common::repo())
+        .args(["--config", ROLES, "--out"])
+        .arg(&out)
+        .args(["gen", "--target", "cfn"])
+        .output()
+        .unwrap();
+    assert!(run.status.success());
+    let template = out.join("cfn/template.yaml");
+    let (code, findings) = drift_with_cognito(
+        ROLES,
+        "tests/fixtures/adopt/sam/cognito-scopes.yaml",
+        template.to_str().unwrap(),
+    );
+    assert_eq!((code, findings.len()), (0, 0), "{findings:#?}");
+}

@@ -207,6 +207,18 @@ pub fn read(text: &str) -> Result<ApiDef, Diagnostic> {
     read_tree(doc.root()).map_err(|d| with_quotes(d, text))
 }
 
+/// [`read`], and the Cognito side of the same file (empty unless it is a template), from one
+/// parse.
+pub fn read_with_cognito(text: &str) -> Result<(ApiDef, cognito::CognitoSide), Diagnostic> {
+    let doc = tree::parse(text)?;
+    let def = read_tree(doc.root()).map_err(|d| with_quotes(d, text))?;
+    let side = match def.source {
+        Source::CloudFormation | Source::Sam => cognito::read(doc.root()),
+        _ => cognito::CognitoSide::default(),
+    };
+    Ok((def, side))
+}
+
 /// The readers place a key where it starts and underline its text; a key written in quotes
 /// (every key of a JSON file) starts at its opening quote, so the underline takes the quotes
 /// too.

@@ -38,6 +38,10 @@ pub struct Args {
     /// [default: the only one, or the one whose `Name` is roles.yaml's `api.name`].
     #[arg(long, value_name = "LOGICAL_ID")]
     pub rest_api: Option<String>,
+    /// A template with the user pool's resource servers, groups and app clients, to compare
+    /// too [default: the `--api` file's own, when it is a template].
+    #[arg(long, value_name = "FILE")]
+    pub cognito: Option<PathBuf>,
 }
 
 pub const UNDECLARED: Rule = Rule {
@@ -100,6 +104,9 @@ pub const RULES: &[Rule] = &[
     MISSING,
     UNRESOLVED,
     super::drift_adopt::NOT_COMPARED,
+    super::drift_adopt::UNDECLARED_SCOPE,
+    super::drift_adopt::MISSING_GROUP,
+    super::drift_adopt::CLIENT_SCOPE,
 ];
 
 pub fn run(global: &Global, args: &Args) -> Outcome {
@@ -119,7 +126,7 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
             return Outcome::Error;
         }
     };
-    let mut def = match apidef::read(&text) {
+    let (mut def, own_side) = match apidef::read_with_cognito(&text) {
         Ok(d) => d,
         Err(d) => {
             api_error(global, &api_name, &text, &d);
@@ -142,6 +149,19 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
         api: &api_name,
     };
     let mut findings = compare(&model, api, &def.unresolved, &files);
+    match super::drift_adopt::cognito_side(global, args.cognito.as_deref(), own_side, &api_name) {
+        Ok(side) => findings.extend(super::drift_adopt::cognito_findings(
+            &model,
+            api,
+            &super::drift_adopt::CognitoFile {
+                name: &side.0,
+                side: &side.1,
+            },
+            &roles_name,
+            &api_name,
+        )),
+        Err(o) => return o,
+    }
     crate::report::sort(&mut findings);
     let which = if api.id.is_empty() {
         String::new()
