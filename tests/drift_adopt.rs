@@ -209,3 +209,72 @@ fn rolegens_own_cognito_side_matches_the_sam_example() {
     );
     assert_eq!((code, findings.len()), (0, 0), "{findings:#?}");
 }
+
+/// Generates `roles` (text) into a scratch folder; the folder.
+fn generate(name: &str, roles: &str) -> PathBuf {
+    let dir = common::scratch(name);
+    std::fs::write(dir.join("roles.yaml"), roles).unwrap();
+    let run = common::rolegen()
+        .current_dir(&dir)
+        .arg("gen")
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    dir
+}
+
+#[test]
+fn rolegens_authorizer_is_read_back_and_compared() {
+    let roles = std::fs::read_to_string(adopt("external_lambda.yaml")).unwrap();
+    let fresh = generate("table-fresh", &roles);
+    let handler = |dir: &PathBuf| dir.join("out/authorizer/index.mjs").display().to_string();
+    let run = |dir: &PathBuf, authorizer: &str| {
+        let out = common::rolegen()
+            .current_dir(dir)
+            .args(["drift", "--format", "json", "--api"])
+            .arg(adopt("sam/lambda.yaml"))
+            .args(["--authorizer", authorizer])
+            .output()
+            .unwrap();
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        (
+            out.status.code().unwrap(),
+            doc["findings"].as_array().cloned().unwrap_or_default(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, findings, _) = run(&fresh, &handler(&fresh));
+    assert_eq!((code, findings.len()), (0, 0), "{findings:#?}");
+
+    // A handler generated before `DELETE` was narrowed to `admin`: it still lets Editors in.
+    let older = generate(
+        "table-older",
+        &roles.replace(
+            "DELETE /orders/{orderId}: [admin]",
+            "DELETE /orders/{orderId}: [orders.write]",
+        ),
+    );
+    let (code, findings, _) = run(&fresh, &handler(&older));
+    assert_eq!(code, 1);
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(findings[0]["rule"], "RG113");
+    assert_eq!(findings[0]["route"], "DELETE /orders/{orderId}");
+    assert_eq!(
+        findings[0]["message"],
+        "the authorizer lets groups `Admin`, `Editor` call this route; roles.yaml grants it to group `Admin`"
+    );
+
+    // A file that is not rolegen's handler: the tool cannot compare (exit 2), never "no drift".
+    let hand = fresh.join("hand-written.mjs");
+    std::fs::write(&hand, "export const handler = async () => ({});\n").unwrap();
+    let (code, _, err) = run(&fresh, &hand.display().to_string());
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("it has no `const GROUPS = [...]` table"),
+        "{err}"
+    );
+}

@@ -42,6 +42,10 @@ pub struct Args {
     /// too [default: the `--api` file's own, when it is a template].
     #[arg(long, value_name = "FILE")]
     pub cognito: Option<PathBuf>,
+    /// rolegen's `lambda` authorizer as deployed (`out/authorizer/index.mjs`, or the code
+    /// `aws lambda get-function` downloads): its route → groups table is compared too.
+    #[arg(long, value_name = "FILE")]
+    pub authorizer: Option<PathBuf>,
 }
 
 pub const UNDECLARED: Rule = Rule {
@@ -107,6 +111,7 @@ pub const RULES: &[Rule] = &[
     super::drift_adopt::UNDECLARED_SCOPE,
     super::drift_adopt::MISSING_GROUP,
     super::drift_adopt::CLIENT_SCOPE,
+    super::drift_table::AUTHORIZER_TABLE,
 ];
 
 pub fn run(global: &Global, args: &Args) -> Outcome {
@@ -161,6 +166,12 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
             &api_name,
         )),
         Err(o) => return o,
+    }
+    if let Some(path) = &args.authorizer {
+        match super::drift_adopt::authorizer_table(global, &model, path, &roles_name) {
+            Ok(f) => findings.extend(f),
+            Err(o) => return o,
+        }
     }
     crate::report::sort(&mut findings);
     let which = if api.id.is_empty() {

@@ -229,3 +229,48 @@ pub fn cognito_side(
     let doc = apidef::tree::parse(&text).map_err(|d| super::fail_in(global, &name, &text, d))?;
     Ok((name, apidef::cognito::read(doc.root())))
 }
+
+/// `--authorizer FILE`: rolegen's `lambda` handler read back and compared with roles.yaml. A
+/// file that is not such a handler, or a strategy without a table, is an error (exit 2).
+pub fn authorizer_table(
+    global: &crate::cli::Global,
+    model: &Model,
+    path: &std::path::Path,
+    roles_name: &str,
+) -> Result<Vec<Finding>, super::Outcome> {
+    let name = path.display().to_string();
+    if model.api.strategy != crate::model::Strategy::Lambda {
+        return Err(super::fail(
+            global,
+            &name,
+            crate::diag::Diagnostic::error(
+                "authorizer-table",
+                format!(
+                    "`--authorizer` reads the `lambda` authorizer's table; with `authorizer: {}` the decision is not in the handler",
+                    model.api.strategy.as_str()
+                ),
+            )
+            .help("for `verified-permissions`, the Cedar policies decide: `rolegen check` compares `out/cedar` with roles.yaml"),
+        ));
+    }
+    let text = super::read_text(
+        path,
+        "pass the deployed handler, e.g. `--authorizer out/authorizer/index.mjs`",
+        crate::config::limits::API.max_file_bytes,
+    )
+    .map_err(|u| super::fail_in(global, &name, &u.text, *u.diag))?;
+    let table = super::drift_table::read(&text).map_err(|why| {
+        super::fail(
+            global,
+            &name,
+            crate::diag::Diagnostic::error(
+                "authorizer-table",
+                format!("cannot read the route table of `{name}`: {why}"),
+            )
+            .help("pass the `index.mjs` rolegen generated for the `lambda` strategy; a hand-written authorizer's decisions cannot be read"),
+        )
+    })?;
+    Ok(super::drift_table::findings(
+        model, &table, roles_name, &name,
+    ))
+}

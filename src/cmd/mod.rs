@@ -6,6 +6,7 @@ pub mod cost;
 pub mod diff;
 pub mod drift;
 mod drift_adopt;
+mod drift_table;
 pub mod explain;
 pub mod r#gen;
 pub mod init;
