@@ -33,6 +33,7 @@ pub mod keys {
         "scopes",
         "groups",
         "routes",
+        "pretoken",
     ];
     pub const API: &[&str] = &[
         "name",
@@ -47,6 +48,7 @@ pub mod keys {
     ];
     pub const USER_POOL: &[&str] = &["name", "deletion_policy", "existing"];
     pub const RESOURCE_SERVER: &[&str] = &["identifier", "name"];
+    pub const PRETOKEN: &[&str] = &["extend"];
     pub const GROUP: &[&str] = &["description", "precedence", "scopes", "includes"];
     pub const ROUTE: &[&str] = &["scopes", "public", "authenticated", "integration"];
     pub const INTEGRATION: &[&str] = &["mock", "lambda", "http"];
@@ -62,6 +64,8 @@ pub struct Raw<'a> {
     pub api: RawApi<'a>,
     pub user_pool: RawUserPool<'a>,
     pub resource_server: RawResourceServer<'a>,
+    /// `pretoken.extend`: the team's own trigger, run inside the generated one.
+    pub pretoken_extend: Option<Text<'a>>,
     /// Scope name and description, in file order.
     pub scopes: Vec<(Text<'a>, Option<Text<'a>>)>,
     pub groups: Vec<RawGroup<'a>>,
@@ -115,6 +119,7 @@ impl Raw<'_> {
                 deletion_policy: self.user_pool.deletion_policy.map(own),
                 existing: self.user_pool.existing,
             },
+            pretoken_extend: self.pretoken_extend.map(own),
             resource_server: RawResourceServer {
                 identifier: self.resource_server.identifier.map(own),
                 name: self.resource_server.name.map(own),
@@ -254,6 +259,7 @@ pub fn walk<'a>(root: &Node<'a>, diags: &mut Vec<Diagnostic>) -> Raw<'a> {
             "scopes" => raw.scopes = w.scopes(value),
             "groups" => raw.groups = w.groups(value),
             "routes" => raw.routes = w.routes(value),
+            "pretoken" => raw.pretoken_extend = w.pretoken(value),
             _ => unreachable!("fields() returns only known keys"),
         }
         let is_section = matches!(key.static_name, "api" | "user_pool" | "resource_server");
@@ -310,6 +316,7 @@ const _: () = assert!(
         && keys::API.len() <= MAX_FIELDS
         && keys::USER_POOL.len() <= MAX_FIELDS
         && keys::RESOURCE_SERVER.len() <= MAX_FIELDS
+        && keys::PRETOKEN.len() <= MAX_FIELDS
         && keys::GROUP.len() <= MAX_FIELDS
         && keys::ROUTE.len() <= MAX_FIELDS
         && keys::INTEGRATION.len() <= MAX_FIELDS
@@ -517,6 +524,20 @@ impl Walker<'_> {
             self.note_unreadable("api", &key, before);
         }
         api
+    }
+
+    fn pretoken<'a>(&mut self, node: &Node<'a>) -> Option<Text<'a>> {
+        let fields = self.fields(node, What::Text("`pretoken`"), keys::PRETOKEN)?;
+        let mut extend = None;
+        for (key, v) in fields.iter() {
+            let before = self.diags.len();
+            match key.static_name {
+                "extend" => extend = self.string(v, What::Text("`pretoken.extend`")),
+                _ => unreachable!(),
+            }
+            self.note_unreadable("pretoken", &key, before);
+        }
+        extend
     }
 
     fn user_pool<'a>(&mut self, node: &Node<'a>) -> RawUserPool<'a> {

@@ -23,6 +23,18 @@ pub struct RolesFile {
     pub groups: BTreeMap<String, Option<Group>>,
     /// Routes, `METHOD /path` → who may call it. A route not listed does not exist.
     pub routes: BTreeMap<String, Route>,
+    /// `cognito-scopes`: the generated pre-token trigger.
+    pub pretoken: Option<Pretoken>,
+}
+
+#[allow(dead_code)]
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Pretoken {
+    /// Path (relative to roles.yaml) of your own pre-token-generation V2 trigger, an ES module
+    /// exporting `handler`: it runs inside the generated one, its claims are kept, and
+    /// rolegen's scope decision is final.
+    pub extend: Option<String>,
 }
 
 #[allow(dead_code)]

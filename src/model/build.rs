@@ -168,6 +168,7 @@ impl Builder<'_> {
         }
 
         let (api, user_pool, resource_server) = (api?, user_pool?, resource_server?);
+        let pretoken_extend = self.pretoken_extend(raw, &api);
         let matrix = matrix(&groups, &routes, scopes.len());
         // Warnings are computed only on a sound file: next to an error (a route dropped for
         // a bad path, an `includes` cycle) a scope looks unused or a group empty when it is
@@ -181,11 +182,50 @@ impl Builder<'_> {
             groups,
             routes,
             matrix,
+            pretoken_extend,
         };
         if sound {
             self.warnings(&model);
         }
         Some(model)
+    }
+
+    /// `pretoken.extend`: only the `cognito-scopes` strategy has a pre-token trigger. The
+    /// file itself is read by the loader (`cmd`), beside the roles file.
+    fn pretoken_extend(&mut self, raw: &Raw, api: &Api) -> Option<PretokenExtend> {
+        let path = raw.pretoken_extend.as_ref()?;
+        if api.strategy != Strategy::CognitoScopes {
+            self.err(
+                Diagnostic::error(
+                    "bad-value",
+                    format!(
+                        "`pretoken.extend` needs `authorizer: cognito-scopes`, not `{}`",
+                        api.strategy.as_str()
+                    ),
+                )
+                .at(path.span)
+                .help(
+                    "only the `cognito-scopes` strategy has a pre-token trigger; remove `pretoken`",
+                ),
+            );
+            return None;
+        }
+        if path.value.is_empty() || !(path.value.ends_with(".mjs") || path.value.ends_with(".js")) {
+            self.err(
+                Diagnostic::error(
+                    "bad-value",
+                    format!("`{}` is not a JavaScript module file", path.value),
+                )
+                .at(path.span)
+                .help("name an ES module that exports `handler`, e.g. `./my-trigger.mjs`"),
+            );
+            return None;
+        }
+        Some(PretokenExtend {
+            path: path.value.to_string(),
+            span: path.span,
+            source: None,
+        })
     }
 
     fn version(&mut self, raw: &Raw) {

@@ -253,6 +253,17 @@ pub struct Model {
     pub groups: Vec<Group>,
     pub routes: Vec<Route>,
     pub matrix: Matrix,
+    /// `pretoken.extend`: the team's own trigger, run inside the generated one.
+    pub pretoken_extend: Option<PretokenExtend>,
+}
+
+/// The team's pre-token trigger (`pretoken.extend`). `source` is filled by the loader, which
+/// reads the file beside roles.yaml; a generator refuses to write a trigger without it.
+#[derive(Clone, Debug)]
+pub struct PretokenExtend {
+    pub path: String,
+    pub span: Span,
+    pub source: Option<String>,
 }
 
 impl Model {
