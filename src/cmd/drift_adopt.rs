@@ -180,9 +180,13 @@ pub fn cognito_findings(
             });
         }
     }
-    // A client may only allow scopes its pool's resource servers declare. (roles.yaml's own
-    // `clients:` section, when it exists, is compared with these clients here too: their
-    // allowed scopes against each client's declared scopes.)
+    // A client may only allow scopes its pool's resource servers declare.
+    //
+    // Hook for roles.yaml's machine clients (the `clients:` section, added separately): once
+    // the model has them, compare each `side.clients` entry that has `client_credentials` with
+    // the roles.yaml client of the same name, its `scopes` against `c.scopes` (a scope the pool's
+    // client allows that roles.yaml does not grant is wider access: an error; the reverse, a
+    // warning), and report a roles.yaml client the file lacks. Until then only the check below.
     if !side.resource_servers.is_empty() {
         let declared = side.declared_scopes();
         for c in &side.clients {
