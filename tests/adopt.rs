@@ -266,3 +266,33 @@ fn external_and_existing_must_be_booleans() {
     assert!(err.contains("`api.external`"), "{err}");
     assert!(err.contains("`true` or `false`"), "{err}");
 }
+
+#[test]
+fn deletion_policy_of_an_existing_pool_is_a_warning() {
+    let text = fs::read_to_string(fixture("existing_lambda"))
+        .unwrap()
+        .replace(
+            "  existing: true\n",
+            "  existing: true\n  deletion_policy: Delete\n",
+        );
+    let dir = common::scratch("adopt-deletion");
+    fs::write(dir.join("roles.yaml"), text).unwrap();
+    let run = common::rolegen()
+        .current_dir(&dir)
+        .arg("gen")
+        .output()
+        .unwrap();
+    assert!(run.status.success());
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        err.contains("warning[unused]: `deletion_policy` has no effect with `existing: true`"),
+        "{err}"
+    );
+    // The template still has no pool to delete.
+    let t = template(&dir.join("out"));
+    assert!(
+        !resource_types(&t)
+            .iter()
+            .any(|t| t == "AWS::Cognito::UserPool")
+    );
+}

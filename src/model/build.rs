@@ -466,6 +466,18 @@ impl Builder<'_> {
                 true
             }
         };
+        if let (Some(d), Some(e)) = (&p.deletion_policy, &p.existing)
+            && e.value
+        {
+            self.err(
+                Diagnostic::warning(
+                    "unused",
+                    "`deletion_policy` has no effect with `existing: true`",
+                )
+                .at(d.span)
+                .help("the template takes an existing pool as parameters and never creates, replaces or deletes it"),
+            );
+        }
         Some(UserPool {
             name: name.value.to_string(),
             retain,
