@@ -296,3 +296,29 @@ fn deletion_policy_of_an_existing_pool_is_a_warning() {
             .any(|t| t == "AWS::Cognito::UserPool")
     );
 }
+
+#[test]
+fn an_integration_with_an_external_api_is_a_warning_and_writes_nothing() {
+    let text = fs::read_to_string(fixture("external_lambda")).unwrap().replace(
+        "  POST /orders: [orders.write]\n",
+        "  POST /orders:\n    scopes: [orders.write]\n    integration: {lambda: CreateOrderFn}\n",
+    );
+    let dir = common::scratch("adopt-integration");
+    fs::write(dir.join("roles.yaml"), text).unwrap();
+    let run = common::rolegen()
+        .current_dir(&dir)
+        .arg("gen")
+        .output()
+        .unwrap();
+    assert!(run.status.success());
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        err.contains("warning[unused]: `integration` has no effect with `api.external: true`"),
+        "{err}"
+    );
+    let t = fs::read_to_string(dir.join("out/cfn/template.yaml")).unwrap();
+    assert!(
+        !t.contains("CreateOrderFn"),
+        "no parameter or permission for it"
+    );
+}

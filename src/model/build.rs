@@ -169,6 +169,23 @@ impl Builder<'_> {
 
         let (api, user_pool, resource_server) = (api?, user_pool?, resource_server?);
         let pretoken_extend = self.pretoken_extend(raw, &api);
+        if api.external {
+            // Another template defines the methods and their integrations.
+            for r in &raw.routes {
+                if let Some(i) = &r.integration {
+                    self.err(
+                        Diagnostic::warning(
+                            "unused",
+                            "`integration` has no effect with `api.external: true`",
+                        )
+                        .at(i.span)
+                        .help(
+                            "the API's own template (SAM, CDK) defines each method's integration",
+                        ),
+                    );
+                }
+            }
+        }
         let matrix = matrix(&groups, &routes, scopes.len());
         // Warnings are computed only on a sound file: next to an error (a route dropped for
         // a bad path, an `includes` cycle) a scope looks unused or a group empty when it is
