@@ -512,28 +512,28 @@ fn build(model: &Model, ids: &LogicalIds, cedar: Option<&Cedar>) -> Template {
             api(model, ids, w, &mut n);
         }
     });
-    if model.api.external || model.user_pool.existing {
-        adopt::outputs(model, &mut w);
-    } else {
-        w.map("Outputs", |w| {
-            w.map("UserPoolId", |w| {
-                w.str("Description", "Cognito user pool id");
-                r(w, "Value", "UserPool");
-            });
-            w.map("UserPoolClientId", |w| {
-                w.str("Description", "App client id");
-                r(w, "Value", "UserPoolClient");
-            });
-            w.map("ApiUrl", |w| {
-                w.str("Description", "Invoke URL of the stage");
-                sub(
-                    w,
-                    "Value",
-                    "https://${RestApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${Stage}",
-                );
-            });
+    w.map("Outputs", |w| {
+        // Adopted into a project: what the API's own template imports instead.
+        if adopt::outputs(model, w) {
+            return;
+        }
+        w.map("UserPoolId", |w| {
+            w.str("Description", "Cognito user pool id");
+            r(w, "Value", "UserPool");
         });
-    }
+        w.map("UserPoolClientId", |w| {
+            w.str("Description", "App client id");
+            r(w, "Value", "UserPoolClient");
+        });
+        w.map("ApiUrl", |w| {
+            w.str("Description", "Invoke URL of the stage");
+            sub(
+                w,
+                "Value",
+                "https://${RestApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${Stage}",
+            );
+        });
+    });
     Template {
         yaml: w.finish(),
         resources: n.resources,

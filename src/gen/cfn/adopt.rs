@@ -88,8 +88,12 @@ pub(super) fn authorizer_source_arn(model: &Model) -> &'static str {
 }
 
 /// Outputs when rolegen is adopted: what the API's own template (SAM, CDK) imports, each
-/// exported as `<stack name>-<output>`.
-pub(super) fn outputs(model: &Model, w: &mut Writer) {
+/// exported as `<stack name>-<output>`. Writes them into the `Outputs` mapping and returns
+/// `true`, or writes nothing and returns `false` for a template that owns pool and API.
+pub(super) fn outputs(model: &Model, w: &mut Writer) -> bool {
+    if !(model.api.external || model.user_pool.existing) {
+        return false;
+    }
     fn output(w: &mut Writer, name: &str, description: &str, value: impl FnOnce(&mut Writer)) {
         w.map(name, |w| {
             w.str("Description", description);
@@ -99,50 +103,49 @@ pub(super) fn outputs(model: &Model, w: &mut Writer) {
             });
         });
     }
-    w.map("Outputs", |w| {
-        output(w, "UserPoolId", "Cognito user pool id", |w| {
-            r(w, "Value", pool_id(model))
-        });
-        output(
-            w,
-            "UserPoolArn",
-            "Cognito user pool ARN (the Cognito authorizer's provider)",
-            |w| pool_arn(model, w, "Value"),
-        );
-        output(w, "UserPoolClientId", "App client id", |w| {
-            r(w, "Value", "UserPoolClient")
-        });
-        match model.api.strategy {
-            Strategy::CognitoScopes => {
-                if model.user_pool.existing {
-                    output(
-                        w,
-                        "PreTokenFunctionArn",
-                        "Pre-token-generation trigger (V2_0) to attach to the existing pool (see README: Existing user pool)",
-                        |w| get_att(w, "Value", "PreTokenFunction", "Arn"),
-                    );
-                }
-            }
-            Strategy::Lambda | Strategy::VerifiedPermissions => {
-                if model.api.external {
-                    output(
-                        w,
-                        "AuthorizerFunctionArn",
-                        "Lambda REQUEST authorizer function (identity sources: see routes.json)",
-                        |w| get_att(w, "Value", "AuthorizerFunction", "Arn"),
-                    );
-                }
-            }
-        }
-        if !model.api.external {
-            w.map("ApiUrl", |w| {
-                w.str("Description", "Invoke URL of the stage");
-                sub(
-                    w,
-                    "Value",
-                    "https://${RestApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${Stage}",
-                );
-            });
-        }
+    output(w, "UserPoolId", "Cognito user pool id", |w| {
+        r(w, "Value", pool_id(model))
     });
+    output(
+        w,
+        "UserPoolArn",
+        "Cognito user pool ARN (the Cognito authorizer's provider)",
+        |w| pool_arn(model, w, "Value"),
+    );
+    output(w, "UserPoolClientId", "App client id", |w| {
+        r(w, "Value", "UserPoolClient")
+    });
+    match model.api.strategy {
+        Strategy::CognitoScopes => {
+            if model.user_pool.existing {
+                output(
+                    w,
+                    "PreTokenFunctionArn",
+                    "Pre-token-generation trigger (V2_0) to attach to the existing pool (see README: Existing user pool)",
+                    |w| get_att(w, "Value", "PreTokenFunction", "Arn"),
+                );
+            }
+        }
+        Strategy::Lambda | Strategy::VerifiedPermissions => {
+            if model.api.external {
+                output(
+                    w,
+                    "AuthorizerFunctionArn",
+                    "Lambda REQUEST authorizer function (identity sources: see routes.json)",
+                    |w| get_att(w, "Value", "AuthorizerFunction", "Arn"),
+                );
+            }
+        }
+    }
+    if !model.api.external {
+        w.map("ApiUrl", |w| {
+            w.str("Description", "Invoke URL of the stage");
+            sub(
+                w,
+                "Value",
+                "https://${RestApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${Stage}",
+            );
+        });
+    }
+    true
 }
