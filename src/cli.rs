@@ -115,6 +115,9 @@ pub enum Command {
     /// feature plan it needs, API Gateway, Lambda, Verified Permissions. Every price and
     /// assumption is a flag.
     Cost(cmd::cost::Args),
+    /// Write a first roles.yaml from an existing API definition (and its Cognito side), to
+    /// adopt rolegen in a project that has its API and user pool already.
+    Init(cmd::init::Args),
     /// Print the JSON Schema of roles.yaml.
     Schema,
     /// Print a synthetic roles.yaml of the given size (for benchmarks and trials at scale).
@@ -135,6 +138,7 @@ pub fn main() -> ExitCode {
         Command::Diff(args) => cmd::diff::run(global, args),
         Command::Explain(args) => cmd::explain::run(global, args),
         Command::Cost(args) => cmd::cost::run(global, args),
+        Command::Init(args) => cmd::init::run(global, args),
         Command::Synth(args) => crate::synth::run(global, args),
         Command::Schema => {
             // A failed write is reported by `finish`.

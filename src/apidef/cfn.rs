@@ -162,6 +162,7 @@ pub fn read(doc: Node) -> Result<ApiDef, Diagnostic> {
             read_body(body, &Defaults::default(), &mut api, "Body");
         }
         if let Some(s3) = r.prop("BodyS3Location") {
+            api.unread_bodies += 1;
             api.unresolved.push(Unresolved::at(
                 s3.line,
                 s3.column,
@@ -192,6 +193,7 @@ pub fn read(doc: Node) -> Result<ApiDef, Diagnostic> {
             read_body(body, &defaults, &mut api, "DefinitionBody");
         }
         if let Some(uri) = r.prop("DefinitionUri") {
+            api.unread_bodies += 1;
             api.unresolved.push(Unresolved::at(
                 uri.line,
                 uri.column,
@@ -270,7 +272,12 @@ pub fn read(doc: Node) -> Result<ApiDef, Diagnostic> {
 }
 
 fn read_body(body: Node, defaults: &Defaults, api: &mut RestApi, what: &str) {
+    if let Some(include) = super::include::local(body, defaults) {
+        api.includes.push(include);
+        return;
+    }
     if let Some((func, _)) = body.intrinsic() {
+        api.unread_bodies += 1;
         api.unresolved.push(Unresolved::at(
             body.line,
             body.column,
@@ -635,6 +642,7 @@ fn read_method(
     }
     if let Some(api) = apis.get_mut(&api_id) {
         api.routes.push(ApiRoute {
+            file: None,
             method,
             path,
             auth,
@@ -876,6 +884,7 @@ fn read_event(
         }
     };
     api.routes.push(ApiRoute {
+        file: None,
         method,
         path: Rc::new(path),
         auth,

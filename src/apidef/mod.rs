@@ -12,6 +12,8 @@
 //! `resourceMethods` → `aws apigateway get-resources`.
 
 mod cfn;
+pub mod cognito;
+pub mod include;
 mod openapi;
 mod resources;
 pub mod tree;
@@ -63,6 +65,12 @@ pub struct RestApi {
     pub name: Option<String>,
     pub routes: Vec<ApiRoute>,
     pub unresolved: Vec<Unresolved>,
+    /// Local files a body includes (`Fn::Transform: AWS::Include`), read by
+    /// [`include::resolve`] once the template's folder is known.
+    pub includes: Vec<include::Include>,
+    /// How many of the API's definitions (bodies) could not be read: its routes are then
+    /// unknown, and a declared route it lacks is "not compared", not "missing".
+    pub unread_bodies: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,6 +82,9 @@ pub struct ApiRoute {
     pub auth: Auth,
     pub line: u32,
     pub column: u32,
+    /// The file the method is in, when it is not the file passed to `drift` (a body included
+    /// with `AWS::Include`).
+    pub file: Option<Rc<str>>,
 }
 
 impl ApiRoute {
@@ -213,6 +224,18 @@ impl Unresolved {
 pub fn read(text: &str) -> Result<ApiDef, Diagnostic> {
     let doc = tree::parse(text)?;
     read_tree(doc.root()).map_err(|d| with_quotes(d, text))
+}
+
+/// [`read`], and the Cognito side of the same file (empty unless it is a template), from one
+/// parse.
+pub fn read_with_cognito(text: &str) -> Result<(ApiDef, cognito::CognitoSide), Diagnostic> {
+    let doc = tree::parse(text)?;
+    let def = read_tree(doc.root()).map_err(|d| with_quotes(d, text))?;
+    let side = match def.source {
+        Source::CloudFormation | Source::Sam => cognito::read(doc.root()),
+        _ => cognito::CognitoSide::default(),
+    };
+    Ok((def, side))
 }
 
 /// The readers place a key where it starts and underline its text; a key written in quotes

@@ -167,6 +167,7 @@ pub fn read_paths(doc: Node, defaults: &Defaults, api: &mut RestApi) {
                 None => default_auth(defaults, &schemes),
             };
             api.routes.push(ApiRoute {
+                file: None,
                 method,
                 path: path.clone(),
                 auth,
@@ -194,6 +195,10 @@ pub fn named_auth(
     schemes: &BTreeMap<String, Scheme>,
 ) -> Auth {
     match schemes.get(name) {
+        // The SAM translator's marker for `Auth: {Authorizer: NONE}` on an event (it writes
+        // `security: [{NONE: []}]`, a scheme no document defines): the method has no
+        // authorization, whatever `DefaultAuthorizer` says.
+        None if name == "NONE" => Auth::None,
         None => Auth::Unresolved(format!("authorizer `{name}` is not defined")),
         Some(Scheme::Cognito { default_scopes }) => Auth::Cognito {
             authorizer: name.to_string(),

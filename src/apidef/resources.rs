@@ -46,6 +46,7 @@ pub fn read(_doc: Node, items: Node) -> Result<ApiDef, Diagnostic> {
                 continue;
             };
             api.routes.push(ApiRoute {
+                file: None,
                 method,
                 path: path.clone(),
                 auth: method_auth(m.value),

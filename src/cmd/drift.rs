@@ -34,6 +34,14 @@ pub struct Args {
     /// [default: the only one, or the one whose `Name` is roles.yaml's `api.name`].
     #[arg(long, value_name = "LOGICAL_ID")]
     pub rest_api: Option<String>,
+    /// A template with the user pool's resource servers, groups and app clients, to compare
+    /// too [default: the `--api` file's own, when it is a template].
+    #[arg(long, value_name = "FILE")]
+    pub cognito: Option<PathBuf>,
+    /// rolegen's `lambda` authorizer as deployed (`out/authorizer/index.mjs`, or the code
+    /// `aws lambda get-function` downloads): its route → groups table is compared too.
+    #[arg(long, value_name = "FILE")]
+    pub authorizer: Option<PathBuf>,
 }
 
 pub const UNDECLARED: Rule = Rule {
@@ -95,6 +103,11 @@ pub const RULES: &[Rule] = &[
     PUBLIC_PROTECTED,
     MISSING,
     UNRESOLVED,
+    super::drift_adopt::NOT_COMPARED,
+    super::drift_adopt::UNDECLARED_SCOPE,
+    super::drift_adopt::MISSING_GROUP,
+    super::drift_adopt::CLIENT_SCOPE,
+    super::drift_table::AUTHORIZER_TABLE,
 ];
 
 pub fn run(global: &Global, args: &Args) -> Outcome {
@@ -114,13 +127,16 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
             return Outcome::Error;
         }
     };
-    let def = match apidef::read(&text) {
+    let (mut def, own_side) = match apidef::read_with_cognito(&text) {
         Ok(d) => d,
         Err(d) => {
             api_error(global, &api_name, &text, &d);
             return Outcome::Error;
         }
     };
+    if let Some(dir) = args.api.parent() {
+        apidef::include::resolve(&mut def, dir, crate::yaml::limits::API.max_file_bytes);
+    }
     let api = match select(&def, &model, args.rest_api.as_deref()) {
         Ok(a) => a,
         Err(d) => {
@@ -134,6 +150,25 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
         api: &api_name,
     };
     let mut findings = compare(&model, api, &def.unresolved, &files);
+    match super::drift_adopt::cognito_side(global, args.cognito.as_deref(), own_side, &api_name) {
+        Ok(side) => findings.extend(super::drift_adopt::cognito_findings(
+            &model,
+            api,
+            &super::drift_adopt::CognitoFile {
+                name: &side.0,
+                side: &side.1,
+            },
+            &roles_name,
+            &api_name,
+        )),
+        Err(o) => return o,
+    }
+    if let Some(path) = &args.authorizer {
+        match super::drift_adopt::authorizer_table(global, &model, path, &roles_name) {
+            Ok(f) => findings.extend(f),
+            Err(o) => return o,
+        }
+    }
     crate::report::sort(&mut findings);
     let which = if api.id.is_empty() {
         String::new()
@@ -317,6 +352,13 @@ pub fn compare(model: &Model, api: &RestApi, loose: &[Unresolved], files: &Files
             column,
         })
     };
+    let route_loc = |r: &ApiRoute| {
+        Some(Location {
+            file: r.file.as_deref().unwrap_or(files.api).to_string(),
+            line: r.line,
+            column: r.column,
+        })
+    };
     for u in api.unresolved.iter().chain(loose) {
         out.push(finding(
             UNRESOLVED,
@@ -355,7 +397,7 @@ pub fn compare(model: &Model, api: &RestApi, loose: &[Unresolved], files: &Files
                     "the API defines this route twice (also at line {}); only the first is compared",
                     f.line
                 ),
-                api_loc(r.line, r.column),
+                route_loc(r),
                 Some("API Gateway keeps one method per path and verb; remove one of them".into()),
             ));
             continue;
@@ -419,7 +461,7 @@ pub fn compare(model: &Model, api: &RestApi, loose: &[Unresolved], files: &Files
                     "{what}, which roles.yaml does not declare, with {}",
                     r.auth.describe()
                 ),
-                api_loc(r.line, r.column),
+                route_loc(r),
                 Some("declare the route in roles.yaml (`ANY` covers every method), or remove it from the API".into()),
             ));
             continue;
@@ -438,7 +480,7 @@ pub fn compare(model: &Model, api: &RestApi, loose: &[Unresolved], files: &Files
                 below(&r.path),
                 r.auth.describe()
             ),
-            api_loc(r.line, r.column),
+            route_loc(r),
             Some(if preflight {
                 "if it answers CORS preflights, add `api.cors` to roles.yaml (preflights are not routes of the matrix); else declare the route, or remove it from the API".into()
             } else {
@@ -491,6 +533,7 @@ pub fn compare(model: &Model, api: &RestApi, loose: &[Unresolved], files: &Files
             Some("deploy the route (`rolegen gen` writes it), or remove it from roles.yaml".into()),
         ));
     }
+    super::drift_adopt::fold_missing(&mut out, api);
     out
 }
 
@@ -605,7 +648,8 @@ impl Cmp<'_> {
                 self.roles_loc(id),
                 Some(format!(
                     "{fix}; the API's method is at `{}:{}`",
-                    self.files.api, r.line
+                    r.file.as_deref().unwrap_or(self.files.api),
+                    r.line
                 )),
             ))
         };

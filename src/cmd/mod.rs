@@ -5,8 +5,12 @@ pub mod check;
 pub mod cost;
 pub mod diff;
 pub mod drift;
+mod drift_adopt;
+mod drift_table;
 pub mod explain;
 pub mod r#gen;
+pub mod init;
+mod pretoken_extend;
 
 use crate::cli::{ErrorFormat, Global};
 use crate::console::{Stream, is_closed_pipe};
@@ -66,7 +70,9 @@ pub fn load_file(path: &Path) -> Result<Loaded, Unreadable> {
         "run rolegen where roles.yaml is, or pass `--config FILE`",
         crate::yaml::limits::ROLES.max_file_bytes,
     )?;
-    Ok(load_text(&path.display().to_string(), text))
+    let mut loaded = load_text(&path.display().to_string(), text);
+    pretoken_extend::attach(path, &mut loaded);
+    Ok(loaded)
 }
 
 /// A file that cannot be read as text: why, and the text to show the problem in (the file

@@ -37,6 +37,7 @@ pub mod keys {
         "groups",
         "routes",
         "clients",
+        "pretoken",
     ];
     pub const API: &[&str] = &[
         "name",
@@ -52,6 +53,7 @@ pub mod keys {
         "metrics",
         "throttle",
         "cors",
+        "external",
     ];
     pub const USER_POOL: &[&str] = &[
         "name",
@@ -60,8 +62,10 @@ pub mod keys {
         "callback_urls",
         "logout_urls",
         "mfa",
+        "existing",
     ];
     pub const RESOURCE_SERVER: &[&str] = &["identifier", "name"];
+    pub const PRETOKEN: &[&str] = &["extend"];
     pub const GROUP: &[&str] = &["description", "precedence", "scopes", "includes"];
     pub const ROUTE: &[&str] = &[
         "scopes",
@@ -86,6 +90,8 @@ pub struct Raw<'a> {
     pub api: RawApi<'a>,
     pub user_pool: RawUserPool<'a>,
     pub resource_server: RawResourceServer<'a>,
+    /// `pretoken.extend`: the team's own trigger, run inside the generated one.
+    pub pretoken_extend: Option<Text<'a>>,
     /// Scope name and description, in file order.
     pub scopes: Vec<(Text<'a>, Option<Text<'a>>)>,
     pub groups: Vec<RawGroup<'a>>,
@@ -135,6 +141,7 @@ impl Raw<'_> {
                     .vpc_endpoint_ids
                     .map(|ids| S::new(own_all(ids.value), ids.span)),
                 settings: self.api.settings,
+                external: self.api.external,
             },
             user_pool: RawUserPool {
                 name: self.user_pool.name.map(own),
@@ -149,7 +156,9 @@ impl Raw<'_> {
                     .logout_urls
                     .map(|u| S::new(own_all(u.value), u.span)),
                 mfa: self.user_pool.mfa.map(own),
+                existing: self.user_pool.existing,
             },
+            pretoken_extend: self.pretoken_extend.map(own),
             resource_server: RawResourceServer {
                 identifier: self.resource_server.identifier.map(own),
                 name: self.resource_server.name.map(own),
@@ -224,6 +233,8 @@ pub struct RawApi<'a> {
     pub vpc_endpoint_ids: Option<S<Vec<Text<'a>>>>,
     /// Logging, tracing, metrics, throttling, CORS (`raw::stage`).
     pub settings: RawStage,
+    /// `api.external`: another tool (SAM, CDK) owns the REST API.
+    pub external: Option<S<bool>>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -235,6 +246,8 @@ pub struct RawUserPool<'a> {
     pub callback_urls: Option<S<Vec<Text<'a>>>>,
     pub logout_urls: Option<S<Vec<Text<'a>>>>,
     pub mfa: Option<Text<'a>>,
+    /// `user_pool.existing`: the pool exists already; the template takes it as parameters.
+    pub existing: Option<S<bool>>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -327,6 +340,7 @@ pub fn walk<'a>(root: &Node<'a>, diags: &mut Vec<Diagnostic>) -> Raw<'a> {
             "groups" => raw.groups = w.groups(value),
             "routes" => raw.routes = w.routes(value),
             "clients" => raw.clients = w.clients(value),
+            "pretoken" => raw.pretoken_extend = w.pretoken(value),
             _ => unreachable!("fields() returns only known keys"),
         }
         let is_section = matches!(key.static_name, "api" | "user_pool" | "resource_server");
@@ -383,6 +397,7 @@ const _: () = assert!(
         && keys::API.len() <= MAX_FIELDS
         && keys::USER_POOL.len() <= MAX_FIELDS
         && keys::RESOURCE_SERVER.len() <= MAX_FIELDS
+        && keys::PRETOKEN.len() <= MAX_FIELDS
         && keys::GROUP.len() <= MAX_FIELDS
         && keys::ROUTE.len() <= MAX_FIELDS
         && keys::INTEGRATION.len() <= MAX_FIELDS
@@ -530,6 +545,16 @@ impl Walker<'_> {
         }
     }
 
+    fn bool(&mut self, node: &Node, what: What) -> Option<S<bool>> {
+        match &node.kind {
+            Kind::Bool(b) => Some(S::new(*b, node.span)),
+            _ => {
+                self.type_error(node, what, "`true` or `false`");
+                None
+            }
+        }
+    }
+
     /// A list of names; a single name is accepted as a list of one.
     fn names<'a>(&mut self, node: &Node<'a>, what: What) -> Vec<Text<'a>> {
         match &node.kind {
@@ -575,11 +600,26 @@ impl Walker<'_> {
                         v.span,
                     ))
                 }
+                "external" => api.external = self.bool(v, What::Text("`api.external`")),
                 other => self.stage_setting(&mut api.settings, other, v),
             }
             self.note_unreadable("api", &key, before);
         }
         api
+    }
+
+    fn pretoken<'a>(&mut self, node: &Node<'a>) -> Option<Text<'a>> {
+        let fields = self.fields(node, What::Text("`pretoken`"), keys::PRETOKEN)?;
+        let mut extend = None;
+        for (key, v) in fields.iter() {
+            let before = self.diags.len();
+            match key.static_name {
+                "extend" => extend = self.string(v, What::Text("`pretoken.extend`")),
+                _ => unreachable!(),
+            }
+            self.note_unreadable("pretoken", &key, before);
+        }
+        extend
     }
 
     fn user_pool<'a>(&mut self, node: &Node<'a>) -> RawUserPool<'a> {
@@ -608,6 +648,7 @@ impl Walker<'_> {
                     ))
                 }
                 "mfa" => pool.mfa = self.string(v, What::Text("`user_pool.mfa`")),
+                "existing" => pool.existing = self.bool(v, What::Text("`user_pool.existing`")),
                 _ => unreachable!(),
             }
             self.note_unreadable("user_pool", &key, before);

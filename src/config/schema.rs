@@ -27,6 +27,8 @@ pub struct RolesFile {
     /// client may call a route when it has one of the route's scopes; it is not a user and
     /// gets no `authenticated` or `match` route.
     pub clients: Option<BTreeMap<String, Client>>,
+    /// `cognito-scopes`: the generated pre-token trigger.
+    pub pretoken: Option<Pretoken>,
 }
 
 #[allow(dead_code)]
@@ -38,6 +40,16 @@ pub struct Client {
     /// Scopes this client is granted (its `AllowedOAuthScopes`).
     #[schemars(length(min = 1, max = 50))]
     pub scopes: Vec<String>,
+}
+
+#[allow(dead_code)]
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Pretoken {
+    /// Path (relative to roles.yaml) of your own pre-token-generation V2 trigger, an ES module
+    /// exporting `handler`: it runs inside the generated one, its claims are kept, and
+    /// rolegen's scope decision is final.
+    pub extend: Option<String>,
 }
 
 #[allow(dead_code)]
@@ -74,6 +86,9 @@ pub struct Api {
     /// Browsers on these origins may call the API: an unauthenticated `OPTIONS` on every
     /// path answers the preflight, and every response carries the CORS headers.
     pub cors: Option<Cors>,
+    /// `true`: another tool (SAM, CDK) owns the REST API. rolegen writes no REST API, only
+    /// the Cognito side, the authorizer and Outputs (plus `out/routes/routes.json`) for it.
+    pub external: Option<bool>,
 }
 
 #[allow(dead_code)]
@@ -177,6 +192,9 @@ pub struct UserPool {
     /// Second factor: `off` (default), `optional` or `required`; the factor is an
     /// authenticator app (TOTP).
     pub mfa: Option<MfaSetting>,
+    /// `true`: the pool exists already; the template takes `UserPoolId` and `UserPoolArn` as
+    /// parameters and creates no pool.
+    pub existing: Option<bool>,
 }
 
 #[allow(dead_code)]

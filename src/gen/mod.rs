@@ -8,6 +8,7 @@ pub mod cfn;
 pub mod docs;
 pub mod openapi;
 pub mod pretoken;
+pub mod routes_json;
 mod text;
 pub mod yaml;
 
@@ -70,18 +71,21 @@ pub enum Target {
     Openapi,
     /// Pre-token-generation V2 trigger with its group → scopes table (`cognito-scopes`).
     Pretoken,
+    /// Each route's authorization as JSON, for an API another tool owns (`api.external`).
+    Routes,
     /// JSON Schema of roles.yaml, for editors.
     Schema,
 }
 
 impl Target {
-    pub const ALL: [Target; 7] = [
+    pub const ALL: [Target; 8] = [
         Target::Authorizer,
         Target::Cedar,
         Target::Cfn,
         Target::Docs,
         Target::Openapi,
         Target::Pretoken,
+        Target::Routes,
         Target::Schema,
     ];
 
@@ -94,6 +98,7 @@ impl Target {
             Target::Docs => "docs",
             Target::Openapi => "openapi",
             Target::Pretoken => "pretoken",
+            Target::Routes => "routes",
             Target::Schema => "schema",
         }
     }
@@ -111,6 +116,7 @@ impl Target {
             Target::Authorizer => 2,
             Target::Cedar => 2,
             Target::Pretoken => 1,
+            Target::Routes => 0,
             Target::Schema => 0,
         }
     }
@@ -121,6 +127,7 @@ impl Target {
             Target::Authorizer => model.api.strategy.uses_lambda_authorizer(),
             Target::Cedar => model.api.strategy == Strategy::VerifiedPermissions,
             Target::Pretoken => model.api.strategy == Strategy::CognitoScopes,
+            Target::Routes => model.api.external,
             Target::Cfn | Target::Docs | Target::Openapi | Target::Schema => true,
         }
     }
@@ -136,6 +143,7 @@ pub fn generate(model: &Model, target: Target) -> Result<Files, Vec<Diagnostic>>
         Target::Docs => docs::generate(model),
         Target::Openapi => openapi::generate(model),
         Target::Pretoken => pretoken::generate(model),
+        Target::Routes => Ok(routes_json::generate(model)),
         Target::Schema => Ok(Files::from([(
             "schema/roles.schema.json".to_string(),
             crate::config::schema::json().into_bytes(),
@@ -154,6 +162,13 @@ pub fn select(model: &Model, asked: &[Target]) -> Result<Vec<Target>, Diagnostic
     }
     let mut out = Vec::new();
     for &t in asked {
+        if t == Target::Routes && !t.applies_to(model) {
+            return Err(Diagnostic::error(
+                "target",
+                "target `routes` is written only for an API another tool owns".to_string(),
+            )
+            .help("set `api.external: true`, or run `rolegen gen` without `--target routes`"));
+        }
         if !t.applies_to(model) {
             return Err(Diagnostic::error(
                 "target",

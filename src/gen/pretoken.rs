@@ -8,6 +8,8 @@ use crate::diag::Diagnostic;
 use crate::model::Model;
 
 pub const HANDLER: &str = "pretoken/index.mjs";
+/// The team's own trigger (`pretoken.extend`), copied beside the handler that imports it.
+pub const EXTEND: &str = "pretoken/extend.mjs";
 
 pub fn generate(model: &Model) -> Result<Files, Vec<Diagnostic>> {
     // Groups are sorted by name in the model, and each group's scopes by full name.
@@ -26,15 +28,36 @@ pub fn generate(model: &Model) -> Result<Files, Vec<Diagnostic>> {
     let mut managed: Vec<&str> = model.scopes.iter().map(|s| s.full_name.as_str()).collect();
     managed.extend(every_user.iter().map(String::as_str));
     managed.sort_unstable();
+    let extend = match &model.pretoken_extend {
+        None => None,
+        Some(e) => match &e.source {
+            Some(source) => Some(source.clone()),
+            None => {
+                return Err(vec![
+                    Diagnostic::error("pretoken-extend", format!("`{}` was not read", e.path))
+                        .at(e.span)
+                        .help(
+                            "run `rolegen` on the roles file, so that the file beside it is read",
+                        ),
+                ]);
+            }
+        },
+    };
     let code = render(
         "pretoken.mjs.j2",
         minijinja::context! {
             groups => js_literal(&table),
             managed => js_literal(&managed),
             every_user => js_literal(&every_user),
+            extend => extend.is_some(),
         },
     );
-    Ok(Files::from([(HANDLER.to_string(), code.into_bytes())]))
+    let mut files = Files::from([(HANDLER.to_string(), code.into_bytes())]);
+    if let Some(source) = extend {
+        // The team's file as it is: it is their code, not data rolegen writes into code.
+        files.insert(EXTEND.to_string(), source.into_bytes());
+    }
+    Ok(files)
 }
 
 #[cfg(test)]

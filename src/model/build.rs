@@ -190,6 +190,24 @@ impl Builder<'_> {
         }
         let settings = super::stage::build(raw, &routes, self.diags);
         let (api, user_pool, resource_server) = (api?, user_pool?, resource_server?);
+        let pretoken_extend = self.pretoken_extend(raw, &api);
+        if api.external {
+            // Another template defines the methods and their integrations.
+            for r in &raw.routes {
+                if let Some(i) = &r.integration {
+                    self.err(
+                        Diagnostic::warning(
+                            "unused",
+                            "`integration` has no effect with `api.external: true`",
+                        )
+                        .at(i.span)
+                        .help(
+                            "the API's own template (SAM, CDK) defines each method's integration",
+                        ),
+                    );
+                }
+            }
+        }
         let matrix = matrix(&groups, &routes, &clients, scopes.len());
         // Warnings are computed only on a sound file: next to an error (a route dropped for
         // a bad path, an `includes` cycle) a scope looks unused or a group empty when it is
@@ -205,11 +223,50 @@ impl Builder<'_> {
             clients,
             matrix,
             settings,
+            pretoken_extend,
         };
         if sound {
             self.warnings(&model);
         }
         Some(model)
+    }
+
+    /// `pretoken.extend`: only the `cognito-scopes` strategy has a pre-token trigger. The
+    /// file itself is read by the loader (`cmd`), beside the roles file.
+    fn pretoken_extend(&mut self, raw: &Raw, api: &Api) -> Option<PretokenExtend> {
+        let path = raw.pretoken_extend.as_ref()?;
+        if api.strategy != Strategy::CognitoScopes {
+            self.err(
+                Diagnostic::error(
+                    "bad-value",
+                    format!(
+                        "`pretoken.extend` needs `authorizer: cognito-scopes`, not `{}`",
+                        api.strategy.as_str()
+                    ),
+                )
+                .at(path.span)
+                .help(
+                    "only the `cognito-scopes` strategy has a pre-token trigger; remove `pretoken`",
+                ),
+            );
+            return None;
+        }
+        if path.value.is_empty() || !(path.value.ends_with(".mjs") || path.value.ends_with(".js")) {
+            self.err(
+                Diagnostic::error(
+                    "bad-value",
+                    format!("`{}` is not a JavaScript module file", path.value),
+                )
+                .at(path.span)
+                .help("name an ES module that exports `handler`, e.g. `./my-trigger.mjs`"),
+            );
+            return None;
+        }
+        Some(PretokenExtend {
+            path: path.value.to_string(),
+            span: path.span,
+            source: None,
+        })
     }
 
     fn version(&mut self, raw: &Raw) {
@@ -346,6 +403,7 @@ impl Builder<'_> {
             authorizer_ttl: ttl,
             token,
             endpoint,
+            external: a.external.as_ref().is_some_and(|e| e.value),
         })
     }
 
@@ -449,10 +507,23 @@ impl Builder<'_> {
                 true
             }
         };
+        if let (Some(d), Some(e)) = (&p.deletion_policy, &p.existing)
+            && e.value
+        {
+            self.err(
+                Diagnostic::warning(
+                    "unused",
+                    "`deletion_policy` has no effect with `existing: true`",
+                )
+                .at(d.span)
+                .help("the template takes an existing pool as parameters and never creates, replaces or deletes it"),
+            );
+        }
         let sign_in = super::signin::build(p, self.diags);
         Some(UserPool {
             name: name.value.to_string(),
             retain,
+            existing: p.existing.as_ref().is_some_and(|e| e.value),
             sign_in,
         })
     }

@@ -97,6 +97,9 @@ pub struct Api {
     pub token: TokenUse,
     /// Where the API can be reached from (`api.endpoint`).
     pub endpoint: Endpoint,
+    /// `api.external`: another tool owns the REST API; rolegen writes its Cognito side and
+    /// authorizer only, and hands the routes' authorization over as data.
+    pub external: bool,
 }
 
 /// API Gateway's endpoint types. A `PRIVATE` API is reachable only through the listed VPC
@@ -125,6 +128,9 @@ pub struct UserPool {
     pub retain: bool,
     /// Hosted sign-in domain, callback and logout URLs, MFA.
     pub sign_in: SignIn,
+    /// `user_pool.existing`: the pool exists outside this template (parameters, not a
+    /// resource), so no stack operation can ever replace or delete it.
+    pub existing: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -330,6 +336,17 @@ pub struct Model {
     pub matrix: Matrix,
     /// Logging, tracing, metrics, throttling, CORS: how the stage runs, not who may call it.
     pub settings: StageSettings,
+    /// `pretoken.extend`: the team's own trigger, run inside the generated one.
+    pub pretoken_extend: Option<PretokenExtend>,
+}
+
+/// The team's pre-token trigger (`pretoken.extend`). `source` is filled by the loader, which
+/// reads the file beside roles.yaml; a generator refuses to write a trigger without it.
+#[derive(Clone, Debug)]
+pub struct PretokenExtend {
+    pub path: String,
+    pub span: Span,
+    pub source: Option<String>,
 }
 
 impl Model {

@@ -302,3 +302,24 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// The AWS SAM translator (what `sam deploy` runs), pinned, in a venv of its own so that its
+/// dependencies never move the other tools' versions.
+pub const SAM_PIP_PACKAGES: &[&str] = &["aws-sam-translator==1.115.0", "PyYAML==6.0.3"];
+
+/// Python of the venv that has the SAM translator.
+pub fn sam_python() -> PathBuf {
+    once("sam-venv", &SAM_PIP_PACKAGES.join(" "), |home| {
+        run(
+            Command::new("python3").args(["-m", "venv"]).arg(home),
+            "python3 -m venv",
+        );
+        run(
+            Command::new(home.join("bin/pip"))
+                .args(["install", "--quiet", "--disable-pip-version-check"])
+                .args(SAM_PIP_PACKAGES),
+            "pip install",
+        );
+    })
+    .join("bin/python")
+}

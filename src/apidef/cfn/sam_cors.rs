@@ -69,6 +69,8 @@ pub(super) fn add_preflights(
                 auth: auth.clone(),
                 line: cors.line,
                 column: cors.column,
+                // The preflight is declared by `Cors` in the template itself.
+                file: None,
             });
         }
         api.routes.extend(added);

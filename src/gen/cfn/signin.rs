@@ -68,7 +68,7 @@ pub(super) fn domain(model: &Model, w: &mut Writer, n: &mut Count) {
         &[],
         |w| {
             w.str("Domain", prefix);
-            r(w, "UserPoolId", "UserPool");
+            r(w, "UserPoolId", super::adopt::pool_id(model));
             // The classic hosted UI: managed login (2) shows nothing until a branding style
             // is created, which rolegen does not make.
             w.int("ManagedLoginVersion", 1);

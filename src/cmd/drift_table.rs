@@ -1,0 +1,183 @@
+//! `rolegen drift --authorizer FILE`: read rolegen's own Lambda authorizer (`lambda`) back and
+//! compare its embedded route → groups table with roles.yaml.
+//!
+//! An API definition only says that a Lambda authorizer is attached, its type and its cache
+//! key; what it decides is in its code. For rolegen's own handler that decision is data: the
+//! `GROUPS` and `ROUTES` tables the generator serialized as JSON. Reading them from the file
+//! that is deployed (`out/authorizer/index.mjs`, or the code `aws lambda get-function`
+//! downloads) shows a handler generated from an older roles.yaml, or edited by hand, before
+//! it decides for real callers. A hand-written authorizer has no such table, and nothing here
+//! can tell what it decides.
+
+use crate::model::{Access, Model};
+use crate::report::{Finding, Location, Rule, Severity};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub const AUTHORIZER_TABLE: Rule = Rule {
+    id: "RG113",
+    name: "authorizer-table",
+    severity: Severity::Error,
+    summary: "rolegen's authorizer, read back from its code, decides a route otherwise than roles.yaml",
+};
+
+/// Who the handler lets call a route.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Grant {
+    /// Anyone (`null`).
+    Public,
+    /// Any signed-in user (`true`).
+    SignedIn,
+    Groups(BTreeSet<String>),
+}
+
+impl Grant {
+    fn describe(&self) -> String {
+        match self {
+            Grant::Public => "anyone (public)".into(),
+            Grant::SignedIn => "any signed-in user".into(),
+            Grant::Groups(g) if g.is_empty() => "no group".into(),
+            Grant::Groups(g) => format!(
+                "group{} {}",
+                if g.len() == 1 { "" } else { "s" },
+                crate::apidef::quote_list(&g.iter().collect::<Vec<_>>())
+            ),
+        }
+    }
+}
+
+/// The handler's table: route key → grant, with the line of `const ROUTES`.
+pub struct Table {
+    pub routes: BTreeMap<String, Grant>,
+    pub line: u32,
+}
+
+/// The JSON value that follows `const NAME = ` in the handler.
+fn constant(text: &str, name: &str) -> Result<(serde_json::Value, u32), String> {
+    let marker = format!("\nconst {name} = ");
+    let at = text.find(&marker).ok_or_else(|| {
+        format!("it has no `const {name} = [...]` table: it is not rolegen's `lambda` authorizer")
+    })?;
+    let start = at + marker.len();
+    let line = text[..start].matches('\n').count() as u32 + 1;
+    let mut values = serde_json::Deserializer::from_str(&text[start..]).into_iter();
+    match values.next() {
+        Some(Ok(v)) => Ok((v, line)),
+        Some(Err(e)) => Err(format!("its `{name}` table is not JSON ({e})")),
+        None => Err(format!("its `{name}` table is empty")),
+    }
+}
+
+/// Reads `GROUPS` and `ROUTES` from the handler's text.
+pub fn read(text: &str) -> Result<Table, String> {
+    let (groups, _) = constant(text, "GROUPS")?;
+    let (routes, line) = constant(text, "ROUTES")?;
+    let groups: Vec<String> = serde_json::from_value(groups)
+        .map_err(|_| "its `GROUPS` table is not a list of names".to_string())?;
+    let bad = || "its `ROUTES` table is not a list of [route, groups]".to_string();
+    let mut out = BTreeMap::new();
+    for entry in routes.as_array().ok_or_else(bad)? {
+        let (Some(key), Some(who)) = (entry.get(0).and_then(|k| k.as_str()), entry.get(1)) else {
+            return Err(bad());
+        };
+        let grant = match who {
+            serde_json::Value::Null => Grant::Public,
+            serde_json::Value::Bool(true) => Grant::SignedIn,
+            serde_json::Value::Array(ids) => Grant::Groups(
+                ids.iter()
+                    .map(|i| {
+                        i.as_u64()
+                            .and_then(|i| groups.get(i as usize))
+                            .cloned()
+                            .ok_or_else(bad)
+                    })
+                    .collect::<Result<_, _>>()?,
+            ),
+            _ => return Err(bad()),
+        };
+        out.insert(key.to_string(), grant);
+    }
+    Ok(Table { routes: out, line })
+}
+
+/// What roles.yaml says for each route, as the handler would hold it.
+fn expected(model: &Model) -> BTreeMap<String, (Grant, crate::diag::Span)> {
+    model
+        .route_ids()
+        .map(|id| {
+            let route = model.route(id);
+            let grant = match route.access {
+                Access::Public => Grant::Public,
+                Access::Authenticated => Grant::SignedIn,
+                Access::AnyOf(_) => Grant::Groups(
+                    model
+                        .group_ids()
+                        .filter(|&g| model.matrix.allows(g, id))
+                        .map(|g| model.group(g).name.clone())
+                        .collect(),
+                ),
+            };
+            (route.key(), (grant, route.decl))
+        })
+        .collect()
+}
+
+/// Every difference between the handler's table and roles.yaml.
+pub fn findings(
+    model: &Model,
+    table: &Table,
+    roles_file: &str,
+    handler_file: &str,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let finding = |route: String, message: String, location: Location| Finding {
+        rule: AUTHORIZER_TABLE.id,
+        rule_name: AUTHORIZER_TABLE.name,
+        severity: Severity::Error,
+        route: Some(route),
+        message,
+        location: Some(location),
+        help: Some("deploy the authorizer `rolegen gen` writes from this roles.yaml".into()),
+    };
+    let want = expected(model);
+    for (key, (grant, decl)) in &want {
+        let at = Location {
+            file: roles_file.to_string(),
+            line: decl.line,
+            column: decl.column,
+        };
+        match table.routes.get(key) {
+            None => out.push(finding(
+                key.clone(),
+                "the authorizer's table has no such route: it denies it to everyone".into(),
+                at,
+            )),
+            Some(have) if have != grant => out.push(finding(
+                key.clone(),
+                format!(
+                    "the authorizer lets {} call this route; roles.yaml grants it to {}",
+                    have.describe(),
+                    grant.describe()
+                ),
+                at,
+            )),
+            Some(_) => {}
+        }
+    }
+    for (key, have) in &table.routes {
+        if !want.contains_key(key) {
+            out.push(finding(
+                key.clone(),
+                format!(
+                    "the authorizer's table has this route, which roles.yaml does not declare, for {}",
+                    have.describe()
+                ),
+                Location {
+                    file: handler_file.to_string(),
+                    line: table.line,
+                    column: 1,
+                },
+            ));
+        }
+    }
+    out
+}
