@@ -56,10 +56,18 @@
 //! stubs broken on purpose (the action ignored, any group allowed) and a token-only cache key
 //! are caught. The `authenticated` routes' policy is checked against README's shape: exactly
 //! when the file has such routes, `CedarPolicyAnySignedInUser`, plain text (no `Fn::Join`), an
-//! unconstrained principal, exactly their actions, none of which a group's policy lists.
+//! unconstrained principal (`is User` once the file has machine clients), exactly their
+//! actions but those of `match` routes, none of which another policy lists. Machine clients
+//! call with their access tokens: the stub answers `IsAuthorized` for the principal
+//! `<ns>::Client::"<name>"` (the test checks the handler names exactly the verified client) and
+//! `IsAuthorizedWithToken` with the `match` routes' context (AVP's `contextMap`, read as AVP
+//! reads it and validated by Cedar against the action's context type); the test checks the
+//! handler sends exactly the request's path values and the token's own claims, and asks AVP
+//! nothing when a claim is missing or a client calls a `match` route. With `api.token: access`
+//! the users' tokens carry `sub` and `username` only (no custom attributes), as Cognito's do.
 //!
 //! `LAMBDA_EXACT_SEED` (decimal or `0x…`), `LAMBDA_EXACT_FILES` (number of random files,
-//! default 300) and `VP_EXACT_FILES` (for `verified-permissions`, default 64) change the
+//! default 200) and `VP_EXACT_FILES` (for `verified-permissions`, default 32) change the
 //! corpus. On failure the seed is printed and every failing roles file is saved under
 //! `target/tmp/lambda-exact-failures/` (`vp-exact-failures/`).
 
@@ -76,7 +84,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 const DEFAULT_SEED: u64 = 0x1A3B_DA5E_ED00_2026;
-const DEFAULT_FILES: usize = 300;
+const DEFAULT_FILES: usize = 200;
 /// Per `rolegen gen` run (a small file takes well under a second in a debug build).
 const GEN_TIMEOUT: Duration = Duration::from_secs(60);
 const GEN_MEMORY_KB: u64 = 4 << 20;
@@ -489,7 +497,18 @@ const WORDS: &[&str] = &[
 ];
 const STAGES: &[&str] = &["prod", "v1", "dev_2", "GET", "Stage_X", "items", "ANY"];
 const VAR_NAMES: &[&str] = &[
-    "id", "orderId", "userId", "x", "proxy", "rest", "path", "b", "v1", "GET",
+    "__proto__",
+    "constructor",
+    "id",
+    "orderId",
+    "userId",
+    "x",
+    "proxy",
+    "rest",
+    "path",
+    "b",
+    "v1",
+    "GET",
 ];
 const SCOPE_POOL: &[&str] = &[
     "read",
@@ -1854,7 +1873,7 @@ fn requests(rng: &mut Rng, roles: &Roles, ids: &[String]) -> BTreeSet<(&'static 
     for r in &roles.routes {
         let vars = r.path.iter().filter(|s| !matches!(s, Seg::Lit(_))).count();
         let n = if vars == 0 { 1 } else { 3 + vars.min(3) };
-        let n = if r.bound.is_empty() { n } else { n + 6 };
+        let n = if r.bound.is_empty() { n } else { n + 4 };
         for _ in 0..n {
             let mut p = Vec::new();
             for s in &r.path {
@@ -3055,7 +3074,7 @@ fn lambda_authorizer_decides_exactly_as_the_matrix() {
 // ---------------------------------------------------------------------------------------------
 
 const VP_DRIVER: &str = include_str!("lambda_exact/vp_driver.mjs");
-const DEFAULT_VP_FILES: usize = 64;
+const DEFAULT_VP_FILES: usize = 32;
 /// Callers per file besides no group and each group (pairs, all groups, subsets, unknown
 /// names): each caller costs a signed token.
 const VP_EXTRA_CALLERS: usize = 3;
@@ -3125,28 +3144,30 @@ const VP_GROUP_POOL: &[&str] = &[
 /// A roles file switched to `verified-permissions`: some with `api.token: access`, some with
 /// an `api.name` whose namespace is a trap, some with groups renamed to Cedar-hostile names.
 fn to_vp(mut v: Value, rng: &mut Rng) -> Value {
-    // Machine clients and `match` routes are judged by the `lambda` test only (the stubbed
-    // AVP client does not answer `IsAuthorized` for clients yet): taken out here.
-    if let Some(o) = v.as_object_mut() {
-        o.remove("clients");
-    }
-    if let Some(routes) = v.get_mut("routes").and_then(Value::as_object_mut) {
+    let access = rng.chance(0.4);
+    let id = !access && rng.chance(0.3);
+    // Access tokens carry no custom attributes: a `match` on one is an error there, so those
+    // bindings move to `sub` or `cognito:username` (carried as `username`).
+    if access && let Some(routes) = v.get_mut("routes").and_then(Value::as_object_mut) {
         for val in routes.values_mut() {
-            if let Some(o) = val.as_object_mut()
-                && o.remove("match").is_some()
-                && o.len() == 1
-                && o.get("authenticated") == Some(&Value::Bool(true))
-                && rng.chance(0.5)
-            {
-                *val = json!("authenticated");
+            if let Some(m) = val.get_mut("match").and_then(Value::as_object_mut) {
+                for claim in m.values_mut() {
+                    if claim.as_str().is_some_and(|c| c.starts_with("custom:")) {
+                        *claim = json!(if rng.chance(0.5) {
+                            "sub"
+                        } else {
+                            "cognito:username"
+                        });
+                    }
+                }
             }
         }
     }
     let api = v["api"].as_object_mut().expect("api");
     api.insert("authorizer".into(), json!("verified-permissions"));
-    if rng.chance(0.4) {
+    if access {
         api.insert("token".into(), json!("access"));
-    } else if rng.chance(0.3) {
+    } else if id {
         api.insert("token".into(), json!("id"));
     }
     if rng.chance(0.5) {
@@ -3296,7 +3317,12 @@ fn actions_named(text: &str, ns: &str) -> Result<BTreeSet<String>, String> {
 /// principal `in` a `UserGroup`) and lists none of them.
 fn check_any_signed_in(roles: &Roles, ns: &str, vp: &VpDeployed) -> Result<(), String> {
     let mut want = BTreeSet::new();
-    for r in roles.routes.iter().filter(|r| is_authenticated(r)) {
+    // A `match` route has a policy of its own (with its condition): not in this one.
+    for r in roles
+        .routes
+        .iter()
+        .filter(|r| is_authenticated(r) && r.bound.is_empty())
+    {
         let verbs: Vec<&str> = if r.method == "ANY" {
             VERBS
                 .iter()
@@ -3331,9 +3357,20 @@ fn check_any_signed_in(roles: &Roles, ns: &str, vp: &VpDeployed) -> Result<(), S
                 return Err(format!("{ANY_SIGNED_IN}: Statement is not plain text"));
             }
             let sq = squeeze(text);
-            if !sq.starts_with("permit(principal,actionin[") || !sq.ends_with("],resource);") {
+            // Any user: an unconstrained principal while users are the only principals; `is
+            // User` once machine clients (`Client` principals) exist, which never get these.
+            let users = format!("permit(principalis{ns}::User,actionin[");
+            if !(sq.starts_with(&users)
+                || (roles.clients.is_empty() && sq.starts_with("permit(principal,actionin[")))
+                || !sq.ends_with("],resource);")
+            {
                 return Err(format!(
-                    "{ANY_SIGNED_IN} is not `permit (principal, action in [...], resource);`: {text}"
+                    "{ANY_SIGNED_IN} is not `permit (principal{}, action in [...], resource);`: {text}",
+                    if roles.clients.is_empty() {
+                        ""
+                    } else {
+                        " is User"
+                    }
                 ));
             }
             let got = actions_named(text, ns).map_err(|e| format!("{ANY_SIGNED_IN}: {e}"))?;
@@ -3349,8 +3386,16 @@ fn check_any_signed_in(roles: &Roles, ns: &str, vp: &VpDeployed) -> Result<(), S
             continue;
         }
         let text = text.as_str().unwrap();
-        if !squeeze(text).starts_with(&format!("permit(principalin{ns}::UserGroup::\"")) {
-            return Err(format!("{id}: not a group's policy: {text}"));
+        let sq = squeeze(text);
+        if !sq.starts_with(&format!("permit(principalin{ns}::UserGroup::\""))
+            && !sq.starts_with(&format!("permit(principal=={ns}::Client::\""))
+            && !((sq.starts_with(&format!("permit(principalis{ns}::User,actionin["))
+                || (roles.clients.is_empty() && sq.starts_with("permit(principal,actionin[")))
+                && sq.contains("],resource)when{"))
+        {
+            return Err(format!(
+                "{id}: not a group's, a client's or a match route's policy: {text}"
+            ));
         }
         let listed = actions_named(text, ns).map_err(|e| format!("{id}: {e}"))?;
         let both: Vec<&String> = listed.intersection(&want).collect();
@@ -3404,6 +3449,7 @@ fn read_vp_template(
     ns: &str,
     pool: &str,
     client: &str,
+    machine_ids: &[(String, String)],
 ) -> Result<VpDeployed, String> {
     let v: Value =
         serde_saphyr::from_str(text).map_err(|e| format!("template does not parse: {e}"))?;
@@ -3412,7 +3458,17 @@ fn read_vp_template(
         .ok_or("template has no Resources")?;
     let (store_id, store) = the_one(res, "AWS::VerifiedPermissions::PolicyStore")?;
     let (pool_id, _) = the_one(res, "AWS::Cognito::UserPool")?;
-    let (client_id, _) = the_one(res, "AWS::Cognito::UserPoolClient")?;
+    let web: Vec<&String> = res
+        .iter()
+        .filter(|(_, r)| {
+            r["Type"] == "AWS::Cognito::UserPoolClient"
+                && r["Properties"]["AllowedOAuthFlows"] != json!(["client_credentials"])
+        })
+        .map(|(id, _)| id)
+        .collect();
+    let [client_id] = web.as_slice() else {
+        return Err(format!("{} user app clients, want 1", web.len()));
+    };
     if store["ValidationSettings"] != json!({ "Mode": "STRICT" }) {
         return Err(format!("store validation {}", store["ValidationSettings"]));
     }
@@ -3501,11 +3557,18 @@ fn read_vp_template(
     {
         let resolved = if let Some(s) = val.as_str() {
             s.to_string()
+        } else if k == "MACHINE_CLIENT_IDS" {
+            // Its order was checked against the clients' app clients by `read_template`.
+            machine_ids
+                .iter()
+                .map(|(_, id)| id.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
         } else {
             match val["Ref"].as_str() {
                 Some(r) if r == store_id => VP_STORE.to_string(),
                 Some(r) if r == pool_id => pool.to_string(),
-                Some(r) if r == client_id => client.to_string(),
+                Some(r) if r == client_id.as_str() => client.to_string(),
                 _ => return Err(format!("environment {k}: {val}")),
             }
         };
@@ -3530,6 +3593,9 @@ struct VpPlan {
     token_use: &'static str,
     /// Per caller: `sub` and how the header is sent (`bearer`, `bare`, `lower`).
     subs: Vec<(String, &'static str)>,
+    /// Per caller, as its token shows it: a user's claims (an access token carries `sub` and
+    /// the user name as `username`, no custom attributes), or a machine client.
+    who: Vec<Who>,
     first_action: String,
     selfcheck: bool,
     /// Some group's actions are split over several policies.
@@ -3554,12 +3620,15 @@ fn vp_spec_of(v: &VpPlan) -> Value {
         "env": v.deployed.env,
         "firstAction": v.first_action,
         "selfcheck": v.selfcheck,
-        "callers": p.callers.iter().zip(&v.subs).map(|(groups, (sub, how))| json!({
+        "callers": p.callers.iter().zip(&v.subs).zip(&v.who).map(|((groups, (sub, how)), w)| {
+            let mut j = who_json(&p.roles)(w);
             // Cognito leaves `cognito:groups` out of the token of a user in no group.
-            "groups": if groups.is_empty() { Value::Null } else { json!(groups) },
-            "sub": sub,
-            "how": how,
-        })).collect::<Vec<_>>(),
+            j["groups"] = if groups.is_empty() { Value::Null } else { json!(groups) };
+            j["sub"] = json!(sub);
+            j["how"] = json!(how);
+            j
+        }).collect::<Vec<_>>(),
+        "machineIds": p.machine_ids,
         "events": p.routed.iter().map(|r| json!([
             r.verb, r.arn, p.resources[r.res].template, r.path, r.pp
         ])).collect::<Vec<_>>(),
@@ -3589,6 +3658,14 @@ struct VpCounts {
     /// each one a wrong deny of the "any group allowed" stub.
     selfcheck_auth_no_group: u64,
     weak_wrong_allows: u64,
+    /// `match` routes: allowed, and denied by the claim alone; machine clients' decisions.
+    match_allowed: u64,
+    match_denied_by_claim: u64,
+    client_allowed: u64,
+    client_denied: u64,
+    /// Machine clients' calls Cedar's request validation refuses (an action no client may
+    /// call): the handler asked AVP anyway.
+    client_refused: u64,
     auth: AuthCounts,
 }
 
@@ -3605,7 +3682,7 @@ struct VpCounts {
 /// picks. Self-check: stubs broken on purpose (the action ignored, any group allowed) give
 /// wrong decisions on the same corpus.
 ///
-/// `LAMBDA_EXACT_SEED` and `VP_EXACT_FILES` (default 64) change the corpus.
+/// `LAMBDA_EXACT_SEED` and `VP_EXACT_FILES` (default 32) change the corpus.
 #[test]
 fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
     let started = Instant::now();
@@ -3684,7 +3761,14 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
                 uncached_requests: Some(VP_UNCACHED_REQUESTS),
             },
         );
-        let vp = match read_vp_template(&text, &schema_file, &ns, &plan.pool, &plan.client) {
+        let vp = match read_vp_template(
+            &text,
+            &schema_file,
+            &ns,
+            &plan.pool,
+            &plan.client,
+            &plan.machine_ids,
+        ) {
             Ok(x) => x,
             Err(e) => {
                 failures.push((name.clone(), format!("cfn/template.yaml: {e}")));
@@ -3698,13 +3782,32 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
             .as_object()
             .and_then(|a| a.keys().min().cloned())
             .unwrap_or_default();
-        let subs = (0..plan.callers.len())
-            .map(|c| {
-                let sub = format!(
-                    "{}-{}-{c}",
-                    rng.alnum(8, b"0123456789abcdef"),
-                    rng.alnum(4, b"0123456789abcdef")
-                );
+        let who: Vec<Who> = plan
+            .who
+            .iter()
+            .map(|w| match w {
+                Who::User(claims) if token_use == "access" => Who::User(
+                    claims
+                        .iter()
+                        .filter(|(k, _)| *k == "sub" || *k == "cognito:username")
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                ),
+                other => other.clone(),
+            })
+            .collect();
+        let subs = who
+            .iter()
+            .map(|w| {
+                let sub = match w {
+                    Who::User(claims) => claims["sub"].clone(),
+                    Who::Client(i) => plan
+                        .machine_ids
+                        .iter()
+                        .find(|(n, _)| *n == plan.roles.clients[*i].name)
+                        .map(|(_, id)| id.clone())
+                        .unwrap_or_default(),
+                };
                 (sub, *rng.pick(&["bearer", "bearer", "bare", "lower"]))
             })
             .collect();
@@ -3714,13 +3817,24 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
             .iter()
             .filter(|scopes| {
                 plan.roles.routes.iter().any(|r| match &r.access {
-                    // `authenticated` routes are in no group's policy.
+                    // `authenticated` routes are in no group's policy, `match` routes in
+                    // policies of their own.
+                    _ if !r.bound.is_empty() => false,
                     Access::Public | Access::Authenticated => false,
                     Access::AnyOf(need) => need.iter().any(|x| scopes.contains(x)),
                 })
             })
             .count();
-        let group_policies = vp.policies.keys().filter(|id| *id != ANY_SIGNED_IN).count();
+        // A group's plain policies (not a client's, nor a `match` route's with its condition).
+        let group_policies = vp
+            .policies
+            .values()
+            .filter(|t| {
+                let sq = squeeze(t.as_str().unwrap_or(""));
+                sq.starts_with(&format!("permit(principalin{ns}::UserGroup::\""))
+                    && !sq.contains(")when{")
+            })
+            .count();
         let split = group_policies > groups_with_access;
         let hostile = plan
             .roles
@@ -3733,6 +3847,7 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
             namespace: ns,
             token_use,
             subs,
+            who,
             first_action,
             selfcheck,
             split,
@@ -3809,17 +3924,86 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
                     continue;
                 }
                 let action = format!("{} {}", r.verb.to_lowercase(), p.resources[r.res].template);
-                if c[3] != 1 {
-                    file_errors.insert(format!("{what}: {} AVP calls, want 1", c[3]));
+                let route = &p.roles.routes[r.route];
+                // What the handler must ask AVP: nothing for a machine client on a `match`
+                // route, nor for a user whose token lacks a bound claim ("a missing claim
+                // denies here"); else one call: `IsAuthorized` with the client's principal,
+                // or `IsAuthorizedWithToken` with the user's token and, on a `match` route,
+                // exactly the path values and the token's claims as context.
+                let who = &v.who[caller as usize];
+                let (want_calls, want_kind, want_context) = match who {
+                    Who::Client(_) if !route.bound.is_empty() => (0, Value::Null, Value::Null),
+                    Who::Client(_) => (1, json!("plain"), Value::Null),
+                    Who::User(claims) => {
+                        let mut path = Map::new();
+                        let mut own = Map::new();
+                        let mut missing = false;
+                        for (var, claim) in &route.bound {
+                            match (r.pp.get(var).and_then(Value::as_str), claims.get(claim)) {
+                                (Some(value), Some(mine)) if !mine.is_empty() => {
+                                    path.insert(var.clone(), json!(value));
+                                    own.insert(claim.clone(), json!(mine));
+                                }
+                                _ => missing = true,
+                            }
+                        }
+                        if missing {
+                            (0, Value::Null, Value::Null)
+                        } else if route.bound.is_empty() {
+                            (1, json!("token"), Value::Null)
+                        } else {
+                            (1, json!("token"), json!({ "path": path, "claims": own }))
+                        }
+                    }
+                };
+                if c[3] != want_calls {
+                    file_errors.insert(format!("{what}: {} AVP calls, want {want_calls}", c[3]));
                 }
-                if c[4] != json!(action) {
+                if c[7] != want_kind {
+                    file_errors.insert(format!("{what}: AVP command {}, want {want_kind}", c[7]));
+                }
+                if want_calls == 1 && c[4] != json!(action) {
                     file_errors.insert(format!("{what}: asked AVP for {}, want {action:?}", c[4]));
                 }
-                if !c[5].is_null() {
+                // A machine client's request for an action whose schema does not admit `Client`
+                // principals is refused by Cedar's request validation (and, if AVP validates
+                // requests as strictly, by AVP: the handler then denies, as it must). Counted,
+                // and allowed only where the matrix denies; any other refusal is an error.
+                let refused_client = matches!(who, Who::Client(_))
+                    && c[5].as_str().is_some_and(|e| {
+                        e.contains("principal type") && e.contains("::Client` is not valid for")
+                    })
+                    && !decide_matrix(
+                        &p.roles,
+                        who,
+                        &p.caller_scopes[caller as usize],
+                        r.route,
+                        &r.pp,
+                    );
+                if refused_client {
+                    counts.client_refused += 1;
+                } else if !c[5].is_null() {
                     file_errors.insert(format!("{what}: AVP would refuse the call: {}", c[5]));
                 }
-                if c[6] != true {
+                if want_kind == "token" && c[6] != true {
                     file_errors.insert(format!("{what}: AVP got another token than the caller's"));
+                }
+                if want_calls == 1 && c[9] != want_context {
+                    file_errors.insert(format!(
+                        "{what}: context {} sent, want {want_context}",
+                        c[9]
+                    ));
+                }
+                if let Who::Client(i) = who
+                    && want_calls == 1
+                {
+                    let principal = json!({
+                        "entityType": format!("{}::Client", v.namespace),
+                        "entityId": p.roles.clients[*i].name,
+                    });
+                    if c[8] != principal {
+                        file_errors.insert(format!("{what}: principal {}, want {principal}", c[8]));
+                    }
                 }
                 if c[1] != json!(sub) {
                     file_errors.insert(format!("{what}: principalId {}", c[1]));
@@ -3861,11 +4045,25 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
                     continue;
                 };
                 let route = &p.roles.routes[r.route];
-                let want = matrix(route, &p.caller_scopes[d.caller as usize]);
+                let c = d.caller as usize;
+                let want = decide_matrix(&p.roles, &v.who[c], &p.caller_scopes[c], r.route, &r.pp);
                 counts.decisions += 1;
-                counts.auth.decision(p, d, want);
-                if v.selfcheck && is_authenticated(route) && p.callers[d.caller as usize].is_empty()
-                {
+                let user = matches!(v.who[c], Who::User(_));
+                if user {
+                    counts.auth.decision(p, d, want);
+                    if !route.bound.is_empty() {
+                        if want {
+                            counts.match_allowed += 1;
+                        } else if matrix(route, &p.caller_scopes[c]) {
+                            counts.match_denied_by_claim += 1;
+                        }
+                    }
+                } else if want {
+                    counts.client_allowed += 1;
+                } else {
+                    counts.client_denied += 1;
+                }
+                if v.selfcheck && user && is_authenticated(route) && p.callers[c].is_empty() {
                     counts.selfcheck_auth_no_group += 1;
                 }
                 if want {
@@ -3900,9 +4098,10 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
                     mismatches.push((
                         p.name.clone(),
                         format!(
-                            "{} token of {:?}: {} {} → route `{}`: matrix {}, authorizer {}{}\n    policy: {}",
+                            "{} token of {:?} {:?}: {} {} → route `{}`: matrix {}, authorizer {}{}\n    policy: {}",
                             v.token_use,
                             p.callers[d.caller as usize],
+                            v.who[d.caller as usize],
                             r.verb,
                             r.path,
                             route.key(),
@@ -3927,12 +4126,8 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
                     continue;
                 };
                 let r = &p.routed[d.req as usize];
-                if got
-                    && !matrix(
-                        &p.roles.routes[r.route],
-                        &p.caller_scopes[d.caller as usize],
-                    )
-                {
+                let c = d.caller as usize;
+                if got && !decide_matrix(&p.roles, &v.who[c], &p.caller_scopes[c], r.route, &r.pp) {
                     counts.weak_wrong_allows += 1;
                 }
             }
@@ -3950,10 +4145,9 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
                             continue;
                         };
                         let r = &p.routed[d.req as usize];
-                        let want = matrix(
-                            &p.roles.routes[r.route],
-                            &p.caller_scopes[d.caller as usize],
-                        );
+                        let c = d.caller as usize;
+                        let want =
+                            decide_matrix(&p.roles, &v.who[c], &p.caller_scopes[c], r.route, &r.pp);
                         if got && !want {
                             counts.broken_wrong[m].0 += 1;
                         } else if !got && want {
@@ -3971,7 +4165,7 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
     // 6. Report.
     let elapsed = started.elapsed();
     println!(
-        "vp_exact: {} files ({} fixed + {n_random} random, seed {seed:#x}; {} with access tokens, {} with Cedar-hostile group names, {} with split policies), {} decisions ({} allowed, {} denied), {} AVP calls (cache misses), {} cache hits ({} on another concrete path, {} of them allowed), {} fall-throughs, {} on ANY routes, {} on greedy resources; {}; self-check on {} files: action ignored {} wrong allows + {} wrong denies, any group allowed {} wrong allows + {} wrong denies ({} decisions on authenticated routes for no group); token-only cache key: {} wrong allows; gen {:.1}s, plan {:.1}s, node {:.1}s, total {:.1}s",
+        "vp_exact: {} files ({} fixed + {n_random} random, seed {seed:#x}; {} with access tokens, {} with Cedar-hostile group names, {} with split policies), {} decisions ({} allowed, {} denied), {} AVP calls (cache misses), {} cache hits ({} on another concrete path, {} of them allowed), {} fall-throughs, {} on ANY routes, {} on greedy resources; {}; self-check on {} files: action ignored {} wrong allows + {} wrong denies, any group allowed {} wrong allows + {} wrong denies ({} decisions on authenticated routes for no group); token-only cache key: {} wrong allows; match routes: {} allowed, {} denied by the claim alone; machine clients: {} allowed, {} denied, {} AVP calls refused by schema validation; gen {:.1}s, plan {:.1}s, node {:.1}s, total {:.1}s",
         corpus.len(),
         corpus.len() - n_random,
         counts.access_files,
@@ -3995,6 +4189,11 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
         counts.broken_wrong[1].1,
         counts.selfcheck_auth_no_group,
         counts.weak_wrong_allows,
+        counts.match_allowed,
+        counts.match_denied_by_claim,
+        counts.client_allowed,
+        counts.client_denied,
+        counts.client_refused,
         gen_done.as_secs_f64(),
         (plan_done - gen_done).as_secs_f64(),
         (node_done - plan_done).as_secs_f64(),
@@ -4106,6 +4305,14 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
             counts.weak_wrong_allows,
             (files / 20).max(1),
         ),
+        ("allowed decisions on match routes", counts.match_allowed, files / 4),
+        (
+            "decisions on match routes denied by the claim alone",
+            counts.match_denied_by_claim,
+            files,
+        ),
+        ("machine clients' allowed decisions", counts.client_allowed, files),
+        ("machine clients' denied decisions", counts.client_denied, files),
     ]) {
         assert!(
             n >= min,
