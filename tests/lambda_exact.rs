@@ -1259,6 +1259,33 @@ fn fixed_files() -> Vec<(String, Value)> {
             ),
         ),
     ];
+    // The "only your own `{userid}`" with the names code trips on: `match` on
+    // `{__proto__}` and `{constructor}`, two variables, a greedy one, an `authenticated` one
+    // next to a scoped literal, and machine clients granted the same scopes (never the `match`
+    // routes).
+    let mut m = fixed_file(
+        "prod",
+        &["read", "write"],
+        json!({ "Reader": { "scopes": ["read"] }, "Writer": { "scopes": ["write"], "includes": ["Reader"] } }),
+        json!({
+            "GET /users/{__proto__}": { "scopes": ["read"], "match": { "__proto__": "sub" } },
+            "PUT /users/{__proto__}": { "scopes": ["write"], "match": { "__proto__": "cognito:username" } },
+            "GET /users/me": ["read"],
+            "GET /users/{__proto__}/orders/{constructor}": {
+                "scopes": ["read", "write"],
+                "match": { "__proto__": "sub", "constructor": "custom:tenant" },
+            },
+            "GET /tenants/{constructor}": { "authenticated": true, "match": { "constructor": "custom:tenant" } },
+            "GET /tenants/all": ["write"],
+            "GET /home/{path+}": { "authenticated": true, "match": { "path": "sub" } },
+            "GET /orders": ["read"],
+        }),
+    );
+    m["clients"] = json!({
+        "batch": { "description": "reads", "scopes": ["read"] },
+        "__proto__": { "description": "writes", "scopes": ["write", "read"] },
+    });
+    out.push(("fixed-match".to_string(), m));
     let bundled = fs::read_to_string(common::repo().join("roles.yaml")).expect("roles.yaml");
     let mut v: Value = serde_saphyr::from_str(&bundled).expect("roles.yaml parses");
     v["api"]["authorizer"] = json!("lambda");
