@@ -3693,6 +3693,8 @@ struct VpCounts {
     /// Machine clients' calls Cedar's request validation refuses (an action no client may
     /// call): the handler asked AVP anyway.
     client_refused: u64,
+    /// Wrong allows with `match` routes keyed without `context.path` (self-check).
+    weak_path_wrong_allows: u64,
     auth: AuthCounts,
 }
 
@@ -4158,6 +4160,19 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
                     counts.weak_wrong_allows += 1;
                 }
             }
+            // And `match` routes keyed without `context.path`. (Every miss of that coarser key
+            // is a miss of the template's: no call of its own.)
+            for d in &p.weak_path {
+                let Some((got, _)) = evaluate(&calls[d.call as usize][0], d.req, &mut file_errors)
+                else {
+                    continue;
+                };
+                let r = &p.routed[d.req as usize];
+                let c = d.caller as usize;
+                if got && !decide_matrix(&p.roles, &v.who[c], &p.caller_scopes[c], r.route, &r.pp) {
+                    counts.weak_path_wrong_allows += 1;
+                }
+            }
             // The self-check of the judge: the same decisions with the broken stubs' answers.
             if v.selfcheck {
                 counts.selfcheck_files += 1;
@@ -4192,7 +4207,7 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
     // 6. Report.
     let elapsed = started.elapsed();
     println!(
-        "vp_exact: {} files ({} fixed + {n_random} random, seed {seed:#x}; {} with access tokens, {} with Cedar-hostile group names, {} with split policies), {} decisions ({} allowed, {} denied), {} AVP calls (cache misses), {} cache hits ({} on another concrete path, {} of them allowed), {} fall-throughs, {} on ANY routes, {} on greedy resources; {}; self-check on {} files: action ignored {} wrong allows + {} wrong denies, any group allowed {} wrong allows + {} wrong denies ({} decisions on authenticated routes for no group); token-only cache key: {} wrong allows; match routes: {} allowed, {} denied by the claim alone; machine clients: {} allowed, {} denied, {} AVP calls refused by schema validation; gen {:.1}s, plan {:.1}s, node {:.1}s, total {:.1}s",
+        "vp_exact: {} files ({} fixed + {n_random} random, seed {seed:#x}; {} with access tokens, {} with Cedar-hostile group names, {} with split policies), {} decisions ({} allowed, {} denied), {} AVP calls (cache misses), {} cache hits ({} on another concrete path, {} of them allowed), {} fall-throughs, {} on ANY routes, {} on greedy resources; {}; self-check on {} files: action ignored {} wrong allows + {} wrong denies, any group allowed {} wrong allows + {} wrong denies ({} decisions on authenticated routes for no group); token-only cache key: {} wrong allows; match routes: {} allowed, {} denied by the claim alone; machine clients: {} allowed, {} denied, {} AVP calls refused by schema validation; self-check with a key without context.path: {} wrong allows; gen {:.1}s, plan {:.1}s, node {:.1}s, total {:.1}s",
         corpus.len(),
         corpus.len() - n_random,
         counts.access_files,
@@ -4221,6 +4236,7 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
         counts.client_allowed,
         counts.client_denied,
         counts.client_refused,
+        counts.weak_path_wrong_allows,
         gen_done.as_secs_f64(),
         (plan_done - gen_done).as_secs_f64(),
         (node_done - plan_done).as_secs_f64(),
@@ -4340,6 +4356,11 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
         ),
         ("machine clients' allowed decisions", counts.client_allowed, files),
         ("machine clients' denied decisions", counts.client_denied, files),
+        (
+            "wrong allows with match routes keyed without context.path (self-check)",
+            counts.weak_path_wrong_allows,
+            1,
+        ),
     ]) {
         assert!(
             n >= min,
