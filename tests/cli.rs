@@ -576,6 +576,30 @@ fn schema_is_valid_json_schema_and_the_bundled_roles_file_validates() {
             .replace("  GET /health: public", "  GET /health:\n    public: true\n    integration: mock"),
             true,
         ),
+        (
+            "clients-and-match",
+            format!(
+                "{}clients:\n  nightly batch:\n    description: Reconciles orders\n    scopes: [readonly, admin]\n",
+                ROLES.replace("cognito-scopes", "lambda").replace(
+                    "  DELETE /orders/{orderId}: [admin]\n",
+                    "  DELETE /orders/{orderId}: [admin]\n  GET /users/{userId}/orders/{orderId}:\n    scopes: [readonly]\n    match: {userId: sub, orderId: \"custom:tenant\"}\n  GET /me/{name}:\n    authenticated: true\n    match: {name: \"cognito:username\"}\n",
+                )
+            ),
+            true,
+        ),
+        (
+            "client-unknown-key",
+            format!("{ROLES}clients:\n  batch:\n    scopes: [admin]\n    secret: true\n"),
+            false,
+        ),
+        (
+            "match-not-a-mapping",
+            ROLES.replace("cognito-scopes", "lambda").replace(
+                "  DELETE /orders/{orderId}: [admin]\n",
+                "  DELETE /orders/{orderId}:\n    scopes: [admin]\n    match: [orderId]\n",
+            ),
+            false,
+        ),
         ("unknown-top-key", format!("{ROLES}extra: 1\n"), false),
         ("unknown-group-key", ROLES.replace("    precedence: 1\n", "    precedense: 1\n"), false),
         ("bad-authorizer", ROLES.replace("cognito-scopes", "iam"), false),

@@ -27,6 +27,18 @@
 //! `handler` is also run with ID tokens signed here (good ones, and ones that must be refused;
 //! a token without `cognito:groups` often on an `authenticated` route).
 //!
+//! Machine clients and `match` routes: random files get `clients:` (random scopes, hostile
+//! names Cognito accepts) and `match` bindings (one or two `{var}` or `{var+}` of an
+//! `authenticated` or scoped route, to `sub`, `cognito:username` or `custom:…`). Users carry
+//! claims drawn from a small pool of ids (with `*`, `?`, `/`, `"`, `%`, an empty or missing
+//! claim) and requests to `match` routes take those ids as path values, so claims both fit
+//! and miss the path. Each machine client calls with its own access token, with its app client
+//! id given to the function through `MACHINE_CLIENT_IDS` exactly as the template joins the
+//! clients' `Ref`s; tokens of an unknown client, a user's access token and an access token
+//! whose `sub` is not its `client_id` must get 401. Each method's cache key is its own
+//! authorizer's `IdentitySource` (one cache per authorizer); a second self-check proves that
+//! keying `match` routes without `context.path` gives wrong allows.
+//!
 //! Independence: the roles-file generator, the access matrix, the router, the cache and the
 //! IAM evaluator are written here from README's roles.yaml reference and AWS's documented
 //! behaviour. Nothing is read from, imported from or copied from `src/`; the only contact with
@@ -44,10 +56,18 @@
 //! stubs broken on purpose (the action ignored, any group allowed) and a token-only cache key
 //! are caught. The `authenticated` routes' policy is checked against README's shape: exactly
 //! when the file has such routes, `CedarPolicyAnySignedInUser`, plain text (no `Fn::Join`), an
-//! unconstrained principal, exactly their actions, none of which a group's policy lists.
+//! unconstrained principal (`is User` once the file has machine clients), exactly their
+//! actions but those of `match` routes, none of which another policy lists. Machine clients
+//! call with their access tokens: the stub answers `IsAuthorized` for the principal
+//! `<ns>::Client::"<name>"` (the test checks the handler names exactly the verified client) and
+//! `IsAuthorizedWithToken` with the `match` routes' context (AVP's `contextMap`, read as AVP
+//! reads it and validated by Cedar against the action's context type); the test checks the
+//! handler sends exactly the request's path values and the token's own claims, and asks AVP
+//! nothing when a claim is missing or a client calls a `match` route. With `api.token: access`
+//! the users' tokens carry `sub` and `username` only (no custom attributes), as Cognito's do.
 //!
 //! `LAMBDA_EXACT_SEED` (decimal or `0x…`), `LAMBDA_EXACT_FILES` (number of random files,
-//! default 300) and `VP_EXACT_FILES` (for `verified-permissions`, default 64) change the
+//! default 200) and `VP_EXACT_FILES` (for `verified-permissions`, default 32) change the
 //! corpus. On failure the seed is printed and every failing roles file is saved under
 //! `target/tmp/lambda-exact-failures/` (`vp-exact-failures/`).
 
@@ -64,7 +84,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 const DEFAULT_SEED: u64 = 0x1A3B_DA5E_ED00_2026;
-const DEFAULT_FILES: usize = 300;
+const DEFAULT_FILES: usize = 200;
 /// Per `rolegen gen` run (a small file takes well under a second in a debug build).
 const GEN_TIMEOUT: Duration = Duration::from_secs(60);
 const GEN_MEMORY_KB: u64 = 4 << 20;
@@ -77,6 +97,9 @@ const BAD_TOKENS: [&str; 4] = ["expired", "wrong-signature", "wrong-client", "tw
 /// Token kinds that must be accepted: `Bearer …`, the bare token, the header spelled in
 /// lower case (as HTTP/2 clients send it).
 const GOOD_TOKENS: [&str; 4] = ["valid", "valid", "bare", "lowercase-header"];
+/// Access tokens the authorizer must refuse (401): of a client the file does not declare, a
+/// user's own access token, a declared client's whose `sub` is not its `client_id`.
+const ACCESS_BAD_TOKENS: [&str; 3] = ["unknown-client", "user-access", "sub-mismatch"];
 const REGION: &str = "us-east-1";
 const ACCOUNT: &str = "123456789012";
 const API_ID: &str = "abcdef1234";
@@ -211,6 +234,16 @@ struct Route {
     method: String,
     path: Vec<Seg>,
     access: Access,
+    /// `match: {<variable>: <claim>}`: each variable's concrete value must equal that claim of
+    /// the caller's verified token.
+    bound: Vec<(String, String)>,
+}
+
+/// A machine client (`clients:`): it calls with its own client-credentials access token.
+#[derive(Clone, Debug)]
+struct Client {
+    name: String,
+    scopes: Vec<usize>,
 }
 
 impl Route {
@@ -225,6 +258,10 @@ struct Roles {
     ttl: Option<u64>,
     groups: Vec<Group>,
     routes: Vec<Route>,
+    clients: Vec<Client>,
+    /// `resource_server.identifier`: a full scope is `<identifier>/<scope>`.
+    identifier: String,
+    scope_names: Vec<String>,
 }
 
 impl Roles {
@@ -282,6 +319,7 @@ impl Roles {
             .iter()
             .map(|(key, val)| {
                 let (method, path) = key.split_once(' ').expect("METHOD /path");
+                let mut bound = Vec::new();
                 let access = match val {
                     Value::String(s) if s == "public" => Access::Public,
                     Value::String(s) if s == "authenticated" => Access::Authenticated,
@@ -292,10 +330,18 @@ impl Roles {
                     Value::Object(o) => {
                         for k in o.keys() {
                             assert!(
-                                ["scopes", "public", "authenticated", "integration"]
+                                ["scopes", "public", "authenticated", "integration", "match"]
                                     .contains(&k.as_str()),
                                 "route {key}: key {k}"
                             );
+                        }
+                        if let Some(m) = o.get("match") {
+                            for (var, claim) in m.as_object().expect("match is a mapping") {
+                                bound.push((
+                                    var.clone(),
+                                    claim.as_str().expect("claim name").to_string(),
+                                ));
+                            }
                         }
                         let flag = |k: &str| o.get(k) == Some(&Value::Bool(true));
                         match (flag("public"), flag("authenticated"), o.get("scopes")) {
@@ -313,7 +359,23 @@ impl Roles {
                     method: method.into(),
                     path: parse_path(path),
                     access,
+                    bound,
                 }
+            })
+            .collect();
+        let clients = v
+            .get("clients")
+            .and_then(Value::as_object)
+            .unwrap_or(&empty)
+            .iter()
+            .map(|(name, def)| Client {
+                name: name.clone(),
+                scopes: def["scopes"]
+                    .as_array()
+                    .expect("client scopes")
+                    .iter()
+                    .map(scope_idx)
+                    .collect(),
             })
             .collect();
         Roles {
@@ -321,6 +383,12 @@ impl Roles {
             ttl,
             groups,
             routes,
+            clients,
+            identifier: v["resource_server"]["identifier"]
+                .as_str()
+                .expect("resource_server.identifier")
+                .to_string(),
+            scope_names: scopes.clone(),
         }
     }
 
@@ -373,6 +441,51 @@ fn is_authenticated(route: &Route) -> bool {
     matches!(route.access, Access::Authenticated)
 }
 
+/// Who holds a token: a user (ID token; its string claims by name: `sub`,
+/// `cognito:username`, `custom:…`; a claim left out is missing from the token) or machine
+/// client number `n` of the roles file (its client-credentials access token).
+#[derive(Clone, Debug, PartialEq)]
+enum Who {
+    User(BTreeMap<String, String>),
+    Client(usize),
+}
+
+/// The extended matrix for a concrete request `pp` (its `pathParameters`) to a protected
+/// route. A user: the groups' scopes (or `authenticated`) AND every `match` binding (the
+/// variable's value equals that claim exactly; a missing or empty claim denies). A machine
+/// client: one of the route's scopes among its own, and no `match` (a client has no user
+/// claims); never an `authenticated` route.
+fn decide_matrix(
+    roles: &Roles,
+    who: &Who,
+    scopes: &BTreeSet<usize>,
+    route: usize,
+    pp: &Value,
+) -> bool {
+    let route = &roles.routes[route];
+    match who {
+        Who::Client(c) => {
+            route.bound.is_empty()
+                && match &route.access {
+                    Access::AnyOf(s) => s.iter().any(|x| roles.clients[*c].scopes.contains(x)),
+                    Access::Authenticated => false,
+                    Access::Public => {
+                        unreachable!("the authorizer is not called for public routes")
+                    }
+                }
+        }
+        Who::User(claims) => {
+            matrix(route, scopes)
+                && route.bound.iter().all(|(var, claim)| {
+                    match (pp.get(var).and_then(Value::as_str), claims.get(claim)) {
+                        (Some(value), Some(own)) => !own.is_empty() && value == own,
+                        _ => false,
+                    }
+                })
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The generator of random valid roles files.
 // ---------------------------------------------------------------------------------------------
@@ -384,7 +497,18 @@ const WORDS: &[&str] = &[
 ];
 const STAGES: &[&str] = &["prod", "v1", "dev_2", "GET", "Stage_X", "items", "ANY"];
 const VAR_NAMES: &[&str] = &[
-    "id", "orderId", "userId", "x", "proxy", "rest", "path", "b", "v1", "GET",
+    "__proto__",
+    "constructor",
+    "id",
+    "orderId",
+    "userId",
+    "x",
+    "proxy",
+    "rest",
+    "path",
+    "b",
+    "v1",
+    "GET",
 ];
 const SCOPE_POOL: &[&str] = &[
     "read",
@@ -453,6 +577,46 @@ const GROUP_POOL: &[&str] = &[
     "Reader*",
     "Reader?",
     "</script>",
+];
+/// Machine client names: Cognito's `ClientName` allows word characters, spaces and
+/// `+=,.@-`, so these are the hostile ones it takes (plus names equal to groups and scopes).
+const CLIENT_POOL: &[&str] = &[
+    "batch",
+    "nightly batch",
+    "a+b=c,d.e@f-g",
+    "Admin",
+    "read",
+    "__proto__",
+    "constructor",
+    "Über ümlaut",
+    "管理者",
+    "-",
+    "1",
+    "x y z",
+    "CLIENT",
+    "client",
+];
+/// The claims a `match` binds: the standard ones and custom attributes.
+const CLAIMS: &[&str] = &["sub", "cognito:username", "custom:tenant", "custom:org_id"];
+/// Values of users' claims, and of the path variables of requests to `match` routes: ids,
+/// words that are other routes' path words, and wildcard and quoting characters (which must
+/// stay data: `*` equals only `*`). A value with `/` never fills one path segment: it can
+/// equal only a greedy variable's value.
+const ID_POOL: &[&str] = &[
+    "alice",
+    "b0b5e1c0-7e57-4a11-9d0c-0123456789ab",
+    "me",
+    "*",
+    "a*",
+    "?",
+    "b?d",
+    "x/y",
+    "*/*",
+    "%2A",
+    "%",
+    "q\"t",
+    "Alice",
+    "ümlaut",
 ];
 const METHOD_SETS: &[&[&str]] = &[
     &["GET"],
@@ -815,6 +979,8 @@ fn random_roles(rng: &mut Rng, index: usize) -> Value {
     }
     // The share of the other routes that are `authenticated`: none in some files.
     let auth_rate = *rng.pick(&[0.0, 0.0, 0.1, 0.2, 0.35]);
+    // The share of protected routes with a `{var}` that get a `match`: none in some files.
+    let match_rate = *rng.pick(&[0.0, 0.3, 0.5, 0.8]);
     let mut routes: Vec<(String, Value)> = Vec::new();
     for (path, methods) in &ps.methods {
         for m in methods {
@@ -857,10 +1023,62 @@ fn random_roles(rng: &mut Rng, index: usize) -> Value {
                     }
                 }
             };
+            // `{var}` and `{var+}` alike: a greedy variable's value (several segments) must
+            // equal the claim as a whole.
+            let vars: Vec<&str> = path
+                .iter()
+                .filter_map(|s| match s {
+                    Seg::Var(n) | Seg::Greedy(n) => Some(n.as_str()),
+                    _ => None,
+                })
+                .collect();
+            let value = if access != "public" && !vars.is_empty() && rng.chance(match_rate) {
+                let mut bound = Map::new();
+                let k = rng.range(1, vars.len().min(2));
+                for i in rng.sample(vars.len(), k) {
+                    bound.insert(vars[i].to_string(), json!(rng.pick(CLAIMS)));
+                }
+                let mut long = match value {
+                    Value::Object(o) => o,
+                    Value::String(_) => {
+                        let mut o = Map::new();
+                        o.insert("authenticated".into(), json!(true));
+                        o
+                    }
+                    Value::Array(a) => {
+                        let mut o = Map::new();
+                        o.insert("scopes".into(), Value::Array(a));
+                        o
+                    }
+                    other => unreachable!("{other}"),
+                };
+                long.insert("match".into(), Value::Object(bound));
+                Value::Object(long)
+            } else {
+                value
+            };
             routes.push((key, value));
         }
     }
     rng.shuffle(&mut routes);
+
+    // Machine clients: none in some files; random scopes, hostile names.
+    let mut clients = Map::new();
+    if rng.chance(0.7) {
+        let k = rng.range(1, 4);
+        for i in rng.sample(CLIENT_POOL.len(), k) {
+            let n = rng.range(1, scopes.len().min(3));
+            let s: Vec<String> = rng
+                .sample(scopes.len(), n)
+                .into_iter()
+                .map(|j| scopes[j].clone())
+                .collect();
+            clients.insert(
+                CLIENT_POOL[i].to_string(),
+                json!({ "description": format!("client {i}"), "scopes": s }),
+            );
+        }
+    }
 
     let mut api = Map::new();
     api.insert("name".into(), json!(format!("random-api-{index}")));
@@ -869,7 +1087,7 @@ fn random_roles(rng: &mut Rng, index: usize) -> Value {
     if let Some(t) = ttl {
         api.insert("authorizer_ttl".into(), json!(t));
     }
-    json!({
+    let mut file = json!({
         "version": 1,
         "api": api,
         "user_pool": { "name": "random users" },
@@ -877,7 +1095,11 @@ fn random_roles(rng: &mut Rng, index: usize) -> Value {
         "scopes": scopes.iter().map(|s| (s.clone(), json!(format!("scope {s}")))).collect::<Map<_, _>>(),
         "groups": groups,
         "routes": routes.into_iter().collect::<Map<_, _>>(),
-    })
+    });
+    if !clients.is_empty() {
+        file["clients"] = Value::Object(clients);
+    }
+    file
 }
 
 fn fixed_file(stage: &str, scopes: &[&str], groups: Value, routes: Value) -> Value {
@@ -1037,6 +1259,33 @@ fn fixed_files() -> Vec<(String, Value)> {
             ),
         ),
     ];
+    // The issue's "only your own `{userid}`" with the names code trips on: `match` on
+    // `{__proto__}` and `{constructor}`, two variables, a greedy one, an `authenticated` one
+    // next to a scoped literal, and machine clients granted the same scopes (never the `match`
+    // routes).
+    let mut m = fixed_file(
+        "prod",
+        &["read", "write"],
+        json!({ "Reader": { "scopes": ["read"] }, "Writer": { "scopes": ["write"], "includes": ["Reader"] } }),
+        json!({
+            "GET /users/{__proto__}": { "scopes": ["read"], "match": { "__proto__": "sub" } },
+            "PUT /users/{__proto__}": { "scopes": ["write"], "match": { "__proto__": "cognito:username" } },
+            "GET /users/me": ["read"],
+            "GET /users/{__proto__}/orders/{constructor}": {
+                "scopes": ["read", "write"],
+                "match": { "__proto__": "sub", "constructor": "custom:tenant" },
+            },
+            "GET /tenants/{constructor}": { "authenticated": true, "match": { "constructor": "custom:tenant" } },
+            "GET /tenants/all": ["write"],
+            "GET /home/{path+}": { "authenticated": true, "match": { "path": "sub" } },
+            "GET /orders": ["read"],
+        }),
+    );
+    m["clients"] = json!({
+        "batch": { "description": "reads", "scopes": ["read"] },
+        "__proto__": { "description": "writes", "scopes": ["write", "read"] },
+    });
+    out.push(("fixed-match".to_string(), m));
     let bundled = fs::read_to_string(common::repo().join("roles.yaml")).expect("roles.yaml");
     let mut v: Value = serde_saphyr::from_str(&bundled).expect("roles.yaml parses");
     v["api"]["authorizer"] = json!("lambda");
@@ -1253,12 +1502,14 @@ fn glob(p: &[char], s: &[char]) -> bool {
     let (mut pi, mut si) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while si < s.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == s[si]) {
-            pi += 1;
-            si += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        // A `*` in the pattern is a wildcard even where the subject holds a `*` (a request path
+        // may): tried before the literal comparison.
+        if pi < p.len() && p[pi] == '*' {
             star = Some((pi, si));
             pi += 1;
+        } else if pi < p.len() && (p[pi] == '?' || p[pi] == s[si]) {
+            pi += 1;
+            si += 1;
         } else if let Some((sp, ss)) = star {
             pi = sp + 1;
             si = ss + 1;
@@ -1314,8 +1565,16 @@ enum Source {
 }
 
 struct Deployed {
-    sources: Vec<Source>,
+    /// Each authorizer's identity sources (its cache key); API Gateway keeps one cache per
+    /// authorizer.
+    authorizers: Vec<Vec<Source>>,
+    /// Route key (`GET /a/{b}`) → the authorizer its method uses (an index into
+    /// `authorizers`).
+    method_auth: HashMap<String, usize>,
     ttl: u64,
+    /// The machine clients' names in the order the authorizer function's `MACHINE_CLIENT_IDS`
+    /// lists their app clients.
+    machine_ids: Vec<String>,
 }
 
 fn parse_sources(s: &str) -> Result<Vec<Source>, String> {
@@ -1364,34 +1623,115 @@ fn read_template(text: &str, roles: &Roles) -> Result<Deployed, String> {
             .collect()
     };
     let auths = of_type("AWS::ApiGateway::Authorizer");
-    let [(auth_id, auth)] = auths.as_slice() else {
-        return Err(format!(
-            "{} AWS::ApiGateway::Authorizer resources",
-            auths.len()
-        ));
-    };
-    if auth["Type"] != "REQUEST" {
-        return Err(format!("authorizer Type is {}, not REQUEST", auth["Type"]));
+    if auths.is_empty() {
+        return Err("no AWS::ApiGateway::Authorizer".into());
     }
-    let sources = parse_sources(
-        auth["IdentitySource"]
+    let mut authorizers = Vec::new();
+    let mut auth_ids = Vec::new();
+    for (auth_id, auth) in &auths {
+        if auth["Type"] != "REQUEST" {
+            return Err(format!("{auth_id}: Type is {}, not REQUEST", auth["Type"]));
+        }
+        let sources = parse_sources(
+            auth["IdentitySource"]
+                .as_str()
+                .ok_or("authorizer has no IdentitySource string")?,
+        )?;
+        if !sources.contains(&Source::Token) {
+            return Err(format!(
+                "{auth_id}: IdentitySource does not name the Authorization header"
+            ));
+        }
+        let ttl = match &auth["AuthorizerResultTtlInSeconds"] {
+            Value::Null => 300,
+            Value::Number(n) => n.as_u64().ok_or("TTL is not a whole number")?,
+            Value::String(s) => s.parse().map_err(|_| format!("TTL {s:?}"))?,
+            other => return Err(format!("TTL {other}")),
+        };
+        if ttl != roles.ttl.unwrap_or(300) {
+            return Err(format!(
+                "{auth_id}: AuthorizerResultTtlInSeconds {ttl}, roles file says {:?}",
+                roles.ttl
+            ));
+        }
+        authorizers.push(sources);
+        auth_ids.push(json!({ "Ref": auth_id }));
+    }
+    let ttl = roles.ttl.unwrap_or(300);
+
+    // The machine clients as Cognito will create them: one client-credentials app client each,
+    // allowed exactly the client's full scopes; the function's MACHINE_CLIENT_IDS names them.
+    let mut machine_by_id: HashMap<String, String> = HashMap::new();
+    for (id, p) in of_type("AWS::Cognito::UserPoolClient") {
+        if p["AllowedOAuthFlows"] != json!(["client_credentials"]) {
+            continue;
+        }
+        let name = p["ClientName"]
             .as_str()
-            .ok_or("authorizer has no IdentitySource string")?,
-    )?;
-    if !sources.contains(&Source::Token) {
-        return Err("IdentitySource does not name the Authorization header".into());
+            .ok_or(format!("{id}: no ClientName"))?;
+        let c = roles
+            .clients
+            .iter()
+            .find(|c| c.name == name)
+            .ok_or(format!("{id}: client {name:?} is not in the roles file"))?;
+        let want: BTreeSet<String> = c
+            .scopes
+            .iter()
+            .map(|&s| format!("{}/{}", roles.identifier, roles.scope_names[s]))
+            .collect();
+        let got: BTreeSet<String> = p["AllowedOAuthScopes"]
+            .as_array()
+            .ok_or(format!("{id}: no AllowedOAuthScopes"))?
+            .iter()
+            .map(|x| x.as_str().unwrap_or("?").to_string())
+            .collect();
+        if got != want || p["GenerateSecret"] != json!(true) {
+            return Err(format!(
+                "{id}: AllowedOAuthScopes {got:?} (want {want:?}), GenerateSecret {}",
+                p["GenerateSecret"]
+            ));
+        }
+        if machine_by_id.insert(id.clone(), name.to_string()).is_some() {
+            return Err(format!("{id} twice"));
+        }
     }
-    let ttl = match &auth["AuthorizerResultTtlInSeconds"] {
-        Value::Null => 300,
-        Value::Number(n) => n.as_u64().ok_or("TTL is not a whole number")?,
-        Value::String(s) => s.parse().map_err(|_| format!("TTL {s:?}"))?,
-        other => return Err(format!("TTL {other}")),
-    };
-    if ttl != roles.ttl.unwrap_or(300) {
+    if machine_by_id.len() != roles.clients.len() {
         return Err(format!(
-            "AuthorizerResultTtlInSeconds {ttl}, roles file says {:?}",
-            roles.ttl
+            "{} client-credentials app clients for {} clients",
+            machine_by_id.len(),
+            roles.clients.len()
         ));
+    }
+    let functions = of_type("AWS::Lambda::Function");
+    let [(_, function)] = functions.as_slice() else {
+        return Err(format!("{} Lambda functions", functions.len()));
+    };
+    let env_ids = &function["Environment"]["Variables"]["MACHINE_CLIENT_IDS"];
+    let machine_ids: Vec<String> = match env_ids {
+        Value::Null if roles.clients.is_empty() => Vec::new(),
+        v => {
+            let join = v["Fn::Join"]
+                .as_array()
+                .ok_or(format!("MACHINE_CLIENT_IDS is {v}"))?;
+            if join.len() != 2 || join[0] != "," {
+                return Err(format!("MACHINE_CLIENT_IDS is {v}"));
+            }
+            join[1]
+                .as_array()
+                .ok_or(format!("MACHINE_CLIENT_IDS is {v}"))?
+                .iter()
+                .map(|r| {
+                    r["Ref"]
+                        .as_str()
+                        .and_then(|id| machine_by_id.get(id))
+                        .cloned()
+                        .ok_or(format!("MACHINE_CLIENT_IDS names {r}"))
+                })
+                .collect::<Result<_, _>>()?
+        }
+    };
+    if machine_ids.len() != roles.clients.len() {
+        return Err(format!("MACHINE_CLIENT_IDS names {machine_ids:?}"));
     }
 
     // Rebuild each method's path from ParentId/PathPart and compare its protection with the
@@ -1418,6 +1758,7 @@ fn read_template(text: &str, roles: &Roles) -> Result<Deployed, String> {
         Ok(format!("/{}", parts.join("/")))
     };
     let mut deployed: BTreeMap<String, String> = BTreeMap::new();
+    let mut method_auth = HashMap::new();
     for (id, p) in of_type("AWS::ApiGateway::Method") {
         let path = path_of(resource_ref(&p["ResourceId"])?)?;
         let verb = p["HttpMethod"]
@@ -1425,9 +1766,10 @@ fn read_template(text: &str, roles: &Roles) -> Result<Deployed, String> {
             .ok_or("method without HttpMethod")?;
         let auth_type = p["AuthorizationType"].as_str().unwrap_or("?").to_string();
         let protection = if auth_type == "CUSTOM" {
-            if p["AuthorizerId"] != json!({ "Ref": auth_id }) {
+            let Some(a) = auth_ids.iter().position(|x| *x == p["AuthorizerId"]) else {
                 return Err(format!("{id}: AuthorizerId {}", p["AuthorizerId"]));
-            }
+            };
+            method_auth.insert(format!("{verb} {path}"), a);
             "CUSTOM".to_string()
         } else {
             auth_type
@@ -1457,7 +1799,12 @@ fn read_template(text: &str, roles: &Roles) -> Result<Deployed, String> {
         }
         return Err(format!("the template's methods differ from roles:{diff}"));
     }
-    Ok(Deployed { sources, ttl })
+    Ok(Deployed {
+        authorizers,
+        method_auth,
+        ttl,
+        machine_ids,
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1475,6 +1822,8 @@ struct Routed {
     arn_parts: Vec<Vec<char>>,
     pp: Value,
     fell_through: bool,
+    /// The authorizer of the route's method (an index into `Deployed::authorizers`).
+    auth: usize,
     /// An `authenticated` route other than `route` matches the path and the verb (its own or
     /// `ANY`): a more specific resource, or an explicit method next to `ANY`, took the request
     /// away from it.
@@ -1493,6 +1842,7 @@ struct Decision {
 }
 
 struct HandlerCase {
+    who: Who,
     groups: Option<Vec<String>>,
     caller_scopes: BTreeSet<usize>,
     sub: String,
@@ -1506,10 +1856,17 @@ struct Plan {
     resources: Vec<Resource>,
     routed: Vec<Routed>,
     callers: Vec<Vec<String>>,
+    /// Each caller's token: a user's claims or a machine client.
+    who: Vec<Who>,
     caller_scopes: Vec<BTreeSet<usize>>,
     calls: Vec<(u32, u32)>,
     main: Vec<Decision>,
     weak: Vec<Decision>,
+    /// The self-check of `match` routes: the same requests with the cache keyed on the token,
+    /// the verb and the resource only, for every method (`context.path` left out).
+    weak_path: Vec<Decision>,
+    /// Each machine client's name and app client id, in MACHINE_CLIENT_IDS's order.
+    machine_ids: Vec<(String, String)>,
     handler: Vec<HandlerCase>,
     pool: String,
     client: String,
@@ -1533,20 +1890,33 @@ fn words_of(roles: &Roles) -> Vec<String> {
 }
 
 /// Concrete requests: for every route several instantiations (variable values are other
-/// routes' words, the stage, verbs; greedy variables get one to three segments), each with
-/// every verb; plus random paths over the file's words.
-fn requests(rng: &mut Rng, roles: &Roles) -> BTreeSet<(&'static str, Vec<String>)> {
+/// routes' words, the stage, verbs; greedy variables get one to three segments; a `match`
+/// route's bound variables also take the callers' claim values), each with every verb; plus
+/// random paths over the file's words.
+fn requests(rng: &mut Rng, roles: &Roles, ids: &[String]) -> BTreeSet<(&'static str, Vec<String>)> {
     let words = words_of(roles);
+    let segment_ids: Vec<String> = ids.iter().filter(|i| !i.contains('/')).cloned().collect();
     let mut paths: BTreeSet<Vec<String>> = BTreeSet::new();
     for r in &roles.routes {
         let vars = r.path.iter().filter(|s| !matches!(s, Seg::Lit(_))).count();
         let n = if vars == 0 { 1 } else { 3 + vars.min(3) };
+        let n = if r.bound.is_empty() { n } else { n + 4 };
         for _ in 0..n {
             let mut p = Vec::new();
             for s in &r.path {
                 match s {
                     Seg::Lit(w) => p.push(w.clone()),
+                    Seg::Var(v)
+                        if r.bound.iter().any(|(b, _)| b == v)
+                            && !segment_ids.is_empty()
+                            && rng.chance(0.8) =>
+                    {
+                        p.push(rng.pick(&segment_ids).clone())
+                    }
                     Seg::Var(_) => p.push(rng.pick(&words).clone()),
+                    Seg::Greedy(v) if r.bound.iter().any(|(b, _)| b == v) && rng.chance(0.8) => {
+                        p.extend(rng.pick(ids).split('/').map(str::to_string));
+                    }
                     Seg::Greedy(_) => {
                         for _ in 0..rng.range(1, 3) {
                             p.push(rng.pick(&words).clone());
@@ -1632,6 +2002,25 @@ type CacheKey<'a> = (
     Option<&'a str>,
 );
 
+/// A user's claims, drawn from the file's ids: `sub` always (a Cognito token always has one);
+/// the others present, empty or missing.
+fn user_claims(rng: &mut Rng, ids: &[String]) -> BTreeMap<String, String> {
+    let mut c = BTreeMap::new();
+    c.insert("sub".to_string(), rng.pick(ids).clone());
+    for claim in &CLAIMS[1..] {
+        match rng.below(10) {
+            0 => {}
+            1 => {
+                c.insert(claim.to_string(), String::new());
+            }
+            _ => {
+                c.insert(claim.to_string(), rng.pick(ids).clone());
+            }
+        }
+    }
+    c
+}
+
 fn cache_key<'a>(sources: &[Source], caller: usize, r: &'a Routed) -> CacheKey<'a> {
     let mut key: CacheKey = (None, None, None, None);
     for s in sources {
@@ -1647,19 +2036,22 @@ fn cache_key<'a>(sources: &[Source], caller: usize, r: &'a Routed) -> CacheKey<'
 
 /// API Gateway's authorizer cache, over every caller's requests in their own shuffled order.
 /// Only a miss calls the authorizer; a hit reuses the answer the miss got.
+/// `keying` gives a request's authorizer and that authorizer's identity sources: one cache per
+/// authorizer, keyed by its own sources.
 fn simulate(
-    sources: &[Source],
+    keying: &dyn Fn(&Routed) -> (usize, Vec<Source>),
     ttl: u64,
     orders: &[Vec<usize>],
     routed: &[Routed],
     calls: &mut Vec<(u32, u32)>,
     call_index: &mut HashMap<(u32, u32), u32>,
 ) -> Vec<Decision> {
-    let mut cache: HashMap<CacheKey, (u32, u32)> = HashMap::new();
+    let mut cache: HashMap<(usize, CacheKey), (u32, u32)> = HashMap::new();
     let mut out = Vec::new();
     for (caller, order) in orders.iter().enumerate() {
         for &req in order {
-            let key = cache_key(sources, caller, &routed[req]);
+            let (auth, sources) = keying(&routed[req]);
+            let key = (auth, cache_key(&sources, caller, &routed[req]));
             let cached = if ttl > 0 {
                 cache.get(&key).copied()
             } else {
@@ -1718,8 +2110,15 @@ fn plan(
 ) -> Plan {
     let resources = resources(&roles);
     let eff = roles.effective();
+    // The ids of this file's users: a few of the pool and one of its own.
+    let mut ids: Vec<String> = rng
+        .sample(ID_POOL.len(), 5)
+        .into_iter()
+        .map(|i| ID_POOL[i].to_string())
+        .collect();
+    ids.push(format!("u-{}", rng.alnum(8, b"0123456789abcdef")));
     let mut routed = Vec::new();
-    for (verb, segs) in requests(rng, &roles) {
+    for (verb, segs) in requests(rng, &roles, &ids) {
         let Some(d) = dispatch(&resources, verb, &segs) else {
             continue; // API Gateway answers without calling the authorizer
         };
@@ -1746,6 +2145,7 @@ fn plan(
             arn,
             pp: path_parameters(&resources[d.res].path, &segs),
             fell_through: d.fell_through,
+            auth: deployed.method_auth[&roles.routes[d.route].key()],
             shadows_auth,
         });
     }
@@ -1759,10 +2159,19 @@ fn plan(
             }
         }
     }
-    let caller_scopes: Vec<BTreeSet<usize>> = callers
+    let mut caller_scopes: Vec<BTreeSet<usize>> = callers
         .iter()
         .map(|c| roles.caller_scopes(&eff, c))
         .collect();
+    let mut who: Vec<Who> = callers
+        .iter()
+        .map(|_| Who::User(user_claims(rng, &ids)))
+        .collect();
+    for (i, c) in roles.clients.iter().enumerate() {
+        callers.push(Vec::new());
+        caller_scopes.push(c.scopes.iter().copied().collect());
+        who.push(Who::Client(i));
+    }
     let orders: Vec<Vec<usize>> = callers
         .iter()
         .map(|_| {
@@ -1777,7 +2186,7 @@ fn plan(
     let mut calls = Vec::new();
     let mut call_index = HashMap::new();
     let main = simulate(
-        &deployed.sources,
+        &|r: &Routed| (r.auth, deployed.authorizers[r.auth].clone()),
         deployed.ttl,
         &orders,
         &routed,
@@ -1786,30 +2195,68 @@ fn plan(
     );
     // The self-check: the same requests with the token alone as the key (a TOKEN authorizer).
     let weak = simulate(
-        &[Source::Token],
+        &|_: &Routed| (0, vec![Source::Token]),
         300,
         &orders,
         &routed,
         &mut calls,
         &mut call_index,
     );
+    // The self-check of `match` routes: every method keyed as the plain authorizer is
+    // (token, verb, resource), never on the concrete path.
+    let weak_path = simulate(
+        &|_: &Routed| (0, vec![Source::Token, Source::Verb, Source::ResourcePath]),
+        300,
+        &orders,
+        &routed,
+        &mut calls,
+        &mut call_index,
+    );
+    // Each client's app client id, as CloudFormation would create it, in the order the
+    // template's MACHINE_CLIENT_IDS lists them.
+    let machine_ids: Vec<(String, String)> = deployed
+        .machine_ids
+        .iter()
+        .map(|name| {
+            (
+                name.clone(),
+                rng.alnum(26, b"abcdefghijklmnopqrstuvwxyz0123456789"),
+            )
+        })
+        .collect();
 
+    let n_users = callers.len() - roles.clients.len();
     let mut handler = Vec::new();
     if !routed.is_empty() {
-        let mut sub_n = 0;
-        let mut next_sub = |rng: &mut Rng| {
-            sub_n += 1;
-            format!("{}-{sub_n}", rng.alnum(8, b"0123456789abcdef"))
-        };
-        for kind in GOOD_TOKENS {
-            let c = rng.below(callers.len());
-            handler.push(HandlerCase {
+        let user = |rng: &mut Rng, c: usize, kind: &'static str, req: usize| {
+            let Who::User(claims) = &who[c] else {
+                unreachable!()
+            };
+            HandlerCase {
+                who: who[c].clone(),
                 groups: Some(callers[c].clone()),
                 caller_scopes: caller_scopes[c].clone(),
-                sub: next_sub(rng),
+                sub: claims["sub"].clone(),
                 kind,
-                req: rng.below(routed.len()),
-            });
+                req: if req == usize::MAX {
+                    rng.below(routed.len())
+                } else {
+                    req
+                },
+            }
+        };
+        for kind in GOOD_TOKENS {
+            let c = rng.below(n_users);
+            handler.push(user(rng, c, kind, usize::MAX));
+        }
+        // On `match` routes: users whose claims fit the path and users whose claims do not.
+        let bound_reqs: Vec<usize> = (0..routed.len())
+            .filter(|&i| !roles.routes[routed[i].route].bound.is_empty())
+            .collect();
+        for _ in 0..(if bound_reqs.is_empty() { 0 } else { 4 }) {
+            let c = rng.below(n_users);
+            let req = *rng.pick(&bound_reqs);
+            handler.push(user(rng, c, "valid", req));
         }
         // A token without `cognito:groups` (a user in no group): on an `authenticated` route
         // half the time, when the file has one.
@@ -1821,21 +2268,43 @@ fn plan(
         } else {
             rng.below(routed.len())
         };
-        handler.push(HandlerCase {
-            groups: None,
-            caller_scopes: BTreeSet::new(),
-            sub: next_sub(rng),
-            kind: "valid",
-            req,
-        });
-        let c = rng.below(callers.len());
-        handler.push(HandlerCase {
-            groups: Some(callers[c].clone()),
-            caller_scopes: BTreeSet::new(),
-            sub: next_sub(rng),
-            kind: BAD_TOKENS[rng.below(BAD_TOKENS.len())],
-            req: rng.below(routed.len()),
-        });
+        let c = rng.below(n_users);
+        let mut h = user(rng, c, "valid", req);
+        h.groups = None;
+        h.caller_scopes = BTreeSet::new();
+        handler.push(h);
+        let c = rng.below(n_users);
+        let kind = BAD_TOKENS[rng.below(BAD_TOKENS.len())];
+        handler.push(user(rng, c, kind, usize::MAX));
+        // Each machine client's access token, twice; and the access tokens that must be
+        // refused: a user's, another client's, one whose sub is not its client id.
+        for c in n_users..callers.len() {
+            for _ in 0..2 {
+                let Who::Client(i) = who[c] else {
+                    unreachable!()
+                };
+                let id = machine_ids
+                    .iter()
+                    .find(|(n, _)| *n == roles.clients[i].name)
+                    .map(|(_, id)| id.clone())
+                    .unwrap_or_default();
+                handler.push(HandlerCase {
+                    who: who[c].clone(),
+                    groups: None,
+                    caller_scopes: caller_scopes[c].clone(),
+                    sub: id,
+                    kind: "client",
+                    req: rng.below(routed.len()),
+                });
+            }
+        }
+        for kind in ACCESS_BAD_TOKENS {
+            if kind == "sub-mismatch" && roles.clients.is_empty() {
+                continue;
+            }
+            let c = rng.below(n_users);
+            handler.push(user(rng, c, kind, usize::MAX));
+        }
     }
     let pool_region = *rng.pick(&["us-east-1", "eu-west-1", "ap-southeast-2"]);
     let pool = format!(
@@ -1852,10 +2321,13 @@ fn plan(
         resources,
         routed,
         callers,
+        who,
         caller_scopes,
         calls,
         main,
         weak,
+        weak_path,
+        machine_ids,
         handler,
         pool,
         client,
@@ -1870,15 +2342,39 @@ fn spec_of(p: &Plan) -> Value {
         "client": p.client,
         "stage": p.roles.stage,
         "callers": p.callers,
+        "who": p.who.iter().map(who_json(&p.roles)).collect::<Vec<_>>(),
+        "machineIds": p.machine_ids,
         "allGroups": p.roles.groups.iter().map(|g| &g.name).collect::<Vec<_>>(),
         "events": p.routed.iter().map(|r| json!([
             r.verb, r.arn, p.resources[r.res].template, r.path, r.pp
         ])).collect::<Vec<_>>(),
         "calls": p.calls,
-        "handler": p.handler.iter().map(|h| json!({
-            "groups": h.groups, "sub": h.sub, "kind": h.kind, "event": h.req,
-        })).collect::<Vec<_>>(),
+        "handler": p.handler.iter().map(|h| {
+            let mut j = who_json(&p.roles)(&h.who);
+            j["groups"] = json!(h.groups);
+            j["sub"] = json!(h.sub);
+            j["kind"] = json!(h.kind);
+            j["event"] = json!(h.req);
+            j
+        }).collect::<Vec<_>>(),
     })
+}
+
+/// A caller for the driver: `{claims}` of a user, or `{client, scope}` of a machine client
+/// (its name and the space-separated full scopes of its token).
+fn who_json(roles: &Roles) -> impl Fn(&Who) -> Value + '_ {
+    move |w| match w {
+        Who::User(claims) => json!({ "claims": claims }),
+        Who::Client(c) => json!({
+            "client": roles.clients[*c].name,
+            "scope": roles.clients[*c]
+                .scopes
+                .iter()
+                .map(|&s| format!("{}/{}", roles.identifier, roles.scope_names[s]))
+                .collect::<Vec<_>>()
+                .join(" "),
+        }),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2090,6 +2586,21 @@ struct Counts {
     weak_wrong_allows: u64,
     weak_wrong_denies: u64,
     auth: AuthCounts,
+    /// Decisions on `match` routes: allowed, and denied only because a claim differs from the
+    /// path (or is missing) while the groups allow the route.
+    match_allowed: u64,
+    match_denied_by_claim: u64,
+    /// ... of which the claim held a wildcard or quoting character.
+    match_denied_hostile: u64,
+    /// Machine clients' decisions.
+    client_allowed: u64,
+    client_denied: u64,
+    /// Wrong allows with the cache keyed without `context.path` (self-check).
+    weak_path_wrong_allows: u64,
+    /// Handler calls with a machine client's token, and with access tokens that must be
+    /// refused.
+    handler_client: u64,
+    handler_access_refused: u64,
 }
 
 #[test]
@@ -2215,9 +2726,35 @@ fn lambda_authorizer_decides_exactly_as_the_matrix() {
                     continue;
                 };
                 let route = &p.roles.routes[r.route];
-                let want = matrix(route, &p.caller_scopes[d.caller as usize]);
+                let c = d.caller as usize;
+                let want = decide_matrix(&p.roles, &p.who[c], &p.caller_scopes[c], r.route, &r.pp);
                 counts.decisions += 1;
-                counts.auth.decision(p, d, want);
+                match &p.who[c] {
+                    Who::Client(_) => {
+                        if want {
+                            counts.client_allowed += 1;
+                        } else {
+                            counts.client_denied += 1;
+                        }
+                    }
+                    Who::User(claims) => {
+                        counts.auth.decision(p, d, want);
+                        if !route.bound.is_empty() {
+                            if want {
+                                counts.match_allowed += 1;
+                            } else if matrix(route, &p.caller_scopes[c]) {
+                                counts.match_denied_by_claim += 1;
+                                if route.bound.iter().any(|(_, cl)| {
+                                    claims
+                                        .get(cl)
+                                        .is_some_and(|v| v.contains(['*', '?', '/', '"', '%']))
+                                }) {
+                                    counts.match_denied_hostile += 1;
+                                }
+                            }
+                        }
+                    }
+                }
                 if want {
                     counts.allowed += 1;
                 } else {
@@ -2249,8 +2786,9 @@ fn lambda_authorizer_decides_exactly_as_the_matrix() {
                     mismatches.push((
                         p.name.clone(),
                         format!(
-                            "caller {:?}: {} {} → route `{}`: matrix {}, authorizer {}{}\n    policy: {}",
+                            "caller {:?} {:?}: {} {} → route `{}`: matrix {}, authorizer {}{}\n    policy: {}",
                             p.callers[d.caller as usize],
+                            p.who[d.caller as usize],
                             r.verb,
                             r.path,
                             route.key(),
@@ -2271,14 +2809,22 @@ fn lambda_authorizer_decides_exactly_as_the_matrix() {
                     continue;
                 };
                 let r = &p.routed[d.req as usize];
-                let want = matrix(
-                    &p.roles.routes[r.route],
-                    &p.caller_scopes[d.caller as usize],
-                );
+                let c = d.caller as usize;
+                let want = decide_matrix(&p.roles, &p.who[c], &p.caller_scopes[c], r.route, &r.pp);
                 if got && !want {
                     counts.weak_wrong_allows += 1;
                 } else if !got && want {
                     counts.weak_wrong_denies += 1;
+                }
+            }
+            for d in &p.weak_path {
+                let Some((got, _)) = evaluate(d.call, d.req, &mut file_errors) else {
+                    continue;
+                };
+                let r = &p.routed[d.req as usize];
+                let c = d.caller as usize;
+                if got && !decide_matrix(&p.roles, &p.who[c], &p.caller_scopes[c], r.route, &r.pp) {
+                    counts.weak_path_wrong_allows += 1;
                 }
             }
             // The real handler with signed ID tokens.
@@ -2294,10 +2840,16 @@ fn lambda_authorizer_decides_exactly_as_the_matrix() {
                     counts.handler_auth_no_claim += 1;
                 }
                 let what = format!(
-                    "handler, {} token, groups {:?}, {} {}",
-                    h.kind, h.groups, r.verb, r.path
+                    "handler, {} token, groups {:?}, {:?}, {} {}",
+                    h.kind, h.groups, h.who, r.verb, r.path
                 );
-                if !GOOD_TOKENS.contains(&h.kind) {
+                if h.kind == "client" {
+                    counts.handler_client += 1;
+                }
+                if !GOOD_TOKENS.contains(&h.kind) && h.kind != "client" {
+                    if ACCESS_BAD_TOKENS.contains(&h.kind) {
+                        counts.handler_access_refused += 1;
+                    }
                     if res["error"] != "Unauthorized" {
                         file_errors.insert(format!("{what}: wanted Unauthorized, got {res}"));
                     }
@@ -2318,10 +2870,23 @@ fn lambda_authorizer_decides_exactly_as_the_matrix() {
                         ok["context"]["route"]
                     ));
                 }
-                if ok["context"]["username"] != json!(format!("{}-name", h.sub)) {
+                let (username, client) = match &h.who {
+                    Who::User(c) => (
+                        c.get("cognito:username").cloned().unwrap_or_default(),
+                        String::new(),
+                    ),
+                    Who::Client(i) => (String::new(), p.roles.clients[*i].name.clone()),
+                };
+                if ok["context"]["username"] != json!(username) {
                     file_errors.insert(format!(
                         "{what}: context.username {}",
                         ok["context"]["username"]
+                    ));
+                }
+                if ok["context"]["client"] != json!(client) {
+                    file_errors.insert(format!(
+                        "{what}: context.client {}",
+                        ok["context"]["client"]
                     ));
                 }
                 if ok["policyDocument"] != res["policyFor"] {
@@ -2351,7 +2916,8 @@ fn lambda_authorizer_decides_exactly_as_the_matrix() {
                     }
                     Ok(stmts) => {
                         let got = decide(&stmts, &r.arn_parts);
-                        let want = matrix(&p.roles.routes[r.route], &h.caller_scopes);
+                        let want =
+                            decide_matrix(&p.roles, &h.who, &h.caller_scopes, r.route, &r.pp);
                         if got != want {
                             file_errors.insert(format!(
                                 "{what}: matrix {want}, handler's policy {got}: {}",
@@ -2370,7 +2936,7 @@ fn lambda_authorizer_decides_exactly_as_the_matrix() {
     // 6. Report.
     let elapsed = started.elapsed();
     println!(
-        "lambda_exact: {} files ({} fixed + {n_random} random, seed {seed:#x}), {} decisions ({} allowed, {} denied), {} policyFor calls, {} cache hits ({} on another concrete path, {} of them allowed), {} fall-throughs, {} on greedy resources, {} handler calls ({} without cognito:groups on an authenticated route); {}; self-check with a token-only key: {} wrong allows, {} wrong denies; gen {:.1}s, plan {:.1}s, node {:.1}s, total {:.1}s",
+        "lambda_exact: {} files ({} fixed + {n_random} random, seed {seed:#x}), {} decisions ({} allowed, {} denied), {} policyFor calls, {} cache hits ({} on another concrete path, {} of them allowed), {} fall-throughs, {} on greedy resources, {} handler calls ({} without cognito:groups on an authenticated route); {}; self-check with a token-only key: {} wrong allows, {} wrong denies; match routes: {} allowed, {} denied by the claim alone ({} with wildcard or quoting characters); machine clients: {} allowed, {} denied, {} handler calls; {} refused access tokens; self-check with a key without context.path: {} wrong allows; gen {:.1}s, plan {:.1}s, node {:.1}s, total {:.1}s",
         corpus.len(),
         corpus.len() - n_random,
         counts.decisions,
@@ -2387,6 +2953,14 @@ fn lambda_authorizer_decides_exactly_as_the_matrix() {
         counts.auth.report(),
         counts.weak_wrong_allows,
         counts.weak_wrong_denies,
+        counts.match_allowed,
+        counts.match_denied_by_claim,
+        counts.match_denied_hostile,
+        counts.client_allowed,
+        counts.client_denied,
+        counts.handler_client,
+        counts.handler_access_refused,
+        counts.weak_path_wrong_allows,
         gen_done.as_secs_f64(),
         (plan_done - gen_done).as_secs_f64(),
         (node_done - plan_done).as_secs_f64(),
@@ -2473,6 +3047,46 @@ fn lambda_authorizer_decides_exactly_as_the_matrix() {
             counts.weak_wrong_allows,
             (files / 20).max(1),
         ),
+        (
+            "allowed decisions on match routes",
+            counts.match_allowed,
+            files,
+        ),
+        (
+            "decisions on match routes denied by the claim alone",
+            counts.match_denied_by_claim,
+            5 * files,
+        ),
+        (
+            "... with a wildcard or quoting character in the claim",
+            counts.match_denied_hostile,
+            files,
+        ),
+        (
+            "machine clients' allowed decisions",
+            counts.client_allowed,
+            5 * files,
+        ),
+        (
+            "machine clients' denied decisions",
+            counts.client_denied,
+            5 * files,
+        ),
+        (
+            "wrong allows with a cache key without context.path (self-check)",
+            counts.weak_path_wrong_allows,
+            (files / 20).max(1),
+        ),
+        (
+            "handler calls with a machine client's token",
+            counts.handler_client,
+            files,
+        ),
+        (
+            "refused access tokens (unknown client, user's, sub ≠ client_id)",
+            counts.handler_access_refused,
+            2 * files,
+        ),
     ]) {
         assert!(
             n >= min,
@@ -2487,7 +3101,7 @@ fn lambda_authorizer_decides_exactly_as_the_matrix() {
 // ---------------------------------------------------------------------------------------------
 
 const VP_DRIVER: &str = include_str!("lambda_exact/vp_driver.mjs");
-const DEFAULT_VP_FILES: usize = 64;
+const DEFAULT_VP_FILES: usize = 32;
 /// Callers per file besides no group and each group (pairs, all groups, subsets, unknown
 /// names): each caller costs a signed token.
 const VP_EXTRA_CALLERS: usize = 3;
@@ -2557,11 +3171,30 @@ const VP_GROUP_POOL: &[&str] = &[
 /// A roles file switched to `verified-permissions`: some with `api.token: access`, some with
 /// an `api.name` whose namespace is a trap, some with groups renamed to Cedar-hostile names.
 fn to_vp(mut v: Value, rng: &mut Rng) -> Value {
+    let access = rng.chance(0.4);
+    let id = !access && rng.chance(0.3);
+    // Access tokens carry no custom attributes: a `match` on one is an error there, so those
+    // bindings move to `sub` or `cognito:username` (carried as `username`).
+    if access && let Some(routes) = v.get_mut("routes").and_then(Value::as_object_mut) {
+        for val in routes.values_mut() {
+            if let Some(m) = val.get_mut("match").and_then(Value::as_object_mut) {
+                for claim in m.values_mut() {
+                    if claim.as_str().is_some_and(|c| c.starts_with("custom:")) {
+                        *claim = json!(if rng.chance(0.5) {
+                            "sub"
+                        } else {
+                            "cognito:username"
+                        });
+                    }
+                }
+            }
+        }
+    }
     let api = v["api"].as_object_mut().expect("api");
     api.insert("authorizer".into(), json!("verified-permissions"));
-    if rng.chance(0.4) {
+    if access {
         api.insert("token".into(), json!("access"));
-    } else if rng.chance(0.3) {
+    } else if id {
         api.insert("token".into(), json!("id"));
     }
     if rng.chance(0.5) {
@@ -2711,7 +3344,12 @@ fn actions_named(text: &str, ns: &str) -> Result<BTreeSet<String>, String> {
 /// principal `in` a `UserGroup`) and lists none of them.
 fn check_any_signed_in(roles: &Roles, ns: &str, vp: &VpDeployed) -> Result<(), String> {
     let mut want = BTreeSet::new();
-    for r in roles.routes.iter().filter(|r| is_authenticated(r)) {
+    // A `match` route has a policy of its own (with its condition): not in this one.
+    for r in roles
+        .routes
+        .iter()
+        .filter(|r| is_authenticated(r) && r.bound.is_empty())
+    {
         let verbs: Vec<&str> = if r.method == "ANY" {
             VERBS
                 .iter()
@@ -2746,9 +3384,20 @@ fn check_any_signed_in(roles: &Roles, ns: &str, vp: &VpDeployed) -> Result<(), S
                 return Err(format!("{ANY_SIGNED_IN}: Statement is not plain text"));
             }
             let sq = squeeze(text);
-            if !sq.starts_with("permit(principal,actionin[") || !sq.ends_with("],resource);") {
+            // Any user: an unconstrained principal while users are the only principals; `is
+            // User` once machine clients (`Client` principals) exist, which never get these.
+            let users = format!("permit(principalis{ns}::User,actionin[");
+            if !(sq.starts_with(&users)
+                || (roles.clients.is_empty() && sq.starts_with("permit(principal,actionin[")))
+                || !sq.ends_with("],resource);")
+            {
                 return Err(format!(
-                    "{ANY_SIGNED_IN} is not `permit (principal, action in [...], resource);`: {text}"
+                    "{ANY_SIGNED_IN} is not `permit (principal{}, action in [...], resource);`: {text}",
+                    if roles.clients.is_empty() {
+                        ""
+                    } else {
+                        " is User"
+                    }
                 ));
             }
             let got = actions_named(text, ns).map_err(|e| format!("{ANY_SIGNED_IN}: {e}"))?;
@@ -2764,8 +3413,16 @@ fn check_any_signed_in(roles: &Roles, ns: &str, vp: &VpDeployed) -> Result<(), S
             continue;
         }
         let text = text.as_str().unwrap();
-        if !squeeze(text).starts_with(&format!("permit(principalin{ns}::UserGroup::\"")) {
-            return Err(format!("{id}: not a group's policy: {text}"));
+        let sq = squeeze(text);
+        if !sq.starts_with(&format!("permit(principalin{ns}::UserGroup::\""))
+            && !sq.starts_with(&format!("permit(principal=={ns}::Client::\""))
+            && !((sq.starts_with(&format!("permit(principalis{ns}::User,actionin["))
+                || (roles.clients.is_empty() && sq.starts_with("permit(principal,actionin[")))
+                && sq.contains("],resource)when{"))
+        {
+            return Err(format!(
+                "{id}: not a group's, a client's or a match route's policy: {text}"
+            ));
         }
         let listed = actions_named(text, ns).map_err(|e| format!("{id}: {e}"))?;
         let both: Vec<&String> = listed.intersection(&want).collect();
@@ -2819,6 +3476,7 @@ fn read_vp_template(
     ns: &str,
     pool: &str,
     client: &str,
+    machine_ids: &[(String, String)],
 ) -> Result<VpDeployed, String> {
     let v: Value =
         serde_saphyr::from_str(text).map_err(|e| format!("template does not parse: {e}"))?;
@@ -2827,7 +3485,17 @@ fn read_vp_template(
         .ok_or("template has no Resources")?;
     let (store_id, store) = the_one(res, "AWS::VerifiedPermissions::PolicyStore")?;
     let (pool_id, _) = the_one(res, "AWS::Cognito::UserPool")?;
-    let (client_id, _) = the_one(res, "AWS::Cognito::UserPoolClient")?;
+    let web: Vec<&String> = res
+        .iter()
+        .filter(|(_, r)| {
+            r["Type"] == "AWS::Cognito::UserPoolClient"
+                && r["Properties"]["AllowedOAuthFlows"] != json!(["client_credentials"])
+        })
+        .map(|(id, _)| id)
+        .collect();
+    let [client_id] = web.as_slice() else {
+        return Err(format!("{} user app clients, want 1", web.len()));
+    };
     if store["ValidationSettings"] != json!({ "Mode": "STRICT" }) {
         return Err(format!("store validation {}", store["ValidationSettings"]));
     }
@@ -2916,11 +3584,18 @@ fn read_vp_template(
     {
         let resolved = if let Some(s) = val.as_str() {
             s.to_string()
+        } else if k == "MACHINE_CLIENT_IDS" {
+            // Its order was checked against the clients' app clients by `read_template`.
+            machine_ids
+                .iter()
+                .map(|(_, id)| id.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
         } else {
             match val["Ref"].as_str() {
                 Some(r) if r == store_id => VP_STORE.to_string(),
                 Some(r) if r == pool_id => pool.to_string(),
-                Some(r) if r == client_id => client.to_string(),
+                Some(r) if r == client_id.as_str() => client.to_string(),
                 _ => return Err(format!("environment {k}: {val}")),
             }
         };
@@ -2945,6 +3620,9 @@ struct VpPlan {
     token_use: &'static str,
     /// Per caller: `sub` and how the header is sent (`bearer`, `bare`, `lower`).
     subs: Vec<(String, &'static str)>,
+    /// Per caller, as its token shows it: a user's claims (an access token carries `sub` and
+    /// the user name as `username`, no custom attributes), or a machine client.
+    who: Vec<Who>,
     first_action: String,
     selfcheck: bool,
     /// Some group's actions are split over several policies.
@@ -2969,12 +3647,15 @@ fn vp_spec_of(v: &VpPlan) -> Value {
         "env": v.deployed.env,
         "firstAction": v.first_action,
         "selfcheck": v.selfcheck,
-        "callers": p.callers.iter().zip(&v.subs).map(|(groups, (sub, how))| json!({
+        "callers": p.callers.iter().zip(&v.subs).zip(&v.who).map(|((groups, (sub, how)), w)| {
+            let mut j = who_json(&p.roles)(w);
             // Cognito leaves `cognito:groups` out of the token of a user in no group.
-            "groups": if groups.is_empty() { Value::Null } else { json!(groups) },
-            "sub": sub,
-            "how": how,
-        })).collect::<Vec<_>>(),
+            j["groups"] = if groups.is_empty() { Value::Null } else { json!(groups) };
+            j["sub"] = json!(sub);
+            j["how"] = json!(how);
+            j
+        }).collect::<Vec<_>>(),
+        "machineIds": p.machine_ids,
         "events": p.routed.iter().map(|r| json!([
             r.verb, r.arn, p.resources[r.res].template, r.path, r.pp
         ])).collect::<Vec<_>>(),
@@ -3004,6 +3685,16 @@ struct VpCounts {
     /// each one a wrong deny of the "any group allowed" stub.
     selfcheck_auth_no_group: u64,
     weak_wrong_allows: u64,
+    /// `match` routes: allowed, and denied by the claim alone; machine clients' decisions.
+    match_allowed: u64,
+    match_denied_by_claim: u64,
+    client_allowed: u64,
+    client_denied: u64,
+    /// Machine clients' calls Cedar's request validation refuses (an action no client may
+    /// call): the handler asked AVP anyway.
+    client_refused: u64,
+    /// Wrong allows with `match` routes keyed without `context.path` (self-check).
+    weak_path_wrong_allows: u64,
     auth: AuthCounts,
 }
 
@@ -3020,7 +3711,7 @@ struct VpCounts {
 /// picks. Self-check: stubs broken on purpose (the action ignored, any group allowed) give
 /// wrong decisions on the same corpus.
 ///
-/// `LAMBDA_EXACT_SEED` and `VP_EXACT_FILES` (default 64) change the corpus.
+/// `LAMBDA_EXACT_SEED` and `VP_EXACT_FILES` (default 32) change the corpus.
 #[test]
 fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
     let started = Instant::now();
@@ -3099,7 +3790,14 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
                 uncached_requests: Some(VP_UNCACHED_REQUESTS),
             },
         );
-        let vp = match read_vp_template(&text, &schema_file, &ns, &plan.pool, &plan.client) {
+        let vp = match read_vp_template(
+            &text,
+            &schema_file,
+            &ns,
+            &plan.pool,
+            &plan.client,
+            &plan.machine_ids,
+        ) {
             Ok(x) => x,
             Err(e) => {
                 failures.push((name.clone(), format!("cfn/template.yaml: {e}")));
@@ -3113,13 +3811,32 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
             .as_object()
             .and_then(|a| a.keys().min().cloned())
             .unwrap_or_default();
-        let subs = (0..plan.callers.len())
-            .map(|c| {
-                let sub = format!(
-                    "{}-{}-{c}",
-                    rng.alnum(8, b"0123456789abcdef"),
-                    rng.alnum(4, b"0123456789abcdef")
-                );
+        let who: Vec<Who> = plan
+            .who
+            .iter()
+            .map(|w| match w {
+                Who::User(claims) if token_use == "access" => Who::User(
+                    claims
+                        .iter()
+                        .filter(|(k, _)| *k == "sub" || *k == "cognito:username")
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                ),
+                other => other.clone(),
+            })
+            .collect();
+        let subs = who
+            .iter()
+            .map(|w| {
+                let sub = match w {
+                    Who::User(claims) => claims["sub"].clone(),
+                    Who::Client(i) => plan
+                        .machine_ids
+                        .iter()
+                        .find(|(n, _)| *n == plan.roles.clients[*i].name)
+                        .map(|(_, id)| id.clone())
+                        .unwrap_or_default(),
+                };
                 (sub, *rng.pick(&["bearer", "bearer", "bare", "lower"]))
             })
             .collect();
@@ -3129,13 +3846,24 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
             .iter()
             .filter(|scopes| {
                 plan.roles.routes.iter().any(|r| match &r.access {
-                    // `authenticated` routes are in no group's policy.
+                    // `authenticated` routes are in no group's policy, `match` routes in
+                    // policies of their own.
+                    _ if !r.bound.is_empty() => false,
                     Access::Public | Access::Authenticated => false,
                     Access::AnyOf(need) => need.iter().any(|x| scopes.contains(x)),
                 })
             })
             .count();
-        let group_policies = vp.policies.keys().filter(|id| *id != ANY_SIGNED_IN).count();
+        // A group's plain policies (not a client's, nor a `match` route's with its condition).
+        let group_policies = vp
+            .policies
+            .values()
+            .filter(|t| {
+                let sq = squeeze(t.as_str().unwrap_or(""));
+                sq.starts_with(&format!("permit(principalin{ns}::UserGroup::\""))
+                    && !sq.contains(")when{")
+            })
+            .count();
         let split = group_policies > groups_with_access;
         let hostile = plan
             .roles
@@ -3148,6 +3876,7 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
             namespace: ns,
             token_use,
             subs,
+            who,
             first_action,
             selfcheck,
             split,
@@ -3224,17 +3953,86 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
                     continue;
                 }
                 let action = format!("{} {}", r.verb.to_lowercase(), p.resources[r.res].template);
-                if c[3] != 1 {
-                    file_errors.insert(format!("{what}: {} AVP calls, want 1", c[3]));
+                let route = &p.roles.routes[r.route];
+                // What the handler must ask AVP: nothing for a machine client on a `match`
+                // route, nor for a user whose token lacks a bound claim ("a missing claim
+                // denies here"); else one call: `IsAuthorized` with the client's principal,
+                // or `IsAuthorizedWithToken` with the user's token and, on a `match` route,
+                // exactly the path values and the token's claims as context.
+                let who = &v.who[caller as usize];
+                let (want_calls, want_kind, want_context) = match who {
+                    Who::Client(_) if !route.bound.is_empty() => (0, Value::Null, Value::Null),
+                    Who::Client(_) => (1, json!("plain"), Value::Null),
+                    Who::User(claims) => {
+                        let mut path = Map::new();
+                        let mut own = Map::new();
+                        let mut missing = false;
+                        for (var, claim) in &route.bound {
+                            match (r.pp.get(var).and_then(Value::as_str), claims.get(claim)) {
+                                (Some(value), Some(mine)) if !mine.is_empty() => {
+                                    path.insert(var.clone(), json!(value));
+                                    own.insert(claim.clone(), json!(mine));
+                                }
+                                _ => missing = true,
+                            }
+                        }
+                        if missing {
+                            (0, Value::Null, Value::Null)
+                        } else if route.bound.is_empty() {
+                            (1, json!("token"), Value::Null)
+                        } else {
+                            (1, json!("token"), json!({ "path": path, "claims": own }))
+                        }
+                    }
+                };
+                if c[3] != want_calls {
+                    file_errors.insert(format!("{what}: {} AVP calls, want {want_calls}", c[3]));
                 }
-                if c[4] != json!(action) {
+                if c[7] != want_kind {
+                    file_errors.insert(format!("{what}: AVP command {}, want {want_kind}", c[7]));
+                }
+                if want_calls == 1 && c[4] != json!(action) {
                     file_errors.insert(format!("{what}: asked AVP for {}, want {action:?}", c[4]));
                 }
-                if !c[5].is_null() {
+                // A machine client's request for an action whose schema does not admit `Client`
+                // principals is refused by Cedar's request validation (and, if AVP validates
+                // requests as strictly, by AVP: the handler then denies, as it must). Counted,
+                // and allowed only where the matrix denies; any other refusal is an error.
+                let refused_client = matches!(who, Who::Client(_))
+                    && c[5].as_str().is_some_and(|e| {
+                        e.contains("principal type") && e.contains("::Client` is not valid for")
+                    })
+                    && !decide_matrix(
+                        &p.roles,
+                        who,
+                        &p.caller_scopes[caller as usize],
+                        r.route,
+                        &r.pp,
+                    );
+                if refused_client {
+                    counts.client_refused += 1;
+                } else if !c[5].is_null() {
                     file_errors.insert(format!("{what}: AVP would refuse the call: {}", c[5]));
                 }
-                if c[6] != true {
+                if want_kind == "token" && c[6] != true {
                     file_errors.insert(format!("{what}: AVP got another token than the caller's"));
+                }
+                if want_calls == 1 && c[9] != want_context {
+                    file_errors.insert(format!(
+                        "{what}: context {} sent, want {want_context}",
+                        c[9]
+                    ));
+                }
+                if let Who::Client(i) = who
+                    && want_calls == 1
+                {
+                    let principal = json!({
+                        "entityType": format!("{}::Client", v.namespace),
+                        "entityId": p.roles.clients[*i].name,
+                    });
+                    if c[8] != principal {
+                        file_errors.insert(format!("{what}: principal {}, want {principal}", c[8]));
+                    }
                 }
                 if c[1] != json!(sub) {
                     file_errors.insert(format!("{what}: principalId {}", c[1]));
@@ -3276,11 +4074,25 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
                     continue;
                 };
                 let route = &p.roles.routes[r.route];
-                let want = matrix(route, &p.caller_scopes[d.caller as usize]);
+                let c = d.caller as usize;
+                let want = decide_matrix(&p.roles, &v.who[c], &p.caller_scopes[c], r.route, &r.pp);
                 counts.decisions += 1;
-                counts.auth.decision(p, d, want);
-                if v.selfcheck && is_authenticated(route) && p.callers[d.caller as usize].is_empty()
-                {
+                let user = matches!(v.who[c], Who::User(_));
+                if user {
+                    counts.auth.decision(p, d, want);
+                    if !route.bound.is_empty() {
+                        if want {
+                            counts.match_allowed += 1;
+                        } else if matrix(route, &p.caller_scopes[c]) {
+                            counts.match_denied_by_claim += 1;
+                        }
+                    }
+                } else if want {
+                    counts.client_allowed += 1;
+                } else {
+                    counts.client_denied += 1;
+                }
+                if v.selfcheck && user && is_authenticated(route) && p.callers[c].is_empty() {
                     counts.selfcheck_auth_no_group += 1;
                 }
                 if want {
@@ -3315,9 +4127,10 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
                     mismatches.push((
                         p.name.clone(),
                         format!(
-                            "{} token of {:?}: {} {} → route `{}`: matrix {}, authorizer {}{}\n    policy: {}",
+                            "{} token of {:?} {:?}: {} {} → route `{}`: matrix {}, authorizer {}{}\n    policy: {}",
                             v.token_use,
                             p.callers[d.caller as usize],
+                            v.who[d.caller as usize],
                             r.verb,
                             r.path,
                             route.key(),
@@ -3342,13 +4155,22 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
                     continue;
                 };
                 let r = &p.routed[d.req as usize];
-                if got
-                    && !matrix(
-                        &p.roles.routes[r.route],
-                        &p.caller_scopes[d.caller as usize],
-                    )
-                {
+                let c = d.caller as usize;
+                if got && !decide_matrix(&p.roles, &v.who[c], &p.caller_scopes[c], r.route, &r.pp) {
                     counts.weak_wrong_allows += 1;
+                }
+            }
+            // And `match` routes keyed without `context.path`. (Every miss of that coarser key
+            // is a miss of the template's: no call of its own.)
+            for d in &p.weak_path {
+                let Some((got, _)) = evaluate(&calls[d.call as usize][0], d.req, &mut file_errors)
+                else {
+                    continue;
+                };
+                let r = &p.routed[d.req as usize];
+                let c = d.caller as usize;
+                if got && !decide_matrix(&p.roles, &v.who[c], &p.caller_scopes[c], r.route, &r.pp) {
+                    counts.weak_path_wrong_allows += 1;
                 }
             }
             // The self-check of the judge: the same decisions with the broken stubs' answers.
@@ -3365,10 +4187,9 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
                             continue;
                         };
                         let r = &p.routed[d.req as usize];
-                        let want = matrix(
-                            &p.roles.routes[r.route],
-                            &p.caller_scopes[d.caller as usize],
-                        );
+                        let c = d.caller as usize;
+                        let want =
+                            decide_matrix(&p.roles, &v.who[c], &p.caller_scopes[c], r.route, &r.pp);
                         if got && !want {
                             counts.broken_wrong[m].0 += 1;
                         } else if !got && want {
@@ -3386,7 +4207,7 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
     // 6. Report.
     let elapsed = started.elapsed();
     println!(
-        "vp_exact: {} files ({} fixed + {n_random} random, seed {seed:#x}; {} with access tokens, {} with Cedar-hostile group names, {} with split policies), {} decisions ({} allowed, {} denied), {} AVP calls (cache misses), {} cache hits ({} on another concrete path, {} of them allowed), {} fall-throughs, {} on ANY routes, {} on greedy resources; {}; self-check on {} files: action ignored {} wrong allows + {} wrong denies, any group allowed {} wrong allows + {} wrong denies ({} decisions on authenticated routes for no group); token-only cache key: {} wrong allows; gen {:.1}s, plan {:.1}s, node {:.1}s, total {:.1}s",
+        "vp_exact: {} files ({} fixed + {n_random} random, seed {seed:#x}; {} with access tokens, {} with Cedar-hostile group names, {} with split policies), {} decisions ({} allowed, {} denied), {} AVP calls (cache misses), {} cache hits ({} on another concrete path, {} of them allowed), {} fall-throughs, {} on ANY routes, {} on greedy resources; {}; self-check on {} files: action ignored {} wrong allows + {} wrong denies, any group allowed {} wrong allows + {} wrong denies ({} decisions on authenticated routes for no group); token-only cache key: {} wrong allows; match routes: {} allowed, {} denied by the claim alone; machine clients: {} allowed, {} denied, {} AVP calls refused by schema validation; self-check with a key without context.path: {} wrong allows; gen {:.1}s, plan {:.1}s, node {:.1}s, total {:.1}s",
         corpus.len(),
         corpus.len() - n_random,
         counts.access_files,
@@ -3410,6 +4231,12 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
         counts.broken_wrong[1].1,
         counts.selfcheck_auth_no_group,
         counts.weak_wrong_allows,
+        counts.match_allowed,
+        counts.match_denied_by_claim,
+        counts.client_allowed,
+        counts.client_denied,
+        counts.client_refused,
+        counts.weak_path_wrong_allows,
         gen_done.as_secs_f64(),
         (plan_done - gen_done).as_secs_f64(),
         (node_done - plan_done).as_secs_f64(),
@@ -3521,6 +4348,19 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
             counts.weak_wrong_allows,
             (files / 20).max(1),
         ),
+        ("allowed decisions on match routes", counts.match_allowed, files / 4),
+        (
+            "decisions on match routes denied by the claim alone",
+            counts.match_denied_by_claim,
+            files,
+        ),
+        ("machine clients' allowed decisions", counts.client_allowed, files),
+        ("machine clients' denied decisions", counts.client_denied, files),
+        (
+            "wrong allows with match routes keyed without context.path (self-check)",
+            counts.weak_path_wrong_allows,
+            1,
+        ),
     ]) {
         assert!(
             n >= min,
@@ -3545,6 +4385,30 @@ fn allows(stmts: &[Statement], rest: &str) -> bool {
             "arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}/prod/{rest}"
         )),
     )
+}
+
+#[test]
+fn iam_wildcards_match_wildcard_characters_in_the_request() {
+    let head = format!("arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}/prod");
+    let allow = |r: &str| {
+        policy(
+            json!([{ "Action": "execute-api:Invoke", "Effect": "Allow", "Resource": format!("{head}/{r}") }]),
+        )
+    };
+    let p = allow("PUT/*");
+    assert!(
+        allows(&p, "PUT/*/*"),
+        "the pattern's `*` is a wildcard over a `*` in the path"
+    );
+    assert!(allows(&p, "PUT/x/*"));
+    let q = allow("GET/a?");
+    assert!(allows(&q, "GET/a?"));
+    assert!(allows(&q, "GET/a*"));
+    assert!(!allows(&q, "GET/a*b"));
+    assert!(
+        !allows(&allow("GET/x"), "GET/*"),
+        "a `*` in the path is no wildcard"
+    );
 }
 
 #[test]

@@ -1352,3 +1352,154 @@ fn the_signed_in_scope_name_is_reserved() {
     assert_eq!(e.message, "scope name `authenticated` is reserved");
     assert_eq!(e.underlined.as_deref(), Some("authenticated"));
 }
+
+/// `HEAD` with another strategy.
+fn head_with(strategy: &str) -> String {
+    HEAD.replace(
+        "authorizer: cognito-scopes",
+        &format!("authorizer: {strategy}"),
+    )
+}
+
+/// `VALID_TAIL` with `extra` added at the end of `routes:` (indented as routes).
+fn routes_plus(strategy: &str, extra: &str) -> String {
+    format!("{}{VALID_TAIL}{extra}", head_with(strategy))
+}
+
+#[test]
+fn clients_and_match_are_valid_with_lambda_and_verified_permissions() {
+    for strategy in ["lambda", "verified-permissions"] {
+        let text = routes_plus(
+            strategy,
+            "  GET /users/{userId}/orders/{orderId}:\n    scopes: [readonly]\n    match: {userId: sub, orderId: \"custom:tenant\"}\n  GET /me/{name}:\n    authenticated: true\n    match: {name: \"cognito:username\"}\nclients:\n  nightly batch:\n    description: Reconciles orders\n    scopes: [readonly, admin]\n",
+        );
+        assert_eq!(errors(&text), vec![], "{strategy}");
+    }
+    // `cognito-scopes` takes clients (without `match`).
+    let text =
+        format!("{HEAD}{VALID_TAIL}clients:\n  batch:\n    description: x\n    scopes: [admin]\n");
+    assert_eq!(errors(&text), vec![]);
+}
+
+#[test]
+fn a_client_scope_must_be_declared() {
+    let text = routes_plus(
+        "lambda",
+        "clients:\n  batch:\n    description: nightly\n    scopes: [readonly, redonly]\n",
+    );
+    let help = assert_error(
+        &text,
+        "unknown-scope",
+        "client `batch` uses undefined scope `redonly`",
+        "redonly",
+    );
+    assert_eq!(help.as_deref(), Some("did you mean `readonly`?"));
+}
+
+#[test]
+fn a_client_name_cognito_refuses() {
+    let text = routes_plus(
+        "lambda",
+        "clients:\n  \"say\\\"hi\":\n    description: nightly\n    scopes: [readonly]\n",
+    );
+    let help = assert_error(
+        &text,
+        "bad-name",
+        "client name `say\"hi` contains `\"`",
+        "\"say\\\"hi\"",
+    );
+    assert_eq!(
+        help.as_deref(),
+        Some("AWS allows letters, digits, spaces and `+=,.@-`")
+    );
+}
+
+#[test]
+fn match_on_a_variable_the_path_lacks() {
+    let text = routes_plus(
+        "lambda",
+        "  GET /users/{userId}:\n    scopes: [readonly]\n    match: {userid: sub}\n",
+    );
+    let help = assert_error(
+        &text,
+        "bad-match",
+        "route `GET /users/{userId}` has no path variable `userid`",
+        "userid",
+    );
+    assert_eq!(help.as_deref(), Some("did you mean `userId`?"));
+    let text = routes_plus(
+        "lambda",
+        "  GET /users/{userId}/orders/{orderId}:\n    authenticated: true\n    match: {tenant: \"custom:tenant\"}\n",
+    );
+    let help = assert_error(
+        &text,
+        "bad-match",
+        "route `GET /users/{userId}/orders/{orderId}` has no path variable `tenant`",
+        "tenant",
+    );
+    assert_eq!(help.as_deref(), Some("expected one of `userId`, `orderId`"));
+}
+
+#[test]
+fn match_with_cognito_scopes_names_the_strategies_that_can() {
+    let text = routes_plus(
+        "cognito-scopes",
+        "  GET /users/{userId}:\n    scopes: [readonly]\n    match: {userId: sub}\n",
+    );
+    let help = assert_error(
+        &text,
+        "bad-match",
+        "route `GET /users/{userId}` binds `{userId}` to a claim, which `cognito-scopes` cannot check",
+        "sub",
+    );
+    assert_eq!(
+        help.as_deref(),
+        Some(
+            "use `authorizer: lambda` or `authorizer: verified-permissions`, which compare the path with the verified token"
+        )
+    );
+}
+
+#[test]
+fn match_on_a_public_route() {
+    let text = routes_plus(
+        "verified-permissions",
+        "  GET /users/{userId}:\n    public: true\n    match: {userId: sub}\n",
+    );
+    let help = assert_error(
+        &text,
+        "bad-match",
+        "route `GET /users/{userId}` is `public` and has a `match`",
+        "{userId: sub}",
+    );
+    assert_eq!(
+        help.as_deref(),
+        Some("make the route `authenticated: true` or give it scopes")
+    );
+}
+
+#[test]
+fn match_with_an_unknown_claim() {
+    for claim in ["email", "\"custom:\"", "\"cognito:groups\"", "Sub"] {
+        let text = routes_plus(
+            "lambda",
+            &format!(
+                "  GET /users/{{userId}}:\n    scopes: [readonly]\n    match: {{userId: {claim}}}\n"
+            ),
+        );
+        let shown = claim.trim_matches('"');
+        let help = assert_error(
+            &text,
+            "bad-match",
+            &format!("`{shown}` is not a claim `match` can use"),
+            claim,
+        );
+        assert_eq!(
+            help.as_deref(),
+            Some(
+                "bind the variable to `sub` (the user's id), `cognito:username`, or a custom attribute such as `custom:tenant` (1 to 20 letters, digits, `_` or `-`)"
+            ),
+            "{claim}"
+        );
+    }
+}

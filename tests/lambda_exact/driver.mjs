@@ -26,20 +26,60 @@ const sign = (claims, key) => {
   return `${data}.${createSign("RSA-SHA256").update(data).sign(key).toString("base64url")}`;
 };
 
+const machineId = (file, name) => {
+  const found = file.machineIds.find(([n]) => n === name);
+  if (!found) throw new Error("no app client id for client " + name);
+  return found[1];
+};
+
+// A client-credentials access token as Cognito issues it: no `aud`, no groups, `sub` =
+// `client_id`, the granted scopes space-separated.
+function accessToken(file, clientId, sub, scope) {
+  const poolRegion = file.pool.split("_")[0];
+  return sign(
+    {
+      sub,
+      iss: `https://cognito-idp.${poolRegion}.amazonaws.com/${file.pool}`,
+      client_id: clientId,
+      token_use: "access",
+      scope,
+      auth_time: now,
+      iat: now,
+      exp: now + 3600,
+      version: 2,
+      jti: "jti-" + sub,
+    },
+    good.privateKey,
+  );
+}
+
 function token(file, h) {
   const poolRegion = file.pool.split("_")[0];
+  if (h.kind === "client") return "Bearer " + accessToken(file, machineId(file, h.client), h.sub, h.scope);
   const claims = {
-    sub: h.sub,
+    ...h.claims,
     iss: `https://cognito-idp.${poolRegion}.amazonaws.com/${file.pool}`,
     aud: file.client,
     token_use: "id",
     auth_time: now,
     iat: now,
     exp: now + 3600,
-    "cognito:username": h.sub + "-name",
   };
   if (h.groups !== null) claims["cognito:groups"] = h.groups;
   switch (h.kind) {
+    case "unknown-client": {
+      const id = "unknown" + file.client.slice(7);
+      return "Bearer " + accessToken(file, id, id, "openid");
+    }
+    case "user-access": {
+      // A user's own access token, from the web app client.
+      const { aud, ...rest } = claims;
+      return "Bearer " + sign({ ...rest, token_use: "access", client_id: file.client, scope: "openid" }, good.privateKey);
+    }
+    case "sub-mismatch": {
+      const id = file.machineIds[0][1];
+      return "Bearer " + accessToken(file, id, "not-" + id, "openid");
+    }
     case "valid":
     case "lowercase-header":
     case "two-headers":
@@ -130,6 +170,8 @@ for (const [n, file] of spec.files.entries()) {
   try {
     process.env.USER_POOL_ID = file.pool;
     process.env.CLIENT_ID = file.client;
+    // As CloudFormation sets it: the machine clients' app client ids, joined with ",".
+    process.env.MACHINE_CLIENT_IDS = file.machineIds.map(([, id]) => id).join(",");
     mod = await import(pathToFileURL(file.module).href + "?n=" + n);
     for (const name of ["policyFor", "handler"]) {
       if (typeof mod[name] !== "function") throw new Error(`export ${name} is not a function`);
@@ -142,10 +184,18 @@ for (const [n, file] of spec.files.entries()) {
     result.error = "import: " + String((e && e.stack) || e);
     continue;
   }
+  const decide = (who, groups, ev) => {
+    if (who.client !== undefined) {
+      const i = mod.CLIENT_NAMES.indexOf(who.client);
+      if (i < 0) throw new Error("the module does not know client " + who.client);
+      return mod.clientPolicyFor(i, ev);
+    }
+    return mod.policyFor(groups, ev, { ...who.claims });
+  };
   for (const [caller, ev] of file.calls) {
     try {
       const groups = [...file.callers[caller]];
-      result.calls.push(intern(mod.policyFor(groups, event(file, file.events[ev], "Bearer opaque-test-token"))));
+      result.calls.push(intern(decide(file.who[caller], groups, event(file, file.events[ev], "Bearer opaque-test-token"))));
     } catch (e) {
       result.calls.push({ error: String((e && e.stack) || e) });
     }
@@ -156,14 +206,14 @@ for (const [n, file] of spec.files.entries()) {
     const ev = event(file, e, auth, h.kind === "lowercase-header" ? "authorization" : "Authorization");
     if (h.kind === "two-headers") {
       // Two Authorization headers: `headers` holds the last, `multiValueHeaders` both.
-      const other = token(file, { ...h, kind: "valid", sub: h.sub + "-other", groups: file.allGroups });
+      const other = token(file, { ...h, kind: "valid", claims: { ...h.claims, sub: h.sub + "-other" }, groups: file.allGroups });
       ev.headers.Authorization = other;
       ev.multiValueHeaders.Authorization = [auth, other];
     }
     try {
       const ok = await mod.handler(ev);
       const groups = Array.isArray(h.groups) ? [...h.groups] : [];
-      const policyFor = mod.policyFor(groups, event(file, e, auth));
+      const policyFor = decide(h, groups, event(file, e, auth));
       result.handler.push({ ok: JSON.parse(JSON.stringify(ok)), policyFor: JSON.parse(JSON.stringify(policyFor)) });
     } catch (e) {
       result.handler.push({ error: String(e && e.message) });

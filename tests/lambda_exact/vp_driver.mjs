@@ -22,7 +22,7 @@
 import { generateKeyPairSync, createSign } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
-import { IsAuthorizedWithTokenCommand } from "@aws-sdk/client-verifiedpermissions";
+import { IsAuthorizedCommand, IsAuthorizedWithTokenCommand } from "@aws-sdk/client-verifiedpermissions";
 import * as cedar from "@cedar-policy/cedar-wasm/nodejs";
 
 const spec = JSON.parse(readFileSync(process.argv[2], "utf8"));
@@ -42,15 +42,60 @@ const sign = (claims) => {
 };
 
 // The claims Cognito puts in an ID token or an access token of a user in `groups` (a user in
-// no group gets no `cognito:groups` claim).
+// no group gets no `cognito:groups` claim; `caller.claims` are the ones the token shows: an
+// access token carries the user name as `username` and no custom attributes), or in a machine
+// client's client-credentials access token (`sub` = `client_id`, no groups).
 function claims(file, caller) {
   const iss = `https://cognito-idp.${file.pool.split("_")[0]}.amazonaws.com/${file.pool}`;
   const base = { sub: caller.sub, iss, token_use: file.tokenUse, auth_time: now, iat: now, exp: now + 3600, event_id: "ev-" + caller.sub };
-  const c = file.tokenUse === "id"
-    ? { ...base, aud: file.client, "cognito:username": caller.sub + "-name", email: `${caller.sub}@example.com` }
-    : { ...base, client_id: file.client, scope: "openid", username: caller.sub + "-name", jti: "jti-" + caller.sub, origin_jti: "ojti-" + caller.sub, version: 2 };
+  if (caller.client !== undefined) {
+    const { event_id, ...rest } = base;
+    return { ...rest, token_use: "access", client_id: caller.sub, scope: caller.scope, jti: "jti-" + caller.sub, version: 2 };
+  }
+  const own = caller.claims ?? {};
+  let c;
+  if (file.tokenUse === "id") {
+    c = { ...base, aud: file.client, ...own, email: `${caller.sub}@example.com` };
+  } else {
+    c = { ...base, client_id: file.client, scope: "openid", jti: "jti-" + caller.sub, origin_jti: "ojti-" + caller.sub, version: 2 };
+    if (own["cognito:username"] !== undefined) c.username = own["cognito:username"];
+  }
   if (caller.groups !== null) c["cognito:groups"] = caller.groups;
   return c;
+}
+
+// AVP's attribute values (`{string}`, `{long}`, `{boolean}`, `{record}`, `{set}`) as Cedar's
+// JSON; anything else is refused, as AVP refuses it.
+function fromAvp(v) {
+  if (v === null || typeof v !== "object") throw new AvpError("ValidationException", "bad attribute value " + JSON.stringify(v));
+  const keys = Object.keys(v);
+  if (keys.length !== 1) throw new AvpError("ValidationException", "attribute value with keys " + JSON.stringify(keys));
+  const [k] = keys;
+  const x = v[k];
+  switch (k) {
+    case "string":
+      if (typeof x !== "string") break;
+      return x;
+    case "long":
+      if (!Number.isInteger(x)) break;
+      return x;
+    case "boolean":
+      if (typeof x !== "boolean") break;
+      return x;
+    case "set":
+      if (!Array.isArray(x)) break;
+      return x.map(fromAvp);
+    case "record": {
+      if (x === null || typeof x !== "object" || Array.isArray(x)) break;
+      // Own properties, also for a name like `__proto__`.
+      const out = {};
+      for (const [name, val] of Object.entries(x)) {
+        Object.defineProperty(out, name, { value: fromAvp(val), enumerable: true, writable: true, configurable: true });
+      }
+      return out;
+    }
+  }
+  throw new AvpError("ValidationException", "bad attribute value " + JSON.stringify(v));
 }
 
 // A REST API REQUEST-authorizer event, as API Gateway sends it. `e` is
@@ -114,7 +159,45 @@ let validated = new Set();
 let mode = "cedar";
 let calls = [];
 
-function answerAvp(input) {
+// `IsAuthorized` for a machine client: the principal as the handler names it, no token, no
+// entities; Cedar decides (validating the request against the schema, as AVP does).
+function answerPlain(input, call) {
+  const fail = (m) => {
+    throw new AvpError("ValidationException", m);
+  };
+  if (input.policyStoreId !== store) fail("unknown policy store " + input.policyStoreId);
+  if (input.entities !== undefined) fail("entities sent: " + JSON.stringify(input.entities));
+  if (input.context !== undefined) fail("context sent for a client: " + JSON.stringify(input.context));
+  const ns = fx.namespace;
+  const pr = input.principal ?? {};
+  const a = input.action ?? {};
+  const r = input.resource ?? {};
+  call.principal = pr;
+  if (pr.entityType !== `${ns}::Client` || typeof pr.entityId !== "string") fail("principal " + JSON.stringify(pr));
+  if (a.actionType !== `${ns}::Action`) fail("actionType " + a.actionType);
+  if (r.entityType !== `${ns}::Application` || r.entityId !== ns) fail("resource " + JSON.stringify(r));
+  const actionId = mode === "ignore-action" ? fx.firstAction : a.actionId;
+  const res = cedar.statefulIsAuthorized({
+    principal: { type: pr.entityType, id: pr.entityId },
+    action: { type: a.actionType, id: actionId },
+    resource: { type: r.entityType, id: r.entityId },
+    context: {},
+    preparsedSchemaName: fxName,
+    validateRequest: true,
+    preparsedPolicySetId: fxName,
+    entities: [],
+  });
+  if (res.type !== "success") fail("request refused: " + JSON.stringify(res.errors));
+  let allow = res.response.decision === "allow";
+  if (mode === "any-group") allow = false;
+  return {
+    decision: allow ? "ALLOW" : "DENY",
+    determiningPolicies: res.response.diagnostics.reason.map((policyId) => ({ policyId })),
+    errors: [],
+  };
+}
+
+function answerAvp(input, call) {
   const fail = (m) => {
     throw new AvpError("ValidationException", m);
   };
@@ -138,8 +221,15 @@ function answerAvp(input) {
   if ((fx.tokenUse === "id" ? c.aud : c.client_id) !== fx.client) fail("another client");
   if (!(c.exp > now - 60)) fail("expired");
   if (input.entities !== undefined) fail("entities sent: " + JSON.stringify(input.entities));
-  if (input.context !== undefined && JSON.stringify(input.context) !== JSON.stringify({ contextMap: {} }))
-    fail("context sent, but the schema declares none: " + JSON.stringify(input.context));
+  // The request's context (a `match` route's path values and claims): AVP's `contextMap`,
+  // validated against the action's context type by Cedar below.
+  let context = {};
+  if (input.context !== undefined) {
+    const keys = Object.keys(input.context);
+    if (keys.length !== 1 || keys[0] !== "contextMap") fail("context " + JSON.stringify(input.context));
+    context = fromAvp({ record: input.context.contextMap });
+    call.context = context;
+  }
   const ns = fx.namespace;
   const a = input.action ?? {};
   const r = input.resource ?? {};
@@ -158,13 +248,13 @@ function answerAvp(input) {
   // AVP validates the request and the entities against the schema. The validation depends
   // only on the types and the action (the ids and the groups' names do not change it), and it
   // costs Cedar four times the decision: it runs once per shape and action of a file.
-  const shape = JSON.stringify([user.type, fx.groupType, groups.length > 0, a.actionType, actionId, r.entityType, r.entityId]);
+  const shape = JSON.stringify([user.type, fx.groupType, groups.length > 0, a.actionType, actionId, r.entityType, r.entityId, Object.keys(context)]);
   const validate = !validated.has(shape);
   const res = cedar.statefulIsAuthorized({
     principal: user,
     action: { type: a.actionType, id: actionId },
     resource: { type: r.entityType, id: r.entityId },
-    context: {},
+    context,
     preparsedSchemaName: validate ? fxName : undefined,
     validateRequest: validate,
     preparsedPolicySetId: fxName,
@@ -221,13 +311,14 @@ for (const [n, file] of spec.files.entries()) {
     mod.verifier.cacheJwks(jwks);
     mod.client.send = async (command) => {
       sdkCalls++;
-      if (!(command instanceof IsAuthorizedWithTokenCommand)) {
-        throw new AvpError("UnexpectedCommand", "the authorizer may only call IsAuthorizedWithToken");
+      const plain = command instanceof IsAuthorizedCommand;
+      if (!plain && !(command instanceof IsAuthorizedWithTokenCommand)) {
+        throw new AvpError("UnexpectedCommand", "the authorizer may only call IsAuthorized(WithToken)");
       }
-      const call = { input: command.input, error: null };
+      const call = { input: command.input, error: null, kind: plain ? "plain" : "token", principal: null, context: null };
       calls.push(call);
       try {
-        return answerAvp(command.input);
+        return plain ? answerPlain(command.input, call) : answerAvp(command.input, call);
       } catch (e) {
         call.error = `${e.name}: ${e.message}`;
         throw e;
@@ -277,6 +368,9 @@ for (const [n, file] of spec.files.entries()) {
       first ? first.input.action?.actionId ?? null : null,
       r.avp.map((c) => c.error).find((e) => e !== null) ?? null,
       first ? token === r.jwt : false,
+      first ? first.kind : null,
+      first ? first.principal : null,
+      first ? first.context : null,
     ]);
   }
   if (file.selfcheck) {

@@ -215,8 +215,9 @@ export function actionFor(event) {
  */
 function boundContext(bound, event, claims) {
   const params = event?.pathParameters;
-  const path = {};
-  const own = {};
+  // No prototype: a path variable named `__proto__` must become a key, not the prototype.
+  const path = Object.create(null);
+  const own = Object.create(null);
   for (const [name, claim, inToken] of bound) {
     const value =
       params !== null && typeof params === "object" && Object.hasOwn(params, name) ? params[name] : undefined;
