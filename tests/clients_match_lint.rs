@@ -14,6 +14,7 @@ api:
   authorizer: STRATEGY
 user_pool:
   name: tenant-users
+  domain: tenant-users-auth
 resource_server:
   identifier: https://api.example.com
   name: Tenant API

@@ -1090,7 +1090,7 @@ fn random_roles(rng: &mut Rng, index: usize) -> Value {
     let mut file = json!({
         "version": 1,
         "api": api,
-        "user_pool": { "name": "random users" },
+        "user_pool": { "name": "random users", "domain": "random-users-auth" },
         "resource_server": { "identifier": "https://api.example.com", "name": "Random API" },
         "scopes": scopes.iter().map(|s| (s.clone(), json!(format!("scope {s}")))).collect::<Map<_, _>>(),
         "groups": groups,
@@ -1106,7 +1106,7 @@ fn fixed_file(stage: &str, scopes: &[&str], groups: Value, routes: Value) -> Val
     json!({
         "version": 1,
         "api": { "name": "fixed", "stage": stage, "authorizer": "lambda" },
-        "user_pool": { "name": "fixed users" },
+        "user_pool": { "name": "fixed users", "domain": "fixed-users-auth" },
         "resource_server": { "identifier": "api", "name": "Fixed API" },
         "scopes": scopes.iter().map(|s| (s.to_string(), json!(s))).collect::<Map<_, _>>(),
         "groups": groups,

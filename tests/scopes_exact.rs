@@ -271,7 +271,7 @@ impl Roles {
         let mut v = json!({
             "version": 1,
             "api": { "name": format!("scopes-exact-{index}"), "stage": "prod", "authorizer": "cognito-scopes" },
-            "user_pool": { "name": "random users" },
+            "user_pool": { "name": "random users", "domain": "random-users-auth" },
             "resource_server": { "identifier": IDENTIFIER, "name": "Random API" },
             "scopes": scopes,
             "groups": groups,

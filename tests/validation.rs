@@ -1361,9 +1361,21 @@ fn head_with(strategy: &str) -> String {
     )
 }
 
-/// `VALID_TAIL` with `extra` added at the end of `routes:` (indented as routes).
+/// `VALID_TAIL` with `extra` added at the end of `routes:` (indented as routes), and the
+/// pool's domain that machine clients need.
 fn routes_plus(strategy: &str, extra: &str) -> String {
-    format!("{}{VALID_TAIL}{extra}", head_with(strategy))
+    with_domain(&format!("{}{VALID_TAIL}{extra}", head_with(strategy)))
+}
+
+/// The file with `user_pool.domain` (machine clients get their tokens there).
+fn with_domain(text: &str) -> String {
+    let out = text.replacen(
+        "  name: orders-users\n",
+        "  name: orders-users\n  domain: orders-auth\n",
+        1,
+    );
+    assert_ne!(out, text, "the head names the pool");
+    out
 }
 
 #[test]
@@ -1376,8 +1388,9 @@ fn clients_and_match_are_valid_with_lambda_and_verified_permissions() {
         assert_eq!(errors(&text), vec![], "{strategy}");
     }
     // `cognito-scopes` takes clients (without `match`).
-    let text =
-        format!("{HEAD}{VALID_TAIL}clients:\n  batch:\n    description: x\n    scopes: [admin]\n");
+    let text = with_domain(&format!(
+        "{HEAD}{VALID_TAIL}clients:\n  batch:\n    description: x\n    scopes: [admin]\n"
+    ));
     assert_eq!(errors(&text), vec![]);
 }
 

@@ -213,9 +213,10 @@ const AVP_PACKAGE_LOCK: &str = include_str!("../../templates/avp-package-lock.js
 /// Permissions decides the rest.
 fn verified_permissions(model: &Model) -> (String, Value, Vec<u8>) {
     let token = model.api.token;
-    let routes = lines(model.routes.iter().map(|route| {
+    let routes = lines(model.route_ids().map(|r| {
+        let route = model.route(r);
         let public = matches!(route.access, Access::Public);
-        if route.bound.is_empty() {
+        if route.bound.is_empty() && model.clients.is_empty() {
             js_literal(&(route.key(), public))
         } else {
             let bound: Vec<Value> = route
@@ -227,7 +228,8 @@ fn verified_permissions(model: &Model) -> (String, Value, Vec<u8>) {
                         .map(|c| json!([b.var, b.claim.as_written(), c]))
                 })
                 .collect();
-            js_literal(&(route.key(), public, bound))
+            let by_client = model.client_ids().any(|c| model.matrix.client_allows(c, r));
+            js_literal(&(route.key(), public, bound, by_client))
         }
     }));
     let clients = lines(model.clients.iter().map(|c| js_literal(&c.name)));

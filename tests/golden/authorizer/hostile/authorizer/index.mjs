@@ -74,23 +74,6 @@ export const verifier = CognitoJwtVerifier.create({
   clientId: [process.env.CLIENT_ID, ...MACHINE_CLIENT_IDS],
 });
 
-/**
- * Whether every path variable a `match` route binds equals that claim of the caller's token
- * (`bound`: [[variable, claim], ...]). A missing or empty claim, or a missing value, denies;
- * values are compared as strings and never read as patterns.
- */
-function boundHolds(bound, event, claims) {
-  const params = event?.pathParameters;
-  for (const [name, claim] of bound) {
-    const value =
-      params !== null && typeof params === "object" && Object.hasOwn(params, name) ? params[name] : undefined;
-    const own =
-      claims !== null && typeof claims === "object" && Object.hasOwn(claims, claim) ? claims[claim] : undefined;
-    if (typeof value !== "string" || typeof own !== "string" || own === "" || value !== own) return false;
-  }
-  return true;
-}
-
 // Every resource: [path template as in the event's `resource`, the policy pattern for its
 // requests (after the verb), the route that answers each of VERBS (an index into ROUTES; -1
 // when the resource declares neither the verb nor ANY)]. rolegen resolved "a method beats
@@ -227,6 +210,23 @@ const ROUTE_BOUND = ROUTES.map(([, , , bound]) => bound ?? []);
 /** The group and machine client names the table knows (for tests and the benchmark). */
 export const GROUP_NAMES = GROUPS.slice();
 export const CLIENT_NAMES = CLIENTS.slice();
+
+/**
+ * Whether every path variable a `match` route binds equals that claim of the caller's token
+ * (`bound`: [[variable, claim], ...]). A missing or empty claim, or a missing value, denies;
+ * values are compared as strings and never read as patterns.
+ */
+function boundHolds(bound, event, claims) {
+  const params = event?.pathParameters;
+  for (const [name, claim] of bound) {
+    const value =
+      params !== null && typeof params === "object" && Object.hasOwn(params, name) ? params[name] : undefined;
+    const own =
+      claims !== null && typeof claims === "object" && Object.hasOwn(claims, claim) ? claims[claim] : undefined;
+    if (typeof value !== "string" || typeof own !== "string" || own === "" || value !== own) return false;
+  }
+  return true;
+}
 
 /** Whether a caller in `groups` may call `route`. */
 function mayCall(groups, route) {

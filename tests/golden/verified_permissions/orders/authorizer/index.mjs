@@ -31,9 +31,10 @@ const USER_TOKEN_USE = TOKEN_USE;
 // Machine client names (the principals `Client::"<name>"`).
 const CLIENTS = [];
 
-// Every declared route: [route, whether it is public, and for a `match` route its bindings:
-// [variable, claim as the policy names it, claim in the token]]. Public routes have no action:
-// API Gateway does not call an authorizer for them.
+// Every declared route: [route, whether it is public, and, when the file has machine clients
+// or `match` routes, its bindings ([variable, claim as the policy names it, claim in the
+// token]) and whether some machine client may call it]. Public routes have no action: API
+// Gateway does not call an authorizer for them.
 const ROUTES = [
   ["GET /files/{path+}",false],
   ["GET /health",true],
@@ -63,23 +64,6 @@ export const verifier = CognitoJwtVerifier.create({
   tokenUse: MACHINE_CLIENT_IDS.length > 0 ? null : USER_TOKEN_USE,
   clientId: [process.env.CLIENT_ID, ...MACHINE_CLIENT_IDS],
 });
-
-/**
- * Whether every path variable a `match` route binds equals that claim of the caller's token
- * (`bound`: [[variable, claim], ...]). A missing or empty claim, or a missing value, denies;
- * values are compared as strings and never read as patterns.
- */
-function boundHolds(bound, event, claims) {
-  const params = event?.pathParameters;
-  for (const [name, claim] of bound) {
-    const value =
-      params !== null && typeof params === "object" && Object.hasOwn(params, name) ? params[name] : undefined;
-    const own =
-      claims !== null && typeof claims === "object" && Object.hasOwn(claims, claim) ? claims[claim] : undefined;
-    if (typeof value !== "string" || typeof own !== "string" || own === "" || value !== own) return false;
-  }
-  return true;
-}
 
 // Every resource: [path template as in the event's `resource`, the policy pattern for its
 // requests (after the verb), the route that answers each of VERBS (an index into ROUTES; -1
@@ -241,7 +225,8 @@ async function decide(token, claims, machine, event, route) {
   const bound = ROUTES[route][2] ?? [];
   let command;
   if (machine >= 0) {
-    if (bound.length > 0) return false;
+    // No policy names a client for this route: no need to ask.
+    if (bound.length > 0 || ROUTES[route][3] !== true) return false;
     command = new IsAuthorizedCommand({
       policyStoreId: process.env.POLICY_STORE_ID,
       principal: { entityType: `${NAMESPACE}::Client`, entityId: CLIENTS[machine] },
