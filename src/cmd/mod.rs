@@ -2,13 +2,16 @@
 //! every problem, and the outcome → exit code mapping.
 
 pub mod check;
+mod context;
 pub mod cost;
 pub mod diff;
 pub mod drift;
 pub mod explain;
 pub mod r#gen;
+pub mod synth;
 
-use crate::cli::{ErrorFormat, Global};
+pub use context::{ErrorFormat, Global};
+
 use crate::console::{Stream, is_closed_pipe};
 use crate::diag::{self, Diagnostic, Span};
 use crate::model::{self, Model};
