@@ -1,5 +1,5 @@
 //! How long `rolegen drift` takes on a large API: synthetic roles files of 1,000 to 10,000
-//! routes (`rolegen::synth`), compared with API definitions of the same routes written by
+//! routes (`rolegen::cmd::synth`), compared with API definitions of the same routes written by
 //! rolegen's own generators (so every route matches), with every 100th method's authorization
 //! set to `NONE` so that the comparison also writes findings. The aim (issue 4): a
 //! 10,000-route definition against a 10,000-route roles.yaml in under 100 ms, growth linear

@@ -1,5 +1,5 @@
 //! How long rolegen takes, stage by stage, on synthetic roles files of 10 to 10,000 routes
-//! (`rolegen::synth`, the same files `rolegen synth` prints). The aims (issue 2): 1,000 routes
+//! (`rolegen::cmd::synth`, the same files `rolegen synth` prints). The aims (issue 2): 1,000 routes
 //! with 100 groups in under 10 ms, 10,000 routes in under 100 ms, growth linear.
 //!
 //! Stages: `load` (parse + validate + build the model), one group per generator target, and
@@ -12,9 +12,9 @@
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rolegen::cmd::load_text;
+use rolegen::cmd::synth::{SynthParams, roles_yaml};
 use rolegen::r#gen::{self, Files, Target, cedar, cfn};
 use rolegen::model::{Model, Strategy};
-use rolegen::synth::{SynthParams, roles_yaml};
 use std::hint::black_box;
 use std::time::Duration;
 

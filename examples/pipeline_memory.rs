@@ -10,9 +10,9 @@
 //! each (`each` names them all).
 
 use rolegen::cmd::load_text;
+use rolegen::cmd::synth::{SynthParams, roles_yaml};
 use rolegen::r#gen::{self, Files, Target, cfn};
 use rolegen::model::Strategy;
-use rolegen::synth::{SynthParams, roles_yaml};
 use std::time::Instant;
 
 fn vm_hwm_kib() -> Option<u64> {

@@ -2,8 +2,7 @@
 //! documentation `--help` prints, and maps to an exit code that separates "the check found
 //! something" (1) from "rolegen could not do its job" (2).
 
-use crate::cmd::{self, Outcome};
-use crate::console::Console;
+use crate::cmd::{self, ErrorFormat, Global, Outcome};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
 use std::io::IsTerminal;
@@ -19,13 +18,14 @@ use std::process::ExitCode;
 )]
 pub struct Cli {
     #[command(flatten)]
-    pub global: Global,
+    pub global: GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// The global flags as given; `resolve` turns them into what commands read (`cmd::Global`).
 #[derive(Args, Debug, Clone)]
-pub struct Global {
+pub struct GlobalArgs {
     /// The roles file to read.
     #[arg(
         short,
@@ -47,18 +47,6 @@ pub struct Global {
     /// Do not print warnings.
     #[arg(short, long, global = true)]
     pub quiet: bool,
-    /// Where everything is printed (not a flag).
-    #[arg(skip)]
-    pub console: Console,
-}
-
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ErrorFormat {
-    /// file:line:column, the source line with the problem underlined, and a hint.
-    Human,
-    /// Exactly one JSON array on stderr, holding every diagnostic of the run, and nothing
-    /// else there.
-    Json,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,27 +56,23 @@ pub enum ColorChoice {
     Never,
 }
 
-impl Global {
-    /// Colour on stderr: only on a terminal unless asked.
-    pub fn color_stderr(&self) -> bool {
-        match self.color {
+impl GlobalArgs {
+    /// What the commands read: the flags, and colour decided once per stream (only on a
+    /// terminal unless asked, never with `NO_COLOR`).
+    pub fn resolve(&self) -> Global {
+        let color = |terminal: bool| match self.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-            }
-        }
-    }
-
-    /// Colour on stdout: only on a terminal unless asked.
-    pub fn color_stdout(&self) -> bool {
-        match self.color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-            }
-        }
+            ColorChoice::Auto => terminal && std::env::var_os("NO_COLOR").is_none(),
+        };
+        Global::new(
+            self.config.clone(),
+            self.out.clone(),
+            self.error_format,
+            self.quiet,
+            color(std::io::stdout().is_terminal()),
+            color(std::io::stderr().is_terminal()),
+        )
     }
 }
 
@@ -122,7 +106,7 @@ pub enum Command {
     Schema,
     /// Print a synthetic roles.yaml of the given size (for benchmarks and trials at scale).
     #[command(hide = true)]
-    Synth(crate::synth::Args),
+    Synth(crate::cmd::synth::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -130,7 +114,7 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return clap_exit(e, std::env::args_os()),
     };
-    let global = &cli.global;
+    let global = &cli.global.resolve();
     let outcome = match &cli.command {
         Command::Gen(args) => cmd::r#gen::run(global, args),
         Command::Check(args) => cmd::check::run(global, args),
@@ -139,7 +123,7 @@ pub fn main() -> ExitCode {
         Command::Explain(args) => cmd::explain::run(global, args),
         Command::Cost(args) => cmd::cost::run(global, args),
         Command::Init(args) => cmd::init::run(global, args),
-        Command::Synth(args) => crate::synth::run(global, args),
+        Command::Synth(args) => crate::cmd::synth::run(global, args),
         Command::Schema => {
             // A failed write is reported by `finish`.
             let _ = global.console.out(&crate::config::schema::json());
@@ -153,7 +137,7 @@ pub fn main() -> ExitCode {
 /// like everything else: help on a closed pipe ends quietly, and with `--error-format json` a
 /// bad argument is one `usage` diagnostic in the JSON array.
 fn clap_exit(e: clap::Error, args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    let global = Global::from_raw_args(args);
+    let global = GlobalArgs::from_raw_args(args).resolve();
     let rendered = |color: bool| {
         let styled = e.render();
         if color {
@@ -184,10 +168,10 @@ fn clap_exit(e: clap::Error, args: impl IntoIterator<Item = OsString>) -> ExitCo
     cmd::finish(&global, outcome).exit_code()
 }
 
-impl Global {
+impl GlobalArgs {
     /// The flags that say how to print, read from arguments clap refused as a whole, so that
     /// even a usage error is printed the way they ask.
-    fn from_raw_args(args: impl IntoIterator<Item = OsString>) -> Global {
+    fn from_raw_args(args: impl IntoIterator<Item = OsString>) -> GlobalArgs {
         let args: Vec<String> = args
             .into_iter()
             .map(|a| a.to_string_lossy().into_owned())
@@ -207,7 +191,7 @@ impl Global {
             }
             found
         };
-        Global {
+        GlobalArgs {
             config: PathBuf::from("roles.yaml"),
             out: PathBuf::from("out"),
             error_format: value("--error-format")
@@ -217,7 +201,6 @@ impl Global {
                 .and_then(|v| ColorChoice::from_str(&v, false).ok())
                 .unwrap_or(ColorChoice::Auto),
             quiet: false,
-            console: Console::default(),
         }
     }
 }

@@ -19,5 +19,4 @@ pub mod r#gen;
 pub mod markdown;
 pub mod model;
 pub mod report;
-pub mod synth;
 pub mod yaml;

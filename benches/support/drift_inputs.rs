@@ -5,9 +5,9 @@
 
 use rolegen::apidef;
 use rolegen::cmd::load_text;
+use rolegen::cmd::synth::{SynthParams, roles_yaml};
 use rolegen::r#gen::{self, Target, cfn};
 use rolegen::model::Model;
-use rolegen::synth::{SynthParams, roles_yaml};
 use serde_json::{Value, json};
 
 pub struct DriftInputs {

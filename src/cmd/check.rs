@@ -1,8 +1,8 @@
 //! `rolegen check`: the pre-deploy step in CI. Generates in memory, compares with the output
 //! directory and prints a unified diff of every stale, missing or extra file (sqlc's `diff`).
 
+use super::{ErrorFormat, Global};
 use super::{Generated, Outcome, generate, report, status};
-use crate::cli::{ErrorFormat, Global};
 use crate::diag::Diagnostic;
 use crate::r#gen::{Files, Target};
 use similar::TextDiff;

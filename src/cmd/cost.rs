@@ -6,8 +6,8 @@
 //! AWS changes, so every assumption and every price is a flag. The figures come from
 //! `crate::cost`; this module reads the flags and prints.
 
+use super::Global;
 use super::Outcome;
-use crate::cli::Global;
 use crate::cost::{self, Arch, Era, Estimate, Function, Prices, READ, Usage, count, money};
 use crate::diag::Diagnostic;
 use crate::model::Strategy;

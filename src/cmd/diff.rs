@@ -12,8 +12,8 @@ mod rules;
 
 pub use rules::{CHECKS, compare};
 
+use super::Global;
 use super::{Outcome, load_text};
-use crate::cli::Global;
 use crate::config::Raw;
 use crate::diag::{Diagnostic, Span};
 use crate::model::Model;

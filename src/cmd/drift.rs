@@ -11,9 +11,9 @@
 //! does not declare is itself an undeclared route. A `lambda` file expects rolegen's REQUEST
 //! authorizer with the route in its cache key.
 
+use super::{ErrorFormat, Global};
 use super::{Outcome, load_model, report};
 use crate::apidef::{self, ApiDef, ApiRoute, Auth, CustomKind, Keyed, RestApi, Unresolved};
-use crate::cli::{ErrorFormat, Global};
 use crate::diag::{self, Diagnostic, Source};
 use crate::model::{Access, Method, Model, Path, RouteId, Router, ScopeId, Segment, Strategy};
 use crate::report::{Finding, Location, Rule, Severity, ToolCtx};

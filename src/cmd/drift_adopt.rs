@@ -215,7 +215,7 @@ pub fn cognito_findings(
 /// The Cognito side to compare and the file it is from: `--cognito FILE`'s, or the API file's
 /// own. A `--cognito` file that cannot be read is an error (exit 2), like the API file.
 pub fn cognito_side(
-    global: &crate::cli::Global,
+    global: &crate::cmd::Global,
     path: Option<&std::path::Path>,
     own: CognitoSide,
     api_name: &str,
@@ -237,7 +237,7 @@ pub fn cognito_side(
 /// `--authorizer FILE`: rolegen's `lambda` handler read back and compared with roles.yaml. A
 /// file that is not such a handler, or a strategy without a table, is an error (exit 2).
 pub fn authorizer_table(
-    global: &crate::cli::Global,
+    global: &crate::cmd::Global,
     model: &Model,
     path: &std::path::Path,
     roles_name: &str,

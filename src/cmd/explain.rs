@@ -3,8 +3,8 @@
 //! the access model. It is how a reviewer checks that roles.yaml says what they mean without
 //! reading the matrix, and how an on-call engineer answers "why did this user get a 403?".
 
+use super::{ErrorFormat, Global};
 use super::{Outcome, load_model};
-use crate::cli::{ErrorFormat, Global};
 use crate::diag::{self, Diagnostic, Source};
 use crate::r#gen::docs::column_order;
 use crate::model::{Access, ClientId, GroupId, Method, Model, Path, RouteId, Strategy};

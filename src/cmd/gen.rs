@@ -2,8 +2,8 @@
 //! the output directory. Nothing on disk changes before everything generated; a folder is
 //! replaced by rename, so a reader never sees it half-written.
 
+use super::Global;
 use super::{Generated, Outcome, generate, report, status};
-use crate::cli::Global;
 use crate::diag::Diagnostic;
 use crate::r#gen::{Files, Target};
 use std::fs;

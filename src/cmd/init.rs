@@ -11,7 +11,7 @@
 use super::{Outcome, fail, fail_in, report, status};
 use crate::apidef::cognito::{self, BUILT_IN_SCOPES, CognitoSide};
 use crate::apidef::{self, ApiRoute, Auth, RestApi, tree};
-use crate::cli::Global;
+use crate::cmd::Global;
 use crate::diag::Diagnostic;
 use crate::r#gen::yaml::is_plain_safe;
 use crate::model::{Method, SIGNED_IN_SCOPE};

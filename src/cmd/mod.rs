@@ -2,6 +2,7 @@
 //! every problem, and the outcome → exit code mapping.
 
 pub mod check;
+mod context;
 pub mod cost;
 pub mod diff;
 pub mod drift;
@@ -11,8 +12,10 @@ pub mod explain;
 pub mod r#gen;
 pub mod init;
 mod pretoken_extend;
+pub mod synth;
 
-use crate::cli::{ErrorFormat, Global};
+pub use context::{ErrorFormat, Global};
+
 use crate::console::{Stream, is_closed_pipe};
 use crate::diag::{self, Diagnostic, Span};
 use crate::model::{self, Model};

@@ -669,10 +669,10 @@ pub(crate) mod fast_path {
             ));
         }
         v.push(text);
-        let mut synth = crate::synth::SynthParams::for_routes(300);
-        v.push(crate::synth::roles_yaml(&synth));
+        let mut synth = crate::cmd::synth::SynthParams::for_routes(300);
+        v.push(crate::cmd::synth::roles_yaml(&synth));
         synth.seed = 7;
-        v.push(crate::synth::roles_yaml(&synth));
+        v.push(crate::cmd::synth::roles_yaml(&synth));
         v
     }
 

@@ -273,7 +273,7 @@ pub fn generate_all_with(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::synth::{SynthParams, roles_yaml};
+    use crate::cmd::synth::{SynthParams, roles_yaml};
 
     /// Running targets side by side gives exactly what running them one by one gives.
     #[test]

@@ -13,7 +13,7 @@
 //! a reader and an editor per domain (the editor includes the reader), then lateral teams
 //! that include several of those and sometimes an earlier team.
 
-use crate::cli::Global;
+use crate::cmd::Global;
 use crate::cmd::Outcome;
 use crate::diag::Diagnostic;
 use crate::model::Strategy;
