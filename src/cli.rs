@@ -149,7 +149,7 @@ fn clap_exit(e: clap::Error, args: impl IntoIterator<Item = OsString>) -> ExitCo
     let outcome = if !e.use_stderr() {
         let _ = global.console.out(&rendered(global.color_stdout()));
         Outcome::Ok
-    } else if global.error_format == ErrorFormat::Json {
+    } else if global.error_format.collected() {
         let text = rendered(false);
         let mut lines = text.lines();
         let message = lines.next().unwrap_or_default();

@@ -30,6 +30,8 @@ struct State {
     out_failed: Option<io::Error>,
     err_failed: Option<io::Error>,
     json: Vec<serde_json::Value>,
+    /// The same diagnostics as findings, for `--error-format github` and `sarif`.
+    findings: Vec<crate::report::Finding>,
 }
 
 /// Which stream a write goes to.
@@ -60,6 +62,7 @@ impl Console {
             out_failed: None,
             err_failed: None,
             json: Vec::new(),
+            findings: Vec::new(),
         })))
     }
 
@@ -125,6 +128,16 @@ impl Console {
     /// The diagnostics kept so far, in the order they were reported.
     pub fn take_json(&self) -> Vec<serde_json::Value> {
         std::mem::take(&mut self.0.borrow_mut().json)
+    }
+
+    /// Keeps one diagnostic, as a finding, for the GitHub or SARIF output at the end.
+    pub fn push_finding(&self, item: crate::report::Finding) {
+        self.0.borrow_mut().findings.push(item);
+    }
+
+    /// The findings kept so far, in the order they were reported.
+    pub fn take_findings(&self) -> Vec<crate::report::Finding> {
+        std::mem::take(&mut self.0.borrow_mut().findings)
     }
 }
 

@@ -369,10 +369,13 @@ fn github(findings: &[Finding], ctx: &ToolCtx) -> String {
                 }
             }
         }
-        props.push(format!(
-            "title={}",
-            gh_prop(&format!("{} {}", f.rule, f.rule_name))
-        ));
+        // Roles-file diagnostics have one name, their code.
+        let title = if f.rule == f.rule_name {
+            f.rule.to_string()
+        } else {
+            format!("{} {}", f.rule, f.rule_name)
+        };
+        props.push(format!("title={}", gh_prop(&title)));
         let mut msg = match &f.route {
             Some(r) => format!("{r}: {}", f.message),
             None => f.message.clone(),

@@ -75,7 +75,17 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
         return Outcome::Ok;
     }
     let color = global.color_stdout();
-    for d in &diffs {
+    // With GitHub or SARIF output stdout holds that document alone; each stale file is a
+    // finding there instead of a diff.
+    let diffs_shown = if matches!(
+        global.error_format,
+        ErrorFormat::Github | ErrorFormat::Sarif
+    ) {
+        &diffs[..0]
+    } else {
+        &diffs[..]
+    };
+    for d in diffs_shown {
         let text = if color {
             colorize(&d.diff)
         } else {
@@ -95,7 +105,7 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
             ));
         }
         // One item per file, for annotation tools; stderr holds only the JSON array.
-        ErrorFormat::Json => {
+        ErrorFormat::Json | ErrorFormat::Github | ErrorFormat::Sarif => {
             for d in &diffs {
                 let stale = Diagnostic::error(
                     "stale",

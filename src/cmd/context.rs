@@ -60,4 +60,17 @@ pub enum ErrorFormat {
     /// Exactly one JSON array on stderr, holding every diagnostic of the run, and nothing
     /// else there.
     Json,
+    /// GitHub Actions workflow commands on stdout (`::error file=…,line=…,col=…::…`), one per
+    /// diagnostic, which the runner shows as annotations on the file.
+    Github,
+    /// One SARIF 2.1.0 document on stdout with every diagnostic of the run, for code scanning.
+    Sarif,
+}
+
+impl ErrorFormat {
+    /// Whether diagnostics are collected and printed once, at the end of the run, for a
+    /// program to read (every format but `human`).
+    pub fn collected(self) -> bool {
+        self != ErrorFormat::Human
+    }
 }

@@ -199,7 +199,9 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
 /// A problem with the API file: rendered like every diagnostic, then what it means here.
 fn api_error(global: &Global, name: &str, text: &str, d: &Diagnostic) {
     match global.error_format {
-        ErrorFormat::Json => report(global, name, text, std::slice::from_ref(d)),
+        ErrorFormat::Json | ErrorFormat::Github | ErrorFormat::Sarif => {
+            report(global, name, text, std::slice::from_ref(d))
+        }
         ErrorFormat::Human => {
             let src = Source { name, text };
             let _ = global.console.err(&format!(

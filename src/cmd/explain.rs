@@ -170,7 +170,9 @@ fn fail(global: &Global, file: &str, d: Diagnostic) -> Outcome {
                 .console
                 .err(&diag::render(&d, &src, global.color_stderr()));
         }
-        ErrorFormat::Json => super::report(global, file, "", &[d]),
+        ErrorFormat::Json | ErrorFormat::Github | ErrorFormat::Sarif => {
+            super::report(global, file, "", &[d])
+        }
     }
     Outcome::Error
 }

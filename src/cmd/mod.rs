@@ -191,7 +191,7 @@ pub fn report(global: &Global, name: &str, text: &str, diags: &[Diagnostic]) {
         .iter()
         .filter(|d| d.is_error() || !global.quiet)
         .collect();
-    if global.error_format == ErrorFormat::Json {
+    if global.error_format.collected() {
         emit(global, name, text, &shown, "");
         return;
     }
@@ -305,6 +305,26 @@ fn emit(global: &Global, name: &str, text: &str, diags: &[&Diagnostic], gap: &st
                 global.console.push_json(v);
             }
         }
+        ErrorFormat::Github | ErrorFormat::Sarif => {
+            for d in diags {
+                global.console.push_finding(crate::report::Finding {
+                    rule: d.code,
+                    rule_name: d.code,
+                    severity: match d.severity {
+                        diag::Severity::Error => crate::report::Severity::Error,
+                        diag::Severity::Warning => crate::report::Severity::Warning,
+                    },
+                    route: None,
+                    message: d.message.clone(),
+                    location: Some(crate::report::Location {
+                        file: name.to_string(),
+                        line: d.span.map_or(0, |s| s.line),
+                        column: d.span.map_or(0, |s| s.column),
+                    }),
+                    help: d.help.clone(),
+                });
+            }
+        }
     }
 }
 
@@ -332,11 +352,39 @@ pub fn finish(global: &Global, mut outcome: Outcome) -> Outcome {
         emit(global, "stdout", "", &[&d], "");
         outcome = Outcome::Error;
     }
-    if global.error_format == ErrorFormat::Json {
-        let items = console.take_json();
-        let mut text = serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".into());
-        text.push('\n');
-        let _ = console.err(&text);
+    match global.error_format {
+        ErrorFormat::Human => {}
+        ErrorFormat::Json => {
+            let items = console.take_json();
+            let mut text = serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".into());
+            text.push('\n');
+            let _ = console.err(&text);
+        }
+        // On stdout, where the GitHub runner reads workflow commands; the same renderer as
+        // the findings of `drift` and `diff`.
+        ErrorFormat::Github | ErrorFormat::Sarif => {
+            let findings = console.take_findings();
+            let ctx = crate::report::ToolCtx {
+                command: "roles",
+                subject: "",
+                rules: &[],
+                color: false,
+            };
+            if global.error_format == ErrorFormat::Sarif {
+                let _ = console.out(&crate::report::render(
+                    &findings,
+                    crate::report::Format::Sarif,
+                    &ctx,
+                ));
+            } else if !findings.is_empty() {
+                let _ = console.out(&crate::report::render(
+                    &findings,
+                    crate::report::Format::Github,
+                    &ctx,
+                ));
+            }
+            let _ = console.flush(Stream::Stdout);
+        }
     }
     let _ = console.flush(Stream::Stderr);
     if console

@@ -57,6 +57,11 @@ pub(super) fn markdown(model: &Model, cols: &[GroupId], keys: &Keys) -> String {
         );
     }
     md.push_str("\n\n");
+    if model.settings.cors.is_some() {
+        md.push_str(
+            "Browsers' CORS preflights (`OPTIONS` on every path, from `api.cors`) are answered without a token and are not routes of this matrix: they reach no backend and grant nothing.\n\n",
+        );
+    }
     let _ = writeln!(
         md,
         "{} routes, {} groups, {} scopes.\n",
