@@ -303,3 +303,73 @@ fn cost_counts_the_files_clients_unless_told() {
     let none = json(&["--mau", "1000", "--clients", "0"]);
     assert_eq!(none["usage"]["clients"], 0.0);
 }
+
+#[test]
+fn drift_reads_clients_and_bindings_back_from_the_handler() {
+    let dir = setup("drift-table", &fixture());
+    assert_eq!(run(&dir, &["gen"]).status.code(), Some(0));
+    let handler = fs::read_to_string(dir.join("out/authorizer/index.mjs")).unwrap();
+    let o = run(
+        &dir,
+        &[
+            "drift",
+            "--api",
+            "out/cfn/template.yaml",
+            "--authorizer",
+            "out/authorizer/index.mjs",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    // A handler that lets a second client read bookings and binds the user's bookings to
+    // another claim than roles.yaml says.
+    let edited = handler
+        .replace(
+            r#"["GET /bookings",[0,1],[0],[]]"#,
+            r#"["GET /bookings",[0,1],[0,1],[]]"#,
+        )
+        .replace(
+            r#"[["userId","sub"]]"#,
+            r#"[["userId","cognito:username"]]"#,
+        );
+    assert_ne!(edited, handler, "the table has the rows edited here");
+    fs::write(dir.join("edited.mjs"), edited).unwrap();
+    let o = run(
+        &dir,
+        &[
+            "drift",
+            "--api",
+            "out/cfn/template.yaml",
+            "--authorizer",
+            "edited.mjs",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let mut got: Vec<(String, String)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["route"].as_str().unwrap().to_string(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "GET /bookings".to_string(),
+                "the authorizer lets `billing-sync`, `ops bot` call this route; roles.yaml grants it to `billing-sync`".to_string()
+            ),
+            (
+                "GET /users/{userId}/bookings".to_string(),
+                "the authorizer binds `{userId}` to `cognito:username`; roles.yaml binds `{userId}` to `sub`".to_string()
+            ),
+        ]
+    );
+}

@@ -45,9 +45,18 @@ impl Grant {
     }
 }
 
-/// The handler's table: route key → grant, with the line of `const ROUTES`.
+/// One route of the handler's table: who may call it, which machine clients, and the path
+/// variables it binds to claims (`match`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub grant: Grant,
+    pub clients: BTreeSet<String>,
+    pub bound: Vec<(String, String)>,
+}
+
+/// The handler's table: route key → entry, with the line of `const ROUTES`.
 pub struct Table {
-    pub routes: BTreeMap<String, Grant>,
+    pub routes: BTreeMap<String, Entry>,
     pub line: u32,
 }
 
@@ -73,7 +82,15 @@ pub fn read(text: &str) -> Result<Table, String> {
     let (routes, line) = constant(text, "ROUTES")?;
     let groups: Vec<String> = serde_json::from_value(groups)
         .map_err(|_| "its `GROUPS` table is not a list of names".to_string())?;
-    let bad = || "its `ROUTES` table is not a list of [route, groups]".to_string();
+    // Handlers of files without machine clients or `match` routes (and of earlier versions)
+    // have no `CLIENTS` and two-item routes.
+    let clients: Vec<String> = match constant(text, "CLIENTS") {
+        Ok((v, _)) => serde_json::from_value(v)
+            .map_err(|_| "its `CLIENTS` table is not a list of names".to_string())?,
+        Err(_) => Vec::new(),
+    };
+    let bad =
+        || "its `ROUTES` table is not a list of [route, groups, clients, bindings]".to_string();
     let mut out = BTreeMap::new();
     for entry in routes.as_array().ok_or_else(bad)? {
         let (Some(key), Some(who)) = (entry.get(0).and_then(|k| k.as_str()), entry.get(1)) else {
@@ -94,13 +111,38 @@ pub fn read(text: &str) -> Result<Table, String> {
             ),
             _ => return Err(bad()),
         };
-        out.insert(key.to_string(), grant);
+        let by_client: BTreeSet<String> = match entry.get(2) {
+            None => BTreeSet::new(),
+            Some(ids) => ids
+                .as_array()
+                .ok_or_else(bad)?
+                .iter()
+                .map(|i| {
+                    i.as_u64()
+                        .and_then(|i| clients.get(i as usize))
+                        .cloned()
+                        .ok_or_else(bad)
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        let bound: Vec<(String, String)> = match entry.get(3) {
+            None => Vec::new(),
+            Some(b) => serde_json::from_value(b.clone()).map_err(|_| bad())?,
+        };
+        out.insert(
+            key.to_string(),
+            Entry {
+                grant,
+                clients: by_client,
+                bound,
+            },
+        );
     }
     Ok(Table { routes: out, line })
 }
 
 /// What roles.yaml says for each route, as the handler would hold it.
-fn expected(model: &Model) -> BTreeMap<String, (Grant, crate::diag::Span)> {
+fn expected(model: &Model) -> BTreeMap<String, (Entry, crate::diag::Span)> {
     model
         .route_ids()
         .map(|id| {
@@ -116,7 +158,26 @@ fn expected(model: &Model) -> BTreeMap<String, (Grant, crate::diag::Span)> {
                         .collect(),
                 ),
             };
-            (route.key(), (grant, route.decl))
+            let clients = model
+                .client_ids()
+                .filter(|&c| model.matrix.client_allows(c, id))
+                .map(|c| model.client(c).name.clone())
+                .collect();
+            let bound = route
+                .bound
+                .iter()
+                .filter_map(|b| {
+                    b.claim
+                        .in_token(crate::model::TokenUse::Id)
+                        .map(|c| (b.var.clone(), c))
+                })
+                .collect();
+            let entry = Entry {
+                grant,
+                clients,
+                bound,
+            };
+            (route.key(), (entry, route.decl))
         })
         .collect()
 }
@@ -139,7 +200,7 @@ pub fn findings(
         help: Some("deploy the authorizer `rolegen gen` writes from this roles.yaml".into()),
     };
     let want = expected(model);
-    for (key, (grant, decl)) in &want {
+    for (key, (entry, decl)) in &want {
         let at = Location {
             file: roles_file.to_string(),
             line: decl.line,
@@ -151,16 +212,58 @@ pub fn findings(
                 "the authorizer's table has no such route: it denies it to everyone".into(),
                 at,
             )),
-            Some(have) if have != grant => out.push(finding(
-                key.clone(),
-                format!(
-                    "the authorizer lets {} call this route; roles.yaml grants it to {}",
-                    have.describe(),
-                    grant.describe()
-                ),
-                at,
-            )),
-            Some(_) => {}
+            Some(have) => {
+                if have.grant != entry.grant {
+                    out.push(finding(
+                        key.clone(),
+                        format!(
+                            "the authorizer lets {} call this route; roles.yaml grants it to {}",
+                            have.grant.describe(),
+                            entry.grant.describe()
+                        ),
+                        at.clone(),
+                    ));
+                }
+                if have.clients != entry.clients {
+                    let names = |c: &BTreeSet<String>| {
+                        if c.is_empty() {
+                            "no machine client".to_string()
+                        } else {
+                            crate::apidef::quote_list(&c.iter().collect::<Vec<_>>())
+                        }
+                    };
+                    out.push(finding(
+                        key.clone(),
+                        format!(
+                            "the authorizer lets {} call this route; roles.yaml grants it to {}",
+                            names(&have.clients),
+                            names(&entry.clients)
+                        ),
+                        at.clone(),
+                    ));
+                }
+                if have.bound != entry.bound {
+                    let shown = |b: &[(String, String)]| {
+                        if b.is_empty() {
+                            "no path variable".to_string()
+                        } else {
+                            b.iter()
+                                .map(|(v, c)| format!("`{{{v}}}` to `{c}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        }
+                    };
+                    out.push(finding(
+                        key.clone(),
+                        format!(
+                            "the authorizer binds {}; roles.yaml binds {}",
+                            shown(&have.bound),
+                            shown(&entry.bound)
+                        ),
+                        at,
+                    ));
+                }
+            }
         }
     }
     for (key, have) in &table.routes {
@@ -169,7 +272,7 @@ pub fn findings(
                 key.clone(),
                 format!(
                     "the authorizer's table has this route, which roles.yaml does not declare, for {}",
-                    have.describe()
+                    have.grant.describe()
                 ),
                 Location {
                     file: handler_file.to_string(),
