@@ -3955,13 +3955,20 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
                 let action = format!("{} {}", r.verb.to_lowercase(), p.resources[r.res].template);
                 let route = &p.roles.routes[r.route];
                 // What the handler must ask AVP: nothing for a machine client on a `match`
-                // route, nor for a user whose token lacks a bound claim ("a missing claim
+                // route or one no client may call, nor for a user whose token lacks a bound claim ("a missing claim
                 // denies here"); else one call: `IsAuthorized` with the client's principal,
                 // or `IsAuthorizedWithToken` with the user's token and, on a `match` route,
                 // exactly the path values and the token's claims as context.
                 let who = &v.who[caller as usize];
+                // No policy can name a client for a route no client may call: the handler
+                // need not ask (and AVP would refuse the principal type).
+                let some_client = (0..p.roles.clients.len()).any(|i| {
+                    decide_matrix(&p.roles, &Who::Client(i), &BTreeSet::new(), r.route, &r.pp)
+                });
                 let (want_calls, want_kind, want_context) = match who {
-                    Who::Client(_) if !route.bound.is_empty() => (0, Value::Null, Value::Null),
+                    Who::Client(_) if !route.bound.is_empty() || !some_client => {
+                        (0, Value::Null, Value::Null)
+                    }
                     Who::Client(_) => (1, json!("plain"), Value::Null),
                     Who::User(claims) => {
                         let mut path = Map::new();
