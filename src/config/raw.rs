@@ -51,6 +51,7 @@ pub mod keys {
         "metrics",
         "throttle",
         "cors",
+        "definition",
     ];
     pub const USER_POOL: &[&str] = &[
         "name",

@@ -59,6 +59,18 @@ pub struct Api {
     /// Browsers on these origins may call the API: an unauthenticated `OPTIONS` on every
     /// path answers the preflight, and every response carries the CORS headers.
     pub cors: Option<Cors>,
+    /// How the template defines the REST API: `resources` (default: a resource per path and
+    /// method) or `body` (one OpenAPI `Body`, a handful of resources whatever the route count;
+    /// for APIs past CloudFormation's 500 resources).
+    pub definition: Option<Definition>,
+}
+
+#[allow(dead_code)]
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Definition {
+    Resources,
+    Body,
 }
 
 #[allow(dead_code)]

@@ -17,8 +17,9 @@ use foldhash::fast::FixedState;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
+mod body;
 mod checkov;
-mod cors;
+pub(crate) mod cors;
 mod signin;
 mod stage;
 pub use signin::{DOMAIN_URL_SUB, USER_POOL_DOMAIN_ID};
@@ -61,7 +62,7 @@ pub fn generate_with(model: &Model, limits: Limits) -> Result<Files, Vec<Diagnos
                 ),
             )
             .help(format!(
-                "{api_resources} API Gateway resources and methods come from {} routes; split the routes over several APIs (one roles file each), or merge routes into fewer paths",
+                "{api_resources} API Gateway resources and methods come from {} routes; set `api.definition: body` (the API as one OpenAPI body, a handful of resources), or split the routes over several APIs (one roles file each)",
                 model.routes.len()
             )),
         );
@@ -520,9 +521,9 @@ fn build(model: &Model, ids: &LogicalIds, cedar: Option<&Cedar>) -> Template {
             (Strategy::CognitoScopes, _) => pretoken(w, &mut n),
             (Strategy::VerifiedPermissions, Some(cedar)) => {
                 verified_permissions(model, ids, cedar, w, &mut n);
-                authorizer_function(w, &mut n, true);
+                authorizer_function(w, &mut n, true, model.settings.body);
             }
-            _ => authorizer_function(w, &mut n, false),
+            _ => authorizer_function(w, &mut n, false, model.settings.body),
         }
         api(model, ids, w, &mut n);
     });
@@ -870,7 +871,9 @@ fn pretoken(w: &mut Writer, n: &mut Count) {
 /// verifies tokens for this pool and client, so both come in as environment variables; with
 /// `avp`, it asks the policy store, and may do that and nothing else. One permission for the
 /// authorizer as a whole, not one per method.
-fn authorizer_function(w: &mut Writer, n: &mut Count, avp: bool) {
+/// `body`: the authorizer is defined in the API's OpenAPI body, so it has no logical ID the
+/// permission could name; the permission then admits the API's authorizers (`*`).
+fn authorizer_function(w: &mut Writer, n: &mut Count, avp: bool, body: bool) {
     lambda_role(w, n, "AuthorizerFunctionRole", |w| {
         if avp {
             w.seq("Policies", |w| {
@@ -919,7 +922,11 @@ fn authorizer_function(w: &mut Writer, n: &mut Count, avp: bool) {
             sub(
                 w,
                 "SourceArn",
-                "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${RestApi}/authorizers/${Authorizer}",
+                if body {
+                    "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${RestApi}/authorizers/*"
+                } else {
+                    "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${RestApi}/authorizers/${Authorizer}"
+                },
             );
         },
     );
@@ -1026,6 +1033,9 @@ fn verified_permissions(
 }
 
 fn api(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut Count) {
+    if model.settings.body {
+        return body::api(model, w, n);
+    }
     let rest_api_start = w.len();
     resource(
         w,
@@ -1164,26 +1174,7 @@ fn api(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut Count) {
         )
     };
 
-    for p in model.lambda_params() {
-        resource(
-            w,
-            n,
-            &lambda_permission_id(p),
-            "AWS::Lambda::Permission",
-            no_head,
-            &[],
-            |w| {
-                w.str("Action", "lambda:InvokeFunction");
-                r(w, "FunctionName", p);
-                w.str("Principal", "apigateway.amazonaws.com");
-                sub(
-                    w,
-                    "SourceArn",
-                    "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${RestApi}/*/*/*",
-                );
-            },
-        );
-    }
+    lambda_permissions(model, w, n);
 
     let deployment = format!("Deployment{}", fingerprint.to_uppercase());
     // The deployment must wait for every method: a deployment of an API without methods
@@ -1205,6 +1196,35 @@ fn api(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut Count) {
             w.str("Description", &format!("rolegen {fingerprint}"));
         },
     );
+    stage_resources(model, &deployment, w, n);
+}
+
+/// The permission for the API to invoke each Lambda integration.
+fn lambda_permissions(model: &Model, w: &mut Writer, n: &mut Count) {
+    for p in model.lambda_params() {
+        resource(
+            w,
+            n,
+            &lambda_permission_id(p),
+            "AWS::Lambda::Permission",
+            no_head,
+            &[],
+            |w| {
+                w.str("Action", "lambda:InvokeFunction");
+                r(w, "FunctionName", p);
+                w.str("Principal", "apigateway.amazonaws.com");
+                sub(
+                    w,
+                    "SourceArn",
+                    "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${RestApi}/*/*/*",
+                );
+            },
+        );
+    }
+}
+
+/// The access log group and the stage serving `deployment`.
+fn stage_resources(model: &Model, deployment: &str, w: &mut Writer, n: &mut Count) {
     stage::log_group(model, w, n);
     let stage_head = |w: &mut Writer| stage::head(model, w);
     let skips = stage::checkov_skips(model);
@@ -1219,7 +1239,7 @@ fn api(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut Count) {
         |w| {
             r(w, "RestApiId", "RestApi");
             w.str("StageName", &model.api.stage);
-            r(w, "DeploymentId", &deployment);
+            r(w, "DeploymentId", deployment);
             stage::properties(model, w);
         },
     );
