@@ -102,12 +102,16 @@ enum Need {
     Any(BTreeSet<String>),
 }
 
-fn read_roles(
-    text: &str,
-) -> (
+/// Groups' effective scopes, and each (verb, path)'s access.
+type Roles = (
     BTreeMap<String, BTreeSet<String>>,
     BTreeMap<(String, String), Need>,
-) {
+);
+
+/// Each operation's (scheme, scopes), `None` without authorization.
+type Operations = BTreeMap<(String, String), Option<(String, BTreeSet<String>)>>;
+
+fn read_roles(text: &str) -> Roles {
     let v: Value = serde_saphyr::from_str(text).unwrap();
     let groups = v["groups"].as_object().unwrap();
     let names = |x: &Value| -> Vec<String> {
@@ -159,7 +163,7 @@ fn generate(dir: &Path, text: &str) -> Value {
 
 /// The operations of the body: (verb, path) → the security requirement's scheme and scopes
 /// (`None`: no authorization).
-fn operations(t: &Value) -> BTreeMap<(String, String), Option<(String, BTreeSet<String>)>> {
+fn operations(t: &Value) -> Operations {
     let body = &t["Resources"]["RestApi"]["Properties"]["Body"];
     let mut out = BTreeMap::new();
     for (path, item) in body["paths"].as_object().unwrap() {

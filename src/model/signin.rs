@@ -185,19 +185,12 @@ fn url_problem(u: &str) -> Option<&'static str> {
         return Some("its scheme is not a URL scheme");
     }
     match scheme.to_ascii_lowercase().as_str() {
-        "https" => {
-            if host(rest).is_empty() {
-                return Some("it has no host");
-            }
+        "https" if host(rest).is_empty() => Some("it has no host"),
+        "http" if host(rest) != "localhost" => {
+            Some("Cognito requires HTTPS except for `http://localhost`")
         }
-        "http" => {
-            if host(rest) != "localhost" {
-                return Some("Cognito requires HTTPS except for `http://localhost`");
-            }
-        }
-        _ => {}
+        _ => None,
     }
-    None
 }
 
 /// The host of what follows `scheme://`, without user info or port.
