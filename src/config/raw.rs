@@ -54,6 +54,7 @@ pub mod keys {
         "throttle",
         "cors",
         "external",
+        "definition",
     ];
     pub const USER_POOL: &[&str] = &[
         "name",

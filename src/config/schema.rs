@@ -89,6 +89,18 @@ pub struct Api {
     /// `true`: another tool (SAM, CDK) owns the REST API. rolegen writes no REST API, only
     /// the Cognito side, the authorizer and Outputs (plus `out/routes/routes.json`) for it.
     pub external: Option<bool>,
+    /// How the template defines the REST API: `resources` (default: a resource per path and
+    /// method) or `body` (one OpenAPI `Body`, a handful of resources whatever the route count;
+    /// for APIs past CloudFormation's 500 resources).
+    pub definition: Option<Definition>,
+}
+
+#[allow(dead_code)]
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Definition {
+    Resources,
+    Body,
 }
 
 #[allow(dead_code)]

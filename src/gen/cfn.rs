@@ -17,8 +17,9 @@ use foldhash::fast::FixedState;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
+mod body;
 mod checkov;
-mod cors;
+pub(crate) mod cors;
 mod signin;
 mod stage;
 pub use signin::{DOMAIN_URL_SUB, USER_POOL_DOMAIN_ID};
@@ -62,7 +63,7 @@ pub fn generate_with(model: &Model, limits: Limits) -> Result<Files, Vec<Diagnos
                 ),
             )
             .help(format!(
-                "{api_resources} API Gateway resources and methods come from {} routes; split the routes over several APIs (one roles file each), or merge routes into fewer paths",
+                "{api_resources} API Gateway resources and methods come from {} routes; set `api.definition: body` (the API as one OpenAPI body, a handful of resources), or split the routes over several APIs (one roles file each)",
                 model.routes.len()
             )),
         );
@@ -992,7 +993,10 @@ fn pretoken(model: &Model, w: &mut Writer, n: &mut Count) {
 /// `avp`, it asks the policy store, and may do that and nothing else. One permission for the
 /// authorizer as a whole, not one per method (and one for the `match` routes' authorizer).
 /// Machine clients' ids come in as `MACHINE_CLIENT_IDS`, in the model's order of clients.
+/// In body mode the authorizers are defined in the API's OpenAPI body, so they have no
+/// logical ID a permission could name; the permission then admits the API's authorizers (`*`).
 fn authorizer_function(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut Count, avp: bool) {
+    let body = model.settings.body;
     lambda_role(w, n, "AuthorizerFunctionRole", |w| {
         if avp {
             w.seq("Policies", |w| {
@@ -1051,10 +1055,18 @@ fn authorizer_function(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut 
             w.str("Action", "lambda:InvokeFunction");
             get_att(w, "FunctionName", "AuthorizerFunction", "Arn");
             w.str("Principal", "apigateway.amazonaws.com");
-            sub(w, "SourceArn", adopt::authorizer_source_arn(model));
+            sub(
+                w,
+                "SourceArn",
+                if body && !model.api.external {
+                    "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${RestApi}/authorizers/*"
+                } else {
+                    adopt::authorizer_source_arn(model)
+                },
+            );
         },
     );
-    if model.has_bound() {
+    if model.has_bound() && !body && !model.api.external {
         resource(
             w,
             n,
@@ -1185,6 +1197,9 @@ fn verified_permissions(
 }
 
 fn api(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut Count) {
+    if model.settings.body {
+        return body::api(model, w, n);
+    }
     let rest_api_start = w.len();
     resource(
         w,
@@ -1334,26 +1349,7 @@ fn api(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut Count) {
         )
     };
 
-    for p in model.lambda_params() {
-        resource(
-            w,
-            n,
-            &lambda_permission_id(p),
-            "AWS::Lambda::Permission",
-            no_head,
-            &[],
-            |w| {
-                w.str("Action", "lambda:InvokeFunction");
-                r(w, "FunctionName", p);
-                w.str("Principal", "apigateway.amazonaws.com");
-                sub(
-                    w,
-                    "SourceArn",
-                    "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${RestApi}/*/*/*",
-                );
-            },
-        );
-    }
+    lambda_permissions(model, w, n);
 
     let deployment = format!("Deployment{}", fingerprint.to_uppercase());
     // The deployment must wait for every method: a deployment of an API without methods
@@ -1375,6 +1371,35 @@ fn api(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut Count) {
             w.str("Description", &format!("rolegen {fingerprint}"));
         },
     );
+    stage_resources(model, &deployment, w, n);
+}
+
+/// The permission for the API to invoke each Lambda integration.
+fn lambda_permissions(model: &Model, w: &mut Writer, n: &mut Count) {
+    for p in model.lambda_params() {
+        resource(
+            w,
+            n,
+            &lambda_permission_id(p),
+            "AWS::Lambda::Permission",
+            no_head,
+            &[],
+            |w| {
+                w.str("Action", "lambda:InvokeFunction");
+                r(w, "FunctionName", p);
+                w.str("Principal", "apigateway.amazonaws.com");
+                sub(
+                    w,
+                    "SourceArn",
+                    "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${RestApi}/*/*/*",
+                );
+            },
+        );
+    }
+}
+
+/// The access log group and the stage serving `deployment`.
+fn stage_resources(model: &Model, deployment: &str, w: &mut Writer, n: &mut Count) {
     stage::log_group(model, w, n);
     let stage_head = |w: &mut Writer| stage::head(model, w);
     let skips = stage::checkov_skips(model);
@@ -1389,7 +1414,7 @@ fn api(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut Count) {
         |w| {
             r(w, "RestApiId", "RestApi");
             w.str("StageName", &model.api.stage);
-            r(w, "DeploymentId", &deployment);
+            r(w, "DeploymentId", deployment);
             stage::properties(model, w);
         },
     );

@@ -50,11 +50,38 @@ pub fn generate(model: &Model) -> Result<Files, Vec<Diagnostic>> {
     // About 600 bytes per route, measured on synthetic files.
     let mut w = Writer::from_string(String::with_capacity(4096 + 700 * model.routes.len()));
     w.insert_at(0, HEADER);
-    document(model, &mut w);
+    document(model, &mut w, Refs::Placeholders);
     Ok(Files::from([(
         DOCUMENT.to_string(),
         w.finish().into_bytes(),
     )]))
+}
+
+/// How the document names what exists only once the stack is deployed (the user pool, the
+/// authorizer function, each Lambda integration).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refs {
+    /// `${NAME}` placeholders, for a file imported by hand.
+    Placeholders,
+    /// CloudFormation intrinsics (`Fn::GetAtt`, `Fn::Sub`), for the template's `Body`, which
+    /// CloudFormation resolves.
+    Intrinsics,
+}
+
+/// The Lambda invocation URI of `function` (a placeholder name, or a logical ID / parameter
+/// that `Fn::Sub` resolves) as `k`.
+fn invocation_uri(w: &mut Writer, k: &str, function: &str, refs: Refs) {
+    match refs {
+        Refs::Placeholders => w.str(k, &lambda_invocation_uri(&placeholder(function))),
+        Refs::Intrinsics => w.map(k, |w| {
+            w.sub_template(
+                "Fn::Sub",
+                &format!(
+                    "arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/${{{function}}}/invocations"
+                ),
+            )
+        }),
+    }
 }
 
 fn placeholder(name: &str) -> String {
@@ -88,13 +115,25 @@ fn lambda_invocation_uri(function_arn: &str) -> String {
 }
 
 /// The whole document, keys in the order they are printed.
-fn document(model: &Model, w: &mut Writer) {
+pub(crate) fn document(model: &Model, w: &mut Writer, refs: Refs) {
     w.str("openapi", "3.0.1");
     let body = w.len();
-    w.map("paths", |w| paths(model, w));
+    w.map("paths", |w| paths(model, w, refs));
     w.map("components", |w| {
-        w.map("securitySchemes", |w| security_schemes(model, w))
+        w.map("securitySchemes", |w| security_schemes(model, w, refs))
     });
+    // API Gateway's own errors carry the CORS headers (see `cfn::cors`).
+    if let Some(cors) = &model.settings.cors {
+        w.map("x-amazon-apigateway-gateway-responses", |w| {
+            for (kind, _) in super::cfn::cors::GATEWAY_RESPONSES {
+                w.map(kind, |w| {
+                    w.map("responseParameters", |w| {
+                        super::cfn::cors::gateway_response_parameters(cors, w)
+                    })
+                });
+            }
+        });
+    }
     // A private API: the VPC endpoints it is reached through, and the resource policy that
     // admits only them (the import's `endpointConfigurationTypes=PRIVATE` parameter sets the
     // type itself; see the README).
@@ -121,7 +160,7 @@ fn document(model: &Model, w: &mut Writer) {
     w.insert_at(body, &info.finish());
 }
 
-fn security_schemes(model: &Model, w: &mut Writer) {
+fn security_schemes(model: &Model, w: &mut Writer, refs: Refs) {
     // API Gateway reads authorizers from `apiKey` schemes on the `Authorization` header that
     // carry its extensions.
     match model.api.strategy {
@@ -132,7 +171,14 @@ fn security_schemes(model: &Model, w: &mut Writer) {
             w.str("x-amazon-apigateway-authtype", "cognito_user_pools");
             w.map("x-amazon-apigateway-authorizer", |w| {
                 w.str("type", "cognito_user_pools");
-                w.strs("providerARNs", [placeholder(USER_POOL_ARN).as_str()]);
+                match refs {
+                    Refs::Placeholders => {
+                        w.strs("providerARNs", [placeholder(USER_POOL_ARN).as_str()])
+                    }
+                    Refs::Intrinsics => w.seq("providerARNs", |w| {
+                        w.item_map(|w| w.strs("Fn::GetAtt", ["UserPool", "Arn"]))
+                    }),
+                }
             });
         }),
         Strategy::Lambda | Strategy::VerifiedPermissions => {
@@ -143,10 +189,11 @@ fn security_schemes(model: &Model, w: &mut Writer) {
                 w.str("x-amazon-apigateway-authtype", "custom");
                 w.map("x-amazon-apigateway-authorizer", |w| {
                     w.str("type", "request");
-                    w.str(
-                        "authorizerUri",
-                        &lambda_invocation_uri(&placeholder(AUTHORIZER_FUNCTION_ARN)),
-                    );
+                    let function = match refs {
+                        Refs::Placeholders => AUTHORIZER_FUNCTION_ARN,
+                        Refs::Intrinsics => "AuthorizerFunction.Arn",
+                    };
+                    invocation_uri(w, "authorizerUri", function, refs);
                     w.str("identitySource", identity_source);
                     w.int(
                         "authorizerResultTtlInSeconds",
@@ -182,7 +229,7 @@ pub fn method_key(m: Method) -> &'static str {
     }
 }
 
-fn paths(model: &Model, w: &mut Writer) {
+fn paths(model: &Model, w: &mut Writer, refs: Refs) {
     // Routes are sorted by path, then method, so each path's operations are adjacent.
     let mut rest = &model.routes[..];
     let mut key = String::new();
@@ -194,7 +241,13 @@ fn paths(model: &Model, w: &mut Writer) {
         super::text::push_segments(&mut key, &first.path.segments);
         w.map(&key, |w| {
             for route in same_path {
-                w.map(method_key(route.method), |w| operation(model, route, w));
+                w.map(method_key(route.method), |w| {
+                    operation(model, route, w, refs)
+                });
+            }
+            if let Some(cors) = &model.settings.cors {
+                let routes: Vec<&Route> = same_path.iter().collect();
+                w.map("options", |w| preflight(cors, &routes, w));
             }
         });
     }
@@ -212,7 +265,7 @@ fn template_name(seg: &Segment) -> Option<String> {
     }
 }
 
-fn operation(model: &Model, route: &Route, w: &mut Writer) {
+fn operation(model: &Model, route: &Route, w: &mut Writer, refs: Refs) {
     if route.path.segments.iter().any(Segment::is_variable) {
         w.seq("parameters", |w| {
             for name in route.path.segments.iter().filter_map(template_name) {
@@ -226,7 +279,62 @@ fn operation(model: &Model, route: &Route, w: &mut Writer) {
         });
     }
     w.seq("security", |w| security(model, route, w));
-    integration(route, w);
+    integration(model, route, w, refs);
+}
+
+/// The CORS preflight of a path (`api.cors`): no authorization, a mock answering with the
+/// `Access-Control-*` headers (see `cfn::cors`). Not a route of the matrix.
+fn preflight(cors: &crate::model::stage::Cors, routes: &[&Route], w: &mut Writer) {
+    let headers = super::cfn::cors::preflight_headers(cors, routes);
+    w.map("responses", |w| {
+        w.map("200", |w| {
+            w.str("description", "CORS preflight");
+            response_headers(&headers, w);
+        })
+    });
+    w.seq("security", |_| {});
+    w.map("x-amazon-apigateway-integration", |w| {
+        w.str("type", "mock");
+        w.map("requestTemplates", |w| {
+            w.str("application/json", "{\"statusCode\": 200}")
+        });
+        w.str("passthroughBehavior", "when_no_match");
+        w.map("responses", |w| {
+            w.map("default", |w| {
+                w.str("statusCode", "200");
+                cors_mappings(cors, &headers, w);
+            })
+        });
+    });
+}
+
+/// The headers a response declares.
+fn response_headers(headers: &[super::cfn::cors::Header], w: &mut Writer) {
+    w.map("headers", |w| {
+        for (name, _) in headers {
+            w.map(name, |w| w.map("schema", |w| w.str("type", "string")));
+        }
+    });
+}
+
+/// An integration response's CORS header mappings and origin template.
+fn cors_mappings(
+    cors: &crate::model::stage::Cors,
+    headers: &[super::cfn::cors::Header],
+    w: &mut Writer,
+) {
+    w.map("responseParameters", |w| {
+        for (name, value) in headers {
+            if let Some(v) = value {
+                w.str(&format!("method.response.header.{name}"), &format!("'{v}'"));
+            }
+        }
+    });
+    if !cors.any_origin() {
+        w.map("responseTemplates", |w| {
+            w.str("application/json", &super::cfn::cors::origin_template(cors))
+        });
+    }
 }
 
 /// Public routes get an explicit empty list, so no default could ever apply to them.
@@ -255,12 +363,19 @@ fn security(model: &Model, route: &Route, w: &mut Writer) {
 
 /// The operation's responses and its `x-amazon-apigateway-integration`, as the CloudFormation
 /// template's method and integration.
-fn integration(route: &Route, w: &mut Writer) {
+fn integration(model: &Model, route: &Route, w: &mut Writer, refs: Refs) {
     const INTEGRATION: &str = "x-amazon-apigateway-integration";
+    let cors = model.settings.cors.as_ref();
+    let cors_headers = cors.map(super::cfn::cors::common_headers);
     match &route.integration {
         Integration::Mock => {
             w.map("responses", |w| {
-                w.map("200", |w| w.str("description", "Mock response"))
+                w.map("200", |w| {
+                    w.str("description", "Mock response");
+                    if let Some(h) = &cors_headers {
+                        response_headers(h, w);
+                    }
+                })
             });
             w.map(INTEGRATION, |w| {
                 w.str("type", "mock");
@@ -269,7 +384,12 @@ fn integration(route: &Route, w: &mut Writer) {
                 });
                 w.str("passthroughBehavior", "when_no_match");
                 w.map("responses", |w| {
-                    w.map("default", |w| w.str("statusCode", "200"))
+                    w.map("default", |w| {
+                        w.str("statusCode", "200");
+                        if let (Some(c), Some(h)) = (cors, &cors_headers) {
+                            cors_mappings(c, h, w);
+                        }
+                    })
                 });
             });
         }
@@ -283,7 +403,7 @@ fn integration(route: &Route, w: &mut Writer) {
                 w.str("type", "aws_proxy");
                 // Lambda is always invoked with POST, whatever the route's method.
                 w.str("httpMethod", "POST");
-                w.str("uri", &lambda_invocation_uri(&placeholder(param)));
+                invocation_uri(w, "uri", param, refs);
                 w.str("passthroughBehavior", "when_no_match");
             });
         }

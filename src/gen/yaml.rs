@@ -34,6 +34,11 @@ pub struct Writer {
     /// CloudFormation keeps such a string as written, but cfn-lint takes it for a forgotten
     /// `Fn::Sub`, so the template silences that check where this happens.
     dollar_brace: bool,
+    /// Inside [`Writer::flow_map`]: collections are written in flow style on one line, every
+    /// string double-quoted (JSON, which is YAML too).
+    flow: bool,
+    /// In flow style: the collection being written has an entry already (a `,` comes next).
+    comma: bool,
 }
 
 impl Writer {
@@ -43,6 +48,8 @@ impl Writer {
             col: 0,
             inline: false,
             dollar_brace: false,
+            flow: false,
+            comma: false,
         }
     }
 
@@ -53,6 +60,8 @@ impl Writer {
             col: 0,
             inline: false,
             dollar_brace: false,
+            flow: false,
+            comma: false,
         }
     }
 
@@ -97,10 +106,45 @@ impl Writer {
             col: self.col,
             inline: false,
             dollar_brace: false,
+            flow: self.flow,
+            comma: self.flow,
+        }
+    }
+
+    /// `k:` and a mapping written in flow style on one line (`k: {"a":1,"b":[2]}`), for a
+    /// large value whose block-style indentation would be most of its size.
+    pub fn flow_map(&mut self, k: &str, f: impl FnOnce(&mut Writer)) {
+        self.key(k);
+        self.out.push_str(" {");
+        self.flow = true;
+        self.comma = false;
+        f(self);
+        self.flow = false;
+        self.out.push_str("}\n");
+    }
+
+    /// After a key in block style, the space before its value.
+    fn sep(&mut self) {
+        if !self.flow {
+            self.out.push(' ');
+        }
+    }
+
+    /// The end of an entry or item: a line break in block style.
+    fn end(&mut self) {
+        if !self.flow {
+            self.out.push('\n');
         }
     }
 
     fn start_line(&mut self) {
+        if self.flow {
+            if self.comma {
+                self.out.push(',');
+            }
+            self.comma = true;
+            return;
+        }
         if self.inline {
             self.inline = false;
         } else {
@@ -110,41 +154,63 @@ impl Writer {
 
     fn key(&mut self, k: &str) {
         self.start_line();
-        string(&mut self.out, k, true);
+        if self.flow {
+            quoted(&mut self.out, k);
+        } else {
+            string(&mut self.out, k, true);
+        }
         self.out.push(':');
     }
 
     /// `k: v`.
     pub fn str(&mut self, k: &str, v: &str) {
         self.key(k);
-        self.out.push(' ');
+        self.sep();
         self.value_str(v);
-        self.out.push('\n');
+        self.end();
     }
 
     /// `k: v` where `v` is a CloudFormation `Fn::Sub` template: its `${...}` are meant.
     pub fn sub_template(&mut self, k: &str, v: &str) {
         self.key(k);
-        self.out.push(' ');
-        string(&mut self.out, v, false);
-        self.out.push('\n');
+        self.sep();
+        if self.flow {
+            quoted(&mut self.out, v);
+        } else {
+            string(&mut self.out, v, false);
+        }
+        self.end();
     }
 
     pub fn int(&mut self, k: &str, v: i64) {
         self.key(k);
-        self.out.push(' ');
+        self.sep();
         push_int(&mut self.out, v);
-        self.out.push('\n');
+        self.end();
     }
 
     pub fn bool(&mut self, k: &str, v: bool) {
         self.key(k);
-        self.out.push_str(if v { " true\n" } else { " false\n" });
+        self.sep();
+        self.out.push_str(if v { "true" } else { "false" });
+        self.end();
+    }
+
+    /// The content of a flow collection between `open` and `close`.
+    fn flow_collection(&mut self, open: char, close: char, f: impl FnOnce(&mut Writer)) {
+        self.out.push(open);
+        self.comma = false;
+        f(self);
+        self.out.push(close);
+        self.comma = true;
     }
 
     /// `k:` and a mapping whose entries `f` writes (`k: {}` when it writes none).
     pub fn map(&mut self, k: &str, f: impl FnOnce(&mut Writer)) {
         self.key(k);
+        if self.flow {
+            return self.flow_collection('{', '}', f);
+        }
         let mark = self.out.len();
         self.out.push('\n');
         self.col += 2;
@@ -159,6 +225,9 @@ impl Writer {
     /// `k:` and a sequence whose items `f` writes (`k: []` when it writes none).
     pub fn seq(&mut self, k: &str, f: impl FnOnce(&mut Writer)) {
         self.key(k);
+        if self.flow {
+            return self.flow_collection('[', ']', f);
+        }
         let mark = self.out.len();
         self.out.push('\n');
         f(self);
@@ -180,6 +249,9 @@ impl Writer {
     /// `- v`.
     pub fn item_str(&mut self, v: &str) {
         self.start_line();
+        if self.flow {
+            return self.value_str(v);
+        }
         self.out.push_str("- ");
         self.value_str(v);
         self.out.push('\n');
@@ -198,6 +270,14 @@ impl Writer {
     /// A collection as a sequence item; `empty` is its flow form when `f` writes nothing.
     fn item_collection(&mut self, f: impl FnOnce(&mut Writer), empty: &str) {
         self.start_line();
+        if self.flow {
+            let (open, close) = if empty.starts_with('{') {
+                ('{', '}')
+            } else {
+                ('[', ']')
+            };
+            return self.flow_collection(open, close, f);
+        }
         self.out.push_str("- ");
         self.col += 2;
         self.inline = true;
@@ -212,7 +292,11 @@ impl Writer {
         if v.contains("${") {
             self.dollar_brace = true;
         }
-        string(&mut self.out, v, false);
+        if self.flow {
+            quoted(&mut self.out, v);
+        } else {
+            string(&mut self.out, v, false);
+        }
     }
 
     /// One mapping entry holding a JSON value.

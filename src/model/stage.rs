@@ -22,6 +22,9 @@ pub struct StageSettings {
     /// Routes with their own limits, in model order.
     pub route_throttles: Vec<(RouteId, Throttle)>,
     pub cors: Option<Cors>,
+    /// The REST API is one OpenAPI `Body` in the template instead of a resource per path and
+    /// method (`api.definition: body`).
+    pub body: bool,
 }
 
 impl Default for StageSettings {
@@ -36,6 +39,7 @@ impl Default for StageSettings {
             throttle: None,
             route_throttles: Vec::new(),
             cors: None,
+            body: false,
         }
     }
 }
@@ -144,6 +148,18 @@ pub fn build(raw: &Raw, routes: &[Route], diags: &mut Vec<Diagnostic>) -> StageS
     }
     if let Some(c) = &s.cors {
         out.cors = cors(c, routes, diags);
+    }
+    if let Some(d) = &s.definition {
+        match d.value.as_str() {
+            "resources" => {}
+            "body" => out.body = true,
+            other => diags.push(
+                Diagnostic::error("bad-value", format!("unknown API definition `{other}`"))
+                    .at(d.span)
+                    .label("neither `resources` nor `body`")
+                    .help(crate::diag::suggest(other, ["resources", "body"])),
+            ),
+        }
     }
     out
 }

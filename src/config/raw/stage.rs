@@ -19,6 +19,8 @@ pub struct RawStage {
     pub metrics: Option<S<bool>>,
     pub throttle: Option<S<RawThrottle>>,
     pub cors: Option<S<RawCors>>,
+    /// `resources` or `body`.
+    pub definition: Option<S<String>>,
 }
 
 #[derive(Clone, Debug)]
@@ -55,6 +57,11 @@ impl Walker<'_> {
             "metrics" => stage.metrics = self.boolean(v, What::Text("`api.metrics`")),
             "throttle" => stage.throttle = self.throttle(v, What::Text("`api.throttle`")),
             "cors" => stage.cors = self.cors(v),
+            "definition" => {
+                stage.definition = self
+                    .string(v, What::Text("`api.definition`"))
+                    .map(|t| S::new(t.value.into_owned(), t.span))
+            }
             _ => unreachable!("raw::keys::API lists every key"),
         }
     }

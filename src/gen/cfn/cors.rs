@@ -74,9 +74,26 @@ pub fn origin_template(cors: &Cors) -> String {
     t
 }
 
+/// A header of a CORS answer and its fixed value; `None`: the mapping template sets it.
+pub(crate) type Header = (&'static str, Option<String>);
+
+/// The headers of a preflight on a path with these routes.
+pub(crate) fn preflight_headers(cors: &Cors, routes: &[&Route]) -> Vec<Header> {
+    let mut h = common_headers(cors);
+    h.push((
+        "Access-Control-Allow-Methods",
+        Some(allowed_methods(routes)),
+    ));
+    h.push(("Access-Control-Allow-Headers", Some(cors.headers.join(","))));
+    if let Some(age) = cors.max_age {
+        h.push(("Access-Control-Max-Age", Some(age.to_string())));
+    }
+    h
+}
+
 /// The headers every CORS answer carries, as `(name, value)`; a `None` value is set by the
 /// mapping template.
-fn common_headers(cors: &Cors) -> Vec<(&'static str, Option<String>)> {
+pub(crate) fn common_headers(cors: &Cors) -> Vec<Header> {
     let mut h = Vec::new();
     if cors.any_origin() {
         h.push(("Access-Control-Allow-Origin", Some("*".to_string())));
@@ -91,11 +108,9 @@ fn common_headers(cors: &Cors) -> Vec<(&'static str, Option<String>)> {
     h
 }
 
-fn integration_response(cors: &Cors, extra: &[(&'static str, Option<String>)], w: &mut Writer) {
-    let mut headers = common_headers(cors);
-    headers.extend_from_slice(extra);
+fn integration_response(cors: &Cors, headers: &[Header], w: &mut Writer) {
     w.map("ResponseParameters", |w| {
-        for (name, value) in &headers {
+        for (name, value) in headers {
             if let Some(v) = value {
                 w.str(&format!("method.response.header.{name}"), &format!("'{v}'"));
             }
@@ -108,11 +123,9 @@ fn integration_response(cors: &Cors, extra: &[(&'static str, Option<String>)], w
     }
 }
 
-fn method_response(cors: &Cors, extra: &[(&'static str, Option<String>)], w: &mut Writer) {
-    let mut headers = common_headers(cors);
-    headers.extend_from_slice(extra);
+fn method_response(headers: &[Header], w: &mut Writer) {
     w.map("ResponseParameters", |w| {
-        for (name, _) in &headers {
+        for (name, _) in headers {
             w.bool(&format!("method.response.header.{name}"), false);
         }
     });
@@ -121,14 +134,14 @@ fn method_response(cors: &Cors, extra: &[(&'static str, Option<String>)], w: &mu
 /// Inside a mock route's integration response, after its `StatusCode`.
 pub(super) fn mock_integration_response(model: &Model, w: &mut Writer) {
     if let Some(cors) = &model.settings.cors {
-        integration_response(cors, &[], w);
+        integration_response(cors, &common_headers(cors), w);
     }
 }
 
 /// Inside a mock route's method response, after its `StatusCode`.
 pub(super) fn mock_method_response(model: &Model, w: &mut Writer) {
     if let Some(cors) = &model.settings.cors {
-        method_response(cors, &[], w);
+        method_response(&common_headers(cors), w);
     }
 }
 
@@ -166,16 +179,7 @@ fn preflights(
     let mut ids = Vec::with_capacity(paths.len());
     for (resource_id, routes) in paths {
         let id = preflight_id(*resource_id);
-        let mut extra = vec![
-            (
-                "Access-Control-Allow-Methods",
-                Some(allowed_methods(routes)),
-            ),
-            ("Access-Control-Allow-Headers", Some(cors.headers.join(","))),
-        ];
-        if let Some(age) = cors.max_age {
-            extra.push(("Access-Control-Max-Age", Some(age.to_string())));
-        }
+        let headers = preflight_headers(cors, routes);
         n.api_resources += 1;
         resource(w, n, &id, "AWS::ApiGateway::Method", no_head, &[], |w| {
             r(w, "RestApiId", "RestApi");
@@ -194,14 +198,14 @@ fn preflights(
                 w.seq("IntegrationResponses", |w| {
                     w.item_map(|w| {
                         w.str("StatusCode", "200");
-                        integration_response(cors, &extra, w);
+                        integration_response(cors, &headers, w);
                     })
                 });
             });
             w.seq("MethodResponses", |w| {
                 w.item_map(|w| {
                     w.str("StatusCode", "200");
-                    method_response(cors, &extra, w);
+                    method_response(&headers, w);
                 })
             });
         });
@@ -215,7 +219,28 @@ fn preflights(
 /// back the request's `Origin`, without `Access-Control-Allow-Credentials`, so any page may
 /// read an error's status and message (never a route's data) and no page may read it with
 /// the user's cookies. With one origin or `*`, the header is that value.
-fn gateway_responses(model: &Model, w: &mut Writer, n: &mut Count) -> Vec<String> {
+/// A gateway response's header mappings (`ResponseParameters`, or `responseParameters` in
+/// OpenAPI).
+pub(crate) fn gateway_response_parameters(cors: &Cors, w: &mut Writer) {
+    let key = |h: &str| format!("gatewayresponse.header.{h}");
+    match cors.origins.as_slice() {
+        [one] => {
+            w.str(&key("Access-Control-Allow-Origin"), &format!("'{one}'"));
+            if cors.credentials {
+                w.str(&key("Access-Control-Allow-Credentials"), "'true'");
+            }
+        }
+        _ => w.str(
+            &key("Access-Control-Allow-Origin"),
+            "method.request.header.Origin",
+        ),
+    }
+    if !cors.any_origin() {
+        w.str(&key("Vary"), "'Origin'");
+    }
+}
+
+pub(super) fn gateway_responses(model: &Model, w: &mut Writer, n: &mut Count) -> Vec<String> {
     let Some(cors) = &model.settings.cors else {
         return Vec::new();
     };
@@ -232,24 +257,7 @@ fn gateway_responses(model: &Model, w: &mut Writer, n: &mut Count) -> Vec<String
                 r(w, "RestApiId", "RestApi");
                 w.str("ResponseType", kind);
                 w.map("ResponseParameters", |w| {
-                    let key = |h: &str| format!("gatewayresponse.header.{h}");
-                    match cors.origins.as_slice() {
-                        [one] => {
-                            w.str(&key("Access-Control-Allow-Origin"), &format!("'{one}'"));
-                            if cors.credentials {
-                                w.str(&key("Access-Control-Allow-Credentials"), "'true'");
-                            }
-                        }
-                        _ => {
-                            w.str(
-                                &key("Access-Control-Allow-Origin"),
-                                "method.request.header.Origin",
-                            );
-                        }
-                    }
-                    if !cors.any_origin() {
-                        w.str(&key("Vary"), "'Origin'");
-                    }
+                    gateway_response_parameters(cors, w)
                 });
             },
         );

@@ -1,0 +1,58 @@
+//! `api.definition: body` at 2,000 routes (issue 13's aim: `gen` under 30 ms in process): the
+//! CloudFormation generator alone on the built model, and load + generate (what `rolegen gen
+//! --target cfn` does in memory), on `rolegen synth` files of both strategies API Gateway
+//! authorizes itself or through rolegen's authorizer.
+//!
+//! Run: `cargo bench --bench body`.
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use rolegen::cmd::load_text;
+use rolegen::cmd::synth::{SynthParams, roles_yaml};
+use rolegen::r#gen::cfn;
+use rolegen::model::Strategy;
+use std::hint::black_box;
+
+const ROUTES: usize = 2_000;
+
+/// The synthetic file's 100 groups and 49 scopes put its template just past 1 MB: the limits
+/// are lifted to measure the work.
+fn lifted() -> rolegen::r#gen::Limits {
+    rolegen::r#gen::Limits::lifted()
+}
+
+fn text(strategy: Strategy) -> String {
+    let mut p = SynthParams::for_routes(ROUTES);
+    p.strategy = strategy;
+    roles_yaml(&p).replacen("api:\n", "api:\n  definition: body\n", 1)
+}
+
+fn bench(c: &mut Criterion) {
+    let mut group = c.benchmark_group("body-2000");
+    for strategy in [Strategy::CognitoScopes, Strategy::Lambda] {
+        let text = text(strategy);
+        let model = load_text("roles.yaml", text.clone())
+            .model
+            .expect("synthetic files are valid");
+        assert!(model.settings.body);
+        let bytes = cfn::generate_with(&model, lifted()).expect("generates");
+        let size: usize = bytes.values().map(Vec::len).sum();
+        eprintln!("{}: template {size} bytes", strategy.as_str());
+        group.bench_function(format!("gen-cfn/{}", strategy.as_str()), |b| {
+            b.iter(|| black_box(cfn::generate_with(&model, lifted())))
+        });
+        group.bench_function(format!("load+gen-cfn/{}", strategy.as_str()), |b| {
+            b.iter_batched(
+                || text.clone(),
+                |t| {
+                    let m = load_text("roles.yaml", t).model.expect("valid");
+                    black_box(cfn::generate_with(&m, lifted()))
+                },
+                BatchSize::LargeInput,
+            )
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,80 @@
+//! The greedy path variable in OpenAPI: AWS's own examples declare `/{proxy+}` with a
+//! parameter named `proxy` (no `+`); OpenAPI requires the name of the template expression,
+//! `proxy+`, which is what rolegen writes (and what openapi-spec-validator accepts, see
+//! tests/openapi.rs). `drift` must read both the same way: a document in either form, of the
+//! same API, gets the same findings (none, against the roles file it was made from).
+
+mod common;
+
+use std::fs;
+
+const ROLES: &str = "version: 1
+api: {name: files, stage: prod, authorizer: cognito-scopes}
+user_pool: {name: files-users}
+resource_server: {identifier: api, name: Files}
+scopes: {read: Read}
+groups: {Reader: {scopes: [read]}}
+routes:
+  GET /files/{proxy+}: [read]
+  ANY /{proxy+}: public
+";
+
+fn document(name: &str) -> String {
+    format!(
+        r#"{{"openapi": "3.0.1", "info": {{"title": "files", "version": "1"}},
+ "paths": {{
+  "/files/{{proxy+}}": {{"get": {{
+     "parameters": [{{"name": "{name}", "in": "path", "required": true, "schema": {{"type": "string"}}}}],
+     "security": [{{"CognitoUserPool": ["api/read"]}}],
+     "responses": {{"200": {{"description": "ok"}}}}}}}},
+  "/{{proxy+}}": {{"x-amazon-apigateway-any-method": {{
+     "parameters": [{{"name": "{name}", "in": "path", "required": true, "schema": {{"type": "string"}}}}],
+     "security": [],
+     "responses": {{"200": {{"description": "ok"}}}}}}}}
+ }},
+ "components": {{"securitySchemes": {{"CognitoUserPool": {{"type": "apiKey", "name": "Authorization", "in": "header",
+   "x-amazon-apigateway-authtype": "cognito_user_pools",
+   "x-amazon-apigateway-authorizer": {{"type": "cognito_user_pools", "providerARNs": ["arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_abc"]}}}}}}}}
+}}"#
+    )
+}
+
+#[test]
+fn drift_reads_proxy_and_proxy_plus_alike() {
+    let dir = common::scratch("greedy");
+    fs::write(dir.join("roles.yaml"), ROLES).unwrap();
+    let mut reports = Vec::new();
+    for name in ["proxy", "proxy+"] {
+        fs::write(dir.join("api.json"), document(name)).unwrap();
+        let out = common::rolegen()
+            .current_dir(&dir)
+            .args(["drift", "--api", "api.json", "--format", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["findings"], serde_json::json!([]), "{name}");
+        reports.push(v["summary"].clone());
+    }
+    assert_eq!(reports[0], reports[1]);
+    // A changed scope is found through either form.
+    for name in ["proxy", "proxy+"] {
+        fs::write(
+            dir.join("api.json"),
+            document(name).replace("[\"api/read\"]", "[\"api/other\"]"),
+        )
+        .unwrap();
+        let out = common::rolegen()
+            .current_dir(&dir)
+            .args(["drift", "--api", "api.json", "--format", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{name}");
+    }
+}
