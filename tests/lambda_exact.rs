@@ -73,6 +73,7 @@
 
 mod common;
 
+use common::random::{self, Rng, env_number, resource_ref};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
@@ -103,55 +104,6 @@ const ACCESS_BAD_TOKENS: [&str; 3] = ["unknown-client", "user-access", "sub-mism
 const REGION: &str = "us-east-1";
 const ACCOUNT: &str = "123456789012";
 const API_ID: &str = "abcdef1234";
-
-// ---------------------------------------------------------------------------------------------
-// A seeded PRNG (SplitMix64): small, and the same sequence on every machine.
-// ---------------------------------------------------------------------------------------------
-
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Rng(seed)
-    }
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        assert!(n > 0);
-        (self.next_u64() % n as u64) as usize
-    }
-    /// Inclusive range.
-    fn range(&mut self, lo: usize, hi: usize) -> usize {
-        lo + self.below(hi - lo + 1)
-    }
-    fn chance(&mut self, p: f64) -> bool {
-        ((self.next_u64() >> 11) as f64) / ((1u64 << 53) as f64) < p
-    }
-    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-        &xs[self.below(xs.len())]
-    }
-    fn shuffle<T>(&mut self, xs: &mut [T]) {
-        for i in (1..xs.len()).rev() {
-            let j = self.below(i + 1);
-            xs.swap(i, j);
-        }
-    }
-    /// `k` distinct indices below `n`, in random order.
-    fn sample(&mut self, n: usize, k: usize) -> Vec<usize> {
-        let mut v: Vec<usize> = (0..n).collect();
-        self.shuffle(&mut v);
-        v.truncate(k.min(n));
-        v
-    }
-    fn alnum(&mut self, n: usize, alphabet: &[u8]) -> String {
-        (0..n).map(|_| *self.pick(alphabet) as char).collect()
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // The roles model, as README's roles.yaml section defines it.
@@ -510,34 +462,14 @@ const VAR_NAMES: &[&str] = &[
     "v1",
     "GET",
 ];
-const SCOPE_POOL: &[&str] = &[
-    "read",
-    "write",
-    "admin",
-    "orders.write",
-    "reports.read",
-    "a:b",
-    "x*y",
-    "q?",
-    "s$1",
-    "{s}",
-    "__proto__",
-    "constructor",
-    "toString",
-    "Read",
-    "READ",
-    "a-b_c",
-    "~",
-    "!",
-    "%20",
-    "<script>",
-    "'",
-    "public",
-    "#x",
-    "[0]",
-    "*",
-    "https:x",
-];
+/// The shared hostile scope names, and one that looks like a URL.
+fn scope_pool() -> Vec<&'static str> {
+    random::pool(random::HOSTILE_SCOPES, &["https:x"])
+}
+/// The shared hostile client names, and two that differ only in case.
+fn client_pool() -> Vec<&'static str> {
+    random::pool(random::HOSTILE_CLIENTS, &["CLIENT", "client"])
+}
 const GROUP_POOL: &[&str] = &[
     "Admin",
     "Editor",
@@ -577,24 +509,6 @@ const GROUP_POOL: &[&str] = &[
     "Reader*",
     "Reader?",
     "</script>",
-];
-/// Machine client names: Cognito's `ClientName` allows word characters, spaces and
-/// `+=,.@-`, so these are the hostile ones it takes (plus names equal to groups and scopes).
-const CLIENT_POOL: &[&str] = &[
-    "batch",
-    "nightly batch",
-    "a+b=c,d.e@f-g",
-    "Admin",
-    "read",
-    "__proto__",
-    "constructor",
-    "Über ümlaut",
-    "管理者",
-    "-",
-    "1",
-    "x y z",
-    "CLIENT",
-    "client",
 ];
 /// The claims a `match` binds: the standard ones and custom attributes.
 const CLAIMS: &[&str] = &["sub", "cognito:username", "custom:tenant", "custom:org_id"];
@@ -801,8 +715,9 @@ fn random_roles(rng: &mut Rng, index: usize) -> Value {
     } else {
         rng.range(1, 6)
     };
-    for i in rng.sample(SCOPE_POOL.len(), n_scopes) {
-        scopes.push(SCOPE_POOL[i].to_string());
+    let scope_pool = scope_pool();
+    for i in rng.sample(scope_pool.len(), n_scopes) {
+        scopes.push(scope_pool[i].to_string());
     }
     while scopes.len() < n_scopes {
         scopes.push(format!("s{}.{}", scopes.len(), rng.below(1000)));
@@ -1066,7 +981,8 @@ fn random_roles(rng: &mut Rng, index: usize) -> Value {
     let mut clients = Map::new();
     if rng.chance(0.7) {
         let k = rng.range(1, 4);
-        for i in rng.sample(CLIENT_POOL.len(), k) {
+        let client_pool = client_pool();
+        for i in rng.sample(client_pool.len(), k) {
             let n = rng.range(1, scopes.len().min(3));
             let s: Vec<String> = rng
                 .sample(scopes.len(), n)
@@ -1074,7 +990,7 @@ fn random_roles(rng: &mut Rng, index: usize) -> Value {
                 .map(|j| scopes[j].clone())
                 .collect();
             clients.insert(
-                CLIENT_POOL[i].to_string(),
+                client_pool[i].to_string(),
                 json!({ "description": format!("client {i}"), "scopes": s }),
             );
         }
@@ -1596,18 +1512,6 @@ fn parse_sources(s: &str) -> Result<Vec<Source>, String> {
             }
         })
         .collect()
-}
-
-/// `{Ref: X}` → `Some(X)`; `{Fn::GetAtt: [X, RootResourceId]}` (either spelling) → `None`.
-fn resource_ref(v: &Value) -> Result<Option<String>, String> {
-    if let Some(r) = v.get("Ref").and_then(Value::as_str) {
-        return Ok(Some(r.to_string()));
-    }
-    match v.get("Fn::GetAtt") {
-        Some(Value::Array(a)) if a.len() == 2 && a[1] == "RootResourceId" => Ok(None),
-        Some(Value::String(s)) if s.ends_with(".RootResourceId") => Ok(None),
-        _ => Err(format!("unexpected resource reference {v}")),
-    }
 }
 
 fn read_template(text: &str, roles: &Roles) -> Result<Deployed, String> {
@@ -2464,20 +2368,6 @@ fn gen_corpus(dir: &Path, corpus: &[(String, Value)]) -> Vec<(String, String)> {
     failures.into_inner().unwrap()
 }
 
-fn env_number(name: &str, default: u64) -> u64 {
-    match std::env::var(name) {
-        Err(_) => default,
-        Ok(s) => {
-            let s = s.trim();
-            let parsed = match s.strip_prefix("0x") {
-                Some(hex) => u64::from_str_radix(&hex.replace('_', ""), 16),
-                None => s.replace('_', "").parse(),
-            };
-            parsed.unwrap_or_else(|_| panic!("{name}={s:?} is not a number"))
-        }
-    }
-}
-
 /// What the corpus did with `authenticated` routes (the same in both tests).
 #[derive(Default)]
 struct AuthCounts {
@@ -2613,7 +2503,7 @@ fn lambda_authorizer_decides_exactly_as_the_matrix() {
     // 1. The corpus.
     let mut corpus = fixed_files();
     for i in 0..n_random {
-        let mut rng = Rng::new(seed ^ (i as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
+        let mut rng = Rng::for_file(seed, i);
         corpus.push((format!("random-{i:03}"), random_roles(&mut rng, i)));
     }
 
@@ -2970,11 +2860,6 @@ fn lambda_authorizer_decides_exactly_as_the_matrix() {
     let mut bad_files: BTreeSet<String> = failures.iter().map(|(f, _)| f.clone()).collect();
     bad_files.extend(mismatches.iter().map(|(f, _)| f.clone()));
     if !bad_files.is_empty() {
-        let keep = common::tools_dir()
-            .parent()
-            .unwrap()
-            .join("tmp/lambda-exact-failures");
-        fs::create_dir_all(&keep).unwrap();
         let mut report = String::new();
         let _ = writeln!(
             report,
@@ -2983,12 +2868,7 @@ fn lambda_authorizer_decides_exactly_as_the_matrix() {
             mismatches.len(),
             bad_files.len()
         );
-        for f in &bad_files {
-            let src = dir.join(f).join("roles.json");
-            let dst = keep.join(format!("{seed:x}-{f}.json"));
-            let _ = fs::copy(&src, &dst);
-            let _ = writeln!(report, "  saved {}", dst.display());
-        }
+        random::keep_failing_files(&dir, "lambda-exact-failures", seed, &bad_files, &mut report);
         for (f, e) in failures.iter().take(40) {
             let _ = writeln!(report, "[{f}] {e}");
         }
@@ -3729,7 +3609,7 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
         corpus.push((name, to_vp(v, &mut rng)));
     }
     for i in 0..n_random {
-        let mut rng = Rng::new(vp_seed ^ (i as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
+        let mut rng = Rng::for_file(vp_seed, i);
         let v = random_roles(&mut rng, i);
         corpus.push((format!("random-{i:03}"), to_vp(v, &mut rng)));
     }
@@ -4246,11 +4126,6 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
     let mut bad_files: BTreeSet<String> = failures.iter().map(|(f, _)| f.clone()).collect();
     bad_files.extend(mismatches.iter().map(|(f, _)| f.clone()));
     if !bad_files.is_empty() {
-        let keep = common::tools_dir()
-            .parent()
-            .unwrap()
-            .join("tmp/vp-exact-failures");
-        fs::create_dir_all(&keep).unwrap();
         let mut report = String::new();
         let _ = writeln!(
             report,
@@ -4259,12 +4134,7 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
             mismatches.len(),
             bad_files.len()
         );
-        for f in &bad_files {
-            let src = dir.join(f).join("roles.json");
-            let dst = keep.join(format!("{seed:x}-{f}.json"));
-            let _ = fs::copy(&src, &dst);
-            let _ = writeln!(report, "  saved {}", dst.display());
-        }
+        random::keep_failing_files(&dir, "vp-exact-failures", seed, &bad_files, &mut report);
         for (f, e) in failures.iter().take(40) {
             let _ = writeln!(report, "[{f}] {e}");
         }
