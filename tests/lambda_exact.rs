@@ -73,7 +73,7 @@
 
 mod common;
 
-use common::random::{self, Rng, env_number, resource_ref};
+use common::random::{self, ResourcePaths, Rng, env_number, resource_ref};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
@@ -1640,27 +1640,8 @@ fn read_template(text: &str, roles: &Roles) -> Result<Deployed, String> {
 
     // Rebuild each method's path from ParentId/PathPart and compare its protection with the
     // roles file: protected routes CUSTOM with this authorizer, public ones NONE.
-    let mut parents: HashMap<String, (Option<String>, String)> = HashMap::new();
-    for (id, p) in of_type("AWS::ApiGateway::Resource") {
-        let part = p["PathPart"].as_str().ok_or("resource without PathPart")?;
-        parents.insert(
-            id.clone(),
-            (resource_ref(&p["ParentId"])?, part.to_string()),
-        );
-    }
-    let path_of = |mut id: Option<String>| -> Result<String, String> {
-        let mut parts = Vec::new();
-        while let Some(i) = id {
-            let (parent, part) = parents.get(&i).ok_or(format!("no resource {i}"))?;
-            parts.push(part.clone());
-            id = parent.clone();
-            if parts.len() > 64 {
-                return Err("resource cycle".into());
-            }
-        }
-        parts.reverse();
-        Ok(format!("/{}", parts.join("/")))
-    };
+    let paths = ResourcePaths::read(res)?;
+    let path_of = |id| paths.path_of(id);
     let mut deployed: BTreeMap<String, String> = BTreeMap::new();
     let mut method_auth = HashMap::new();
     for (id, p) in of_type("AWS::ApiGateway::Method") {
@@ -2556,18 +2537,12 @@ fn lambda_authorizer_decides_exactly_as_the_matrix() {
         });
         fs::write(dir.join("spec.json"), spec.to_string()).unwrap();
         fs::write(dir.join("driver.mjs"), DRIVER).unwrap();
-        let out = Command::new("node")
-            .arg(dir.join("driver.mjs"))
-            .arg(dir.join("spec.json"))
-            .output()
-            .expect("run node");
-        assert!(
-            out.status.success(),
-            "node failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
+        let answer: Value = common::node_json(
+            &mut Command::new("node")
+                .arg(dir.join("driver.mjs"))
+                .arg(dir.join("spec.json")),
         );
         node_done = started.elapsed();
-        let answer: Value = serde_json::from_slice(&out.stdout).expect("driver prints JSON");
         let policies: Vec<Result<Vec<Statement>, String>> = answer["policies"]
             .as_array()
             .unwrap()
@@ -3782,22 +3757,16 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
         // code" in `Deoptimizer::DoComputeBuiltinContinuation`) on this workload, when it
         // deoptimizes the stub around cedar-wasm's calls. The baseline tiers run the same code
         // at about the same speed here.
-        let out = Command::new("node")
-            .arg("--no-turbofan")
-            .arg(dir.join("vp_driver.mjs"))
-            .arg(dir.join("spec.json"))
-            .env("AWS_REGION", REGION)
-            .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-            .env("AWS_SECRET_ACCESS_KEY", "secret")
-            .output()
-            .expect("run node");
-        assert!(
-            out.status.success(),
-            "node failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
+        let answer: Value = common::node_json(
+            &mut Command::new("node")
+                .arg("--no-turbofan")
+                .arg(dir.join("vp_driver.mjs"))
+                .arg(dir.join("spec.json"))
+                .env("AWS_REGION", REGION)
+                .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+                .env("AWS_SECRET_ACCESS_KEY", "secret"),
         );
         node_done = started.elapsed();
-        let answer: Value = serde_json::from_slice(&out.stdout).expect("driver prints JSON");
         let raw_policies = answer["policies"].as_array().unwrap();
         let policies: Vec<Result<Vec<Statement>, String>> =
             raw_policies.iter().map(parse_policy).collect();
@@ -4026,31 +3995,28 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
                     ));
                 }
             }
-            // Self-check of the cache model: with the token alone as the key (a TOKEN
-            // authorizer), the same answers give wrong allows. (Its misses are each caller's
-            // first request, which the real key's simulation called too.)
-            for d in &p.weak {
-                let Some((got, _)) = evaluate(&calls[d.call as usize][0], d.req, &mut file_errors)
-                else {
-                    continue;
-                };
-                let r = &p.routed[d.req as usize];
-                let c = d.caller as usize;
-                if got && !decide_matrix(&p.roles, &v.who[c], &p.caller_scopes[c], r.route, &r.pp) {
-                    counts.weak_wrong_allows += 1;
-                }
-            }
-            // And `match` routes keyed without `context.path`. (Every miss of that coarser key
-            // is a miss of the template's: no call of its own.)
-            for d in &p.weak_path {
-                let Some((got, _)) = evaluate(&calls[d.call as usize][0], d.req, &mut file_errors)
-                else {
-                    continue;
-                };
-                let r = &p.routed[d.req as usize];
-                let c = d.caller as usize;
-                if got && !decide_matrix(&p.roles, &v.who[c], &p.caller_scopes[c], r.route, &r.pp) {
-                    counts.weak_path_wrong_allows += 1;
+            // Self-checks of the cache model, with the same answers: the token alone as the key
+            // (a TOKEN authorizer; its misses are each caller's first request, which the real
+            // key's simulation called too), and `match` routes keyed without `context.path`
+            // (every miss of that coarser key is a miss of the template's: no call of its own).
+            // Each gives wrong allows.
+            for (decisions, wrong_allows) in [
+                (&p.weak, &mut counts.weak_wrong_allows),
+                (&p.weak_path, &mut counts.weak_path_wrong_allows),
+            ] {
+                for d in decisions {
+                    let Some((got, _)) =
+                        evaluate(&calls[d.call as usize][0], d.req, &mut file_errors)
+                    else {
+                        continue;
+                    };
+                    let r = &p.routed[d.req as usize];
+                    let c = d.caller as usize;
+                    if got
+                        && !decide_matrix(&p.roles, &v.who[c], &p.caller_scopes[c], r.route, &r.pp)
+                    {
+                        *wrong_allows += 1;
+                    }
                 }
             }
             // The self-check of the judge: the same decisions with the broken stubs' answers.

@@ -32,7 +32,7 @@
 
 mod common;
 
-use common::random::{self, Rng, env_number, resource_ref};
+use common::random::{self, ResourcePaths, Rng, env_number, resource_ref};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
@@ -365,27 +365,8 @@ fn read_template(text: &str) -> Result<Deployed, String> {
         return Err(format!("ProviderARNs {}", auth["ProviderARNs"]));
     }
 
-    let mut parents: HashMap<String, (Option<String>, String)> = HashMap::new();
-    for (id, p) in of_type("AWS::ApiGateway::Resource") {
-        let part = p["PathPart"].as_str().ok_or("resource without PathPart")?;
-        parents.insert(
-            id.clone(),
-            (resource_ref(&p["ParentId"])?, part.to_string()),
-        );
-    }
-    let path_of = |mut id: Option<String>| -> Result<String, String> {
-        let mut parts = Vec::new();
-        while let Some(i) = id {
-            let (parent, part) = parents.get(&i).ok_or(format!("no resource {i}"))?;
-            parts.push(part.clone());
-            id = parent.clone();
-            if parts.len() > 64 {
-                return Err("resource cycle".into());
-            }
-        }
-        parts.reverse();
-        Ok(format!("/{}", parts.join("/")))
-    };
+    let paths = ResourcePaths::read(res)?;
+    let path_of = |id| paths.path_of(id);
     let mut methods = BTreeMap::new();
     for (id, p) in of_type("AWS::ApiGateway::Method") {
         let key = format!(
@@ -715,17 +696,11 @@ fn cognito_scopes_decide_exactly_as_the_matrix() {
     }
     fs::write(dir.join("spec.json"), Value::from(spec).to_string()).unwrap();
     fs::write(dir.join("driver.mjs"), DRIVER).unwrap();
-    let out = Command::new("node")
-        .arg(dir.join("driver.mjs"))
-        .arg(dir.join("spec.json"))
-        .output()
-        .expect("run node");
-    assert!(
-        out.status.success(),
-        "node failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    let answers: Value = common::node_json(
+        &mut Command::new("node")
+            .arg(dir.join("driver.mjs"))
+            .arg(dir.join("spec.json")),
     );
-    let answers: Value = serde_json::from_slice(&out.stdout).expect("driver prints JSON");
 
     let full = |roles: &Roles, s: usize| format!("{IDENTIFIER}/{}", roles.scopes[s]);
     let answers = answers.as_array().unwrap();

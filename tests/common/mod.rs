@@ -207,6 +207,32 @@ pub fn deployment_id(t: &Value) -> String {
         .clone()
 }
 
+/// The path (`/orders/{orderId}`) of the API Gateway resource `id` of a template, by following
+/// each `Ref` to its `PathPart` and `ParentId` up to the root.
+pub fn resource_path(resources: &serde_json::Map<String, Value>, id: &Value) -> String {
+    let mut parts = Vec::new();
+    let mut cur = id.clone();
+    while let Some(name) = cur.get("Ref").and_then(Value::as_str) {
+        let r = &resources[name]["Properties"];
+        parts.push(r["PathPart"].as_str().unwrap().to_string());
+        cur = r["ParentId"].clone();
+    }
+    parts.reverse();
+    format!("/{}", parts.join("/"))
+}
+
+/// Runs `node` (`cmd`, a driver script and its arguments) and reads what it prints as JSON;
+/// panics with node's stderr unless it succeeds.
+pub fn node_json<T: serde::de::DeserializeOwned>(cmd: &mut Command) -> T {
+    let out = cmd.output().expect("run node");
+    assert!(
+        out.status.success(),
+        "node failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("driver prints JSON")
+}
+
 /// Runs `cmd` with `input` on its stdin; its stdout, once it has exited successfully (else a
 /// panic with its stderr).
 pub fn stdout_with_input(cmd: &mut Command, input: &[u8]) -> Vec<u8> {

@@ -5,7 +5,8 @@
 //! from `src/`, so each judge stays independent of what it judges.
 #![allow(dead_code)]
 
-use serde_json::Value;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
@@ -160,6 +161,44 @@ pub fn resource_ref(v: &Value) -> Result<Option<String>, String> {
         Some(Value::Array(a)) if a.len() == 2 && a[1] == "RootResourceId" => Ok(None),
         Some(Value::String(s)) if s.ends_with(".RootResourceId") => Ok(None),
         _ => Err(format!("unexpected resource reference {v}")),
+    }
+}
+
+/// Each `AWS::ApiGateway::Resource` of a template with its parent and `PathPart`, to rebuild a
+/// method's path as API Gateway does: from its resource up to the API's root.
+pub struct ResourcePaths(HashMap<String, (Option<String>, String)>);
+
+impl ResourcePaths {
+    /// Reads every `AWS::ApiGateway::Resource` of `resources` (a template's `Resources`).
+    pub fn read(resources: &Map<String, Value>) -> Result<ResourcePaths, String> {
+        let mut parents = HashMap::new();
+        for (id, r) in resources {
+            if r["Type"] != "AWS::ApiGateway::Resource" {
+                continue;
+            }
+            let p = &r["Properties"];
+            let part = p["PathPart"].as_str().ok_or("resource without PathPart")?;
+            parents.insert(
+                id.clone(),
+                (resource_ref(&p["ParentId"])?, part.to_string()),
+            );
+        }
+        Ok(ResourcePaths(parents))
+    }
+
+    /// The path of resource `id` (`None`: the root, `/`).
+    pub fn path_of(&self, mut id: Option<String>) -> Result<String, String> {
+        let mut parts = Vec::new();
+        while let Some(i) = id {
+            let (parent, part) = self.0.get(&i).ok_or(format!("no resource {i}"))?;
+            parts.push(part.clone());
+            id = parent.clone();
+            if parts.len() > 64 {
+                return Err("resource cycle".into());
+            }
+        }
+        parts.reverse();
+        Ok(format!("/{}", parts.join("/")))
     }
 }
 
