@@ -174,17 +174,7 @@ fn template(strategy: &str, cors: &str) -> (Value, std::path::PathBuf) {
 /// from the root), and the route methods by path and verb.
 fn methods_by_path(t: &Value) -> Vec<(String, String, Value)> {
     let res = t["Resources"].as_object().unwrap();
-    let path_of = |id: &Value| -> String {
-        let mut parts = Vec::new();
-        let mut cur = id.clone();
-        while let Some(name) = cur.get("Ref").and_then(Value::as_str) {
-            let r = &res[name]["Properties"];
-            parts.push(r["PathPart"].as_str().unwrap().to_string());
-            cur = r["ParentId"].clone();
-        }
-        parts.reverse();
-        format!("/{}", parts.join("/"))
-    };
+    let path_of = |id: &Value| common::resource_path(res, id);
     res.values()
         .filter(|r| r["Type"] == "AWS::ApiGateway::Method")
         .map(|m| {

@@ -210,12 +210,7 @@ fn rolegens_own_cognito_side_matches_the_sam_example() {
 /// Generates `roles` (text) into a scratch folder; the folder.
 fn generate(name: &str, roles: &str) -> PathBuf {
     let dir = common::scratch(name);
-    std::fs::write(dir.join("roles.yaml"), roles).unwrap();
-    let run = common::rolegen()
-        .current_dir(&dir)
-        .arg("gen")
-        .output()
-        .unwrap();
+    let run = common::rolegen_in(&dir, roles, &["gen"]);
     assert!(
         run.status.success(),
         "{}",
