@@ -510,7 +510,7 @@ fn run_node(all: &[(&Fixture, Vec<Case>)]) -> BTreeMap<String, Vec<Value>> {
     fs::write(dir.join("spec.json"), spec.to_string()).unwrap();
     fs::write(dir.join("driver.mjs"), DRIVER).unwrap();
     common::node_json(
-        &mut Command::new("node")
+        Command::new("node")
             .arg(dir.join("driver.mjs"))
             .arg(dir.join("spec.json")),
     )

@@ -1773,7 +1773,7 @@ fn run_node(runs: &[NodeRun]) -> BTreeMap<String, Vec<Value>> {
     fs::write(dir.join("spec.json"), spec.to_string()).unwrap();
     fs::write(dir.join("driver.mjs"), DRIVER).unwrap();
     common::node_json(
-        &mut Command::new("node")
+        Command::new("node")
             .arg(dir.join("driver.mjs"))
             .arg(dir.join("spec.json"))
             .env("AWS_REGION", "us-east-1")

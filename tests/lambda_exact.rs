@@ -2538,7 +2538,7 @@ fn lambda_authorizer_decides_exactly_as_the_matrix() {
         fs::write(dir.join("spec.json"), spec.to_string()).unwrap();
         fs::write(dir.join("driver.mjs"), DRIVER).unwrap();
         let answer: Value = common::node_json(
-            &mut Command::new("node")
+            Command::new("node")
                 .arg(dir.join("driver.mjs"))
                 .arg(dir.join("spec.json")),
         );
@@ -3758,7 +3758,7 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
         // deoptimizes the stub around cedar-wasm's calls. The baseline tiers run the same code
         // at about the same speed here.
         let answer: Value = common::node_json(
-            &mut Command::new("node")
+            Command::new("node")
                 .arg("--no-turbofan")
                 .arg(dir.join("vp_driver.mjs"))
                 .arg(dir.join("spec.json"))

@@ -697,7 +697,7 @@ fn cognito_scopes_decide_exactly_as_the_matrix() {
     fs::write(dir.join("spec.json"), Value::from(spec).to_string()).unwrap();
     fs::write(dir.join("driver.mjs"), DRIVER).unwrap();
     let answers: Value = common::node_json(
-        &mut Command::new("node")
+        Command::new("node")
             .arg(dir.join("driver.mjs"))
             .arg(dir.join("spec.json")),
     );
