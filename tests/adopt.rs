@@ -9,6 +9,7 @@ mod common;
 use serde_json::{Value, json};
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::Output;
 
 const FIXTURES: [&str; 6] = [
     "external_scopes",
@@ -45,7 +46,16 @@ fn generate(name: &str) -> PathBuf {
 }
 
 fn template(out: &Path) -> Value {
-    serde_saphyr::from_str(&fs::read_to_string(out.join("cfn/template.yaml")).unwrap()).unwrap()
+    common::read_yaml(&out.join("cfn/template.yaml"))
+}
+
+/// Runs `rolegen gen` in a scratch folder on fixture `name` with `from` replaced by `to`; the
+/// folder and the run.
+fn generate_edited(name: &str, from: &str, to: &str, scratch: &str) -> (PathBuf, Output) {
+    let text = fs::read_to_string(fixture(name)).unwrap().replace(from, to);
+    let dir = common::scratch(scratch);
+    let run = common::rolegen_in(&dir, &text, &["gen"]);
+    (dir, run)
 }
 
 fn resource_types(t: &Value) -> Vec<String> {
@@ -251,16 +261,12 @@ fn check_keeps_routes_json_fresh_and_the_target_needs_external() {
 
 #[test]
 fn external_and_existing_must_be_booleans() {
-    let text = fs::read_to_string(fixture("external_scopes"))
-        .unwrap()
-        .replace("external: true", "external: yes");
-    let dir = common::scratch("adopt-bool");
-    fs::write(dir.join("roles.yaml"), text).unwrap();
-    let run = common::rolegen()
-        .current_dir(&dir)
-        .arg("gen")
-        .output()
-        .unwrap();
+    let (_, run) = generate_edited(
+        "external_scopes",
+        "external: true",
+        "external: yes",
+        "adopt-bool",
+    );
     assert_eq!(run.status.code(), Some(2));
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(err.contains("`api.external`"), "{err}");
@@ -269,19 +275,12 @@ fn external_and_existing_must_be_booleans() {
 
 #[test]
 fn deletion_policy_of_an_existing_pool_is_a_warning() {
-    let text = fs::read_to_string(fixture("existing_lambda"))
-        .unwrap()
-        .replace(
-            "  existing: true\n",
-            "  existing: true\n  deletion_policy: Delete\n",
-        );
-    let dir = common::scratch("adopt-deletion");
-    fs::write(dir.join("roles.yaml"), text).unwrap();
-    let run = common::rolegen()
-        .current_dir(&dir)
-        .arg("gen")
-        .output()
-        .unwrap();
+    let (dir, run) = generate_edited(
+        "existing_lambda",
+        "  existing: true\n",
+        "  existing: true\n  deletion_policy: Delete\n",
+        "adopt-deletion",
+    );
     assert!(run.status.success());
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(
@@ -299,17 +298,12 @@ fn deletion_policy_of_an_existing_pool_is_a_warning() {
 
 #[test]
 fn an_integration_with_an_external_api_is_a_warning_and_writes_nothing() {
-    let text = fs::read_to_string(fixture("external_lambda")).unwrap().replace(
+    let (dir, run) = generate_edited(
+        "external_lambda",
         "  POST /orders: [orders.write]\n",
         "  POST /orders:\n    scopes: [orders.write]\n    integration: {lambda: CreateOrderFn}\n",
+        "adopt-integration",
     );
-    let dir = common::scratch("adopt-integration");
-    fs::write(dir.join("roles.yaml"), text).unwrap();
-    let run = common::rolegen()
-        .current_dir(&dir)
-        .arg("gen")
-        .output()
-        .unwrap();
     assert!(run.status.success());
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(

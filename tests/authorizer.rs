@@ -509,17 +509,11 @@ fn run_node(all: &[(&Fixture, Vec<Case>)]) -> BTreeMap<String, Vec<Value>> {
     let spec = json!({ "pool": POOL, "client": CLIENT, "fixtures": spec_fixtures });
     fs::write(dir.join("spec.json"), spec.to_string()).unwrap();
     fs::write(dir.join("driver.mjs"), DRIVER).unwrap();
-    let out = Command::new("node")
-        .arg(dir.join("driver.mjs"))
-        .arg(dir.join("spec.json"))
-        .output()
-        .expect("run node");
-    assert!(
-        out.status.success(),
-        "node failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("driver prints JSON")
+    common::node_json(
+        Command::new("node")
+            .arg(dir.join("driver.mjs"))
+            .arg(dir.join("spec.json")),
+    )
 }
 
 #[test]

@@ -1772,20 +1772,14 @@ fn run_node(runs: &[NodeRun]) -> BTreeMap<String, Vec<Value>> {
     let spec = json!({ "pool": POOL, "client": CLIENT, "store": STORE, "fixtures": spec_fixtures });
     fs::write(dir.join("spec.json"), spec.to_string()).unwrap();
     fs::write(dir.join("driver.mjs"), DRIVER).unwrap();
-    let out = Command::new("node")
-        .arg(dir.join("driver.mjs"))
-        .arg(dir.join("spec.json"))
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-        .env("AWS_SECRET_ACCESS_KEY", "secret")
-        .output()
-        .expect("run node");
-    assert!(
-        out.status.success(),
-        "node failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("driver prints JSON")
+    common::node_json(
+        Command::new("node")
+            .arg(dir.join("driver.mjs"))
+            .arg(dir.join("spec.json"))
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+            .env("AWS_SECRET_ACCESS_KEY", "secret"),
+    )
 }
 
 /// Every way the handler's answers differ from what each case wants, and the counts of the

@@ -13,9 +13,8 @@ mod common;
 
 use serde_json::{Value, json};
 use std::fs;
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 const VTL: &[&str] = &["airspeed-ext==0.6.9"];
 
@@ -70,26 +69,11 @@ fn answers(cases: &[(Value, Value)]) -> Vec<Value> {
         .iter()
         .map(|(m, h)| json!({"method": m, "headers": h}))
         .collect();
-    let mut child = Command::new(venv.join("bin/python"))
-        .args(["-c", JUDGE])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(serde_json::to_string(&input).unwrap().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = common::stdout_with_input(
+        Command::new(venv.join("bin/python")).args(["-c", JUDGE]),
+        serde_json::to_string(&input).unwrap().as_bytes(),
     );
-    serde_json::from_slice(&out.stdout).unwrap()
+    serde_json::from_slice(&out).unwrap()
 }
 
 fn header<'a>(answer: &'a Value, name: &str) -> Option<&'a str> {
@@ -167,16 +151,11 @@ routes:
 ";
 
 fn generate(dir: &Path, strategy: &str, cors: &str) -> std::process::Output {
-    fs::write(
-        dir.join("roles.yaml"),
-        BASE.replace("STRATEGY", strategy).replace("CORS", cors),
+    common::rolegen_in(
+        dir,
+        &BASE.replace("STRATEGY", strategy).replace("CORS", cors),
+        &["--error-format", "json", "gen", "--target", "cfn"],
     )
-    .unwrap();
-    common::rolegen()
-        .current_dir(dir)
-        .args(["--error-format", "json", "gen", "--target", "cfn"])
-        .output()
-        .unwrap()
 }
 
 fn template(strategy: &str, cors: &str) -> (Value, std::path::PathBuf) {
@@ -188,27 +167,14 @@ fn template(strategy: &str, cors: &str) -> (Value, std::path::PathBuf) {
         String::from_utf8_lossy(&out.stderr)
     );
     let path = dir.join("out/cfn/template.yaml");
-    (
-        serde_saphyr::from_str(&fs::read_to_string(&path).unwrap()).unwrap(),
-        path,
-    )
+    (common::read_yaml(&path), path)
 }
 
 /// The `OPTIONS` method of each path, found by reading the resource tree back (`PathPart`s
 /// from the root), and the route methods by path and verb.
 fn methods_by_path(t: &Value) -> Vec<(String, String, Value)> {
     let res = t["Resources"].as_object().unwrap();
-    let path_of = |id: &Value| -> String {
-        let mut parts = Vec::new();
-        let mut cur = id.clone();
-        while let Some(name) = cur.get("Ref").and_then(Value::as_str) {
-            let r = &res[name]["Properties"];
-            parts.push(r["PathPart"].as_str().unwrap().to_string());
-            cur = r["ParentId"].clone();
-        }
-        parts.reverse();
-        format!("/{}", parts.join("/"))
-    };
+    let path_of = |id: &Value| common::resource_path(res, id);
     res.values()
         .filter(|r| r["Type"] == "AWS::ApiGateway::Method")
         .map(|m| {
@@ -443,31 +409,17 @@ fn any_origin_and_one_origin() {
 /// served only after a new one).
 #[test]
 fn cors_is_a_new_deployment() {
-    let deployment = |t: &Value| {
-        t["Resources"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .find(|k| k.starts_with("Deployment"))
-            .unwrap()
-            .clone()
-    };
+    let deployment = common::deployment_id;
     let dir = common::scratch("cors-none");
-    fs::write(
-        dir.join("roles.yaml"),
-        BASE.replace("STRATEGY", "lambda")
+    let out = common::rolegen_in(
+        &dir,
+        &BASE
+            .replace("STRATEGY", "lambda")
             .replace("  cors: CORS\n", ""),
-    )
-    .unwrap();
-    let out = common::rolegen()
-        .current_dir(&dir)
-        .args(["gen", "--target", "cfn"])
-        .output()
-        .unwrap();
+        &["gen", "--target", "cfn"],
+    );
     assert!(out.status.success());
-    let plain: Value =
-        serde_saphyr::from_str(&fs::read_to_string(dir.join("out/cfn/template.yaml")).unwrap())
-            .unwrap();
+    let plain = common::read_yaml(&dir.join("out/cfn/template.yaml"));
     assert!(
         !serde_json::to_string(&plain)
             .unwrap()

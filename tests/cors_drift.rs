@@ -1,7 +1,7 @@
 //! `drift` and CORS preflights. SAM's `Cors` adds an `OPTIONS` to every path of an API; the
 //! source template says only `Cors`, the processed template (what is deployed) has the methods.
 //! The processed template is made here by AWS's own SAM translator (`aws-sam-translator`,
-//! installed under `target/tools`), so both files describe one API as AWS builds it, and both
+//! pinned in `tests/common`), so both files describe one API as AWS builds it, and both
 //! must get the same findings: none about preflights when roles.yaml has `api.cors`, one
 //! undeclared route per path without it. A preflight SAM puts behind the default authorizer is
 //! no preflight a browser can pass, and stays a finding on both sides. rolegen's own template
@@ -11,11 +11,8 @@ mod common;
 
 use serde_json::{Value, json};
 use std::fs;
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
-
-const SAM: &[&str] = &["aws-sam-translator==1.115.0"];
+use std::process::Command;
 
 const TRANSLATE: &str = r#"
 import json, sys
@@ -27,28 +24,13 @@ json.dump(transform(json.load(sys.stdin), {}, NoPolicies()), sys.stdout, indent=
 "#;
 
 fn translate(source: &Value) -> Value {
-    let venv = common::tool_venv("sam", SAM);
-    let mut child = Command::new(venv.join("bin/python"))
-        .args(["-c", TRANSLATE])
-        .env("AWS_DEFAULT_REGION", "eu-west-1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(source.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = common::stdout_with_input(
+        Command::new(common::sam_python())
+            .args(["-c", TRANSLATE])
+            .env("AWS_DEFAULT_REGION", "eu-west-1"),
+        source.to_string().as_bytes(),
     );
-    serde_json::from_slice(&out.stdout).unwrap()
+    serde_json::from_slice(&out).unwrap()
 }
 
 /// (rule, route) of each finding, sorted.
@@ -233,20 +215,13 @@ routes:
   ANY /files/{{path+}}: [read]
 "
         );
-        fs::write(dir.join("roles.yaml"), &text).unwrap();
-        let out = common::rolegen()
-            .current_dir(&dir)
-            .arg("gen")
-            .output()
-            .unwrap();
+        let out = common::rolegen_in(&dir, &text, &["gen"]);
         assert!(
             out.status.success(),
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let template: Value =
-            serde_saphyr::from_str(&fs::read_to_string(dir.join("out/cfn/template.yaml")).unwrap())
-                .unwrap();
+        let template = common::read_yaml(&dir.join("out/cfn/template.yaml"));
         assert_eq!(drift(&dir, &text, &template), vec![], "{strategy}");
         let without = text.replace(", cors: {origins: [https://app.example.com]}", "");
         let found = drift(&dir, &without, &template);

@@ -247,15 +247,11 @@ const ROUND_TRIP: &[&str] = &[
 /// `/orders/{orderId}` of a template's method, by following `ResourceId` → `ParentId`.
 fn cfn_route(resources: &serde_json::Map<String, Value>, method: &Value) -> String {
     let p = &method["Properties"];
-    let mut parts = Vec::new();
-    let mut cur = p["ResourceId"].clone();
-    while let Some(id) = cur.get("Ref").and_then(Value::as_str) {
-        let r = &resources[id]["Properties"];
-        parts.push(r["PathPart"].as_str().unwrap().to_string());
-        cur = r["ParentId"].clone();
-    }
-    parts.reverse();
-    format!("{} /{}", p["HttpMethod"].as_str().unwrap(), parts.join("/"))
+    format!(
+        "{} {}",
+        p["HttpMethod"].as_str().unwrap(),
+        common::resource_path(resources, &p["ResourceId"])
+    )
 }
 
 /// The route key as roles.yaml writes it (variable names may differ from the API's).

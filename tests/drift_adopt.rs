@@ -16,9 +16,19 @@ fn adopt(rel: &str) -> PathBuf {
 /// `(exit code, findings)` of `rolegen drift --format json`, run from the repository so that
 /// paths in findings are relative.
 fn drift(roles: &str, api: &str) -> (i32, Vec<Value>) {
+    drift_with(roles, api, &[])
+}
+
+/// The same with the Cognito side read from `cognito`.
+fn drift_with_cognito(roles: &str, api: &str, cognito: &str) -> (i32, Vec<Value>) {
+    drift_with(roles, api, &["--cognito", cognito])
+}
+
+fn drift_with(roles: &str, api: &str, more: &[&str]) -> (i32, Vec<Value>) {
     let out = common::rolegen()
         .current_dir(common::repo())
         .args(["--config", roles, "drift", "--format", "json", "--api", api])
+        .args(more)
         .output()
         .unwrap();
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
@@ -32,6 +42,14 @@ fn drift(roles: &str, api: &str) -> (i32, Vec<Value>) {
         out.status.code().unwrap(),
         doc["findings"].as_array().unwrap().clone(),
     )
+}
+
+/// The rule of each finding, in order.
+fn rules(findings: &[Value]) -> Vec<&str> {
+    findings
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect()
 }
 
 const ROLES: &str = "tests/fixtures/adopt/external_scopes.yaml";
@@ -70,10 +88,7 @@ fn a_missing_include_fails_with_the_count_of_routes_not_compared() {
         code, 1,
         "exit 1 with the default --fail-on error: {findings:#?}"
     );
-    let rules: Vec<&str> = findings
-        .iter()
-        .map(|f| f["rule"].as_str().unwrap())
-        .collect();
+    let rules = rules(&findings);
     assert_eq!(rules, ["RG109", "RG108"], "{findings:#?}");
     assert_eq!(
         findings[0]["message"],
@@ -97,30 +112,12 @@ fn a_definition_in_s3_counts_only_the_routes_not_found_elsewhere() {
     // `/health` comes from a function event, so it is compared; the other five are not.
     let (code, findings) = drift(ROLES, "tests/fixtures/adopt/drift/definition-uri.yaml");
     assert_eq!(code, 1, "{findings:#?}");
-    let rules: Vec<&str> = findings
-        .iter()
-        .map(|f| f["rule"].as_str().unwrap())
-        .collect();
+    let rules = rules(&findings);
     assert_eq!(rules, ["RG109", "RG108"], "{findings:#?}");
     assert_eq!(
         findings[0]["message"],
         "5 routes of roles.yaml could not be compared: 1 definition of API `OrdersApi` could not be read (see `unresolved`), so its routes are unknown"
     );
-}
-
-fn drift_with_cognito(roles: &str, api: &str, cognito: &str) -> (i32, Vec<Value>) {
-    let out = common::rolegen()
-        .current_dir(common::repo())
-        .args(["--config", roles, "drift", "--format", "json", "--api", api])
-        .args(["--cognito", cognito])
-        .output()
-        .unwrap();
-    let doc: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
-    (
-        out.status.code().unwrap(),
-        doc["findings"].as_array().unwrap().clone(),
-    )
 }
 
 /// `(rule, route, file:line)` of each finding.
@@ -213,12 +210,7 @@ fn rolegens_own_cognito_side_matches_the_sam_example() {
 /// Generates `roles` (text) into a scratch folder; the folder.
 fn generate(name: &str, roles: &str) -> PathBuf {
     let dir = common::scratch(name);
-    std::fs::write(dir.join("roles.yaml"), roles).unwrap();
-    let run = common::rolegen()
-        .current_dir(&dir)
-        .arg("gen")
-        .output()
-        .unwrap();
+    let run = common::rolegen_in(&dir, roles, &["gen"]);
     assert!(
         run.status.success(),
         "{}",

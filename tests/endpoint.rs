@@ -7,7 +7,6 @@
 mod common;
 
 use serde_json::{Value, json};
-use std::fs;
 use std::path::Path;
 
 const BASE: &str = "version: 1
@@ -30,16 +29,11 @@ fn roles(endpoint: &str) -> String {
 }
 
 fn generate(dir: &Path, text: &str) -> std::process::Output {
-    fs::write(dir.join("roles.yaml"), text).unwrap();
-    common::rolegen()
-        .current_dir(dir)
-        .arg("gen")
-        .output()
-        .unwrap()
+    common::rolegen_in(dir, text, &["gen"])
 }
 
 fn yaml(path: &Path) -> Value {
-    serde_saphyr::from_str(&fs::read_to_string(path).unwrap()).unwrap()
+    common::read_yaml(path)
 }
 
 #[test]
@@ -112,14 +106,7 @@ fn a_new_policy_is_a_new_deployment() {
             )),
         );
         assert!(out.status.success());
-        let t = yaml(&dir.join("out/cfn/template.yaml"));
-        t["Resources"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .find(|k| k.starts_with("Deployment"))
-            .unwrap()
-            .clone()
+        common::deployment_id(&yaml(&dir.join("out/cfn/template.yaml")))
     };
     assert_ne!(
         deployment("vpce-0123456789abcdef0"),
@@ -153,12 +140,7 @@ fn wrong_settings_are_errors_at_their_place() {
     ];
     for (setting, message, underlined) in cases {
         let dir = common::scratch("endpoint-bad");
-        fs::write(dir.join("roles.yaml"), roles(setting)).unwrap();
-        let out = common::rolegen()
-            .current_dir(&dir)
-            .args(["--error-format", "json", "gen"])
-            .output()
-            .unwrap();
+        let out = common::rolegen_in(&dir, &roles(setting), &["--error-format", "json", "gen"]);
         assert_eq!(out.status.code(), Some(2), "{setting}");
         let diags: Value = serde_json::from_slice(&out.stderr).expect("one JSON document");
         let d = &diags[0];

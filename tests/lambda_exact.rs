@@ -73,6 +73,7 @@
 
 mod common;
 
+use common::random::{self, ResourcePaths, Rng, env_number, resource_ref};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
@@ -103,55 +104,6 @@ const ACCESS_BAD_TOKENS: [&str; 3] = ["unknown-client", "user-access", "sub-mism
 const REGION: &str = "us-east-1";
 const ACCOUNT: &str = "123456789012";
 const API_ID: &str = "abcdef1234";
-
-// ---------------------------------------------------------------------------------------------
-// A seeded PRNG (SplitMix64): small, and the same sequence on every machine.
-// ---------------------------------------------------------------------------------------------
-
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Rng(seed)
-    }
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        assert!(n > 0);
-        (self.next_u64() % n as u64) as usize
-    }
-    /// Inclusive range.
-    fn range(&mut self, lo: usize, hi: usize) -> usize {
-        lo + self.below(hi - lo + 1)
-    }
-    fn chance(&mut self, p: f64) -> bool {
-        ((self.next_u64() >> 11) as f64) / ((1u64 << 53) as f64) < p
-    }
-    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-        &xs[self.below(xs.len())]
-    }
-    fn shuffle<T>(&mut self, xs: &mut [T]) {
-        for i in (1..xs.len()).rev() {
-            let j = self.below(i + 1);
-            xs.swap(i, j);
-        }
-    }
-    /// `k` distinct indices below `n`, in random order.
-    fn sample(&mut self, n: usize, k: usize) -> Vec<usize> {
-        let mut v: Vec<usize> = (0..n).collect();
-        self.shuffle(&mut v);
-        v.truncate(k.min(n));
-        v
-    }
-    fn alnum(&mut self, n: usize, alphabet: &[u8]) -> String {
-        (0..n).map(|_| *self.pick(alphabet) as char).collect()
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // The roles model, as README's roles.yaml section defines it.
@@ -510,34 +462,14 @@ const VAR_NAMES: &[&str] = &[
     "v1",
     "GET",
 ];
-const SCOPE_POOL: &[&str] = &[
-    "read",
-    "write",
-    "admin",
-    "orders.write",
-    "reports.read",
-    "a:b",
-    "x*y",
-    "q?",
-    "s$1",
-    "{s}",
-    "__proto__",
-    "constructor",
-    "toString",
-    "Read",
-    "READ",
-    "a-b_c",
-    "~",
-    "!",
-    "%20",
-    "<script>",
-    "'",
-    "public",
-    "#x",
-    "[0]",
-    "*",
-    "https:x",
-];
+/// The shared hostile scope names, and one that looks like a URL.
+fn scope_pool() -> Vec<&'static str> {
+    random::pool(random::HOSTILE_SCOPES, &["https:x"])
+}
+/// The shared hostile client names, and two that differ only in case.
+fn client_pool() -> Vec<&'static str> {
+    random::pool(random::HOSTILE_CLIENTS, &["CLIENT", "client"])
+}
 const GROUP_POOL: &[&str] = &[
     "Admin",
     "Editor",
@@ -577,24 +509,6 @@ const GROUP_POOL: &[&str] = &[
     "Reader*",
     "Reader?",
     "</script>",
-];
-/// Machine client names: Cognito's `ClientName` allows word characters, spaces and
-/// `+=,.@-`, so these are the hostile ones it takes (plus names equal to groups and scopes).
-const CLIENT_POOL: &[&str] = &[
-    "batch",
-    "nightly batch",
-    "a+b=c,d.e@f-g",
-    "Admin",
-    "read",
-    "__proto__",
-    "constructor",
-    "Über ümlaut",
-    "管理者",
-    "-",
-    "1",
-    "x y z",
-    "CLIENT",
-    "client",
 ];
 /// The claims a `match` binds: the standard ones and custom attributes.
 const CLAIMS: &[&str] = &["sub", "cognito:username", "custom:tenant", "custom:org_id"];
@@ -801,8 +715,9 @@ fn random_roles(rng: &mut Rng, index: usize) -> Value {
     } else {
         rng.range(1, 6)
     };
-    for i in rng.sample(SCOPE_POOL.len(), n_scopes) {
-        scopes.push(SCOPE_POOL[i].to_string());
+    let scope_pool = scope_pool();
+    for i in rng.sample(scope_pool.len(), n_scopes) {
+        scopes.push(scope_pool[i].to_string());
     }
     while scopes.len() < n_scopes {
         scopes.push(format!("s{}.{}", scopes.len(), rng.below(1000)));
@@ -1066,7 +981,8 @@ fn random_roles(rng: &mut Rng, index: usize) -> Value {
     let mut clients = Map::new();
     if rng.chance(0.7) {
         let k = rng.range(1, 4);
-        for i in rng.sample(CLIENT_POOL.len(), k) {
+        let client_pool = client_pool();
+        for i in rng.sample(client_pool.len(), k) {
             let n = rng.range(1, scopes.len().min(3));
             let s: Vec<String> = rng
                 .sample(scopes.len(), n)
@@ -1074,7 +990,7 @@ fn random_roles(rng: &mut Rng, index: usize) -> Value {
                 .map(|j| scopes[j].clone())
                 .collect();
             clients.insert(
-                CLIENT_POOL[i].to_string(),
+                client_pool[i].to_string(),
                 json!({ "description": format!("client {i}"), "scopes": s }),
             );
         }
@@ -1598,18 +1514,6 @@ fn parse_sources(s: &str) -> Result<Vec<Source>, String> {
         .collect()
 }
 
-/// `{Ref: X}` → `Some(X)`; `{Fn::GetAtt: [X, RootResourceId]}` (either spelling) → `None`.
-fn resource_ref(v: &Value) -> Result<Option<String>, String> {
-    if let Some(r) = v.get("Ref").and_then(Value::as_str) {
-        return Ok(Some(r.to_string()));
-    }
-    match v.get("Fn::GetAtt") {
-        Some(Value::Array(a)) if a.len() == 2 && a[1] == "RootResourceId" => Ok(None),
-        Some(Value::String(s)) if s.ends_with(".RootResourceId") => Ok(None),
-        _ => Err(format!("unexpected resource reference {v}")),
-    }
-}
-
 fn read_template(text: &str, roles: &Roles) -> Result<Deployed, String> {
     let v: Value =
         serde_saphyr::from_str(text).map_err(|e| format!("template does not parse: {e}"))?;
@@ -1736,27 +1640,8 @@ fn read_template(text: &str, roles: &Roles) -> Result<Deployed, String> {
 
     // Rebuild each method's path from ParentId/PathPart and compare its protection with the
     // roles file: protected routes CUSTOM with this authorizer, public ones NONE.
-    let mut parents: HashMap<String, (Option<String>, String)> = HashMap::new();
-    for (id, p) in of_type("AWS::ApiGateway::Resource") {
-        let part = p["PathPart"].as_str().ok_or("resource without PathPart")?;
-        parents.insert(
-            id.clone(),
-            (resource_ref(&p["ParentId"])?, part.to_string()),
-        );
-    }
-    let path_of = |mut id: Option<String>| -> Result<String, String> {
-        let mut parts = Vec::new();
-        while let Some(i) = id {
-            let (parent, part) = parents.get(&i).ok_or(format!("no resource {i}"))?;
-            parts.push(part.clone());
-            id = parent.clone();
-            if parts.len() > 64 {
-                return Err("resource cycle".into());
-            }
-        }
-        parts.reverse();
-        Ok(format!("/{}", parts.join("/")))
-    };
+    let paths = ResourcePaths::read(res)?;
+    let path_of = |id| paths.path_of(id);
     let mut deployed: BTreeMap<String, String> = BTreeMap::new();
     let mut method_auth = HashMap::new();
     for (id, p) in of_type("AWS::ApiGateway::Method") {
@@ -2464,20 +2349,6 @@ fn gen_corpus(dir: &Path, corpus: &[(String, Value)]) -> Vec<(String, String)> {
     failures.into_inner().unwrap()
 }
 
-fn env_number(name: &str, default: u64) -> u64 {
-    match std::env::var(name) {
-        Err(_) => default,
-        Ok(s) => {
-            let s = s.trim();
-            let parsed = match s.strip_prefix("0x") {
-                Some(hex) => u64::from_str_radix(&hex.replace('_', ""), 16),
-                None => s.replace('_', "").parse(),
-            };
-            parsed.unwrap_or_else(|_| panic!("{name}={s:?} is not a number"))
-        }
-    }
-}
-
 /// What the corpus did with `authenticated` routes (the same in both tests).
 #[derive(Default)]
 struct AuthCounts {
@@ -2613,7 +2484,7 @@ fn lambda_authorizer_decides_exactly_as_the_matrix() {
     // 1. The corpus.
     let mut corpus = fixed_files();
     for i in 0..n_random {
-        let mut rng = Rng::new(seed ^ (i as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
+        let mut rng = Rng::for_file(seed, i);
         corpus.push((format!("random-{i:03}"), random_roles(&mut rng, i)));
     }
 
@@ -2666,18 +2537,12 @@ fn lambda_authorizer_decides_exactly_as_the_matrix() {
         });
         fs::write(dir.join("spec.json"), spec.to_string()).unwrap();
         fs::write(dir.join("driver.mjs"), DRIVER).unwrap();
-        let out = Command::new("node")
-            .arg(dir.join("driver.mjs"))
-            .arg(dir.join("spec.json"))
-            .output()
-            .expect("run node");
-        assert!(
-            out.status.success(),
-            "node failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
+        let answer: Value = common::node_json(
+            Command::new("node")
+                .arg(dir.join("driver.mjs"))
+                .arg(dir.join("spec.json")),
         );
         node_done = started.elapsed();
-        let answer: Value = serde_json::from_slice(&out.stdout).expect("driver prints JSON");
         let policies: Vec<Result<Vec<Statement>, String>> = answer["policies"]
             .as_array()
             .unwrap()
@@ -2970,11 +2835,6 @@ fn lambda_authorizer_decides_exactly_as_the_matrix() {
     let mut bad_files: BTreeSet<String> = failures.iter().map(|(f, _)| f.clone()).collect();
     bad_files.extend(mismatches.iter().map(|(f, _)| f.clone()));
     if !bad_files.is_empty() {
-        let keep = common::tools_dir()
-            .parent()
-            .unwrap()
-            .join("tmp/lambda-exact-failures");
-        fs::create_dir_all(&keep).unwrap();
         let mut report = String::new();
         let _ = writeln!(
             report,
@@ -2983,12 +2843,7 @@ fn lambda_authorizer_decides_exactly_as_the_matrix() {
             mismatches.len(),
             bad_files.len()
         );
-        for f in &bad_files {
-            let src = dir.join(f).join("roles.json");
-            let dst = keep.join(format!("{seed:x}-{f}.json"));
-            let _ = fs::copy(&src, &dst);
-            let _ = writeln!(report, "  saved {}", dst.display());
-        }
+        random::keep_failing_files(&dir, "lambda-exact-failures", seed, &bad_files, &mut report);
         for (f, e) in failures.iter().take(40) {
             let _ = writeln!(report, "[{f}] {e}");
         }
@@ -3729,7 +3584,7 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
         corpus.push((name, to_vp(v, &mut rng)));
     }
     for i in 0..n_random {
-        let mut rng = Rng::new(vp_seed ^ (i as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
+        let mut rng = Rng::for_file(vp_seed, i);
         let v = random_roles(&mut rng, i);
         corpus.push((format!("random-{i:03}"), to_vp(v, &mut rng)));
     }
@@ -3902,22 +3757,16 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
         // code" in `Deoptimizer::DoComputeBuiltinContinuation`) on this workload, when it
         // deoptimizes the stub around cedar-wasm's calls. The baseline tiers run the same code
         // at about the same speed here.
-        let out = Command::new("node")
-            .arg("--no-turbofan")
-            .arg(dir.join("vp_driver.mjs"))
-            .arg(dir.join("spec.json"))
-            .env("AWS_REGION", REGION)
-            .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-            .env("AWS_SECRET_ACCESS_KEY", "secret")
-            .output()
-            .expect("run node");
-        assert!(
-            out.status.success(),
-            "node failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
+        let answer: Value = common::node_json(
+            Command::new("node")
+                .arg("--no-turbofan")
+                .arg(dir.join("vp_driver.mjs"))
+                .arg(dir.join("spec.json"))
+                .env("AWS_REGION", REGION)
+                .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+                .env("AWS_SECRET_ACCESS_KEY", "secret"),
         );
         node_done = started.elapsed();
-        let answer: Value = serde_json::from_slice(&out.stdout).expect("driver prints JSON");
         let raw_policies = answer["policies"].as_array().unwrap();
         let policies: Vec<Result<Vec<Statement>, String>> =
             raw_policies.iter().map(parse_policy).collect();
@@ -4153,31 +4002,28 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
                     ));
                 }
             }
-            // Self-check of the cache model: with the token alone as the key (a TOKEN
-            // authorizer), the same answers give wrong allows. (Its misses are each caller's
-            // first request, which the real key's simulation called too.)
-            for d in &p.weak {
-                let Some((got, _)) = evaluate(&calls[d.call as usize][0], d.req, &mut file_errors)
-                else {
-                    continue;
-                };
-                let r = &p.routed[d.req as usize];
-                let c = d.caller as usize;
-                if got && !decide_matrix(&p.roles, &v.who[c], &p.caller_scopes[c], r.route, &r.pp) {
-                    counts.weak_wrong_allows += 1;
-                }
-            }
-            // And `match` routes keyed without `context.path`. (Every miss of that coarser key
-            // is a miss of the template's: no call of its own.)
-            for d in &p.weak_path {
-                let Some((got, _)) = evaluate(&calls[d.call as usize][0], d.req, &mut file_errors)
-                else {
-                    continue;
-                };
-                let r = &p.routed[d.req as usize];
-                let c = d.caller as usize;
-                if got && !decide_matrix(&p.roles, &v.who[c], &p.caller_scopes[c], r.route, &r.pp) {
-                    counts.weak_path_wrong_allows += 1;
+            // Self-checks of the cache model, with the same answers: the token alone as the key
+            // (a TOKEN authorizer; its misses are each caller's first request, which the real
+            // key's simulation called too), and `match` routes keyed without `context.path`
+            // (every miss of that coarser key is a miss of the template's: no call of its own).
+            // Each gives wrong allows.
+            for (decisions, wrong_allows) in [
+                (&p.weak, &mut counts.weak_wrong_allows),
+                (&p.weak_path, &mut counts.weak_path_wrong_allows),
+            ] {
+                for d in decisions {
+                    let Some((got, _)) =
+                        evaluate(&calls[d.call as usize][0], d.req, &mut file_errors)
+                    else {
+                        continue;
+                    };
+                    let r = &p.routed[d.req as usize];
+                    let c = d.caller as usize;
+                    if got
+                        && !decide_matrix(&p.roles, &v.who[c], &p.caller_scopes[c], r.route, &r.pp)
+                    {
+                        *wrong_allows += 1;
+                    }
                 }
             }
             // The self-check of the judge: the same decisions with the broken stubs' answers.
@@ -4253,11 +4099,6 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
     let mut bad_files: BTreeSet<String> = failures.iter().map(|(f, _)| f.clone()).collect();
     bad_files.extend(mismatches.iter().map(|(f, _)| f.clone()));
     if !bad_files.is_empty() {
-        let keep = common::tools_dir()
-            .parent()
-            .unwrap()
-            .join("tmp/vp-exact-failures");
-        fs::create_dir_all(&keep).unwrap();
         let mut report = String::new();
         let _ = writeln!(
             report,
@@ -4266,12 +4107,7 @@ fn verified_permissions_authorizer_decides_exactly_as_the_matrix() {
             mismatches.len(),
             bad_files.len()
         );
-        for f in &bad_files {
-            let src = dir.join(f).join("roles.json");
-            let dst = keep.join(format!("{seed:x}-{f}.json"));
-            let _ = fs::copy(&src, &dst);
-            let _ = writeln!(report, "  saved {}", dst.display());
-        }
+        random::keep_failing_files(&dir, "vp-exact-failures", seed, &bad_files, &mut report);
         for (f, e) in failures.iter().take(40) {
             let _ = writeln!(report, "[{f}] {e}");
         }

@@ -206,16 +206,11 @@ fn a_team_trigger_that_throws_issues_no_token() {
 #[test]
 fn extend_needs_cognito_scopes_and_a_readable_file() {
     let dir = common::scratch("pretoken-extend-errors");
-    fs::write(
-        dir.join("roles.yaml"),
-        ROLES.replace("authorizer: cognito-scopes", "authorizer: lambda"),
-    )
-    .unwrap();
-    let out = common::rolegen()
-        .current_dir(&dir)
-        .arg("gen")
-        .output()
-        .unwrap();
+    let out = common::rolegen_in(
+        &dir,
+        &ROLES.replace("authorizer: cognito-scopes", "authorizer: lambda"),
+        &["gen"],
+    );
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -223,12 +218,7 @@ fn extend_needs_cognito_scopes_and_a_readable_file() {
         "{err}"
     );
 
-    fs::write(dir.join("roles.yaml"), ROLES).unwrap();
-    let out = common::rolegen()
-        .current_dir(&dir)
-        .arg("gen")
-        .output()
-        .unwrap();
+    let out = common::rolegen_in(&dir, ROLES, &["gen"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cannot read `team/my-trigger.mjs`"), "{err}");

@@ -32,6 +32,7 @@
 
 mod common;
 
+use common::random::{self, ResourcePaths, Rng, env_number, resource_ref};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
@@ -43,80 +44,14 @@ const DEFAULT_SEED: u64 = 0x5C0B_E5EE_D000_2026;
 const DEFAULT_FILES: u64 = 80;
 const IDENTIFIER: &str = "https://api.example.com";
 
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
-    }
-    /// splitmix64.
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-    /// Inclusive.
-    fn range(&mut self, lo: usize, hi: usize) -> usize {
-        lo + self.below(hi - lo + 1)
-    }
-    fn chance(&mut self, p: f64) -> bool {
-        ((self.next_u64() >> 11) as f64) / ((1u64 << 53) as f64) < p
-    }
-    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-        &xs[self.below(xs.len())]
-    }
-    /// `k` distinct indexes below `n`, in random order.
-    fn sample(&mut self, n: usize, k: usize) -> Vec<usize> {
-        let mut all: Vec<usize> = (0..n).collect();
-        for i in 0..k.min(n) {
-            let j = i + self.below(n - i);
-            all.swap(i, j);
-        }
-        all.truncate(k.min(n));
-        all
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Random roles files.
 // ---------------------------------------------------------------------------------------------
 
-/// Scope names Cognito's resource server accepts (no space, `"`, `\` or `/`), many of them
-/// traps for code and patterns.
-const SCOPE_POOL: &[&str] = &[
-    "read",
-    "write",
-    "admin",
-    "orders.write",
-    "reports.read",
-    "a:b",
-    "x*y",
-    "q?",
-    "s$1",
-    "{s}",
-    "__proto__",
-    "constructor",
-    "toString",
-    "Read",
-    "READ",
-    "a-b_c",
-    "~",
-    "!",
-    "%20",
-    "<script>",
-    "'",
-    "public",
-    "#x",
-    "[0]",
-    "*",
-    "authenticated2",
-    "Authenticated",
-];
+/// The shared hostile scope names, and names close to the `authenticated` keyword.
+fn scope_pool() -> Vec<&'static str> {
+    random::pool(random::HOSTILE_SCOPES, &["authenticated2", "Authenticated"])
+}
 const GROUP_POOL: &[&str] = &[
     "Admin",
     "Editor",
@@ -145,21 +80,6 @@ const GROUP_POOL: &[&str] = &[
     "%41",
     "a,b",
     "Reader*",
-];
-/// Client names Cognito's `ClientName` accepts (word characters, spaces, `+=,.@-`).
-const CLIENT_POOL: &[&str] = &[
-    "batch",
-    "nightly batch",
-    "a+b=c,d.e@f-g",
-    "Admin",
-    "read",
-    "__proto__",
-    "constructor",
-    "Über ümlaut",
-    "管理者",
-    "-",
-    "1",
-    "x y z",
 ];
 const VERBS: &[&str] = &[
     "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY",
@@ -299,14 +219,15 @@ impl Roles {
 
 fn random_roles(rng: &mut Rng) -> Roles {
     let n_scopes = rng.range(1, 7);
+    let scope_pool = scope_pool();
     let scopes: Vec<String> = rng
-        .sample(SCOPE_POOL.len(), n_scopes)
+        .sample_partial(scope_pool.len(), n_scopes)
         .into_iter()
-        .map(|i| SCOPE_POOL[i].to_string())
+        .map(|i| scope_pool[i].to_string())
         .collect();
     let n_groups = if rng.chance(0.05) { 0 } else { rng.range(1, 6) };
     let names: Vec<String> = rng
-        .sample(GROUP_POOL.len(), n_groups)
+        .sample_partial(GROUP_POOL.len(), n_groups)
         .into_iter()
         .map(|i| GROUP_POOL[i].to_string())
         .collect();
@@ -316,7 +237,7 @@ fn random_roles(rng: &mut Rng) -> Roles {
         .enumerate()
         .map(|(i, n)| {
             let k = rng.range(0, 2);
-            let own = rng.sample(scopes.len(), k);
+            let own = rng.sample_partial(scopes.len(), k);
             // Includes point forward only: no cycles.
             let inc: Vec<usize> = (i + 1..names.len())
                 .filter(|&j| (chain && j == i + 1) || rng.chance(0.2))
@@ -327,11 +248,14 @@ fn random_roles(rng: &mut Rng) -> Roles {
         .collect();
     let clients = if rng.chance(0.75) {
         let k = rng.range(1, 3);
-        rng.sample(CLIENT_POOL.len(), k)
+        rng.sample_partial(random::HOSTILE_CLIENTS.len(), k)
             .into_iter()
             .map(|i| {
                 let n = rng.range(1, scopes.len().min(3));
-                (CLIENT_POOL[i].to_string(), rng.sample(scopes.len(), n))
+                (
+                    random::HOSTILE_CLIENTS[i].to_string(),
+                    rng.sample_partial(scopes.len(), n),
+                )
             })
             .collect()
     } else {
@@ -351,14 +275,14 @@ fn random_roles(rng: &mut Rng) -> Roles {
             _ => format!("/{word}{p}/{{id}}/{}", rng.pick(WORDS)),
         };
         let k = rng.range(1, 3);
-        for v in rng.sample(VERBS.len(), k) {
+        for v in rng.sample_partial(VERBS.len(), k) {
             let access = if rng.chance(0.12) {
                 Access::Public
             } else if rng.chance(auth_rate) {
                 Access::Authenticated
             } else {
                 let k = rng.range(1, scopes.len().min(3));
-                Access::AnyOf(rng.sample(scopes.len(), k))
+                Access::AnyOf(rng.sample_partial(scopes.len(), k))
             };
             routes.insert(format!("{} {path}", VERBS[v]), access);
         }
@@ -390,18 +314,6 @@ fn strings(v: &Value, what: &str) -> Result<Vec<String>, String> {
         .iter()
         .map(|x| x.as_str().map(str::to_string).ok_or(format!("{what}: {x}")))
         .collect()
-}
-
-/// `{Ref: X}` → `Some(X)`; the API's root (`Fn::GetAtt [RestApi, RootResourceId]`) → `None`.
-fn parent_ref(v: &Value) -> Result<Option<String>, String> {
-    if let Some(r) = v.get("Ref").and_then(Value::as_str) {
-        return Ok(Some(r.to_string()));
-    }
-    match v.get("Fn::GetAtt") {
-        Some(Value::Array(a)) if a.len() == 2 && a[1] == "RootResourceId" => Ok(None),
-        Some(Value::String(s)) if s.ends_with(".RootResourceId") => Ok(None),
-        _ => Err(format!("unexpected resource reference {v}")),
-    }
 }
 
 fn read_template(text: &str) -> Result<Deployed, String> {
@@ -453,30 +365,14 @@ fn read_template(text: &str) -> Result<Deployed, String> {
         return Err(format!("ProviderARNs {}", auth["ProviderARNs"]));
     }
 
-    let mut parents: HashMap<String, (Option<String>, String)> = HashMap::new();
-    for (id, p) in of_type("AWS::ApiGateway::Resource") {
-        let part = p["PathPart"].as_str().ok_or("resource without PathPart")?;
-        parents.insert(id.clone(), (parent_ref(&p["ParentId"])?, part.to_string()));
-    }
-    let path_of = |mut id: Option<String>| -> Result<String, String> {
-        let mut parts = Vec::new();
-        while let Some(i) = id {
-            let (parent, part) = parents.get(&i).ok_or(format!("no resource {i}"))?;
-            parts.push(part.clone());
-            id = parent.clone();
-            if parts.len() > 64 {
-                return Err("resource cycle".into());
-            }
-        }
-        parts.reverse();
-        Ok(format!("/{}", parts.join("/")))
-    };
+    let paths = ResourcePaths::read(res)?;
+    let path_of = |id| paths.path_of(id);
     let mut methods = BTreeMap::new();
     for (id, p) in of_type("AWS::ApiGateway::Method") {
         let key = format!(
             "{} {}",
             p["HttpMethod"].as_str().ok_or("no HttpMethod")?,
-            path_of(parent_ref(&p["ResourceId"])?)?
+            path_of(resource_ref(&p["ResourceId"])?)?
         );
         let protection = match p["AuthorizationType"].as_str() {
             Some("NONE") => None,
@@ -582,20 +478,6 @@ fn token_scopes(requested: &[String], response: &Value) -> Result<BTreeSet<Strin
 // ---------------------------------------------------------------------------------------------
 // The test.
 // ---------------------------------------------------------------------------------------------
-
-fn env_number(name: &str, default: u64) -> u64 {
-    match std::env::var(name) {
-        Err(_) => default,
-        Ok(s) => {
-            let s = s.trim().replace('_', "");
-            match s.strip_prefix("0x") {
-                Some(h) => u64::from_str_radix(h, 16),
-                None => s.parse(),
-            }
-            .unwrap_or_else(|_| panic!("{name}={s:?} is not a number"))
-        }
-    }
-}
 
 fn run_gen(dir: &Path, v: &Value) -> Result<(), String> {
     fs::create_dir_all(dir).unwrap();
@@ -758,7 +640,8 @@ fn cognito_scopes_decide_exactly_as_the_matrix() {
     let mut failures: Vec<(String, String)> = Vec::new();
     let mut planned = Vec::new();
     for i in 0..n_files {
-        let mut rng = Rng::new(seed ^ (i as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
+        // The golden-ratio XOR keeps the corpus each seed named before the PRNG was shared.
+        let mut rng = Rng::for_file(seed ^ 0x9E37_79B9_7F4A_7C15, i);
         let roles = random_roles(&mut rng);
         let name = format!("random-{i:03}");
         let d = dir.join(&name);
@@ -813,17 +696,11 @@ fn cognito_scopes_decide_exactly_as_the_matrix() {
     }
     fs::write(dir.join("spec.json"), Value::from(spec).to_string()).unwrap();
     fs::write(dir.join("driver.mjs"), DRIVER).unwrap();
-    let out = Command::new("node")
-        .arg(dir.join("driver.mjs"))
-        .arg(dir.join("spec.json"))
-        .output()
-        .expect("run node");
-    assert!(
-        out.status.success(),
-        "node failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    let answers: Value = common::node_json(
+        Command::new("node")
+            .arg(dir.join("driver.mjs"))
+            .arg(dir.join("spec.json")),
     );
-    let answers: Value = serde_json::from_slice(&out.stdout).expect("driver prints JSON");
 
     let full = |roles: &Roles, s: usize| format!("{IDENTIFIER}/{}", roles.scopes[s]);
     let answers = answers.as_array().unwrap();
@@ -917,18 +794,9 @@ fn cognito_scopes_decide_exactly_as_the_matrix() {
         "scopes_exact: {n_files} files (seed {seed:#x}), {decisions} decisions ({allowed} users allowed, {denied} users denied, {auth_decisions} on authenticated routes; {client_allowed} machine clients allowed, {client_denied} denied, in {client_files} files); self-check with a widened trigger: {mutant_wrong_allows} wrong allows"
     );
     if !failures.is_empty() {
-        let keep = common::tools_dir()
-            .parent()
-            .unwrap()
-            .join("tmp/scopes-exact-failures");
-        fs::create_dir_all(&keep).unwrap();
         let mut report = format!("{} failures; rerun with {rerun}\n", failures.len());
         let files: BTreeSet<&String> = failures.iter().map(|(f, _)| f).collect();
-        for f in files {
-            let dst = keep.join(format!("{seed:x}-{f}.json"));
-            let _ = fs::copy(dir.join(f).join("roles.json"), &dst);
-            let _ = writeln!(report, "  saved {}", dst.display());
-        }
+        random::keep_failing_files(&dir, "scopes-exact-failures", seed, files, &mut report);
         for (f, e) in failures.iter().take(30) {
             let _ = writeln!(report, "[{f}] {e}");
         }

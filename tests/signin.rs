@@ -6,7 +6,6 @@
 mod common;
 
 use serde_json::{Value, json};
-use std::fs;
 use std::path::Path;
 
 const BASE: &str = "version: 1
@@ -30,16 +29,15 @@ fn roles(strategy: &str, pool: &str) -> String {
 }
 
 fn generate(dir: &Path, text: &str) -> std::process::Output {
-    fs::write(dir.join("roles.yaml"), text).unwrap();
-    common::rolegen()
-        .current_dir(dir)
-        .args(["--error-format", "json", "gen", "--target", "cfn"])
-        .output()
-        .unwrap()
+    common::rolegen_in(
+        dir,
+        text,
+        &["--error-format", "json", "gen", "--target", "cfn"],
+    )
 }
 
 fn template(dir: &Path) -> Value {
-    serde_saphyr::from_str(&fs::read_to_string(dir.join("out/cfn/template.yaml")).unwrap()).unwrap()
+    common::read_yaml(&dir.join("out/cfn/template.yaml"))
 }
 
 const FULL: &str = "  domain: shop-signin-7f3a

@@ -6,7 +6,6 @@
 mod common;
 
 use serde_json::{Value, json};
-use std::fs;
 use std::path::Path;
 
 const BASE: &str = "version: 1
@@ -37,16 +36,15 @@ fn roles(strategy: &str, settings: &str, route: &str) -> String {
 }
 
 fn generate(dir: &Path, text: &str) -> std::process::Output {
-    fs::write(dir.join("roles.yaml"), text).unwrap();
-    common::rolegen()
-        .current_dir(dir)
-        .args(["--error-format", "json", "gen", "--target", "cfn"])
-        .output()
-        .unwrap()
+    common::rolegen_in(
+        dir,
+        text,
+        &["--error-format", "json", "gen", "--target", "cfn"],
+    )
 }
 
 fn template(dir: &Path) -> Value {
-    serde_saphyr::from_str(&fs::read_to_string(dir.join("out/cfn/template.yaml")).unwrap()).unwrap()
+    common::read_yaml(&dir.join("out/cfn/template.yaml"))
 }
 
 fn ok(strategy: &str, settings: &str, route: &str) -> (Value, std::path::PathBuf) {
@@ -205,13 +203,7 @@ fn every_option_reaches_the_stage() {
 fn stage_settings_are_not_a_new_deployment() {
     let deployment = |settings: &str| {
         let (t, _) = ok("lambda", settings, "");
-        t["Resources"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .find(|k| k.starts_with("Deployment"))
-            .unwrap()
-            .clone()
+        common::deployment_id(&t)
     };
     assert_eq!(
         deployment(""),

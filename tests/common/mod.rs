@@ -3,9 +3,13 @@
 //! runs the same tests with `cargo test` and no test ever skips for a missing tool.
 #![allow(dead_code)]
 
+use serde_json::Value;
 use std::fs::{self, File};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output, Stdio};
+
+pub mod random;
 
 /// Versions are pinned so that a new release of a tool cannot change a test's verdict
 /// without a commit here.
@@ -71,22 +75,11 @@ fn run(cmd: &mut Command, what: &str) {
 
 /// The Python venv with cfn-lint, openapi-spec-validator and jsonschema.
 pub fn venv() -> PathBuf {
-    once("venv", &PIP_PACKAGES.join(" "), |home| {
-        run(
-            Command::new("python3").args(["-m", "venv"]).arg(home),
-            "python3 -m venv",
-        );
-        run(
-            Command::new(home.join("bin/pip"))
-                .args(["install", "--quiet", "--disable-pip-version-check"])
-                .args(PIP_PACKAGES),
-            "pip install",
-        );
-    })
+    tool_venv("venv", PIP_PACKAGES)
 }
 
-/// A Python venv of its own under `target/tools/<name>` with `packages` (pinned), for tools
-/// whose dependencies must not meet cfn-lint's.
+/// A Python venv under `target/tools/<name>` with `packages` (pinned), made once; tools whose
+/// dependencies must not meet cfn-lint's get a venv of their own.
 pub fn tool_venv(name: &str, packages: &[&str]) -> PathBuf {
     once(name, &packages.join(" "), |home| {
         run(
@@ -184,6 +177,79 @@ pub fn scratch(name: &str) -> PathBuf {
 /// The built `rolegen` binary.
 pub fn rolegen() -> Command {
     Command::new(env!("CARGO_BIN_EXE_rolegen"))
+}
+
+/// Writes `roles` as `dir/roles.yaml` and runs `rolegen ARGS` in `dir`.
+pub fn rolegen_in(dir: &Path, roles: &str, args: &[&str]) -> Output {
+    fs::write(dir.join("roles.yaml"), roles).expect("write roles.yaml");
+    rolegen()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run rolegen")
+}
+
+/// A YAML (or JSON) file read into a JSON value.
+pub fn read_yaml(path: &Path) -> Value {
+    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The logical ID of a template's `Deployment…` resource: its name carries the hash of what
+/// is deployed, so a new ID is a new deployment.
+pub fn deployment_id(t: &Value) -> String {
+    t["Resources"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .find(|k| k.starts_with("Deployment"))
+        .unwrap()
+        .clone()
+}
+
+/// The path (`/orders/{orderId}`) of the API Gateway resource `id` of a template, by following
+/// each `Ref` to its `PathPart` and `ParentId` up to the root.
+pub fn resource_path(resources: &serde_json::Map<String, Value>, id: &Value) -> String {
+    let mut parts = Vec::new();
+    let mut cur = id.clone();
+    while let Some(name) = cur.get("Ref").and_then(Value::as_str) {
+        let r = &resources[name]["Properties"];
+        parts.push(r["PathPart"].as_str().unwrap().to_string());
+        cur = r["ParentId"].clone();
+    }
+    parts.reverse();
+    format!("/{}", parts.join("/"))
+}
+
+/// Runs `node` (`cmd`, a driver script and its arguments) and reads what it prints as JSON;
+/// panics with node's stderr unless it succeeds.
+pub fn node_json<T: serde::de::DeserializeOwned>(cmd: &mut Command) -> T {
+    let out = cmd.output().expect("run node");
+    assert!(
+        out.status.success(),
+        "node failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("driver prints JSON")
+}
+
+/// Runs `cmd` with `input` on its stdin; its stdout, once it has exited successfully (else a
+/// panic with its stderr).
+pub fn stdout_with_input(cmd: &mut Command, input: &[u8]) -> Vec<u8> {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
 }
 
 // ---------------------------------------------------------------- goldens and snapshots
@@ -309,17 +375,5 @@ pub const SAM_PIP_PACKAGES: &[&str] = &["aws-sam-translator==1.115.0", "PyYAML==
 
 /// Python of the venv that has the SAM translator.
 pub fn sam_python() -> PathBuf {
-    once("sam-venv", &SAM_PIP_PACKAGES.join(" "), |home| {
-        run(
-            Command::new("python3").args(["-m", "venv"]).arg(home),
-            "python3 -m venv",
-        );
-        run(
-            Command::new(home.join("bin/pip"))
-                .args(["install", "--quiet", "--disable-pip-version-check"])
-                .args(SAM_PIP_PACKAGES),
-            "pip install",
-        );
-    })
-    .join("bin/python")
+    tool_venv("sam-venv", SAM_PIP_PACKAGES).join("bin/python")
 }
