@@ -7,10 +7,11 @@
 //! structure (mappings, sequences, scalars), never as pasted text, so names from roles.yaml
 //! are only ever YAML strings.
 //!
-//! Scopes: API Gateway lets a route through when the access token holds any one of the
-//! method's scopes, while OpenAPI reads the scopes listed in one security requirement as all
-//! required. So each scope gets its own requirement (`- CognitoUserPool: [api/admin]`,
-//! `- CognitoUserPool: [api/readonly]`): alternatives, in OpenAPI's terms too.
+//! Scopes: a method's scopes are one security requirement listing all of them
+//! (`- CognitoUserPool: [api/admin, api/readonly]`), the form AWS documents for import. API
+//! Gateway applies it as "any one of" (`AuthorizationScopes`), while generic OpenAPI tools read
+//! it as "all of": the document says so in its description. Several requirements naming one
+//! scheme are undocumented for import.
 //!
 //! ARNs that exist only once the stack is deployed are `${NAME}` placeholders, substituted
 //! before import (see [`placeholders`]); the file stays valid OpenAPI either way.
