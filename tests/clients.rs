@@ -373,3 +373,54 @@ fn drift_reads_clients_and_bindings_back_from_the_handler() {
         ]
     );
 }
+
+#[test]
+fn drift_compares_the_pools_machine_clients_with_roles_yaml() {
+    let dir = setup("drift-clients", &fixture());
+    assert_eq!(run(&dir, &["gen"]).status.code(), Some(0));
+    let template = fs::read_to_string(dir.join("out/cfn/template.yaml")).unwrap();
+    // billing-sync's app client also allows `api/admin`; ops bot's client is not there.
+    let wider = template.replacen(
+        "AllowedOAuthScopes:\n      - api/bookings.read\n",
+        "AllowedOAuthScopes:\n      - api/bookings.read\n      - api/admin\n",
+        1,
+    );
+    assert_ne!(wider, template);
+    // The pool's client for ops bot under another logical ID: not the one roles.yaml's gives.
+    let edited = wider.replacen(
+        "\n  MachineClientopsbotB8921F56:\n    Type: AWS::Cognito::UserPoolClient",
+        "\n  HandMadeClient:\n    Type: AWS::Cognito::UserPoolClient",
+        1,
+    );
+    assert_ne!(edited, wider, "the client's resource was renamed");
+    fs::write(dir.join("edited.yaml"), edited).unwrap();
+    let o = run(&dir, &["drift", "--api", "edited.yaml", "--format", "json"]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {o:?}"));
+    let got: Vec<(String, String)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "RG112")
+        .map(|f| {
+            (
+                f["severity"].as_str().unwrap().to_string(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "error".to_string(),
+                "app client `MachineClientbillingsync5988E000` allows `api/admin`, which roles.yaml does not grant machine client `billing-sync`: wider access than declared".to_string()
+            ),
+            (
+                "warning".to_string(),
+                "roles.yaml's machine client `ops bot` has no client-credentials app client `MachineClientopsbotB8921F56` in `edited.yaml`: it cannot get a token".to_string()
+            ),
+        ],
+        "{v}"
+    );
+    assert_eq!(o.status.code(), Some(1));
+}

@@ -180,13 +180,77 @@ pub fn cognito_findings(
             });
         }
     }
+    // roles.yaml's machine clients against the file's client-credentials clients, matched by
+    // the logical ID `rolegen gen` gives them: a scope the pool's client allows that roles.yaml
+    // does not grant is wider access (an error); one it lacks, calls that fail (a warning).
+    if side.clients.iter().any(|c| c.client_credentials) {
+        for c in model.client_ids() {
+            let client = model.client(c);
+            let id = crate::r#gen::cfn::client_id(&client.name);
+            let at_roles = at(roles_file, client.decl.line, client.decl.column);
+            let Some(theirs) = side
+                .clients
+                .iter()
+                .find(|s| s.id == id && s.client_credentials)
+            else {
+                out.push(Finding {
+                    rule: CLIENT_SCOPE.id,
+                    rule_name: CLIENT_SCOPE.name,
+                    severity: Severity::Warning,
+                    route: None,
+                    message: format!(
+                        "roles.yaml's machine client `{}` has no client-credentials app client `{id}` in `{}`: it cannot get a token",
+                        client.name, cognito.name
+                    ),
+                    location: at_roles,
+                    help: Some("deploy the app client `rolegen gen` writes".into()),
+                });
+                continue;
+            };
+            let want = model.full_scopes_of_client(c);
+            let extra: Vec<&String> = theirs
+                .scopes
+                .iter()
+                .filter(|s| !want.contains(&s.as_str()))
+                .collect();
+            let missing: Vec<&str> = want
+                .iter()
+                .copied()
+                .filter(|w| !theirs.scopes.iter().any(|s| s == w))
+                .collect();
+            if !extra.is_empty() {
+                out.push(Finding {
+                    rule: CLIENT_SCOPE.id,
+                    rule_name: CLIENT_SCOPE.name,
+                    severity: Severity::Error,
+                    route: None,
+                    message: format!(
+                        "app client `{id}` allows {}, which roles.yaml does not grant machine client `{}`: wider access than declared",
+                        apidef::quote_list(&extra),
+                        client.name
+                    ),
+                    location: at(cognito.name, theirs.line, theirs.column),
+                    help: Some("remove the scope from the client's `AllowedOAuthScopes`, or grant it in roles.yaml".into()),
+                });
+            }
+            if !missing.is_empty() {
+                out.push(Finding {
+                    rule: CLIENT_SCOPE.id,
+                    rule_name: CLIENT_SCOPE.name,
+                    severity: Severity::Warning,
+                    route: None,
+                    message: format!(
+                        "app client `{id}` does not allow {}, which roles.yaml grants machine client `{}`: its calls that need them fail",
+                        apidef::quote_list(&missing),
+                        client.name
+                    ),
+                    location: at_roles,
+                    help: Some("deploy the app client `rolegen gen` writes".into()),
+                });
+            }
+        }
+    }
     // A client may only allow scopes its pool's resource servers declare.
-    //
-    // Hook for roles.yaml's machine clients (the `clients:` section, added separately): once
-    // the model has them, compare each `side.clients` entry that has `client_credentials` with
-    // the roles.yaml client of the same name, its `scopes` against `c.scopes` (a scope the pool's
-    // client allows that roles.yaml does not grant is wider access: an error; the reverse, a
-    // warning), and report a roles.yaml client the file lacks. Until then only the check below.
     if !side.resource_servers.is_empty() {
         let declared = side.declared_scopes();
         for c in &side.clients {
