@@ -424,3 +424,73 @@ fn drift_compares_the_pools_machine_clients_with_roles_yaml() {
     );
     assert_eq!(o.status.code(), Some(1));
 }
+
+#[test]
+fn drift_reads_the_verified_permissions_handler_back() {
+    let dir = setup(
+        "drift-vp-table",
+        &fixture().replace("authorizer: lambda", "authorizer: verified-permissions"),
+    );
+    assert_eq!(run(&dir, &["gen"]).status.code(), Some(0));
+    let args = |handler: &str| {
+        vec![
+            "drift".to_string(),
+            "--api".into(),
+            "out/cfn/template.yaml".into(),
+            "--authorizer".into(),
+            handler.into(),
+            "--format".into(),
+            "json".into(),
+        ]
+    };
+    let drift = |handler: &str| {
+        let a = args(handler);
+        let o = run(&dir, &a.iter().map(String::as_str).collect::<Vec<_>>());
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {o:?}"));
+        (o.status.code(), v)
+    };
+    let (code, v) = drift("out/authorizer/index.mjs");
+    assert_eq!(code, Some(0), "{v}");
+    let handler = fs::read_to_string(dir.join("out/authorizer/index.mjs")).unwrap();
+    // A handler that lets anyone delete bookings without asking, and binds the user's bookings
+    // to their username instead of their `sub`.
+    let edited = handler
+        .replace(
+            r#"["DELETE /bookings/{id}",false,[],true]"#,
+            r#"["DELETE /bookings/{id}",true,[],true]"#,
+        )
+        .replace(
+            r#"[["userId","sub","sub"]]"#,
+            r#"[["userId","cognito:username","cognito:username"]]"#,
+        );
+    assert_ne!(edited, handler, "the rows edited here are in the table");
+    fs::write(dir.join("edited.mjs"), &edited).unwrap();
+    let (code, v) = drift("edited.mjs");
+    assert_eq!(code, Some(1));
+    let mut got: Vec<(String, String)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            assert_eq!(f["rule"], "RG113");
+            (
+                f["route"].as_str().unwrap().to_string(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "DELETE /bookings/{id}".to_string(),
+                "the authorizer allows this route to anyone, without asking Verified Permissions; roles.yaml protects it".to_string()
+            ),
+            (
+                "GET /users/{userId}/bookings".to_string(),
+                "the authorizer binds `{userId}` to `cognito:username`; roles.yaml binds `{userId}` to `sub`".to_string()
+            ),
+        ]
+    );
+}

@@ -307,18 +307,15 @@ pub fn authorizer_table(
     roles_name: &str,
 ) -> Result<Vec<Finding>, super::Outcome> {
     let name = path.display().to_string();
-    if model.api.strategy != crate::model::Strategy::Lambda {
+    if model.api.strategy == crate::model::Strategy::CognitoScopes {
         return Err(super::fail(
             global,
             &name,
             crate::diag::Diagnostic::error(
                 "authorizer-table",
-                format!(
-                    "`--authorizer` reads the `lambda` authorizer's table; with `authorizer: {}` the decision is not in the handler",
-                    model.api.strategy.as_str()
-                ),
+                "`--authorizer` reads rolegen's Lambda authorizer; with `authorizer: cognito-scopes` API Gateway's Cognito authorizer decides",
             )
-            .help("for `verified-permissions`, the Cedar policies decide: `rolegen check` compares `out/cedar` with roles.yaml"),
+            .help("drift compares each method's `AuthorizationScopes` with roles.yaml already"),
         ));
     }
     let text = super::read_text(
@@ -327,6 +324,22 @@ pub fn authorizer_table(
         crate::yaml::limits::API.max_file_bytes,
     )
     .map_err(|u| super::fail_in(global, &name, &u.text, *u.diag))?;
+    if model.api.strategy == crate::model::Strategy::VerifiedPermissions {
+        let (table, line) = super::drift_table::read_vp(&text).map_err(|why| {
+            super::fail(
+                global,
+                &name,
+                crate::diag::Diagnostic::error(
+                    "authorizer-table",
+                    format!("cannot read the route table of `{name}`: {why}"),
+                )
+                .help("pass the `index.mjs` rolegen generated for `verified-permissions`; the Cedar policies decide the rest (`rolegen check` compares `out/cedar`)"),
+            )
+        })?;
+        return Ok(super::drift_table::vp_findings(
+            model, &table, line, roles_name, &name,
+        ));
+    }
     let table = super::drift_table::read(&text).map_err(|why| {
         super::fail(
             global,

@@ -1,5 +1,8 @@
-//! `rolegen drift --authorizer FILE`: read rolegen's own Lambda authorizer (`lambda`) back and
-//! compare its embedded route → groups table with roles.yaml.
+//! `rolegen drift --authorizer FILE`: read rolegen's own Lambda authorizer back and compare
+//! its embedded table with roles.yaml: under `lambda` the route → groups, clients and bindings
+//! table that decides; under `verified-permissions` what the handler decides itself (public
+//! routes, `match` bindings, whether a machine client is asked about) before the Cedar
+//! policies decide the rest.
 //!
 //! An API definition only says that a Lambda authorizer is attached, its type and its cache
 //! key; what it decides is in its code. For rolegen's own handler that decision is data: the
@@ -281,6 +284,159 @@ pub fn findings(
                 },
             ));
         }
+    }
+    out
+}
+
+/// One route of the `verified-permissions` handler's table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VpEntry {
+    pub public: bool,
+    /// `[variable, claim as the policy names it]`.
+    pub bound: Vec<(String, String)>,
+    /// Whether some machine client may call it (the handler asks Verified Permissions only then).
+    pub by_client: bool,
+}
+
+/// Reads the `verified-permissions` handler's `ROUTES`: `[route, public]`, or `[route, public,
+/// bindings, by_client]` for files with machine clients or `match` routes.
+pub fn read_vp(text: &str) -> Result<(BTreeMap<String, VpEntry>, u32), String> {
+    let (routes, line) = constant(text, "ROUTES")?;
+    let bad =
+        || "its `ROUTES` table is not a list of [route, public, bindings, by client]".to_string();
+    let mut out = BTreeMap::new();
+    for entry in routes.as_array().ok_or_else(bad)? {
+        let (Some(key), Some(public)) = (
+            entry.get(0).and_then(|k| k.as_str()),
+            entry.get(1).and_then(|p| p.as_bool()),
+        ) else {
+            return Err(bad());
+        };
+        let bound: Vec<(String, String)> = match entry.get(2) {
+            None => Vec::new(),
+            Some(b) => {
+                let triples: Vec<(String, String, String)> =
+                    serde_json::from_value(b.clone()).map_err(|_| bad())?;
+                triples.into_iter().map(|(v, c, _)| (v, c)).collect()
+            }
+        };
+        let by_client = match entry.get(3) {
+            None => false,
+            Some(b) => b.as_bool().ok_or_else(bad)?,
+        };
+        out.insert(
+            key.to_string(),
+            VpEntry {
+                public,
+                bound,
+                by_client,
+            },
+        );
+    }
+    Ok((out, line))
+}
+
+/// Every difference between the `verified-permissions` handler's table and roles.yaml.
+pub fn vp_findings(
+    model: &Model,
+    table: &BTreeMap<String, VpEntry>,
+    line: u32,
+    roles_file: &str,
+    handler_file: &str,
+) -> Vec<Finding> {
+    let finding = |route: String, message: String, location: Location| Finding {
+        rule: AUTHORIZER_TABLE.id,
+        rule_name: AUTHORIZER_TABLE.name,
+        severity: Severity::Error,
+        route: Some(route),
+        message,
+        location: Some(location),
+        help: Some("deploy the authorizer `rolegen gen` writes from this roles.yaml".into()),
+    };
+    let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
+    for id in model.route_ids() {
+        let route = model.route(id);
+        let key = route.key();
+        let at = Location {
+            file: roles_file.to_string(),
+            line: route.decl.line,
+            column: route.decl.column,
+        };
+        let want = VpEntry {
+            public: route.access == Access::Public,
+            bound: route
+                .bound
+                .iter()
+                .map(|b| (b.var.clone(), b.claim.as_written()))
+                .collect(),
+            by_client: model
+                .client_ids()
+                .any(|c| model.matrix.client_allows(c, id)),
+        };
+        seen.insert(key.clone());
+        let Some(have) = table.get(&key) else {
+            out.push(finding(
+                key,
+                "the authorizer's table has no such route: it denies it to everyone".into(),
+                at,
+            ));
+            continue;
+        };
+        if have.public != want.public {
+            out.push(finding(
+                key.clone(),
+                if have.public {
+                    "the authorizer allows this route to anyone, without asking Verified Permissions; roles.yaml protects it".into()
+                } else {
+                    "the authorizer asks Verified Permissions for this route; roles.yaml makes it public".into()
+                },
+                at.clone(),
+            ));
+        }
+        if have.bound != want.bound {
+            let shown = |b: &[(String, String)]| {
+                if b.is_empty() {
+                    "no path variable".to_string()
+                } else {
+                    b.iter()
+                        .map(|(v, c)| format!("`{{{v}}}` to `{c}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            };
+            out.push(finding(
+                key.clone(),
+                format!(
+                    "the authorizer binds {}; roles.yaml binds {}",
+                    shown(&have.bound),
+                    shown(&want.bound)
+                ),
+                at.clone(),
+            ));
+        }
+        if have.by_client != want.by_client {
+            out.push(finding(
+                key.clone(),
+                if have.by_client {
+                    "the authorizer asks Verified Permissions for machine clients on this route; roles.yaml lets no client call it".into()
+                } else {
+                    "the authorizer denies every machine client this route without asking; roles.yaml lets a client call it".into()
+                },
+                at,
+            ));
+        }
+    }
+    for key in table.keys().filter(|k| !seen.contains(*k)) {
+        out.push(finding(
+            key.clone(),
+            "the authorizer's table has this route, which roles.yaml does not declare".into(),
+            Location {
+                file: handler_file.to_string(),
+                line,
+                column: 1,
+            },
+        ));
     }
     out
 }
