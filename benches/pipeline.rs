@@ -139,11 +139,15 @@ fn bench(c: &mut Criterion) {
     group.finish();
 
     // Each target on the `cognito-scopes` files, or on the `lambda` ones if only they use it.
+    // A target no synthetic file has (`routes`, written only for `api.external`) is skipped:
+    // it serializes one line per route.
     for target in Target::ALL {
-        let on = [&scoped, &lambda, &avp]
+        let Some(on) = [&scoped, &lambda, &avp]
             .into_iter()
             .find(|cases| cases.iter().any(|c| target.applies_to(&c.model)))
-            .expect("every target applies to some strategy");
+        else {
+            continue;
+        };
         let mut group = c.benchmark_group(format!("gen-{}", target.name()));
         for case in on.iter().filter(|c| target.applies_to(&c.model)) {
             tune(&mut group, case.routes);
