@@ -144,6 +144,31 @@ pub fn read(text: &str) -> Result<Table, String> {
     Ok(Table { routes: out, line })
 }
 
+/// A route's difference between the handler's table and roles.yaml.
+fn finding(route: String, message: String, location: Location) -> Finding {
+    Finding {
+        rule: AUTHORIZER_TABLE.id,
+        rule_name: AUTHORIZER_TABLE.name,
+        severity: Severity::Error,
+        route: Some(route),
+        message,
+        location: Some(location),
+        help: Some("deploy the authorizer `rolegen gen` writes from this roles.yaml".into()),
+    }
+}
+
+/// "`{userId}` to `sub`", or "no path variable".
+fn bindings(b: &[(String, String)]) -> String {
+    if b.is_empty() {
+        "no path variable".to_string()
+    } else {
+        b.iter()
+            .map(|(v, c)| format!("`{{{v}}}` to `{c}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// What roles.yaml says for each route, as the handler would hold it.
 fn expected(model: &Model) -> BTreeMap<String, (Entry, crate::diag::Span)> {
     model
@@ -193,15 +218,6 @@ pub fn findings(
     handler_file: &str,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
-    let finding = |route: String, message: String, location: Location| Finding {
-        rule: AUTHORIZER_TABLE.id,
-        rule_name: AUTHORIZER_TABLE.name,
-        severity: Severity::Error,
-        route: Some(route),
-        message,
-        location: Some(location),
-        help: Some("deploy the authorizer `rolegen gen` writes from this roles.yaml".into()),
-    };
     let want = expected(model);
     for (key, (entry, decl)) in &want {
         let at = Location {
@@ -246,22 +262,12 @@ pub fn findings(
                     ));
                 }
                 if have.bound != entry.bound {
-                    let shown = |b: &[(String, String)]| {
-                        if b.is_empty() {
-                            "no path variable".to_string()
-                        } else {
-                            b.iter()
-                                .map(|(v, c)| format!("`{{{v}}}` to `{c}`"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        }
-                    };
                     out.push(finding(
                         key.clone(),
                         format!(
                             "the authorizer binds {}; roles.yaml binds {}",
-                            shown(&have.bound),
-                            shown(&entry.bound)
+                            bindings(&have.bound),
+                            bindings(&entry.bound)
                         ),
                         at,
                     ));
@@ -344,15 +350,6 @@ pub fn vp_findings(
     roles_file: &str,
     handler_file: &str,
 ) -> Vec<Finding> {
-    let finding = |route: String, message: String, location: Location| Finding {
-        rule: AUTHORIZER_TABLE.id,
-        rule_name: AUTHORIZER_TABLE.name,
-        severity: Severity::Error,
-        route: Some(route),
-        message,
-        location: Some(location),
-        help: Some("deploy the authorizer `rolegen gen` writes from this roles.yaml".into()),
-    };
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
     for id in model.route_ids() {
@@ -370,9 +367,7 @@ pub fn vp_findings(
                 .iter()
                 .map(|b| (b.var.clone(), b.claim.as_written()))
                 .collect(),
-            by_client: model
-                .client_ids()
-                .any(|c| model.matrix.client_allows(c, id)),
+            by_client: model.matrix.any_client(id),
         };
         seen.insert(key.clone());
         let Some(have) = table.get(&key) else {
@@ -395,22 +390,12 @@ pub fn vp_findings(
             ));
         }
         if have.bound != want.bound {
-            let shown = |b: &[(String, String)]| {
-                if b.is_empty() {
-                    "no path variable".to_string()
-                } else {
-                    b.iter()
-                        .map(|(v, c)| format!("`{{{v}}}` to `{c}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                }
-            };
             out.push(finding(
                 key.clone(),
                 format!(
                     "the authorizer binds {}; roles.yaml binds {}",
-                    shown(&have.bound),
-                    shown(&want.bound)
+                    bindings(&have.bound),
+                    bindings(&want.bound)
                 ),
                 at.clone(),
             ));

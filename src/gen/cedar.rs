@@ -121,9 +121,7 @@ pub fn schema(model: &Model, ns: &str, actions: &[Action]) -> Value {
     let mut acts = Map::new();
     for a in actions {
         let route = model.route(a.route);
-        let by_client = model
-            .client_ids()
-            .any(|c| model.matrix.client_allows(c, a.route));
+        let by_client = model.matrix.any_client(a.route);
         let principals = if by_client {
             json!(["User", "Client"])
         } else {

@@ -1527,7 +1527,7 @@ fn matrix(groups: &[Group], routes: &[Route], clients: &[Client], n_scopes: usiz
             row
         })
         .collect();
-    let clients = clients
+    let clients: Vec<FixedBitSet> = clients
         .iter()
         .map(|c| {
             let mut row = public.clone();
@@ -1542,11 +1542,16 @@ fn matrix(groups: &[Group], routes: &[Route], clients: &[Client], n_scopes: usiz
             row
         })
         .collect();
+    let mut any_client = FixedBitSet::with_capacity(routes.len());
+    for row in &clients {
+        any_client.union_with(row);
+    }
     Matrix {
         rows,
         public,
         signed_in,
         clients,
+        any_client,
     }
 }
 

@@ -281,6 +281,8 @@ pub struct Matrix {
     /// One row per machine client: the public routes and the unbound routes one of its scopes
     /// grants.
     clients: Vec<FixedBitSet>,
+    /// The union of the clients' rows: the routes some machine client may call.
+    any_client: FixedBitSet,
 }
 
 impl Matrix {
@@ -320,6 +322,11 @@ impl Matrix {
     /// The routes machine client `client` may call.
     pub fn client_row(&self, client: ClientId) -> &FixedBitSet {
         &self.clients[client.0]
+    }
+
+    /// Whether some machine client may call `route`.
+    pub fn any_client(&self, route: RouteId) -> bool {
+        self.any_client.contains(route.0)
     }
 }
 
