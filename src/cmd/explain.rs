@@ -507,6 +507,24 @@ fn explain_route(
     }
 }
 
+/// Names in backticks, joined with `sep`.
+fn ticked<S: AsRef<str>>(items: &[S], sep: &str) -> String {
+    items
+        .iter()
+        .map(|s| format!("`{}`", s.as_ref()))
+        .collect::<Vec<_>>()
+        .join(sep)
+}
+
+/// "needs `a`", "needs any one of `a`, `b`".
+fn needs(scopes: &[String]) -> String {
+    format!(
+        "needs {}{}",
+        if scopes.len() > 1 { "any one of " } else { "" },
+        ticked(scopes, ", ")
+    )
+}
+
 fn via_text(via: &[String]) -> String {
     if via.len() <= 1 {
         "its own scope".to_string()
@@ -605,12 +623,7 @@ fn route_text(model: &Model, file: &str, e: &RouteExplain) -> String {
         // Every group may call it, and so may a signed-in user in no group: there is no
         // scope to explain.
         if let Some(v) = &e.caller {
-            let who = v
-                .groups
-                .iter()
-                .map(|g| format!("`{g}`"))
-                .collect::<Vec<_>>()
-                .join(" + ");
+            let who = ticked(&v.groups, " + ");
             let _ = writeln!(
                 out,
                 "  a caller in {who} MAY call it, as any signed-in user may"
@@ -620,12 +633,7 @@ fn route_text(model: &Model, file: &str, e: &RouteExplain) -> String {
     }
     match &e.caller {
         Some(v) => {
-            let who = v
-                .groups
-                .iter()
-                .map(|g| format!("`{g}`"))
-                .collect::<Vec<_>>()
-                .join(" + ");
+            let who = ticked(&v.groups, " + ");
             if v.allowed {
                 let _ = writeln!(out, "  a caller in {who} MAY call it:");
                 allowed_lines(&mut out);
@@ -672,15 +680,7 @@ fn route_text(model: &Model, file: &str, e: &RouteExplain) -> String {
                 );
                 allowed_lines(&mut out);
                 if !e.denied.is_empty() {
-                    let _ = writeln!(
-                        out,
-                        "  may not: {}",
-                        e.denied
-                            .iter()
-                            .map(|g| format!("`{g}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    );
+                    let _ = writeln!(out, "  may not: {}", ticked(&e.denied, ", "));
                 }
             }
             out.push_str(
@@ -698,13 +698,7 @@ fn client_lines(out: &mut String, e: &RouteExplain, c: &ClientsWhy) {
             .allowed
             .iter()
             .find(|w| w.client == v.client)
-            .map(|w| {
-                w.scopes
-                    .iter()
-                    .map(|s| format!("`{s}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            })
+            .map(|w| ticked(&w.scopes, ", "))
             .unwrap_or_default();
         let _ = if v.allowed {
             writeln!(
@@ -741,17 +735,7 @@ fn client_lines(out: &mut String, e: &RouteExplain, c: &ClientsWhy) {
         let list: Vec<String> = c
             .allowed
             .iter()
-            .map(|w| {
-                format!(
-                    "`{}` ({})",
-                    w.client,
-                    w.scopes
-                        .iter()
-                        .map(|s| format!("`{s}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            })
+            .map(|w| format!("`{}` ({})", w.client, ticked(&w.scopes, ", ")))
             .collect();
         let _ = writeln!(
             out,
@@ -842,11 +826,7 @@ fn client_text(model: &Model, e: &ClientExplain) -> String {
             let why = if r.public {
                 "public".to_string()
             } else {
-                r.scopes
-                    .iter()
-                    .map(|s| format!("`{s}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                ticked(&r.scopes, ", ")
             };
             let _ = writeln!(out, "  {:<width$}  {why}", r.route);
         }
@@ -857,19 +837,7 @@ fn client_text(model: &Model, e: &ClientExplain) -> String {
             let why = if r.scopes.is_empty() {
                 "for signed-in users only".to_string()
             } else {
-                format!(
-                    "needs {}{}",
-                    if r.scopes.len() > 1 {
-                        "any one of "
-                    } else {
-                        ""
-                    },
-                    r.scopes
-                        .iter()
-                        .map(|s| format!("`{s}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
+                needs(&r.scopes)
             };
             let _ = writeln!(out, "  {:<width$}  {why}", r.route);
         }
@@ -980,12 +948,7 @@ fn explain_groups(model: &Model, ids: &[GroupId]) -> GroupsExplain {
 
 fn groups_text(model: &Model, e: &GroupsExplain) -> String {
     let mut out = String::new();
-    let who = e
-        .groups
-        .iter()
-        .map(|g| format!("`{g}`"))
-        .collect::<Vec<_>>()
-        .join(" + ");
+    let who = ticked(&e.groups, " + ");
     let _ = writeln!(
         out,
         "a caller in {who} may call {} of {} routes",
@@ -1051,21 +1014,7 @@ fn groups_text(model: &Model, e: &GroupsExplain) -> String {
     if !e.denied.is_empty() {
         out.push_str("may not call:\n");
         for r in &e.denied {
-            let _ = writeln!(
-                out,
-                "  {:<width$}  needs {}{}",
-                r.route,
-                if r.scopes.len() > 1 {
-                    "any one of "
-                } else {
-                    ""
-                },
-                r.scopes
-                    .iter()
-                    .map(|s| format!("`{s}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
+            let _ = writeln!(out, "  {:<width$}  {}", r.route, needs(&r.scopes));
         }
     }
     out
