@@ -33,7 +33,7 @@ fn bench(c: &mut Criterion) {
         let model = load_text("roles.yaml", text.clone())
             .model
             .expect("synthetic files are valid");
-        assert!(model.settings.body);
+        assert_eq!(model.settings.definition, rolegen::model::Definition::Body);
         let bytes = cfn::generate_with(&model, lifted()).expect("generates");
         let size: usize = bytes.values().map(Vec::len).sum();
         eprintln!("{}: template {size} bytes", strategy.as_str());

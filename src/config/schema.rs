@@ -90,8 +90,10 @@ pub struct Api {
     /// the Cognito side, the authorizer and Outputs (plus `out/routes/routes.json`) for it.
     pub external: Option<bool>,
     /// How the template defines the REST API: `resources` (default: a resource per path and
-    /// method) or `body` (one OpenAPI `Body`, a handful of resources whatever the route count;
-    /// for APIs past CloudFormation's 500 resources).
+    /// method), `body` (one OpenAPI `Body`, a handful of resources whatever the route count;
+    /// for APIs past CloudFormation's 500 resources) or `package` (the same OpenAPI document as
+    /// a file that `aws cloudformation package` uploads and a small function puts into the API;
+    /// for APIs whose template would pass CloudFormation's 1 MB).
     pub definition: Option<Definition>,
 }
 
@@ -101,6 +103,7 @@ pub struct Api {
 pub enum Definition {
     Resources,
     Body,
+    Package,
 }
 
 #[allow(dead_code)]

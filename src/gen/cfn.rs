@@ -25,6 +25,12 @@ mod stage;
 pub use signin::{DOMAIN_URL_SUB, USER_POOL_DOMAIN_ID};
 pub use stage::{ACCESS_LOG_FORMAT, ACCESS_LOG_GROUP_ID, method_setting_path};
 mod adopt;
+mod package;
+pub(crate) use adopt::pool_arn_entries;
+pub use package::{
+    BODY as PACKAGE_BODY, DIR as PACKAGE_DIR, MAX_BODY_BYTES, body as package_body,
+    files as package_files,
+};
 
 pub const TEMPLATE: &str = "cfn/template.yaml";
 /// CloudFormation: at most 500 resources per template.
@@ -79,13 +85,37 @@ pub fn generate_with(model: &Model, limits: Limits) -> Result<Files, Vec<Diagnos
                     limits.max_bytes
                 ),
             )
-            .help("split the routes over several APIs (one roles file each)"),
+            .help(match model.settings.definition {
+                crate::model::Definition::Package => {
+                    "split the routes over several APIs (one roles file each)"
+                }
+                _ => "set `api.definition: package` (the OpenAPI document as a file that `aws cloudformation package` uploads, up to 6 MB), or split the routes over several APIs (one roles file each)",
+            }),
         );
+    }
+    let mut files = Files::new();
+    if model.settings.definition == crate::model::Definition::Package && !model.api.external {
+        files = package::files(model);
+        let body = files[package::BODY].len();
+        if body > limits.max_body_bytes {
+            errors.push(
+                Diagnostic::error(
+                    "cfn-limit",
+                    format!(
+                        "the API's OpenAPI document would be {body} bytes, {} over API Gateway's limit of {} bytes for a definition",
+                        body - limits.max_body_bytes,
+                        limits.max_body_bytes
+                    ),
+                )
+                .help("split the routes over several APIs (one roles file each)"),
+            );
+        }
     }
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok(Files::from([(TEMPLATE.to_string(), yaml.into_bytes())]))
+    files.insert(TEMPLATE.to_string(), yaml.into_bytes());
+    Ok(files)
 }
 
 /// YAML for CloudFormation from a JSON value (tests build templates as values). The emitter
@@ -996,7 +1026,7 @@ fn pretoken(model: &Model, w: &mut Writer, n: &mut Count) {
 /// In body mode the authorizers are defined in the API's OpenAPI body, so they have no
 /// logical ID a permission could name; the permission then admits the API's authorizers (`*`).
 fn authorizer_function(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut Count, avp: bool) {
-    let body = model.settings.body;
+    let body = model.settings.definition.is_document();
     lambda_role(w, n, "AuthorizerFunctionRole", |w| {
         if avp {
             w.seq("Policies", |w| {
@@ -1197,7 +1227,7 @@ fn verified_permissions(
 }
 
 fn api(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut Count) {
-    if model.settings.body {
+    if model.settings.definition.is_document() {
         return body::api(model, w, n);
     }
     let rest_api_start = w.len();

@@ -24,6 +24,8 @@ pub struct Limits {
     /// CloudFormation: resources per template, and bytes of a template uploaded to S3.
     pub max_resources: usize,
     pub max_bytes: usize,
+    /// API Gateway: bytes of an OpenAPI definition put into an API (`api.definition: package`).
+    pub max_body_bytes: usize,
     /// Verified Permissions: bytes of the schema, and of all policies of one store together.
     pub max_schema_bytes: usize,
     pub max_store_policy_bytes: usize,
@@ -34,6 +36,7 @@ impl Default for Limits {
         Limits {
             max_resources: cfn::MAX_RESOURCES,
             max_bytes: cfn::MAX_TEMPLATE_BYTES,
+            max_body_bytes: cfn::MAX_BODY_BYTES,
             max_schema_bytes: cedar::MAX_SCHEMA_BYTES,
             max_store_policy_bytes: cedar::MAX_TOTAL_POLICY_BYTES,
         }
@@ -46,6 +49,7 @@ impl Limits {
         Limits {
             max_resources: usize::MAX,
             max_bytes: usize::MAX,
+            max_body_bytes: usize::MAX,
             max_schema_bytes: usize::MAX,
             max_store_policy_bytes: usize::MAX,
         }

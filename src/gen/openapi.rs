@@ -106,6 +106,19 @@ pub fn placeholders(model: &Model) -> Vec<String> {
     v
 }
 
+/// What the placeholder `name` stands for in the CloudFormation template, as the entries of
+/// a mapping (`Ref: …` or `Fn::GetAtt: […]`): the value CloudFormation resolves it to.
+pub(crate) fn placeholder_value(model: &Model, name: &str, w: &mut Writer) {
+    match name {
+        PARTITION => w.str("Ref", "AWS::Partition"),
+        REGION => w.str("Ref", "AWS::Region"),
+        USER_POOL_ARN => super::cfn::pool_arn_entries(model, w),
+        AUTHORIZER_FUNCTION_ARN => w.strs("Fn::GetAtt", ["AuthorizerFunction", "Arn"]),
+        // A Lambda integration's function ARN is a template parameter of that name.
+        param => w.str("Ref", param),
+    }
+}
+
 /// API Gateway's URI for invoking a Lambda function whose ARN is `function_arn`.
 fn lambda_invocation_uri(function_arn: &str) -> String {
     format!(
@@ -177,7 +190,7 @@ fn security_schemes(model: &Model, w: &mut Writer, refs: Refs) {
                         w.strs("providerARNs", [placeholder(USER_POOL_ARN).as_str()])
                     }
                     Refs::Intrinsics => w.seq("providerARNs", |w| {
-                        w.item_map(|w| w.strs("Fn::GetAtt", ["UserPool", "Arn"]))
+                        w.item_map(|w| super::cfn::pool_arn_entries(model, w))
                     }),
                 }
             });

@@ -123,6 +123,17 @@ impl Writer {
         self.out.push_str("}\n");
     }
 
+    /// A whole document as one flow mapping (`{"a":1,"b":[2]}` and a line break): JSON, as
+    /// flow strings are always double-quoted with JSON's escapes.
+    pub fn json_document(capacity: usize, f: impl FnOnce(&mut Writer)) -> String {
+        let mut w = Writer::with_capacity(capacity);
+        w.flow = true;
+        w.flow_collection('{', '}', f);
+        w.flow = false;
+        w.out.push('\n');
+        w.out
+    }
+
     /// After a key in block style, the space before its value.
     fn sep(&mut self) {
         if !self.flow {

@@ -17,7 +17,7 @@ pub use build::build;
 pub use path::{Method, Path, Segment};
 pub use routing::Router;
 pub use signin::{Mfa, SignIn};
-pub use stage::StageSettings;
+pub use stage::{Definition, StageSettings};
 
 use crate::diag::Span;
 use fixedbitset::FixedBitSet;

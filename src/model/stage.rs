@@ -22,9 +22,28 @@ pub struct StageSettings {
     /// Routes with their own limits, in model order.
     pub route_throttles: Vec<(RouteId, Throttle)>,
     pub cors: Option<Cors>,
-    /// The REST API is one OpenAPI `Body` in the template instead of a resource per path and
-    /// method (`api.definition: body`).
-    pub body: bool,
+    /// How the template defines the REST API (`api.definition`).
+    pub definition: Definition,
+}
+
+/// Where the REST API's paths and methods are defined.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Definition {
+    /// A `Resource` per path and a `Method` per route in the template (`resources`).
+    #[default]
+    Resources,
+    /// One OpenAPI document as the `RestApi`'s `Body`, in the template (`body`).
+    Body,
+    /// The same document as a file beside the template, which `aws cloudformation package`
+    /// uploads and a small function puts into the API (`package`): past the template's 1 MB.
+    Package,
+}
+
+impl Definition {
+    /// The API is an OpenAPI document (inline or packaged): its authorizers have no logical IDs.
+    pub fn is_document(self) -> bool {
+        !matches!(self, Definition::Resources)
+    }
 }
 
 impl Default for StageSettings {
@@ -39,7 +58,7 @@ impl Default for StageSettings {
             throttle: None,
             route_throttles: Vec::new(),
             cors: None,
-            body: false,
+            definition: Definition::Resources,
         }
     }
 }
@@ -152,12 +171,16 @@ pub fn build(raw: &Raw, routes: &[Route], diags: &mut Vec<Diagnostic>) -> StageS
     if let Some(d) = &s.definition {
         match d.value.as_str() {
             "resources" => {}
-            "body" => out.body = true,
+            "body" => out.definition = Definition::Body,
+            "package" => out.definition = Definition::Package,
             other => diags.push(
                 Diagnostic::error("bad-value", format!("unknown API definition `{other}`"))
                     .at(d.span)
-                    .label("neither `resources` nor `body`")
-                    .help(crate::diag::suggest(other, ["resources", "body"])),
+                    .label("not `resources`, `body` or `package`")
+                    .help(crate::diag::suggest(
+                        other,
+                        ["resources", "body", "package"],
+                    )),
             ),
         }
     }

@@ -25,7 +25,7 @@ pub(super) fn pool_arn(model: &Model, w: &mut Writer, k: &str) {
 }
 
 /// The pool's ARN as the entries of a mapping (`Ref: …` or `Fn::GetAtt: […]`).
-pub(super) fn pool_arn_entries(model: &Model, w: &mut Writer) {
+pub(crate) fn pool_arn_entries(model: &Model, w: &mut Writer) {
     if model.user_pool.existing {
         w.str("Ref", "UserPoolArn");
     } else {

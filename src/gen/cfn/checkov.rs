@@ -51,3 +51,19 @@ pub const STAGE_NO_TRACING: Skip = (
     "CKV_AWS_73",
     "X-Ray tracing turned off in roles.yaml (`api.tracing: false`).",
 );
+
+/// The function that puts the OpenAPI document into the API (`api.definition: package`).
+pub const API_BODY_FUNCTION: &[Skip] = &[
+    (
+        "CKV_AWS_116",
+        "Runs only as this stack's custom resource: a failed run fails (and rolls back) the deployment, so there is no event a dead-letter queue could keep for later.",
+    ),
+    (
+        "CKV_AWS_117",
+        "Calls only API Gateway's public API and CloudFormation's response URL; a VPC would need endpoints or a NAT gateway and would isolate nothing.",
+    ),
+    (
+        "CKV_AWS_115",
+        "Runs once per deployment of this stack; reserved concurrency would take capacity from the account's other functions for nothing.",
+    ),
+];
