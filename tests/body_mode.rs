@@ -139,6 +139,8 @@ fn read_roles(text: &str) -> Roles {
         let need = match a {
             Value::String(s) if s == "public" => Need::Public,
             Value::String(s) if s == "authenticated" => Need::SignedIn,
+            // The long form (a route with its integration) here only carries scopes.
+            Value::Object(long) => Need::Any(names(&long["scopes"]).into_iter().collect()),
             other => Need::Any(names(other).into_iter().collect()),
         };
         routes.insert((verb.to_string(), path.to_string()), need);
@@ -164,7 +166,11 @@ fn generate(dir: &Path, text: &str) -> Value {
 /// The operations of the body: (verb, path) → the security requirement's scheme and scopes
 /// (`None`: no authorization).
 fn operations(t: &Value) -> Operations {
-    let body = &t["Resources"]["RestApi"]["Properties"]["Body"];
+    document_operations(&t["Resources"]["RestApi"]["Properties"]["Body"])
+}
+
+/// The operations of an OpenAPI document as API Gateway imports it.
+fn document_operations(body: &Value) -> Operations {
     let mut out = BTreeMap::new();
     for (path, item) in body["paths"].as_object().unwrap() {
         for (key, op) in item.as_object().unwrap() {
@@ -226,64 +232,7 @@ fn body_authorization_equals_the_matrix() {
                     "seed {seed}: {ty}"
                 );
             }
-            let declared: BTreeSet<&(String, String)> = routes.keys().collect();
-            let mut served: BTreeSet<&(String, String)> = ops.keys().collect();
-            if cors {
-                // One preflight per declared path, without authorization.
-                let paths: BTreeSet<&String> = routes.keys().map(|(_, p)| p).collect();
-                for p in paths {
-                    let k = ("OPTIONS".to_string(), p.clone());
-                    assert_eq!(ops.get(&k), Some(&None), "seed {seed}: preflight of {p}");
-                    served.remove(&k);
-                }
-            }
-            assert_eq!(served, declared, "seed {seed} {strategy}: operations");
-            for (key, need) in &routes {
-                let auth = &ops[key];
-                match strategy {
-                    "cognito-scopes" => {
-                        // A token of a group carries its effective scopes and, from the
-                        // pre-token trigger, `api/authenticated`; API Gateway lets it through
-                        // when it holds any one of the method's scopes.
-                        for (g, scopes) in &groups {
-                            let mut token: BTreeSet<String> =
-                                scopes.iter().map(|s| format!("api/{s}")).collect();
-                            token.insert("api/authenticated".to_string());
-                            let expected = match need {
-                                Need::Public | Need::SignedIn => true,
-                                Need::Any(s) => !s.is_disjoint(scopes),
-                            };
-                            let got = match auth {
-                                None => true,
-                                Some((scheme, method_scopes)) => {
-                                    assert_eq!(scheme, "CognitoUserPool");
-                                    assert!(
-                                        !method_scopes.is_empty(),
-                                        "{key:?}: a method without scopes takes any ID token"
-                                    );
-                                    !method_scopes.is_disjoint(&token)
-                                }
-                            };
-                            assert_eq!(got, expected, "seed {seed}: {key:?} for {g}");
-                        }
-                        // Without a token only public routes answer.
-                        assert_eq!(auth.is_none(), matches!(need, Need::Public), "{key:?}");
-                    }
-                    _ => {
-                        // The Lambda authorizer decides; API Gateway only must call it for
-                        // every route that is not public.
-                        match (need, auth) {
-                            (Need::Public, None) => {}
-                            (Need::Public, Some(a)) => panic!("{key:?}: public route behind {a:?}"),
-                            (_, Some((scheme, scopes))) => {
-                                assert_eq!(scheme, "LambdaRequestAuthorizer");
-                                assert!(scopes.is_empty());
-                            }
-                            (_, None) => panic!("seed {seed}: {key:?} protected, but open"),
-                        }
-                    }
-                }
-            }
+            assert_matrix(seed, strategy, cors, &groups, &routes, &ops);
             if strategy == "lambda" {
                 let scheme = &t["Resources"]["RestApi"]["Properties"]["Body"]["components"]["securitySchemes"]
                     ["LambdaRequestAuthorizer"]["x-amazon-apigateway-authorizer"];
@@ -307,6 +256,77 @@ fn body_authorization_equals_the_matrix() {
         }
     }
     common::assert_cfn_lint_clean_all(&lint);
+}
+
+/// Each declared route is an operation whose authorization lets exactly the matrix through
+/// (API Gateway's rules, read here), each path has a preflight with CORS, and nothing else is
+/// served.
+fn assert_matrix(
+    seed: u64,
+    strategy: &str,
+    cors: bool,
+    groups: &BTreeMap<String, BTreeSet<String>>,
+    routes: &BTreeMap<(String, String), Need>,
+    ops: &Operations,
+) {
+    let declared: BTreeSet<&(String, String)> = routes.keys().collect();
+    let mut served: BTreeSet<&(String, String)> = ops.keys().collect();
+    if cors {
+        // One preflight per declared path, without authorization.
+        let paths: BTreeSet<&String> = routes.keys().map(|(_, p)| p).collect();
+        for p in paths {
+            let k = ("OPTIONS".to_string(), p.clone());
+            assert_eq!(ops.get(&k), Some(&None), "seed {seed}: preflight of {p}");
+            served.remove(&k);
+        }
+    }
+    assert_eq!(served, declared, "seed {seed} {strategy}: operations");
+    for (key, need) in routes {
+        let auth = &ops[key];
+        match strategy {
+            "cognito-scopes" => {
+                // A token of a group carries its effective scopes and, from the
+                // pre-token trigger, `api/authenticated`; API Gateway lets it through
+                // when it holds any one of the method's scopes.
+                for (g, scopes) in groups {
+                    let mut token: BTreeSet<String> =
+                        scopes.iter().map(|s| format!("api/{s}")).collect();
+                    token.insert("api/authenticated".to_string());
+                    let expected = match need {
+                        Need::Public | Need::SignedIn => true,
+                        Need::Any(s) => !s.is_disjoint(scopes),
+                    };
+                    let got = match auth {
+                        None => true,
+                        Some((scheme, method_scopes)) => {
+                            assert_eq!(scheme, "CognitoUserPool");
+                            assert!(
+                                !method_scopes.is_empty(),
+                                "{key:?}: a method without scopes takes any ID token"
+                            );
+                            !method_scopes.is_disjoint(&token)
+                        }
+                    };
+                    assert_eq!(got, expected, "seed {seed}: {key:?} for {g}");
+                }
+                // Without a token only public routes answer.
+                assert_eq!(auth.is_none(), matches!(need, Need::Public), "{key:?}");
+            }
+            _ => {
+                // The Lambda authorizer decides; API Gateway only must call it for
+                // every route that is not public.
+                match (need, auth) {
+                    (Need::Public, None) => {}
+                    (Need::Public, Some(a)) => panic!("{key:?}: public route behind {a:?}"),
+                    (_, Some((scheme, scopes))) => {
+                        assert_eq!(scheme, "LambdaRequestAuthorizer");
+                        assert!(scopes.is_empty());
+                    }
+                    (_, None) => panic!("seed {seed}: {key:?} protected, but open"),
+                }
+            }
+        }
+    }
 }
 
 #[test]
@@ -366,6 +386,380 @@ fn two_thousand_routes_fit_one_template() {
         assert!(resources < 30, "{strategy}: {resources} resources");
         assert_eq!(operations(&t).len(), 2000);
         lint.push(path);
+    }
+    common::assert_cfn_lint_clean_all(&lint);
+}
+
+// `api.definition: package`: the document travels beside the template and a function puts it
+// into the API with the deploy-time ARNs filled in. The function runs under node with the AWS
+// SDK it pins, against a stand-in for API Gateway and CloudFormation's response URL
+// (tests/api_body/driver.mjs); what it puts must be exactly the Body that `definition: body`
+// writes, resolved the way CloudFormation would resolve it (below, with made-up ARNs).
+
+const PARTITION: &str = "aws";
+const REGION: &str = "eu-west-1";
+const POOL_ARN: &str = "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_Test";
+const AUTHORIZER_ARN: &str = "arn:aws:lambda:eu-west-1:123456789012:function:authorizer";
+const REST_API_ID: &str = "abc123";
+
+fn param_arn(p: &str) -> String {
+    format!("arn:aws:lambda:eu-west-1:123456789012:function:{p}")
+}
+
+/// CloudFormation's `Ref`, `Fn::GetAtt` and `Fn::Sub`, for the names rolegen's API uses,
+/// resolved to the stand-ins above. Anything else is a test failure.
+fn resolve(v: &Value) -> Value {
+    let name = |n: &str| -> String {
+        match n {
+            "AWS::Partition" => PARTITION.into(),
+            "AWS::Region" => REGION.into(),
+            "RestApi" => REST_API_ID.into(),
+            "UserPoolArn" | "UserPool.Arn" => POOL_ARN.into(),
+            "AuthorizerFunction.Arn" => AUTHORIZER_ARN.into(),
+            "ApiBodyFunction.Arn" => "arn:aws:lambda:eu-west-1:123456789012:function:api-body".into(),
+            p if p.chars().all(|c| c.is_ascii_alphanumeric()) => param_arn(p),
+            other => panic!("unexpected reference {other}"),
+        }
+    };
+    match v {
+        Value::Object(m) if m.len() == 1 && m.contains_key("Ref") => {
+            Value::String(name(m["Ref"].as_str().unwrap()))
+        }
+        Value::Object(m) if m.len() == 1 && m.contains_key("Fn::GetAtt") => {
+            let a = m["Fn::GetAtt"].as_array().unwrap();
+            Value::String(name(&format!(
+                "{}.{}",
+                a[0].as_str().unwrap(),
+                a[1].as_str().unwrap()
+            )))
+        }
+        Value::Object(m) if m.len() == 1 && m.contains_key("Fn::Sub") => {
+            let mut rest = m["Fn::Sub"].as_str().unwrap();
+            let mut out = String::new();
+            while let Some(i) = rest.find("${") {
+                out.push_str(&rest[..i]);
+                let end = rest[i..].find('}').unwrap() + i;
+                out.push_str(&name(&rest[i + 2..end]));
+                rest = &rest[end + 1..];
+            }
+            out.push_str(rest);
+            Value::String(out)
+        }
+        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), resolve(v))).collect()),
+        Value::Array(a) => Value::Array(a.iter().map(resolve).collect()),
+        other => other.clone(),
+    }
+}
+
+/// A random file with some routes on Lambda integrations, and an API description that holds
+/// placeholder-looking text (which must reach API Gateway as written).
+fn random_with_integrations(seed: u64, strategy: &str, routes: usize, cors: bool) -> String {
+    let text = random_roles(seed, strategy, routes, cors).replace(
+        "  name: body-api\n",
+        "  name: body-api\n  description: \"Runs in ${AWS_REGION}, see ${USER_POOL_ARN}\"\n",
+    );
+    let mut out = String::new();
+    let mut in_routes = false;
+    for (i, line) in text.lines().enumerate() {
+        in_routes |= line == "routes:";
+        match line.split_once(": [") {
+            Some((key, scopes)) if in_routes && i % 4 == 0 => out.push_str(&format!(
+                "{key}:\n    scopes: [{scopes}\n    integration: {{lambda: Fn{}}}\n",
+                i % 3
+            )),
+            _ => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+/// What the stand-ins saw when the function ran once with `event`.
+fn run_function(out_dir: &Path, event: &Value, mode: &str) -> Vec<Value> {
+    let run = common::scratch("api-body-run");
+    let code = run.join("code");
+    fs::create_dir_all(&code).unwrap();
+    for f in ["index.mjs", "body.json", "package.json"] {
+        fs::copy(out_dir.join("cfn/api-body").join(f), code.join(f)).unwrap();
+    }
+    std::os::unix::fs::symlink(
+        common::node_modules().join("node_modules"),
+        code.join("node_modules"),
+    )
+    .unwrap();
+    fs::write(run.join("event.json"), event.to_string()).unwrap();
+    let out = std::process::Command::new("node")
+        .arg(common::repo().join("tests/api_body/driver.mjs"))
+        .arg(&code)
+        .arg(run.join("event.json"))
+        .arg(mode)
+        .output()
+        .expect("run node");
+    assert!(
+        out.status.success(),
+        "driver: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn event(request: &str, template: &Value) -> Value {
+    serde_json::json!({
+        "RequestType": request,
+        "ServiceToken": "arn:aws:lambda:eu-west-1:123456789012:function:api-body",
+        "StackId": "arn:aws:cloudformation:eu-west-1:123456789012:stack/s/1",
+        "RequestId": "r-1",
+        "LogicalResourceId": "ApiBody",
+        "ResourceType": "Custom::RolegenApiBody",
+        "ResourceProperties": resolve(&template["Resources"]["ApiBody"]["Properties"]),
+    })
+}
+
+/// The document without `info.version` (a hash of the document as written, placeholders or
+/// intrinsics).
+fn without_version(mut doc: Value) -> Value {
+    doc["info"].as_object_mut().unwrap().remove("version");
+    doc
+}
+
+fn cfn_response(r: &Value) -> Value {
+    assert_eq!(r["method"], "PUT");
+    assert!(
+        r["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("/cloudformation-response?"),
+        "{r}"
+    );
+    // The presigned URL is signed without a content type.
+    assert_eq!(r["headers"]["content-type"], "", "{r}");
+    serde_json::from_str(r["body"].as_str().unwrap()).unwrap()
+}
+
+#[test]
+fn package_puts_the_document_body_mode_would() {
+    let seeds: u64 = std::env::var("BODY_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(6);
+    let mut lint = Vec::new();
+    for seed in 0..seeds {
+        for strategy in ["cognito-scopes", "lambda"] {
+            let cors = seed % 3 == 1;
+            let text = random_with_integrations(seed, strategy, 40, cors);
+            let body_dir = common::scratch("package-vs-body");
+            let inline = generate(&body_dir, &text);
+            let dir = common::scratch("package");
+            let t = generate(&dir, &text.replace("definition: body", "definition: package"));
+
+            // The template: no document, no resource per path, the document put before the
+            // deployment's snapshot.
+            let resources = t["Resources"].as_object().unwrap();
+            let api = &resources["RestApi"]["Properties"];
+            assert!(api.get("Body").is_none() && api.get("BodyS3Location").is_none());
+            for r in resources.values() {
+                let ty = r["Type"].as_str().unwrap();
+                assert!(
+                    !matches!(
+                        ty,
+                        "AWS::ApiGateway::Resource"
+                            | "AWS::ApiGateway::Method"
+                            | "AWS::ApiGateway::Authorizer"
+                    ),
+                    "seed {seed}: {ty}"
+                );
+            }
+            let (deployment, d) = resources
+                .iter()
+                .find(|(k, _)| k.starts_with("Deployment"))
+                .unwrap();
+            assert_eq!(d["DependsOn"], serde_json::json!(["ApiBody"]), "{deployment}");
+            assert_eq!(
+                resources["ApiBody"]["Properties"]["ServiceToken"]["Fn::GetAtt"],
+                serde_json::json!(["ApiBodyFunction", "Arn"])
+            );
+            assert_eq!(
+                resources["ApiBodyFunction"]["Properties"]["Code"],
+                "api-body",
+                "the folder beside the template, for `aws cloudformation package`"
+            );
+
+            let seen = run_function(&dir.join("out"), &event("Create", &t), "ok");
+            assert_eq!(seen.len(), 2, "seed {seed}: {seen:#?}");
+            let put = &seen[0];
+            assert_eq!(put["method"], "PUT");
+            let (path, query) = put["url"].as_str().unwrap().split_once('?').unwrap();
+            assert_eq!(path, format!("/restapis/{REST_API_ID}"));
+            let mut query: Vec<&str> = query.split('&').collect();
+            query.sort_unstable();
+            assert_eq!(query, ["failonwarnings=true", "mode=overwrite"]);
+            let document: Value = serde_json::from_str(put["body"].as_str().unwrap()).unwrap();
+            let expected = resolve(&inline["Resources"]["RestApi"]["Properties"]["Body"]);
+            assert_eq!(
+                without_version(document.clone()),
+                without_version(expected),
+                "seed {seed} {strategy}: the document put differs from the Body"
+            );
+            assert_eq!(
+                document["info"]["description"], "Runs in ${AWS_REGION}, see ${USER_POOL_ARN}",
+                "text outside the ARN fields is never rewritten"
+            );
+            // And read on its own, it authorizes exactly the matrix.
+            let (groups, routes) = read_roles(&text);
+            assert_matrix(
+                seed,
+                strategy,
+                cors,
+                &groups,
+                &routes,
+                &document_operations(&document),
+            );
+            let answer = cfn_response(&seen[1]);
+            assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+            assert_eq!(answer["PhysicalResourceId"], format!("{REST_API_ID}-definition"));
+            assert_eq!(answer["LogicalResourceId"], "ApiBody");
+            assert_eq!(answer["RequestId"], "r-1");
+            if seed < 2 {
+                lint.push(dir.join("out/cfn/template.yaml"));
+            }
+        }
+    }
+    common::assert_cfn_lint_clean_all(&lint);
+}
+
+/// The function answers CloudFormation in every case, and never puts a document with a value
+/// missing; values are data (JSON-escaped), never text pasted into the document.
+#[test]
+fn package_function_fails_closed() {
+    let text = random_with_integrations(7, "lambda", 30, false)
+        .replace("definition: body", "definition: package");
+    let dir = common::scratch("package-fails");
+    let t = generate(&dir, &text);
+    let out = dir.join("out");
+    let puts = |seen: &[Value]| {
+        seen.iter()
+            .filter(|r| r["url"].as_str().unwrap().starts_with("/restapis/"))
+            .count()
+    };
+
+    // A value CloudFormation did not pass: nothing is put, the stack fails.
+    let mut e = event("Create", &t);
+    e["ResourceProperties"]["Values"]
+        .as_object_mut()
+        .unwrap()
+        .remove("AUTHORIZER_FUNCTION_ARN");
+    let seen = run_function(&out, &e, "ok");
+    assert_eq!(puts(&seen), 0, "{seen:#?}");
+    let answer = cfn_response(seen.last().unwrap());
+    assert_eq!(answer["Status"], "FAILED");
+    assert!(
+        answer["Reason"]
+            .as_str()
+            .unwrap()
+            .contains("AUTHORIZER_FUNCTION_ARN"),
+        "{answer}"
+    );
+
+    // API Gateway refuses the document: the stack fails with its reason.
+    let seen = run_function(&out, &event("Update", &t), "reject");
+    assert_eq!(puts(&seen), 1);
+    let answer = cfn_response(seen.last().unwrap());
+    assert_eq!(answer["Status"], "FAILED");
+    assert!(
+        answer["Reason"]
+            .as_str()
+            .unwrap()
+            .contains("Errors found during import"),
+        "{answer}"
+    );
+
+    // Delete leaves the API alone (CloudFormation owns it) and keeps the physical id.
+    let mut e = event("Delete", &t);
+    e["PhysicalResourceId"] = "abc123-definition".into();
+    let seen = run_function(&out, &e, "ok");
+    assert_eq!(puts(&seen), 0);
+    let answer = cfn_response(seen.last().unwrap());
+    assert_eq!(answer["Status"], "SUCCESS");
+    assert_eq!(answer["PhysicalResourceId"], "abc123-definition");
+
+    // A value with quotes, backslashes and markup stays one JSON string.
+    let odd = "arn:aws:lambda:eu-west-1:1:function:a\"b\\c</script>\u{2028}é";
+    let mut e = event("Create", &t);
+    for (_, v) in e["ResourceProperties"]["Values"]
+        .as_object_mut()
+        .unwrap()
+        .iter_mut()
+        .filter(|(k, _)| k.starts_with("Fn"))
+    {
+        *v = odd.into();
+    }
+    let seen = run_function(&out, &e, "ok");
+    let document: Value = serde_json::from_str(seen[0]["body"].as_str().unwrap()).unwrap();
+    let uris: Vec<&str> = document["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .filter_map(|op| op["x-amazon-apigateway-integration"]["uri"].as_str())
+        .filter(|u| u.contains("function:a\""))
+        .collect();
+    assert!(!uris.is_empty());
+    for u in uris {
+        assert_eq!(
+            u,
+            format!("arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/{odd}/invocations")
+        );
+    }
+}
+
+/// Past 1 MB: 5,000 routes deploy from one template of a few kilobytes, the document within
+/// API Gateway's 6 MB; 2,000 routes with CORS, too large for a Body, fit as a package, and
+/// the Body mode's size error says so.
+#[test]
+fn five_thousand_routes_as_a_package() {
+    let mut lint = Vec::new();
+    for (strategy, routes, cors) in [
+        ("lambda", 5000, false),
+        ("cognito-scopes", 5000, false),
+        ("cognito-scopes", 2000, true),
+    ] {
+        let text = random_roles(5000 + routes as u64, strategy, routes, cors);
+        if cors {
+            let dir = common::scratch("body-too-big");
+            fs::write(dir.join("roles.yaml"), &text).unwrap();
+            let out = common::rolegen()
+                .current_dir(&dir)
+                .args(["gen", "--target", "cfn"])
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{stderr}");
+            assert!(
+                stderr.contains("over CloudFormation's limit of 1000000 bytes")
+                    && stderr.contains("api.definition: package"),
+                "{stderr}"
+            );
+        }
+        let dir = common::scratch("package-5000");
+        let t = generate(&dir, &text.replace("definition: body", "definition: package"));
+        let template = dir.join("out/cfn/template.yaml");
+        let size = fs::metadata(&template).unwrap().len();
+        assert!(size < 60_000, "{strategy} {routes}: template {size} bytes");
+        let resources = t["Resources"].as_object().unwrap().len();
+        assert!(resources < 40, "{strategy}: {resources} resources");
+        let body = fs::read_to_string(dir.join("out/cfn/api-body/body.json")).unwrap();
+        assert!(body.len() < 6_000_000, "{strategy}: body {} bytes", body.len());
+        let document: Value = serde_json::from_str(&body).unwrap();
+        let ops = document_operations(&document);
+        let preflights = ops.keys().filter(|(v, _)| v == "OPTIONS").count();
+        assert_eq!(ops.len() - if cors { preflights } else { 0 }, routes);
+        lint.push(template);
     }
     common::assert_cfn_lint_clean_all(&lint);
 }

@@ -27,6 +27,9 @@ pub const NPM_PACKAGES: &[&str] = &[
     // stubbed in tests/avp.rs with aws-sdk-client-mock and answered by Cedar's own engine.
     "@aws-sdk/client-verifiedpermissions@3.1124.0",
     "aws-sdk-client-mock@4.1.0",
+    // The `api.definition: package` function's API Gateway client (the version it pins), run
+    // against a stand-in server in tests/body_mode.rs.
+    "@aws-sdk/client-api-gateway@3.1124.0",
     "@cedar-policy/cedar-wasm@4.13.0",
 ];
 
