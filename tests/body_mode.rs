@@ -416,7 +416,9 @@ fn resolve(v: &Value) -> Value {
             "RestApi" => REST_API_ID.into(),
             "UserPoolArn" | "UserPool.Arn" => POOL_ARN.into(),
             "AuthorizerFunction.Arn" => AUTHORIZER_ARN.into(),
-            "ApiBodyFunction.Arn" => "arn:aws:lambda:eu-west-1:123456789012:function:api-body".into(),
+            "ApiBodyFunction.Arn" => {
+                "arn:aws:lambda:eu-west-1:123456789012:function:api-body".into()
+            }
             p if p.chars().all(|c| c.is_ascii_alphanumeric()) => param_arn(p),
             other => panic!("unexpected reference {other}"),
         }
@@ -556,7 +558,10 @@ fn package_puts_the_document_body_mode_would() {
             let body_dir = common::scratch("package-vs-body");
             let inline = generate(&body_dir, &text);
             let dir = common::scratch("package");
-            let t = generate(&dir, &text.replace("definition: body", "definition: package"));
+            let t = generate(
+                &dir,
+                &text.replace("definition: body", "definition: package"),
+            );
 
             // The template: no document, no resource per path, the document put before the
             // deployment's snapshot.
@@ -579,14 +584,17 @@ fn package_puts_the_document_body_mode_would() {
                 .iter()
                 .find(|(k, _)| k.starts_with("Deployment"))
                 .unwrap();
-            assert_eq!(d["DependsOn"], serde_json::json!(["ApiBody"]), "{deployment}");
+            assert_eq!(
+                d["DependsOn"],
+                serde_json::json!(["ApiBody"]),
+                "{deployment}"
+            );
             assert_eq!(
                 resources["ApiBody"]["Properties"]["ServiceToken"]["Fn::GetAtt"],
                 serde_json::json!(["ApiBodyFunction", "Arn"])
             );
             assert_eq!(
-                resources["ApiBodyFunction"]["Properties"]["Code"],
-                "api-body",
+                resources["ApiBodyFunction"]["Properties"]["Code"], "api-body",
                 "the folder beside the template, for `aws cloudformation package`"
             );
 
@@ -622,7 +630,10 @@ fn package_puts_the_document_body_mode_would() {
             );
             let answer = cfn_response(&seen[1]);
             assert_eq!(answer["Status"], "SUCCESS", "{answer}");
-            assert_eq!(answer["PhysicalResourceId"], format!("{REST_API_ID}-definition"));
+            assert_eq!(
+                answer["PhysicalResourceId"],
+                format!("{REST_API_ID}-definition")
+            );
             assert_eq!(answer["LogicalResourceId"], "ApiBody");
             assert_eq!(answer["RequestId"], "r-1");
             if seed < 2 {
@@ -713,7 +724,9 @@ fn package_function_fails_closed() {
     for u in uris {
         assert_eq!(
             u,
-            format!("arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/{odd}/invocations")
+            format!(
+                "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/{odd}/invocations"
+            )
         );
     }
 }
@@ -747,14 +760,21 @@ fn five_thousand_routes_as_a_package() {
             );
         }
         let dir = common::scratch("package-5000");
-        let t = generate(&dir, &text.replace("definition: body", "definition: package"));
+        let t = generate(
+            &dir,
+            &text.replace("definition: body", "definition: package"),
+        );
         let template = dir.join("out/cfn/template.yaml");
         let size = fs::metadata(&template).unwrap().len();
         assert!(size < 60_000, "{strategy} {routes}: template {size} bytes");
         let resources = t["Resources"].as_object().unwrap().len();
         assert!(resources < 40, "{strategy}: {resources} resources");
         let body = fs::read_to_string(dir.join("out/cfn/api-body/body.json")).unwrap();
-        assert!(body.len() < 6_000_000, "{strategy}: body {} bytes", body.len());
+        assert!(
+            body.len() < 6_000_000,
+            "{strategy}: body {} bytes",
+            body.len()
+        );
         let document: Value = serde_json::from_str(&body).unwrap();
         let ops = document_operations(&document);
         let preflights = ops.keys().filter(|(v, _)| v == "OPTIONS").count();
@@ -762,4 +782,80 @@ fn five_thousand_routes_as_a_package() {
         lint.push(template);
     }
     common::assert_cfn_lint_clean_all(&lint);
+}
+
+/// `drift` follows the package function to its document: the template as written has no
+/// finding; a document changed behind rolegen's back is found; once `package` moved the code
+/// to S3, the routes count as not compared (never as missing or as matching).
+#[test]
+fn drift_reads_the_packaged_document() {
+    let text = random_with_integrations(11, "cognito-scopes", 30, true)
+        .replace("definition: body", "definition: package");
+    let dir = common::scratch("package-drift");
+    generate(&dir, &text);
+    let drift = |api: &str| {
+        common::rolegen()
+            .current_dir(&dir)
+            .args(["drift", "--api", api, "--format", "json"])
+            .output()
+            .unwrap()
+    };
+    let out = drift("out/cfn/template.yaml");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["findings"], serde_json::json!([]), "{report}");
+
+    // One protected operation opened in the document.
+    let path = dir.join("out/cfn/api-body/body.json");
+    let mut document: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    let opened = document["paths"]
+        .as_object_mut()
+        .unwrap()
+        .values_mut()
+        .flat_map(|item| item.as_object_mut().unwrap().values_mut())
+        .find(|op| op["security"].as_array().is_some_and(|s| !s.is_empty()))
+        .unwrap();
+    opened["security"] = serde_json::json!([]);
+    fs::write(&path, document.to_string()).unwrap();
+    let out = drift("out/cfn/template.yaml");
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let codes: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["RG102"], "{report}");
+
+    // After `aws cloudformation package`: the code is in S3.
+    let template = fs::read_to_string(dir.join("out/cfn/template.yaml")).unwrap();
+    assert!(template.contains("Code: api-body\n"));
+    fs::write(
+        dir.join("out/cfn/packaged.yaml"),
+        template.replace(
+            "Code: api-body\n",
+            "Code:\n        S3Bucket: artifacts\n        S3Key: 0123abcd\n",
+        ),
+    )
+    .unwrap();
+    let out = drift("out/cfn/packaged.yaml");
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let codes: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"RG109"), "{report}");
+    assert!(
+        !codes.contains(&"RG107"),
+        "not compared is not missing: {report}"
+    );
 }

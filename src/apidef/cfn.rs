@@ -172,6 +172,14 @@ pub fn read(doc: Node) -> Result<ApiDef, Diagnostic> {
         apis.insert(id.to_string(), api);
     }
 
+    // `api.definition: package`: rolegen's function puts the document from its code folder.
+    for &id in &ids {
+        let r = &ctx.res[id];
+        if r.ty == crate::r#gen::cfn::PACKAGE_RESOURCE_TYPE {
+            packaged_body(&ctx, id, r, &mut apis);
+        }
+    }
+
     // SAM APIs: explicit ones, then the implicit one if any event uses it.
     let globals_auth = doc
         .get("Globals")
@@ -269,6 +277,52 @@ pub fn read(doc: Node) -> Result<ApiDef, Diagnostic> {
         apis: apis.into_values().collect(),
         unresolved: loose,
     })
+}
+
+/// The document rolegen's `Custom::RolegenApiBody` puts into its API: `body.json` in the
+/// function's code folder, read like a local `AWS::Include`. Once `aws cloudformation package`
+/// has moved the code to S3 it is not read, and the API's routes count as not compared.
+fn packaged_body(ctx: &Ctx, id: &str, r: &Res, apis: &mut BTreeMap<String, RestApi>) {
+    let Some(api) = r
+        .prop("RestApiId")
+        .and_then(|v| v.intrinsic())
+        .filter(|(f, _)| *f == "Ref")
+        .and_then(|(_, a)| a.as_str())
+        .and_then(|a| apis.get_mut(a))
+    else {
+        return;
+    };
+    let function = r
+        .prop("ServiceToken")
+        .and_then(|v| v.intrinsic())
+        .filter(|(f, _)| *f == "Fn::GetAtt")
+        .and_then(|(_, a)| a.items().next())
+        .and_then(|f| f.as_str())
+        .and_then(|f| ctx.res.get(f));
+    let code = function.and_then(|f| f.prop("Code"));
+    match code.and_then(|c| c.as_str().map(|s| (c, s))) {
+        Some((node, dir)) if !dir.is_empty() && !dir.contains("://") => {
+            api.includes.push(super::include::Include {
+                location: format!("{}/body.json", dir.trim_end_matches('/')),
+                defaults: Defaults::default(),
+                holder: format!("the document `{id}` puts"),
+                line: node.line,
+                column: node.column,
+            });
+        }
+        _ => {
+            let at = code.unwrap_or(r.entry.value);
+            api.unread_bodies += 1;
+            api.unresolved.push(Unresolved::at(
+                at.line,
+                at.column,
+                format!(
+                    "the definition of API `{}` is put by `{id}` from a code package in S3, which rolegen does not read: run drift on the template before `aws cloudformation package`, or on `aws apigateway get-export` output",
+                    api.id
+                ),
+            ));
+        }
+    }
 }
 
 fn read_body(body: Node, defaults: &Defaults, api: &mut RestApi, what: &str) {

@@ -20,6 +20,8 @@ pub struct Include {
     pub location: String,
     /// The API's authorizers and default (SAM's `Auth`), which apply to the included document.
     pub defaults: Defaults,
+    /// What holds the document, for messages ("the `DefinitionBody` of API `X` includes").
+    pub holder: String,
     pub line: u32,
     pub column: u32,
 }
@@ -38,6 +40,7 @@ pub fn local(body: Node, defaults: &Defaults) -> Option<Include> {
     Some(Include {
         location: text.to_string(),
         defaults: defaults.clone(),
+        holder: "the `DefinitionBody`".to_string(),
         line: location.line,
         column: location.column,
     })
@@ -56,8 +59,8 @@ pub fn resolve(def: &mut ApiDef, dir: &Path, max_bytes: usize) {
                 Err(e) => {
                     api.unread_bodies += 1;
                     api.unresolved.push(fail(format!(
-                        "the `DefinitionBody` of API `{}` includes `{}`, which cannot be read ({e})",
-                        api.id, inc.location
+                        "{} of API `{}` includes `{}`, which cannot be read ({e})",
+                        inc.holder, api.id, inc.location
                     )));
                     continue;
                 }
@@ -71,8 +74,8 @@ pub fn resolve(def: &mut ApiDef, dir: &Path, max_bytes: usize) {
                         .map(|s| format!(" at `{shown}:{}:{}`", s.line, s.column))
                         .unwrap_or_default();
                     api.unresolved.push(fail(format!(
-                        "the `DefinitionBody` of API `{}` includes `{}`, which is not an OpenAPI document rolegen can read: {}{at}",
-                        api.id, inc.location, d.message
+                        "{} of API `{}` includes `{}`, which is not an OpenAPI document rolegen can read: {}{at}",
+                        inc.holder, api.id, inc.location, d.message
                     )));
                     continue;
                 }

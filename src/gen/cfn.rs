@@ -28,8 +28,8 @@ mod adopt;
 mod package;
 pub(crate) use adopt::pool_arn_entries;
 pub use package::{
-    BODY as PACKAGE_BODY, DIR as PACKAGE_DIR, MAX_BODY_BYTES, body as package_body,
-    files as package_files,
+    BODY as PACKAGE_BODY, DIR as PACKAGE_DIR, MAX_BODY_BYTES,
+    RESOURCE_TYPE as PACKAGE_RESOURCE_TYPE, body as package_body, files as package_files,
 };
 
 pub const TEMPLATE: &str = "cfn/template.yaml";
