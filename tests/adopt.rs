@@ -316,3 +316,75 @@ fn an_integration_with_an_external_api_is_a_warning_and_writes_nothing() {
         "no parameter or permission for it"
     );
 }
+
+/// An API defined as a document (`body`, `package`) on an existing pool names the pool by the
+/// template's `UserPoolArn` parameter, as the per-resource API does: there is no `UserPool`
+/// resource to point at. cfn-lint judges each template.
+#[test]
+fn a_document_api_on_an_existing_pool_names_its_arn_parameter() {
+    let mut lint = Vec::new();
+    for (fixture, definition) in [
+        ("existing_scopes", "body"),
+        ("existing_scopes", "package"),
+        ("existing_lambda", "body"),
+        ("existing_lambda", "package"),
+    ] {
+        let (dir, run) = generate_edited(
+            fixture,
+            "  stage: prod\n",
+            &format!("  stage: prod\n  definition: {definition}\n"),
+            "adopt-document",
+        );
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let t = template(&dir.join("out"));
+        assert!(
+            !resource_types(&t)
+                .iter()
+                .any(|t| t == "AWS::Cognito::UserPool")
+        );
+        let mut all = Vec::new();
+        walk(&t, &mut all);
+        assert!(
+            !all.iter()
+                .any(|v| v.get("Fn::GetAtt").and_then(|g| g[0].as_str()) == Some("UserPool")),
+            "{fixture} {definition}: the template names a UserPool resource"
+        );
+        if fixture == "existing_scopes" {
+            let pool = match definition {
+                "body" => {
+                    &t["Resources"]["RestApi"]["Properties"]["Body"]["components"]["securitySchemes"]
+                        ["CognitoUserPool"]["x-amazon-apigateway-authorizer"]["providerARNs"][0]
+                }
+                _ => &t["Resources"]["ApiBody"]["Properties"]["Values"]["USER_POOL_ARN"],
+            };
+            assert_eq!(
+                pool,
+                &serde_json::json!({"Ref": "UserPoolArn"}),
+                "{definition}"
+            );
+        }
+        lint.push(dir.join("out/cfn/template.yaml"));
+    }
+    common::assert_cfn_lint_clean_all(&lint);
+}
+
+#[test]
+fn a_definition_with_an_external_api_is_a_warning() {
+    let (dir, run) = generate_edited(
+        "external_scopes",
+        "  stage: prod\n",
+        "  stage: prod\n  definition: package\n",
+        "adopt-definition",
+    );
+    assert!(run.status.success());
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        err.contains("warning[unused]: `api.definition` has no effect with `api.external: true`"),
+        "{err}"
+    );
+    assert!(!dir.join("out/cfn/api-body").exists());
+}

@@ -207,6 +207,16 @@ impl Builder<'_> {
                     );
                 }
             }
+            if let Some(d) = &raw.api.settings.definition {
+                self.err(
+                    Diagnostic::warning(
+                        "unused",
+                        "`api.definition` has no effect with `api.external: true`",
+                    )
+                    .at(d.span)
+                    .help("rolegen writes no REST API for an API another tool owns"),
+                );
+            }
         }
         let matrix = matrix(&groups, &routes, &clients, scopes.len());
         // Warnings are computed only on a sound file: next to an error (a route dropped for

@@ -19,7 +19,7 @@ pub struct RawStage {
     pub metrics: Option<S<bool>>,
     pub throttle: Option<S<RawThrottle>>,
     pub cors: Option<S<RawCors>>,
-    /// `resources` or `body`.
+    /// `resources`, `body` or `package`.
     pub definition: Option<S<String>>,
 }
 
