@@ -255,6 +255,33 @@ pub const CHECKS: &[Check] = &[
         },
         check: stage_changed,
     },
+    Check {
+        rule: Rule {
+            id: "RG235",
+            name: "sign-in-domain-changed",
+            severity: Severity::Warning,
+            summary: "the hosted sign-in domain changed or was removed: the sign-in page and token endpoint move",
+        },
+        check: sign_in_domain_changed,
+    },
+    Check {
+        rule: Rule {
+            id: "RG236",
+            name: "mfa-changed",
+            severity: Severity::Warning,
+            summary: "MFA became required (every user enrols at the next sign-in) or was relaxed",
+        },
+        check: mfa_changed,
+    },
+    Check {
+        rule: Rule {
+            id: "RG237",
+            name: "sign-in-url-removed",
+            severity: Severity::Warning,
+            summary: "a callback or logout URL was removed: apps that send users there get an error",
+        },
+        check: sign_in_url_removed,
+    },
 ];
 
 /// Compares two valid versions of a roles file with every rule.
@@ -972,6 +999,87 @@ fn stage_changed(v: &Versions, out: &mut Report) {
                 .setting(|r| r.api.stage.as_ref().map(|n| n.span), "api"),
             Some("update the clients' base URL"),
         );
+    }
+}
+
+fn sign_in_domain_changed(v: &Versions, out: &mut Report) {
+    let (old, new) = (
+        &v.om.user_pool.sign_in.domain,
+        &v.nm.user_pool.sign_in.domain,
+    );
+    let Some(old) = old else { return };
+    let message = match new {
+        Some(new) if new == old => return,
+        Some(new) => format!(
+            "hosted sign-in domain `{old}` → `{new}`: the `UserPoolDomain` is replaced, so the sign-in page and the token endpoint move to `https://{new}.auth.<region>.amazoncognito.com`; apps and machine clients that use `{old}` fail"
+        ),
+        None => format!(
+            "hosted sign-in domain `{old}` removed: the sign-in page and the token endpoint stop answering"
+        ),
+    };
+    out.push(
+        None,
+        message,
+        v.new
+            .setting(|r| r.user_pool.domain.as_ref().map(|d| d.span), "user_pool"),
+        Some("update every app's and machine client's Cognito domain when this deploys"),
+    );
+}
+
+fn mfa_changed(v: &Versions, out: &mut Report) {
+    use crate::model::Mfa;
+    let (old, new) = (v.om.user_pool.sign_in.mfa, v.nm.user_pool.sign_in.mfa);
+    let name = |m: Mfa| match m {
+        Mfa::Off => "off",
+        Mfa::Optional => "optional",
+        Mfa::Required => "required",
+    };
+    let (what, help) = match (old, new) {
+        _ if old == new => return,
+        (_, Mfa::Required) => (
+            "every user without an authenticator app must set one up at the next sign-in (apps must answer Cognito's `MFA_SETUP` challenge)",
+            "tell users first; CloudFormation has been reported to fail this change on an existing pool (cloudformation-coverage-roadmap #1176)",
+        ),
+        (Mfa::Required, _) | (Mfa::Optional, Mfa::Off) => (
+            "users who relied on a second factor sign in with a password alone",
+            "make sure this is meant: it weakens sign-in for every user",
+        ),
+        // Off → optional: nobody has to do anything.
+        _ => return,
+    };
+    out.push(
+        None,
+        format!("MFA `{}` → `{}`: {what}", name(old), name(new)),
+        v.new
+            .setting(|r| r.user_pool.mfa.as_ref().map(|m| m.span), "user_pool"),
+        Some(help),
+    );
+}
+
+fn sign_in_url_removed(v: &Versions, out: &mut Report) {
+    let (o, n) = (&v.om.user_pool.sign_in, &v.nm.user_pool.sign_in);
+    let mut lists = vec![("logout", &o.logout_urls[..], &n.logout_urls[..])];
+    // Without `callback_urls` the template takes them as a parameter: nothing to compare.
+    if let (Some(old), Some(new)) = (&o.callback_urls, &n.callback_urls) {
+        lists.insert(0, ("callback", &old[..], &new[..]));
+    }
+    for (kind, old, new) in lists {
+        for url in old.iter().filter(|u| !new.contains(u)) {
+            out.push(
+                None,
+                format!(
+                    "{kind} URL `{url}` removed: the hosted sign-in page refuses to send users there (`redirect_mismatch`)"
+                ),
+                v.new.setting(
+                    |r| match kind {
+                        "callback" => r.user_pool.callback_urls.as_ref().map(|u| u.span),
+                        _ => r.user_pool.logout_urls.as_ref().map(|u| u.span),
+                    },
+                    "user_pool",
+                ),
+                Some("remove it from the apps first, or keep it listed"),
+            );
+        }
     }
 }
 
