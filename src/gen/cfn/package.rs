@@ -140,3 +140,33 @@ pub(super) fn resources(model: &Model, fingerprint: &str, w: &mut Writer, n: &mu
         });
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    /// The shipped lock file is npm's for exactly the package.json the generator writes.
+    #[test]
+    fn lock_matches_the_package() {
+        let lock: Value = serde_json::from_str(PACKAGE_LOCK_JSON).unwrap();
+        assert_eq!(lock["name"], "rolegen-api-body");
+        assert_eq!(
+            lock["packages"][""]["dependencies"],
+            json!({ "@aws-sdk/client-api-gateway": API_GATEWAY_CLIENT_VERSION })
+        );
+        let client = &lock["packages"]["node_modules/@aws-sdk/client-api-gateway"];
+        assert_eq!(client["version"], API_GATEWAY_CLIENT_VERSION);
+        // Every package npm installs is pinned by its hash.
+        for (name, entry) in lock["packages"].as_object().unwrap() {
+            if !name.is_empty() {
+                assert!(
+                    entry["integrity"]
+                        .as_str()
+                        .is_some_and(|i| i.starts_with("sha512-")),
+                    "{name}"
+                );
+            }
+        }
+    }
+}
