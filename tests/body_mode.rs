@@ -644,6 +644,31 @@ fn package_puts_the_document_body_mode_would() {
     common::assert_cfn_lint_clean_all(&lint);
 }
 
+/// The client the tests run the function with is the one its lock file pins, hash for hash.
+#[test]
+fn package_lock_pins_the_tested_client() {
+    let text =
+        random_roles(3, "lambda", 5, false).replace("definition: body", "definition: package");
+    let dir = common::scratch("package-lock");
+    generate(&dir, &text);
+    let read = |p: &Path| -> Value { serde_json::from_slice(&fs::read(p).unwrap()).unwrap() };
+    let pkg = read(&dir.join("out/cfn/api-body/package.json"));
+    let lock = read(&dir.join("out/cfn/api-body/package-lock.json"));
+    let installed = read(&common::node_modules().join("node_modules/.package-lock.json"));
+    let name = "node_modules/@aws-sdk/client-api-gateway";
+    let tested = common::NPM_PACKAGES
+        .iter()
+        .find_map(|p| p.strip_prefix("@aws-sdk/client-api-gateway@"))
+        .expect("tests install the client");
+    assert_eq!(pkg["dependencies"]["@aws-sdk/client-api-gateway"], tested);
+    assert_eq!(lock["packages"][""]["dependencies"], pkg["dependencies"]);
+    assert_eq!(lock["packages"][name]["version"], tested);
+    assert_eq!(
+        lock["packages"][name]["integrity"],
+        installed["packages"][name]["integrity"]
+    );
+}
+
 /// The function answers CloudFormation in every case, and never puts a document with a value
 /// missing; values are data (JSON-escaped), never text pasted into the document.
 #[test]
