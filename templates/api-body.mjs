@@ -9,40 +9,64 @@
 // Create and Update put the whole document (mode=overwrite, failonwarnings=true: a document
 // API Gateway only half understands fails the stack). Delete does nothing: the REST API is
 // CloudFormation's, and the deployed stage serves a snapshot made after the put.
+//
+// The document travels in this function's code, not in the resource's properties, so the
+// function checks that it holds the document the request names (`BodySha256`). During an
+// update's rollback CloudFormation may run the new code with the old properties: the request
+// then names the old document while this code holds the new one (`OldResourceProperties`
+// names it); nothing is put, and the stage goes back to the old deployment, a snapshot of
+// the old document.
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { APIGatewayClient, PutRestApiCommand } from "@aws-sdk/client-api-gateway";
 
-const client = new APIGatewayClient({});
 const BODY = new URL("./body.json", import.meta.url);
 const PLACEHOLDER = /\$\{([A-Za-z0-9_]+)\}/g;
 
 export const handler = async (event, context) => {
-  let answered = false;
-  const answer = async (status, reason, data) => {
-    if (answered) return;
-    answered = true;
-    await respond(event, status, reason, data);
+  // One answer only; a later call waits for the first one to be delivered, so the function
+  // never ends (and is frozen) with the answer still on its way.
+  let answered;
+  const answer = (status, reason, data) => {
+    answered ??= respond(event, status, reason, data);
+    return answered;
   };
-  // CloudFormation waits for an answer; one must come before this function is stopped.
+  // CloudFormation waits for an answer; one must come before this function is stopped, and
+  // the call in flight is abandoned then (the invocation is not retried: EventInvokeConfig).
+  const abort = new AbortController();
   const left = context?.getRemainingTimeInMillis?.() ?? 900_000;
-  const timer = setTimeout(
-    () => answer("FAILED", "timed out putting the API definition").catch(() => {}),
-    Math.max(left - 5_000, 1_000),
-  );
+  const timer = setTimeout(() => {
+    abort.abort();
+    answer("FAILED", "timed out putting the API definition").catch(() => {});
+  }, Math.max(left - 5_000, 1_000));
   try {
     if (event.RequestType === "Delete") {
       await answer("SUCCESS", "", {});
       return;
     }
-    const { RestApiId: restApiId, Values: values } = event.ResourceProperties ?? {};
+    const props = event.ResourceProperties ?? {};
+    const { RestApiId: restApiId, Values: values } = props;
     if (typeof restApiId !== "string" || restApiId === "") {
       throw new Error("the resource has no RestApiId");
     }
-    const doc = JSON.parse(await readFile(BODY, "utf8"));
+    const text = await readFile(BODY, "utf8");
+    const held = createHash("sha256").update(text, "utf8").digest("hex");
+    if (held !== props.BodySha256) {
+      if (held === event.OldResourceProperties?.BodySha256) {
+        await answer("SUCCESS", "rolling back: the stage serves the previous deployment", {});
+        return;
+      }
+      throw new Error(`this function holds document ${held}, not ${props.BodySha256}`);
+    }
+    const doc = JSON.parse(text);
     fill(doc, values ?? {});
     const body = new TextEncoder().encode(JSON.stringify(doc));
+    // Imported here, so a Delete is answered whatever the SDK's state.
+    const { APIGatewayClient, PutRestApiCommand } = await import("@aws-sdk/client-api-gateway");
+    const client = new APIGatewayClient({});
+    if (abort.signal.aborted) throw new Error("timed out before putting the API definition");
     const out = await client.send(
       new PutRestApiCommand({ restApiId, mode: "overwrite", failOnWarnings: true, body }),
+      { abortSignal: abort.signal },
     );
     await answer("SUCCESS", "", { RestApiId: out.id ?? restApiId, Bytes: String(body.length) });
   } catch (err) {

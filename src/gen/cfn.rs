@@ -69,7 +69,7 @@ pub fn generate_with(model: &Model, limits: Limits) -> Result<Files, Vec<Diagnos
                 ),
             )
             .help(format!(
-                "{api_resources} API Gateway resources and methods come from {} routes; set `api.definition: body` (the API as one OpenAPI body, a handful of resources), or split the routes over several APIs (one roles file each)",
+                "{api_resources} API Gateway resources and methods come from {} routes; set `api.definition: body` (the API as one OpenAPI body, a handful of resources; `package` if that template passes 1 MB), or split the routes over several APIs (one roles file each)",
                 model.routes.len()
             )),
         );
@@ -96,13 +96,14 @@ pub fn generate_with(model: &Model, limits: Limits) -> Result<Files, Vec<Diagnos
     let mut files = Files::new();
     if model.settings.definition == crate::model::Definition::Package && !model.api.external {
         files = package::files(model);
-        let body = files[package::BODY].len();
+        let written = std::str::from_utf8(&files[package::BODY]).unwrap_or_default();
+        let body = package::filled_size(model, written);
         if body > limits.max_body_bytes {
             errors.push(
                 Diagnostic::error(
                     "cfn-limit",
                     format!(
-                        "the API's OpenAPI document would be {body} bytes, {} over API Gateway's limit of {} bytes for a definition",
+                        "the API's OpenAPI document could be {body} bytes once its ARNs are filled in, {} over API Gateway's limit of {} bytes for a definition",
                         body - limits.max_body_bytes,
                         limits.max_body_bytes
                     ),

@@ -3,13 +3,14 @@
 // 127.0.0.1, through the real AWS SDK client the function imports. Prints every request the
 // stand-in received as JSON lines.
 //
-// usage: node driver.mjs <function dir> <event.json> <ok|reject>
+// usage: node driver.mjs <function dir> <event.json> <ok|reject|hang> [remaining ms]
+// (`hang`: API Gateway never answers; the function has `remaining ms` left to run)
 import http from "node:http";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 
-const [dir, eventFile, mode] = process.argv.slice(2);
+const [dir, eventFile, mode, remaining = "60000"] = process.argv.slice(2);
 const seen = [];
 const server = http.createServer((req, res) => {
   const chunks = [];
@@ -17,6 +18,9 @@ const server = http.createServer((req, res) => {
   req.on("end", () => {
     const body = Buffer.concat(chunks).toString("utf8");
     seen.push({ method: req.method, url: req.url, headers: req.headers, body });
+    if (req.url.startsWith("/restapis/") && mode === "hang") {
+      return;
+    }
     if (req.url.startsWith("/restapis/")) {
       const id = decodeURIComponent(req.url.split("/")[2].split("?")[0]);
       if (mode === "reject") {
@@ -45,6 +49,7 @@ process.env.AWS_MAX_ATTEMPTS = "1";
 const event = JSON.parse(await readFile(eventFile, "utf8"));
 event.ResponseURL = `${base}/cloudformation-response?X-Amz-Signature=test`;
 const { handler } = await import(pathToFileURL(join(dir, "index.mjs")).href);
-await handler(event, { getRemainingTimeInMillis: () => 60_000 });
+await handler(event, { getRemainingTimeInMillis: () => Number(remaining) });
+server.closeAllConnections();
 server.close();
 for (const r of seen) console.log(JSON.stringify(r));

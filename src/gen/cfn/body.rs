@@ -54,11 +54,11 @@ pub(super) fn api(model: &Model, w: &mut Writer, n: &mut Count) {
     );
     let fingerprint = if packaged {
         // The document is the file the function puts; the RestApi's own properties count too.
-        let mut seen = super::package::body(model);
+        let body = super::package::body(model);
+        let mut seen = body.clone();
         seen.push_str(w.written_since(start));
-        let fingerprint = short_hash(seen.as_bytes(), 12);
-        super::package::resources(model, &short_hash(seen.as_bytes(), 64), w, n);
-        fingerprint
+        super::package::resources(model, &short_hash(body.as_bytes(), 64), w, n);
+        short_hash(seen.as_bytes(), 12)
     } else {
         short_hash(w.written_since(start).as_bytes(), 12)
     };

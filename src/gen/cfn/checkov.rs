@@ -56,7 +56,7 @@ pub const STAGE_NO_TRACING: Skip = (
 pub const API_BODY_FUNCTION: &[Skip] = &[
     (
         "CKV_AWS_116",
-        "Runs only as this stack's custom resource: a failed run fails (and rolls back) the deployment, so there is no event a dead-letter queue could keep for later.",
+        "Runs only as this stack's custom resource, with retries off: a failed run answers CloudFormation, which rolls the deployment back, and a kept request could only replay a stale deployment.",
     ),
     (
         "CKV_AWS_117",

@@ -14,7 +14,7 @@
 use super::{Count, Writer, checkov, get_att, lambda_role, no_head, r, resource, resource_with};
 use crate::r#gen::Files;
 use crate::r#gen::openapi::{Refs, document, placeholder_value, placeholders};
-use crate::model::Model;
+use crate::model::{Endpoint, Model};
 use serde_json::json;
 
 /// The folder of the function and the document, beside the template (in the folder the
@@ -76,10 +76,12 @@ pub fn body(model: &Model) -> String {
     })
 }
 
-/// The function's role, the function and the custom resource that runs it. `fingerprint`
-/// changes exactly when the document does, so CloudFormation updates the resource (and the
-/// function puts the new document) then and only then.
-pub(super) fn resources(model: &Model, fingerprint: &str, w: &mut Writer, n: &mut Count) {
+/// The function's role, the function (invoked once, never retried) and the custom resource that
+/// runs it. `body_sha256` (of body.json) changes exactly when the document does, so
+/// CloudFormation updates the resource (and the function puts the new document) then; the
+/// function also checks it against the document it holds (see templates/api-body.mjs).
+pub(super) fn resources(model: &Model, body_sha256: &str, w: &mut Writer, n: &mut Count) {
+    let private = matches!(model.api.endpoint, Endpoint::Private { .. });
     lambda_role(w, n, ROLE_ID, |w| {
         w.seq("Policies", |w| {
             w.item_map(|w| {
@@ -89,16 +91,19 @@ pub(super) fn resources(model: &Model, fingerprint: &str, w: &mut Writer, n: &mu
                     w.seq("Statement", |w| {
                         w.item_map(|w| {
                             w.str("Effect", "Allow");
-                            // PutRestApi is `PUT /restapis/{id}`; it writes the API's
-                            // resources, methods and authorizers, all under that path.
-                            w.str("Action", "apigateway:PUT");
-                            w.seq("Resource", |w| {
-                                for arn in [
+                            // PutRestApi is `PUT /restapis/{id}`, authorized on the API. A
+                            // private API's document carries its resource policy, which takes
+                            // `UpdateRestApiPolicy` as well.
+                            if private {
+                                w.strs("Action", ["apigateway:PUT", "apigateway:UpdateRestApiPolicy"]);
+                            } else {
+                                w.str("Action", "apigateway:PUT");
+                            }
+                            w.map("Resource", |w| {
+                                w.sub_template(
+                                    "Fn::Sub",
                                     "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${RestApi}",
-                                    "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${RestApi}/*",
-                                ] {
-                                    w.item_map(|w| w.sub_template("Fn::Sub", arn));
-                                }
+                                )
                             });
                         })
                     });
@@ -127,12 +132,27 @@ pub(super) fn resources(model: &Model, fingerprint: &str, w: &mut Writer, n: &mu
             w.int("Timeout", TIMEOUT_SECONDS);
         },
     );
+    // CloudFormation invokes the function asynchronously; Lambda would retry a run that timed
+    // out, and put the document again after CloudFormation was told it failed.
+    resource(
+        w,
+        n,
+        "ApiBodyFunctionInvokeConfig",
+        "AWS::Lambda::EventInvokeConfig",
+        no_head,
+        &[],
+        |w| {
+            r(w, "FunctionName", FUNCTION_ID);
+            w.str("Qualifier", "$LATEST");
+            w.int("MaximumRetryAttempts", 0);
+        },
+    );
     resource(w, n, RESOURCE_ID, RESOURCE_TYPE, no_head, &[], |w| {
         get_att(w, "ServiceToken", FUNCTION_ID, "Arn");
         // A function that dies without answering fails the stack after this, not an hour.
         w.int("ServiceTimeout", TIMEOUT_SECONDS + 60);
         r(w, "RestApiId", "RestApi");
-        w.str("Document", fingerprint);
+        w.str("BodySha256", body_sha256);
         w.map("Values", |w| {
             for name in placeholders(model) {
                 w.map(&name, |w| placeholder_value(model, &name, w));
@@ -141,10 +161,54 @@ pub(super) fn resources(model: &Model, fingerprint: &str, w: &mut Writer, n: &mu
     });
 }
 
+/// The most bytes `name`'s value can take once CloudFormation resolves it: the document API
+/// Gateway receives is larger than body.json by this, for each occurrence.
+fn longest_value(name: &str) -> usize {
+    use crate::r#gen::openapi::{AUTHORIZER_FUNCTION_ARN, PARTITION, REGION, USER_POOL_ARN};
+    match name {
+        PARTITION | REGION => 20,
+        // arn:<partition>:cognito-idp:<region>:<account>:userpool/<region>_<id>
+        USER_POOL_ARN => 128,
+        // A function ARN with a 64-character name and a 128-character qualifier.
+        AUTHORIZER_FUNCTION_ARN => 256,
+        // A template parameter: any function ARN (alias or version included).
+        _ => 256,
+    }
+}
+
+/// The size of the document put into the API, at most: body.json with every placeholder at
+/// its longest value.
+pub fn filled_size(model: &Model, body: &str) -> usize {
+    placeholders(model)
+        .iter()
+        .map(|name| {
+            let token = format!("${{{name}}}");
+            body.matches(&token).count() * longest_value(name).saturating_sub(token.len())
+        })
+        .sum::<usize>()
+        + body.len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::Value;
+
+    /// The size check counts every placeholder at its longest value, occurrence by occurrence.
+    #[test]
+    fn filled_size_counts_each_placeholder_at_its_longest() {
+        let model = crate::cmd::load_text(
+            "roles.yaml",
+            "version: 1\napi: {name: t, stage: prod, authorizer: lambda, definition: package}\nuser_pool: {name: u}\nresource_server: {identifier: api, name: T}\nscopes: {r: R}\ngroups: {G: {scopes: [r]}}\nroutes:\n  GET /a:\n    scopes: [r]\n    integration: {lambda: Fn0}\n".to_string(),
+        )
+        .model
+        .expect("valid");
+        let body = "x${Fn0}y${Fn0}${AWS_REGION}${NOTUSED}";
+        assert_eq!(
+            filled_size(&model, body),
+            body.len() + 2 * (256 - "${Fn0}".len()) + (20 - "${AWS_REGION}".len())
+        );
+    }
 
     /// The shipped lock file is npm's for exactly the package.json the generator writes.
     #[test]
