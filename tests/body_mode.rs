@@ -111,6 +111,22 @@ type Roles = (
 /// Each operation's (scheme, scopes), `None` without authorization.
 type Operations = BTreeMap<(String, String), Option<(String, BTreeSet<String>)>>;
 
+/// No resource per path or method, and no authorizer outside the document.
+fn assert_no_api_tree(t: &Value, seed: u64) {
+    for r in t["Resources"].as_object().unwrap().values() {
+        let ty = r["Type"].as_str().unwrap();
+        assert!(
+            !matches!(
+                ty,
+                "AWS::ApiGateway::Resource"
+                    | "AWS::ApiGateway::Method"
+                    | "AWS::ApiGateway::Authorizer"
+            ),
+            "seed {seed}: {ty}"
+        );
+    }
+}
+
 fn read_roles(text: &str) -> Roles {
     let v: Value = serde_saphyr::from_str(text).unwrap();
     let groups = v["groups"].as_object().unwrap();
@@ -219,19 +235,7 @@ fn body_authorization_equals_the_matrix() {
             let t = generate(&dir, &text);
             let (groups, routes) = read_roles(&text);
             let ops = operations(&t);
-            // No resource per path or method.
-            for r in t["Resources"].as_object().unwrap().values() {
-                let ty = r["Type"].as_str().unwrap();
-                assert!(
-                    !matches!(
-                        ty,
-                        "AWS::ApiGateway::Resource"
-                            | "AWS::ApiGateway::Method"
-                            | "AWS::ApiGateway::Authorizer"
-                    ),
-                    "seed {seed}: {ty}"
-                );
-            }
+            assert_no_api_tree(&t, seed);
             assert_matrix(seed, strategy, cors, &groups, &routes, &ops);
             if strategy == "lambda" {
                 let scheme = &t["Resources"]["RestApi"]["Properties"]["Body"]["components"]["securitySchemes"]
@@ -573,6 +577,28 @@ fn cfn_response(r: &Value) -> Value {
     serde_json::from_str(r["body"].as_str().unwrap()).unwrap()
 }
 
+/// CloudFormation's one answer among what the stand-ins saw.
+fn answer_of(seen: &[Value]) -> Value {
+    let answers: Vec<&Value> = seen
+        .iter()
+        .filter(|r| {
+            r["url"]
+                .as_str()
+                .unwrap()
+                .starts_with("/cloudformation-response")
+        })
+        .collect();
+    assert_eq!(answers.len(), 1, "{seen:#?}");
+    cfn_response(answers[0])
+}
+
+/// The function answered FAILED with a reason that says `why`.
+fn assert_failed(seen: &[Value], why: &str) {
+    let answer = answer_of(seen);
+    assert_eq!(answer["Status"], "FAILED", "{answer}");
+    assert!(answer["Reason"].as_str().unwrap().contains(why), "{answer}");
+}
+
 #[test]
 fn package_puts_the_document_body_mode_would() {
     let seeds: u64 = std::env::var("BODY_SEEDS")
@@ -597,18 +623,7 @@ fn package_puts_the_document_body_mode_would() {
             let resources = t["Resources"].as_object().unwrap();
             let api = &resources["RestApi"]["Properties"];
             assert!(api.get("Body").is_none() && api.get("BodyS3Location").is_none());
-            for r in resources.values() {
-                let ty = r["Type"].as_str().unwrap();
-                assert!(
-                    !matches!(
-                        ty,
-                        "AWS::ApiGateway::Resource"
-                            | "AWS::ApiGateway::Method"
-                            | "AWS::ApiGateway::Authorizer"
-                    ),
-                    "seed {seed}: {ty}"
-                );
-            }
+            assert_no_api_tree(&t, seed);
             let (deployment, d) = resources
                 .iter()
                 .find(|(k, _)| k.starts_with("Deployment"))
@@ -757,15 +772,7 @@ fn package_function_fails_closed() {
         .remove("AUTHORIZER_FUNCTION_ARN");
     let seen = run_function(&out, &e, "ok");
     assert_eq!(puts(&seen), 0, "{seen:#?}");
-    let answer = cfn_response(seen.last().unwrap());
-    assert_eq!(answer["Status"], "FAILED");
-    assert!(
-        answer["Reason"]
-            .as_str()
-            .unwrap()
-            .contains("AUTHORIZER_FUNCTION_ARN"),
-        "{answer}"
-    );
+    assert_failed(&seen, "AUTHORIZER_FUNCTION_ARN");
 
     // API Gateway refuses the document: the stack fails with its reason.
     let mut e = event("Update", &t);
@@ -773,15 +780,7 @@ fn package_function_fails_closed() {
     e["OldResourceProperties"] = e["ResourceProperties"].clone();
     let seen = run_function(&out, &e, "reject");
     assert_eq!(puts(&seen), 1);
-    let answer = cfn_response(seen.last().unwrap());
-    assert_eq!(answer["Status"], "FAILED");
-    assert!(
-        answer["Reason"]
-            .as_str()
-            .unwrap()
-            .contains("Errors found during import"),
-        "{answer}"
-    );
+    assert_failed(&seen, "Errors found during import");
 
     // An update's rollback that runs this (new) code with the old properties: the request
     // names the previous document, the code holds the new one. Nothing is put; the stage goes
@@ -792,42 +791,27 @@ fn package_function_fails_closed() {
     e["ResourceProperties"]["BodySha256"] = "0".repeat(64).into();
     let seen = run_function(&out, &e, "ok");
     assert_eq!(puts(&seen), 0, "{seen:#?}");
-    let answer = cfn_response(seen.last().unwrap());
+    let answer = answer_of(&seen);
     assert_eq!(answer["Status"], "SUCCESS", "{answer}");
     assert_eq!(answer["PhysicalResourceId"], "abc123-definition");
     // A request for a document this code does not hold, old or new: nothing is put.
     e["OldResourceProperties"]["BodySha256"] = "1".repeat(64).into();
     let seen = run_function(&out, &e, "ok");
     assert_eq!(puts(&seen), 0, "{seen:#?}");
-    assert_eq!(cfn_response(seen.last().unwrap())["Status"], "FAILED");
+    assert_eq!(answer_of(&seen)["Status"], "FAILED");
 
     // API Gateway never answers: CloudFormation hears FAILED before the function is stopped,
     // and the function ends (it is not left running into a retry).
     let seen = run_function_for(&out, &event("Create", &t), "hang", 8_000);
     assert!(puts(&seen) <= 1);
-    let answers: Vec<&Value> = seen
-        .iter()
-        .filter(|r| {
-            r["url"]
-                .as_str()
-                .unwrap()
-                .starts_with("/cloudformation-response")
-        })
-        .collect();
-    assert_eq!(answers.len(), 1, "{seen:#?}");
-    let answer = cfn_response(answers[0]);
-    assert_eq!(answer["Status"], "FAILED");
-    assert!(
-        answer["Reason"].as_str().unwrap().contains("timed out"),
-        "{answer}"
-    );
+    assert_failed(&seen, "timed out");
 
     // Delete leaves the API alone (CloudFormation owns it) and keeps the physical id.
     let mut e = event("Delete", &t);
     e["PhysicalResourceId"] = "abc123-definition".into();
     let seen = run_function(&out, &e, "ok");
     assert_eq!(puts(&seen), 0);
-    let answer = cfn_response(seen.last().unwrap());
+    let answer = answer_of(&seen);
     assert_eq!(answer["Status"], "SUCCESS");
     assert_eq!(answer["PhysicalResourceId"], "abc123-definition");
 

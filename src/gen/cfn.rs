@@ -931,27 +931,66 @@ fn lambda_role(w: &mut Writer, n: &mut Count, id: &str, extra: impl FnOnce(&mut 
     });
 }
 
-/// A Node.js function whose code is a folder beside the template, uploaded by
-/// `aws cloudformation package`; `env` holds environment variables set to `Ref`s.
-fn node_function(
+/// A function's role that may also do one thing: one inline policy `name` with one `Allow`
+/// statement, whose `Action` and `Resource` `statement` writes.
+fn lambda_role_allowing(
     w: &mut Writer,
     n: &mut Count,
     id: &str,
-    code_dir: &str,
-    role: &str,
-    env: &[(&str, &str)],
-    joined: Option<(&str, &[String])>,
+    name: &str,
+    statement: impl FnOnce(&mut Writer),
 ) {
-    // W3002 says a local code path needs `aws cloudformation package`: that is the intended
-    // deployment (see README), so only that check is silenced, only here.
-    let mut skips: Vec<(&str, &str)> = checkov::FUNCTION.to_vec();
-    if !env.is_empty() {
+    lambda_role(w, n, id, |w| {
+        w.seq("Policies", |w| {
+            w.item_map(|w| {
+                w.str("PolicyName", name);
+                w.map("PolicyDocument", |w| {
+                    w.str("Version", "2012-10-17");
+                    w.seq("Statement", |w| {
+                        w.item_map(|w| {
+                            w.str("Effect", "Allow");
+                            statement(w);
+                        })
+                    });
+                });
+            })
+        });
+    });
+}
+
+/// A Node.js function whose code is a folder beside the template, uploaded by
+/// `aws cloudformation package`.
+struct NodeFunction<'a> {
+    id: &'a str,
+    /// The code folder, relative to the template.
+    code: &'a str,
+    role: &'a str,
+    memory_mb: i64,
+    timeout_s: i64,
+    /// The checkov checks this function does not pass on purpose (see `checkov`).
+    skips: &'a [checkov::Skip],
+    /// Environment variables set to `Ref`s.
+    env: &'a [(&'a str, &'a str)],
+    /// One more variable: ids known only at deploy time, joined with `,` in a fixed order.
+    joined: Option<(&'a str, &'a [String])>,
+}
+
+/// An invoked-synchronously function (the authorizer, the trigger): 256 MB, and the 5 seconds
+/// Cognito waits for a trigger at most.
+const SYNC_MEMORY_MB: i64 = 256;
+const SYNC_TIMEOUT_S: i64 = 5;
+
+fn node_function(w: &mut Writer, n: &mut Count, f: &NodeFunction) {
+    let mut skips: Vec<checkov::Skip> = f.skips.to_vec();
+    if !f.env.is_empty() {
         skips.push(checkov::FUNCTION_ENV);
     }
+    // W3002 says a local code path needs `aws cloudformation package`: that is the intended
+    // deployment (see README), so only that check is silenced, only here.
     resource_with(
         w,
         n,
-        id,
+        f.id,
         "AWS::Lambda::Function",
         no_head,
         &["W3002"],
@@ -959,21 +998,20 @@ fn node_function(
         |w| {
             w.str("Runtime", "nodejs22.x");
             w.str("Handler", "index.handler");
-            w.str("Code", code_dir);
-            get_att(w, "Role", role, "Arn");
+            w.str("Code", f.code);
+            get_att(w, "Role", f.role, "Arn");
             w.strs("Architectures", ["arm64"]);
-            w.int("MemorySize", 256);
-            // Cognito waits at most 5 seconds for a trigger.
-            w.int("Timeout", 5);
-            if !env.is_empty() {
+            w.int("MemorySize", f.memory_mb);
+            w.int("Timeout", f.timeout_s);
+            if !f.env.is_empty() {
                 w.map("Environment", |w| {
                     w.map("Variables", |w| {
-                        for (k, id) in env {
+                        for (k, id) in f.env {
                             r(w, k, id);
                         }
                         // `k: {Fn::Join: [",", [{Ref: id}, ...]]}`: ids that are only known
                         // at deploy time, in a fixed order.
-                        if let Some((k, ids)) = joined {
+                        if let Some((k, ids)) = f.joined {
                             w.map(k, |w| {
                                 w.seq("Fn::Join", |w| {
                                     w.item_str(",");
@@ -997,11 +1035,16 @@ fn pretoken(model: &Model, w: &mut Writer, n: &mut Count) {
     node_function(
         w,
         n,
-        "PreTokenFunction",
-        "../pretoken",
-        "PreTokenFunctionRole",
-        &[],
-        None,
+        &NodeFunction {
+            id: "PreTokenFunction",
+            code: "../pretoken",
+            role: "PreTokenFunctionRole",
+            memory_mb: SYNC_MEMORY_MB,
+            timeout_s: SYNC_TIMEOUT_S,
+            skips: checkov::FUNCTION,
+            env: &[],
+            joined: None,
+        },
     );
     resource(
         w,
@@ -1028,37 +1071,32 @@ fn pretoken(model: &Model, w: &mut Writer, n: &mut Count) {
 /// logical ID a permission could name; the permission then admits the API's authorizers (`*`).
 fn authorizer_function(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut Count, avp: bool) {
     let body = model.settings.definition.is_document();
-    lambda_role(w, n, "AuthorizerFunctionRole", |w| {
-        if avp {
-            w.seq("Policies", |w| {
-                w.item_map(|w| {
-                    w.str("PolicyName", "VerifiedPermissionsDecide");
-                    w.map("PolicyDocument", |w| {
-                        w.str("Version", "2012-10-17");
-                        w.seq("Statement", |w| {
-                            w.item_map(|w| {
-                                w.str("Effect", "Allow");
-                                if model.clients.is_empty() {
-                                    w.str("Action", "verifiedpermissions:IsAuthorizedWithToken");
-                                } else {
-                                    // Machine clients are decided with `IsAuthorized`, as
-                                    // `Client` principals (their tokens name no user).
-                                    w.strs(
-                                        "Action",
-                                        [
-                                            "verifiedpermissions:IsAuthorized",
-                                            "verifiedpermissions:IsAuthorizedWithToken",
-                                        ],
-                                    );
-                                }
-                                get_att(w, "Resource", "PolicyStore", "Arn");
-                            })
-                        });
-                    });
-                })
-            });
-        }
-    });
+    if avp {
+        lambda_role_allowing(
+            w,
+            n,
+            "AuthorizerFunctionRole",
+            "VerifiedPermissionsDecide",
+            |w| {
+                if model.clients.is_empty() {
+                    w.str("Action", "verifiedpermissions:IsAuthorizedWithToken");
+                } else {
+                    // Machine clients are decided with `IsAuthorized`, as `Client` principals
+                    // (their tokens name no user).
+                    w.strs(
+                        "Action",
+                        [
+                            "verifiedpermissions:IsAuthorized",
+                            "verifiedpermissions:IsAuthorizedWithToken",
+                        ],
+                    );
+                }
+                get_att(w, "Resource", "PolicyStore", "Arn");
+            },
+        );
+    } else {
+        lambda_role(w, n, "AuthorizerFunctionRole", |_| {});
+    }
     let mut env = vec![
         ("USER_POOL_ID", adopt::pool_id(model)),
         ("CLIENT_ID", "UserPoolClient"),
@@ -1069,11 +1107,17 @@ fn authorizer_function(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut 
     node_function(
         w,
         n,
-        "AuthorizerFunction",
-        "../authorizer",
-        "AuthorizerFunctionRole",
-        &env,
-        (!ids.clients.is_empty()).then_some(("MACHINE_CLIENT_IDS", ids.clients.as_slice())),
+        &NodeFunction {
+            id: "AuthorizerFunction",
+            code: "../authorizer",
+            role: "AuthorizerFunctionRole",
+            memory_mb: SYNC_MEMORY_MB,
+            timeout_s: SYNC_TIMEOUT_S,
+            skips: checkov::FUNCTION,
+            env: &env,
+            joined: (!ids.clients.is_empty())
+                .then_some(("MACHINE_CLIENT_IDS", ids.clients.as_slice())),
+        },
     );
     resource(
         w,

@@ -11,7 +11,10 @@
 //! the document into the API (PutRestApi, up to 6 MB). The template keeps a handful of
 //! resources and a few kilobytes whatever the route count.
 
-use super::{Count, Writer, checkov, get_att, lambda_role, no_head, r, resource, resource_with};
+use super::{
+    Count, NodeFunction, Writer, checkov, get_att, lambda_role_allowing, no_head, node_function, r,
+    resource,
+};
 use crate::r#gen::Files;
 use crate::r#gen::openapi::{Refs, document, placeholder_value, placeholders};
 use crate::model::{Endpoint, Model};
@@ -82,54 +85,37 @@ pub fn body(model: &Model) -> String {
 /// function also checks it against the document it holds (see templates/api-body.mjs).
 pub(super) fn resources(model: &Model, body_sha256: &str, w: &mut Writer, n: &mut Count) {
     let private = matches!(model.api.endpoint, Endpoint::Private { .. });
-    lambda_role(w, n, ROLE_ID, |w| {
-        w.seq("Policies", |w| {
-            w.item_map(|w| {
-                w.str("PolicyName", "PutThisApiDefinition");
-                w.map("PolicyDocument", |w| {
-                    w.str("Version", "2012-10-17");
-                    w.seq("Statement", |w| {
-                        w.item_map(|w| {
-                            w.str("Effect", "Allow");
-                            // PutRestApi is `PUT /restapis/{id}`, authorized on the API. A
-                            // private API's document carries its resource policy, which takes
-                            // `UpdateRestApiPolicy` as well.
-                            if private {
-                                w.strs("Action", ["apigateway:PUT", "apigateway:UpdateRestApiPolicy"]);
-                            } else {
-                                w.str("Action", "apigateway:PUT");
-                            }
-                            w.map("Resource", |w| {
-                                w.sub_template(
-                                    "Fn::Sub",
-                                    "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${RestApi}",
-                                )
-                            });
-                        })
-                    });
-                });
-            })
+    lambda_role_allowing(w, n, ROLE_ID, "PutThisApiDefinition", |w| {
+        // PutRestApi is `PUT /restapis/{id}`, authorized on the API. A private API's document
+        // carries its resource policy, which takes `UpdateRestApiPolicy` as well.
+        if private {
+            w.strs(
+                "Action",
+                ["apigateway:PUT", "apigateway:UpdateRestApiPolicy"],
+            );
+        } else {
+            w.str("Action", "apigateway:PUT");
+        }
+        w.map("Resource", |w| {
+            w.sub_template(
+                "Fn::Sub",
+                "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${RestApi}",
+            )
         });
     });
-    // `W3002`: the code is a local folder for `aws cloudformation package`, as the other
-    // functions'.
-    resource_with(
+    node_function(
         w,
         n,
-        FUNCTION_ID,
-        "AWS::Lambda::Function",
-        no_head,
-        &["W3002"],
-        checkov::API_BODY_FUNCTION,
-        |w| {
-            w.str("Runtime", "nodejs22.x");
-            w.str("Handler", "index.handler");
-            w.str("Code", CODE);
-            get_att(w, "Role", ROLE_ID, "Arn");
-            w.strs("Architectures", ["arm64"]);
+        &NodeFunction {
+            id: FUNCTION_ID,
+            code: CODE,
+            role: ROLE_ID,
             // Parsing and writing a document of megabytes: more memory is also more CPU.
-            w.int("MemorySize", 1024);
-            w.int("Timeout", TIMEOUT_SECONDS);
+            memory_mb: 1024,
+            timeout_s: TIMEOUT_SECONDS,
+            skips: checkov::API_BODY_FUNCTION,
+            env: &[],
+            joined: None,
         },
     );
     // CloudFormation invokes the function asynchronously; Lambda would retry a run that timed
