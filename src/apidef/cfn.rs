@@ -162,12 +162,11 @@ pub fn read(doc: Node) -> Result<ApiDef, Diagnostic> {
             read_body(body, &Defaults::default(), &mut api, "Body");
         }
         if let Some(s3) = r.prop("BodyS3Location") {
-            api.unread_bodies += 1;
-            api.unresolved.push(Unresolved::at(
+            api.unread(
                 s3.line,
                 s3.column,
                 format!("the definition of API `{id}` is in S3 (`BodyS3Location`), which rolegen does not read: pass `aws apigateway get-export` output instead"),
-            ));
+            );
         }
         apis.insert(id.to_string(), api);
     }
@@ -201,15 +200,14 @@ pub fn read(doc: Node) -> Result<ApiDef, Diagnostic> {
             read_body(body, &defaults, &mut api, "DefinitionBody");
         }
         if let Some(uri) = r.prop("DefinitionUri") {
-            api.unread_bodies += 1;
-            api.unresolved.push(Unresolved::at(
+            api.unread(
                 uri.line,
                 uri.column,
                 format!(
                     "the definition of API `{id}` is in another file (`DefinitionUri` {}), which rolegen does not read: pass that file, or `aws apigateway get-export` output",
                     uri.show()
                 ),
-            ));
+            );
         }
         sam_auth.insert(id.to_string(), defaults);
         apis.insert(id.to_string(), api);
@@ -312,15 +310,14 @@ fn packaged_body(ctx: &Ctx, id: &str, r: &Res, apis: &mut BTreeMap<String, RestA
         }
         _ => {
             let at = code.unwrap_or(r.entry.value);
-            api.unread_bodies += 1;
-            api.unresolved.push(Unresolved::at(
+            api.unread(
                 at.line,
                 at.column,
                 format!(
                     "the definition of API `{}` is put by `{id}` from a code package in S3, which rolegen does not read: run drift on the template before `aws cloudformation package`, or on `aws apigateway get-export` output",
                     api.id
                 ),
-            ));
+            );
         }
     }
 }
@@ -331,15 +328,14 @@ fn read_body(body: Node, defaults: &Defaults, api: &mut RestApi, what: &str) {
         return;
     }
     if let Some((func, _)) = body.intrinsic() {
-        api.unread_bodies += 1;
-        api.unresolved.push(Unresolved::at(
+        api.unread(
             body.line,
             body.column,
             format!(
                 "the `{what}` of API `{}` is built with `{func}`, which rolegen does not follow",
                 api.id
             ),
-        ));
+        );
         return;
     }
     openapi::read_paths(body, defaults, api);

@@ -9,7 +9,7 @@
 
 use super::openapi::{self, Defaults};
 use super::tree::{self, Node};
-use super::{ApiDef, Unresolved};
+use super::ApiDef;
 use std::path::Path;
 use std::rc::Rc;
 
@@ -53,30 +53,29 @@ pub fn resolve(def: &mut ApiDef, dir: &Path, max_bytes: usize) {
         for inc in std::mem::take(&mut api.includes) {
             let path = dir.join(inc.location.trim_start_matches("./"));
             let shown = path.display().to_string();
-            let fail = |why: String| Unresolved::at(inc.line, inc.column, why);
             let text = match read(&path, max_bytes) {
                 Ok(t) => t,
                 Err(e) => {
-                    api.unread_bodies += 1;
-                    api.unresolved.push(fail(format!(
+                    let why = format!(
                         "{} of API `{}` includes `{}`, which cannot be read ({e})",
                         inc.holder, api.id, inc.location
-                    )));
+                    );
+                    api.unread(inc.line, inc.column, why);
                     continue;
                 }
             };
             let doc = match tree::parse(&text) {
                 Ok(d) => d,
                 Err(d) => {
-                    api.unread_bodies += 1;
                     let at = d
                         .span
                         .map(|s| format!(" at `{shown}:{}:{}`", s.line, s.column))
                         .unwrap_or_default();
-                    api.unresolved.push(fail(format!(
+                    let why = format!(
                         "{} of API `{}` includes `{}`, which is not an OpenAPI document rolegen can read: {}{at}",
                         inc.holder, api.id, inc.location, d.message
-                    )));
+                    );
+                    api.unread(inc.line, inc.column, why);
                     continue;
                 }
             };

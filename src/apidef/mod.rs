@@ -73,6 +73,14 @@ pub struct RestApi {
     pub unread_bodies: usize,
 }
 
+impl RestApi {
+    /// A definition of this API that could not be read: its routes are unknown.
+    pub fn unread(&mut self, line: u32, column: u32, why: String) {
+        self.unread_bodies += 1;
+        self.unresolved.push(Unresolved::at(line, column, why));
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiRoute {
     /// `Method::Any` for `ANY` / `x-amazon-apigateway-any-method`.
