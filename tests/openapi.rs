@@ -104,19 +104,23 @@ fn generate(model: &Model) -> Vec<u8> {
 /// which reads YAML 1.1 as many importers do. An `x-amazon-apigateway-any-method` is an
 /// extension to the validator, so each file is validated a second time with it renamed to
 /// `trace` (a method API Gateway never uses), so that ANY operations are checked as
-/// operations too. Returns file → (errors, parsed document).
+/// operations too (what that second run adds is marked `(ANY as trace)`).
+///
+/// A greedy `{proxy+}` declares its parameter as `proxy`, API Gateway's name; OpenAPI's
+/// templating reads the expression as `proxy+`, so the validator reports each greedy
+/// operation (`errors`, compared with exactly those findings by the caller). The same
+/// document with each `{name+}` path key written `{name}` is validated again (`plain`): that
+/// is everything else in the document, and it must have no finding at all.
+/// Returns file → (errors, plain errors, parsed document).
 const CHECK_PY: &str = r#"
-import json, sys, yaml
+import json, re, sys, yaml
 from openapi_spec_validator import OpenAPIV30SpecValidator
 
 def errors(doc):
     return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
             for e in OpenAPIV30SpecValidator(doc).iter_errors()]
 
-out = {}
-for path in sys.argv[1:]:
-    with open(path, encoding="utf-8") as f:
-        doc = yaml.safe_load(f)
+def with_any_as_trace(doc):
     errs = errors(doc)
     renamed = json.loads(json.dumps(doc, default=repr))
     anys = 0
@@ -126,13 +130,28 @@ for path in sys.argv[1:]:
             item["trace"] = item.pop("x-amazon-apigateway-any-method")
             anys += 1
     if anys:
-        errs += [f"(ANY as trace) {e}" for e in errors(renamed)]
-    out[path] = {"errors": errs, "doc": doc, "anys": anys}
+        errs += [f"(ANY as trace) {e}" for e in errors(renamed) if e not in errs]
+    return errs, anys
+
+out = {}
+for path in sys.argv[1:]:
+    with open(path, encoding="utf-8") as f:
+        doc = yaml.safe_load(f)
+    errs, anys = with_any_as_trace(doc)
+    plain = json.loads(json.dumps(doc, default=repr))
+    if isinstance(plain.get("paths"), dict):
+        keys = list(plain["paths"])
+        plain["paths"] = {re.sub(r"\{([^{}]*)\+\}", r"{\1}", k): v
+                          for k, v in plain["paths"].items()}
+        assert len(plain["paths"]) == len(keys), "two paths differ only in a `+`"
+    plain_errs, _ = with_any_as_trace(plain)
+    out[path] = {"errors": errs, "plain": plain_errs, "doc": doc, "anys": anys}
 print(json.dumps(out, default=repr))
 "#;
 
 struct Checked {
     errors: Vec<String>,
+    plain: Vec<String>,
     doc: Value,
     anys: u64,
 }
@@ -156,14 +175,16 @@ fn validate_all(files: &[PathBuf]) -> BTreeMap<PathBuf, Checked> {
         .iter()
         .map(|f| {
             let r = &v[f.to_str().unwrap()];
-            let errors = r["errors"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|e| e.as_str().unwrap().to_string())
-                .collect();
+            let list = |k: &str| -> Vec<String> {
+                r[k].as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| e.as_str().unwrap().to_string())
+                    .collect()
+            };
             let checked = Checked {
-                errors,
+                errors: list("errors"),
+                plain: list("plain"),
                 doc: r["doc"].clone(),
                 anys: r["anys"].as_u64().unwrap(),
             };
@@ -333,8 +354,19 @@ fn check_operation(
     }
     assert_eq!(keys, allowed, "{case}: `{key}` keys");
 
-    // Parameters: each template expression of the path, under its exact name (`proxy+` for
-    // a greedy `{proxy+}`), and nothing else.
+    // Parameters: each variable of the path under API Gateway's name for it (`proxy` for a
+    // greedy `{proxy+}`, as AWS's proxy-resource examples declare it), and nothing else.
+    assert_eq!(
+        names(op.get("parameters")),
+        vars,
+        "{case}: `{key}` parameters"
+    );
+    assert!(
+        path_params.is_none(),
+        "{case}: `{key}`: parameters on the path item"
+    );
+    // The path's template expressions, read here from the path as written: a greedy one ends
+    // in `+`, which its parameter's name does not.
     let template: Vec<String> = route
         .path
         .segments
@@ -345,15 +377,6 @@ fn check_operation(
             Segment::Greedy(v) => Some(format!("{v}+")),
         })
         .collect();
-    assert_eq!(
-        names(op.get("parameters")),
-        template,
-        "{case}: `{key}` parameters"
-    );
-    assert!(
-        path_params.is_none(),
-        "{case}: `{key}`: parameters on the path item"
-    );
     let path = route.path.to_string();
     let written: Vec<&str> = path
         .split('/')
@@ -510,6 +533,32 @@ fn matrix_agrees(case: &str, model: &Model, doc: &Value) {
     }
 }
 
+/// What openapi-spec-validator reports, and all it may report, about a document that declares
+/// a greedy `{proxy+}` as `proxy` (AWS's form): for each operation on such a path, that the
+/// template expression `proxy+` is not declared and that the parameter `proxy` is not in the
+/// path. (With ANY renamed to `trace`, the same of the `trace` operation.) Sorted.
+fn greedy_findings(model: &Model) -> Vec<String> {
+    let mut v = Vec::new();
+    for route in &model.routes {
+        let path = route.path.to_string();
+        let (prefix, method) = match route.method {
+            rolegen::model::Method::Any => ("(ANY as trace) ", "trace"),
+            m => ("", method_key(m)),
+        };
+        for seg in &route.path.segments {
+            if let Segment::Greedy(name) = seg {
+                for declared in [format!("{name}+"), name.clone()] {
+                    v.push(format!(
+                        "{prefix}: Path parameter '{declared}' for '{method}' operation in '{path}' was not resolved"
+                    ));
+                }
+            }
+        }
+    }
+    v.sort();
+    v
+}
+
 fn golden_path(case: &str) -> PathBuf {
     common::repo()
         .join("tests/golden/openapi")
@@ -535,11 +584,23 @@ fn documents_validate_read_back_and_match_goldens() {
     let mut goldens = common::Expected::goldens("openapi");
     for (case, model, bytes, file) in &work {
         let c = &checked[file];
-        if !c.errors.is_empty() {
+        if !c.plain.is_empty() {
             failures.push(format!(
                 "{}: not valid OpenAPI 3.0:\n  {}",
                 case.name,
-                c.errors.join("\n  ")
+                c.plain.join("\n  ")
+            ));
+            continue;
+        }
+        let mut got = c.errors.clone();
+        got.sort();
+        let want = greedy_findings(model);
+        if got != want {
+            failures.push(format!(
+                "{}: the validator's findings are not exactly the greedy parameters':\n  got:\n    {}\n  want:\n    {}",
+                case.name,
+                got.join("\n    "),
+                want.join("\n    ")
             ));
             continue;
         }
@@ -589,8 +650,13 @@ fn the_validator_rejects_broken_documents() {
     let file = dir.join("broken.yaml");
     fs::write(&file, rolegen::r#gen::cfn::to_yaml(&doc)).unwrap();
     let checked = validate_all(std::slice::from_ref(&file));
-    let errors = checked[&file].errors.join("\n");
-    for needle in ["itemId", "files/files.read", "(ANY as trace)"] {
+    // The findings beside the greedy parameters' (which name `/legacy/{proxy+}` too).
+    let errors = checked[&file].plain.join("\n");
+    for needle in [
+        "'itemId' for 'get' operation",
+        "files/files.read",
+        "(ANY as trace) paths//legacy/{proxy}/trace: 'responses' is a required property",
+    ] {
         assert!(
             errors.contains(needle),
             "no error about {needle}:\n{errors}"
