@@ -11,7 +11,7 @@ use rolegen::r#gen::openapi::{
     self, AUTHORIZER_FUNCTION_ARN, COGNITO_SCHEME, DOCUMENT, LAMBDA_SCHEME, USER_POOL_ARN,
     method_key,
 };
-use rolegen::model::{Access, GroupId, Integration, Model, RouteId, Segment, Strategy};
+use rolegen::model::{Access, Endpoint, GroupId, Integration, Model, RouteId, Segment, Strategy};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -65,6 +65,16 @@ fn cases() -> Vec<Case> {
             true,
         ),
         case("scopes_proxy", proxy.clone(), true),
+        // CORS preflights on every path (greedy ones too) and a private API's extensions.
+        case(
+            "scopes_proxy_cors_private",
+            proxy.replacen(
+                "  authorizer: cognito-scopes\n",
+                "  authorizer: cognito-scopes\n  cors: {origins: [https://app.example.com]}\n  endpoint: PRIVATE\n  vpc_endpoint_ids: [vpce-0123456789abcdef0]\n",
+                1,
+            ),
+            true,
+        ),
         case("scopes_proxy_lambda", as_lambda(&proxy), true),
         case("scopes_hostile", hostile.clone(), true),
         case("scopes_hostile_lambda", as_lambda(&hostile), true),
@@ -241,7 +251,20 @@ fn read_back(case: &str, model: &Model, doc: &Value) {
         .keys()
         .map(String::as_str)
         .collect();
-    assert_eq!(root, ["openapi", "info", "paths", "components"], "{case}");
+    let mut want_root = vec!["openapi", "info", "paths", "components"];
+    if model.settings.cors.is_some() {
+        want_root.push("x-amazon-apigateway-gateway-responses");
+    }
+    if let Endpoint::Private { vpc_endpoint_ids } = &model.api.endpoint {
+        want_root.push("x-amazon-apigateway-endpoint-configuration");
+        want_root.push("x-amazon-apigateway-policy");
+        assert_eq!(
+            strs(&doc["x-amazon-apigateway-endpoint-configuration"]["vpcEndpointIds"]),
+            *vpc_endpoint_ids,
+            "{case}"
+        );
+    }
+    assert_eq!(root, want_root, "{case}");
     assert_eq!(doc["openapi"], "3.0.1", "{case}");
     assert_eq!(doc["info"]["title"], model.api.name.as_str(), "{case}");
     match &model.api.description {
@@ -307,11 +330,32 @@ fn read_back(case: &str, model: &Model, doc: &Value) {
     let declared: BTreeSet<String> = model.routes.iter().map(|r| r.path.to_string()).collect();
     let listed: BTreeSet<String> = paths.keys().cloned().collect();
     assert_eq!(listed, declared, "{case}: paths");
-    let mut seen = 0;
+    let (mut seen, mut preflights) = (0, 0);
     for (path, item) in paths {
         let item = item.as_object().unwrap();
         for (key, op) in item {
             if key == "parameters" {
+                continue;
+            }
+            if key == "options" && model.settings.cors.is_some() {
+                // The path's CORS preflight (roles.yaml cannot declare OPTIONS with CORS):
+                // no authorization, a mock, and the path's variables declared as anywhere.
+                let vars: Vec<String> = path
+                    .split('/')
+                    .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+                    .map(|v| v.trim_end_matches('+').to_string())
+                    .collect();
+                assert_eq!(
+                    names(op.get("parameters")),
+                    vars,
+                    "{case}: preflight of {path}"
+                );
+                assert_eq!(op["security"], serde_json::json!([]), "{case}: {path}");
+                assert_eq!(
+                    op["x-amazon-apigateway-integration"]["type"], "mock",
+                    "{case}: {path}"
+                );
+                preflights += 1;
                 continue;
             }
             seen += 1;
@@ -331,6 +375,15 @@ fn read_back(case: &str, model: &Model, doc: &Value) {
         }
     }
     assert_eq!(seen, model.routes.len(), "{case}: one operation per route");
+    let want_preflights = if model.settings.cors.is_some() {
+        declared.len()
+    } else {
+        0
+    };
+    assert_eq!(
+        preflights, want_preflights,
+        "{case}: one preflight per path with CORS"
+    );
 
     let expected: BTreeSet<String> = openapi::placeholders(model).into_iter().collect();
     assert_eq!(used_placeholders, expected, "{case}: placeholders");
@@ -536,21 +589,30 @@ fn matrix_agrees(case: &str, model: &Model, doc: &Value) {
 /// What openapi-spec-validator reports, and all it may report, about a document that declares
 /// a greedy `{proxy+}` as `proxy` (AWS's form): for each operation on such a path, that the
 /// template expression `proxy+` is not declared and that the parameter `proxy` is not in the
-/// path. (With ANY renamed to `trace`, the same of the `trace` operation.) Sorted.
+/// path. (With ANY renamed to `trace`, the same of the `trace` operation; with CORS, the same
+/// of the path's `options` preflight.) Sorted.
 fn greedy_findings(model: &Model) -> Vec<String> {
     let mut v = Vec::new();
+    let mut preflighted = BTreeSet::new();
     for route in &model.routes {
-        let path = route.path.to_string();
         let (prefix, method) = match route.method {
             rolegen::model::Method::Any => ("(ANY as trace) ", "trace"),
             m => ("", method_key(m)),
         };
-        for seg in &route.path.segments {
-            if let Segment::Greedy(name) = seg {
-                for declared in [format!("{name}+"), name.clone()] {
-                    v.push(format!(
-                        "{prefix}: Path parameter '{declared}' for '{method}' operation in '{path}' was not resolved"
-                    ));
+        let mut each = vec![(prefix, method)];
+        // With CORS, the path's preflight is an operation too.
+        if model.settings.cors.is_some() && preflighted.insert(route.path.to_string()) {
+            each.push(("", "options"));
+        }
+        let path = route.path.to_string();
+        for (prefix, method) in each {
+            for seg in &route.path.segments {
+                if let Segment::Greedy(name) = seg {
+                    for declared in [format!("{name}+"), name.clone()] {
+                        v.push(format!(
+                            "{prefix}: Path parameter '{declared}' for '{method}' operation in '{path}' was not resolved"
+                        ));
+                    }
                 }
             }
         }

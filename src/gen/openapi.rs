@@ -277,6 +277,14 @@ fn paths(model: &Model, w: &mut Writer, refs: Refs) {
 }
 
 fn operation(model: &Model, route: &Route, w: &mut Writer, refs: Refs) {
+    path_parameters(route, w);
+    w.seq("security", |w| security(model, route, w));
+    integration(model, route, w, refs);
+}
+
+/// The operation's path parameters, one per variable of its path (OpenAPI requires every
+/// operation to declare them, the preflight included).
+fn path_parameters(route: &Route, w: &mut Writer) {
     if route.path.segments.iter().any(Segment::is_variable) {
         // Each variable under API Gateway's name for it: `proxy` for a greedy `{proxy+}`, as
         // AWS's own proxy-resource definitions write it, what its REST API import expects and
@@ -294,14 +302,14 @@ fn operation(model: &Model, route: &Route, w: &mut Writer, refs: Refs) {
             }
         });
     }
-    w.seq("security", |w| security(model, route, w));
-    integration(model, route, w, refs);
 }
 
 /// The CORS preflight of a path (`api.cors`): no authorization, a mock answering with the
-/// `Access-Control-*` headers (see `cfn::cors`). Not a route of the matrix.
+/// `Access-Control-*` headers (see `cfn::cors`). Not a route of the matrix. It declares the
+/// path's variables like every operation of the path: OpenAPI requires it.
 fn preflight(cors: &crate::model::stage::Cors, routes: &[&Route], w: &mut Writer) {
     let headers = super::cfn::cors::preflight_headers(cors, routes);
+    path_parameters(routes[0], w);
     w.map("responses", |w| {
         w.map("200", |w| {
             w.str("description", "CORS preflight");
