@@ -11,7 +11,7 @@ use rolegen::r#gen::openapi::{
     self, AUTHORIZER_FUNCTION_ARN, COGNITO_SCHEME, DOCUMENT, LAMBDA_SCHEME, USER_POOL_ARN,
     method_key,
 };
-use rolegen::model::{Access, GroupId, Integration, Model, RouteId, Segment, Strategy};
+use rolegen::model::{Access, Endpoint, GroupId, Integration, Model, RouteId, Segment, Strategy};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -65,6 +65,16 @@ fn cases() -> Vec<Case> {
             true,
         ),
         case("scopes_proxy", proxy.clone(), true),
+        // CORS preflights on every path (greedy ones too) and a private API's extensions.
+        case(
+            "scopes_proxy_cors_private",
+            proxy.replacen(
+                "  authorizer: cognito-scopes\n",
+                "  authorizer: cognito-scopes\n  cors: {origins: [https://app.example.com]}\n  endpoint: PRIVATE\n  vpc_endpoint_ids: [vpce-0123456789abcdef0]\n",
+                1,
+            ),
+            true,
+        ),
         case("scopes_proxy_lambda", as_lambda(&proxy), true),
         case("scopes_hostile", hostile.clone(), true),
         case("scopes_hostile_lambda", as_lambda(&hostile), true),
@@ -104,19 +114,23 @@ fn generate(model: &Model) -> Vec<u8> {
 /// which reads YAML 1.1 as many importers do. An `x-amazon-apigateway-any-method` is an
 /// extension to the validator, so each file is validated a second time with it renamed to
 /// `trace` (a method API Gateway never uses), so that ANY operations are checked as
-/// operations too. Returns file → (errors, parsed document).
+/// operations too (what that second run adds is marked `(ANY as trace)`).
+///
+/// A greedy `{proxy+}` declares its parameter as `proxy`, API Gateway's name; OpenAPI's
+/// templating reads the expression as `proxy+`, so the validator reports each greedy
+/// operation (`errors`, compared with exactly those findings by the caller). The same
+/// document with each `{name+}` path key written `{name}` is validated again (`plain`): that
+/// is everything else in the document, and it must have no finding at all.
+/// Returns file → (errors, plain errors, parsed document).
 const CHECK_PY: &str = r#"
-import json, sys, yaml
+import json, re, sys, yaml
 from openapi_spec_validator import OpenAPIV30SpecValidator
 
 def errors(doc):
     return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
             for e in OpenAPIV30SpecValidator(doc).iter_errors()]
 
-out = {}
-for path in sys.argv[1:]:
-    with open(path, encoding="utf-8") as f:
-        doc = yaml.safe_load(f)
+def with_any_as_trace(doc):
     errs = errors(doc)
     renamed = json.loads(json.dumps(doc, default=repr))
     anys = 0
@@ -126,13 +140,28 @@ for path in sys.argv[1:]:
             item["trace"] = item.pop("x-amazon-apigateway-any-method")
             anys += 1
     if anys:
-        errs += [f"(ANY as trace) {e}" for e in errors(renamed)]
-    out[path] = {"errors": errs, "doc": doc, "anys": anys}
+        errs += [f"(ANY as trace) {e}" for e in errors(renamed) if e not in errs]
+    return errs, anys
+
+out = {}
+for path in sys.argv[1:]:
+    with open(path, encoding="utf-8") as f:
+        doc = yaml.safe_load(f)
+    errs, anys = with_any_as_trace(doc)
+    plain = json.loads(json.dumps(doc, default=repr))
+    if isinstance(plain.get("paths"), dict):
+        keys = list(plain["paths"])
+        plain["paths"] = {re.sub(r"\{([^{}]*)\+\}", r"{\1}", k): v
+                          for k, v in plain["paths"].items()}
+        assert len(plain["paths"]) == len(keys), "two paths differ only in a `+`"
+    plain_errs, _ = with_any_as_trace(plain)
+    out[path] = {"errors": errs, "plain": plain_errs, "doc": doc, "anys": anys}
 print(json.dumps(out, default=repr))
 "#;
 
 struct Checked {
     errors: Vec<String>,
+    plain: Vec<String>,
     doc: Value,
     anys: u64,
 }
@@ -156,14 +185,16 @@ fn validate_all(files: &[PathBuf]) -> BTreeMap<PathBuf, Checked> {
         .iter()
         .map(|f| {
             let r = &v[f.to_str().unwrap()];
-            let errors = r["errors"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|e| e.as_str().unwrap().to_string())
-                .collect();
+            let list = |k: &str| -> Vec<String> {
+                r[k].as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| e.as_str().unwrap().to_string())
+                    .collect()
+            };
             let checked = Checked {
-                errors,
+                errors: list("errors"),
+                plain: list("plain"),
                 doc: r["doc"].clone(),
                 anys: r["anys"].as_u64().unwrap(),
             };
@@ -220,7 +251,20 @@ fn read_back(case: &str, model: &Model, doc: &Value) {
         .keys()
         .map(String::as_str)
         .collect();
-    assert_eq!(root, ["openapi", "info", "paths", "components"], "{case}");
+    let mut want_root = vec!["openapi", "info", "paths", "components"];
+    if model.settings.cors.is_some() {
+        want_root.push("x-amazon-apigateway-gateway-responses");
+    }
+    if let Endpoint::Private { vpc_endpoint_ids } = &model.api.endpoint {
+        want_root.push("x-amazon-apigateway-endpoint-configuration");
+        want_root.push("x-amazon-apigateway-policy");
+        assert_eq!(
+            strs(&doc["x-amazon-apigateway-endpoint-configuration"]["vpcEndpointIds"]),
+            *vpc_endpoint_ids,
+            "{case}"
+        );
+    }
+    assert_eq!(root, want_root, "{case}");
     assert_eq!(doc["openapi"], "3.0.1", "{case}");
     assert_eq!(doc["info"]["title"], model.api.name.as_str(), "{case}");
     match &model.api.description {
@@ -286,11 +330,32 @@ fn read_back(case: &str, model: &Model, doc: &Value) {
     let declared: BTreeSet<String> = model.routes.iter().map(|r| r.path.to_string()).collect();
     let listed: BTreeSet<String> = paths.keys().cloned().collect();
     assert_eq!(listed, declared, "{case}: paths");
-    let mut seen = 0;
+    let (mut seen, mut preflights) = (0, 0);
     for (path, item) in paths {
         let item = item.as_object().unwrap();
         for (key, op) in item {
             if key == "parameters" {
+                continue;
+            }
+            if key == "options" && model.settings.cors.is_some() {
+                // The path's CORS preflight (roles.yaml cannot declare OPTIONS with CORS):
+                // no authorization, a mock, and the path's variables declared as anywhere.
+                let vars: Vec<String> = path
+                    .split('/')
+                    .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+                    .map(|v| v.trim_end_matches('+').to_string())
+                    .collect();
+                assert_eq!(
+                    names(op.get("parameters")),
+                    vars,
+                    "{case}: preflight of {path}"
+                );
+                assert_eq!(op["security"], serde_json::json!([]), "{case}: {path}");
+                assert_eq!(
+                    op["x-amazon-apigateway-integration"]["type"], "mock",
+                    "{case}: {path}"
+                );
+                preflights += 1;
                 continue;
             }
             seen += 1;
@@ -310,6 +375,15 @@ fn read_back(case: &str, model: &Model, doc: &Value) {
         }
     }
     assert_eq!(seen, model.routes.len(), "{case}: one operation per route");
+    let want_preflights = if model.settings.cors.is_some() {
+        declared.len()
+    } else {
+        0
+    };
+    assert_eq!(
+        preflights, want_preflights,
+        "{case}: one preflight per path with CORS"
+    );
 
     let expected: BTreeSet<String> = openapi::placeholders(model).into_iter().collect();
     assert_eq!(used_placeholders, expected, "{case}: placeholders");
@@ -333,8 +407,19 @@ fn check_operation(
     }
     assert_eq!(keys, allowed, "{case}: `{key}` keys");
 
-    // Parameters: each template expression of the path, under its exact name (`proxy+` for
-    // a greedy `{proxy+}`), and nothing else.
+    // Parameters: each variable of the path under API Gateway's name for it (`proxy` for a
+    // greedy `{proxy+}`, as AWS's proxy-resource examples declare it), and nothing else.
+    assert_eq!(
+        names(op.get("parameters")),
+        vars,
+        "{case}: `{key}` parameters"
+    );
+    assert!(
+        path_params.is_none(),
+        "{case}: `{key}`: parameters on the path item"
+    );
+    // The path's template expressions, read here from the path as written: a greedy one ends
+    // in `+`, which its parameter's name does not.
     let template: Vec<String> = route
         .path
         .segments
@@ -345,15 +430,6 @@ fn check_operation(
             Segment::Greedy(v) => Some(format!("{v}+")),
         })
         .collect();
-    assert_eq!(
-        names(op.get("parameters")),
-        template,
-        "{case}: `{key}` parameters"
-    );
-    assert!(
-        path_params.is_none(),
-        "{case}: `{key}`: parameters on the path item"
-    );
     let path = route.path.to_string();
     let written: Vec<&str> = path
         .split('/')
@@ -510,6 +586,41 @@ fn matrix_agrees(case: &str, model: &Model, doc: &Value) {
     }
 }
 
+/// What openapi-spec-validator reports, and all it may report, about a document that declares
+/// a greedy `{proxy+}` as `proxy` (AWS's form): for each operation on such a path, that the
+/// template expression `proxy+` is not declared and that the parameter `proxy` is not in the
+/// path. (With ANY renamed to `trace`, the same of the `trace` operation; with CORS, the same
+/// of the path's `options` preflight.) Sorted.
+fn greedy_findings(model: &Model) -> Vec<String> {
+    let mut v = Vec::new();
+    let mut preflighted = BTreeSet::new();
+    for route in &model.routes {
+        let (prefix, method) = match route.method {
+            rolegen::model::Method::Any => ("(ANY as trace) ", "trace"),
+            m => ("", method_key(m)),
+        };
+        let mut each = vec![(prefix, method)];
+        // With CORS, the path's preflight is an operation too.
+        if model.settings.cors.is_some() && preflighted.insert(route.path.to_string()) {
+            each.push(("", "options"));
+        }
+        let path = route.path.to_string();
+        for (prefix, method) in each {
+            for seg in &route.path.segments {
+                if let Segment::Greedy(name) = seg {
+                    for declared in [format!("{name}+"), name.clone()] {
+                        v.push(format!(
+                            "{prefix}: Path parameter '{declared}' for '{method}' operation in '{path}' was not resolved"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    v.sort();
+    v
+}
+
 fn golden_path(case: &str) -> PathBuf {
     common::repo()
         .join("tests/golden/openapi")
@@ -535,11 +646,23 @@ fn documents_validate_read_back_and_match_goldens() {
     let mut goldens = common::Expected::goldens("openapi");
     for (case, model, bytes, file) in &work {
         let c = &checked[file];
-        if !c.errors.is_empty() {
+        if !c.plain.is_empty() {
             failures.push(format!(
                 "{}: not valid OpenAPI 3.0:\n  {}",
                 case.name,
-                c.errors.join("\n  ")
+                c.plain.join("\n  ")
+            ));
+            continue;
+        }
+        let mut got = c.errors.clone();
+        got.sort();
+        let want = greedy_findings(model);
+        if got != want {
+            failures.push(format!(
+                "{}: the validator's findings are not exactly the greedy parameters':\n  got:\n    {}\n  want:\n    {}",
+                case.name,
+                got.join("\n    "),
+                want.join("\n    ")
             ));
             continue;
         }
@@ -589,8 +712,13 @@ fn the_validator_rejects_broken_documents() {
     let file = dir.join("broken.yaml");
     fs::write(&file, rolegen::r#gen::cfn::to_yaml(&doc)).unwrap();
     let checked = validate_all(std::slice::from_ref(&file));
-    let errors = checked[&file].errors.join("\n");
-    for needle in ["itemId", "files/files.read", "(ANY as trace)"] {
+    // The findings beside the greedy parameters' (which name `/legacy/{proxy+}` too).
+    let errors = checked[&file].plain.join("\n");
+    for needle in [
+        "'itemId' for 'get' operation",
+        "files/files.read",
+        "(ANY as trace) paths//legacy/{proxy}/trace: 'responses' is a required property",
+    ] {
         assert!(
             errors.contains(needle),
             "no error about {needle}:\n{errors}"

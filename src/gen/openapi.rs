@@ -13,6 +13,13 @@
 //! it as "all of": the document says so in its description. Several requirements naming one
 //! scheme are undocumented for import.
 //!
+//! Greedy variables: `/{proxy+}`'s parameter is declared as `proxy`, as AWS's proxy-resource
+//! definitions write it and as API Gateway's REST API import reads it (Smithy's API Gateway
+//! converter drops the `+` for REST APIs for the same reason: smithy-lang/smithy#674). OpenAPI's
+//! path templating reads the expression as `proxy+`, so openapi-spec-validator reports exactly
+//! two findings per greedy operation (`proxy+` undeclared, `proxy` unused); tests/openapi.rs
+//! requires exactly those and validates the rest of the document with zero findings.
+//!
 //! ARNs that exist only once the stack is deployed are `${NAME}` placeholders, substituted
 //! before import (see [`placeholders`]); the file stays valid OpenAPI either way.
 
@@ -47,9 +54,24 @@ const HEADER: &str = "\
 # with ANY ONE of them passes (OpenAPI itself would read the list as all of them).
 ";
 
+/// Said only in a document with a greedy path.
+const GREEDY_NOTE: &str = "\
+# A greedy path `/{proxy+}` declares its parameter as `proxy`, API Gateway's name for it (as
+# in AWS's own proxy-resource examples); strict OpenAPI validators expect `proxy+` instead.
+";
+
 pub fn generate(model: &Model) -> Result<Files, Vec<Diagnostic>> {
     // About 600 bytes per route, measured on synthetic files.
     let mut w = Writer::from_string(String::with_capacity(4096 + 700 * model.routes.len()));
+    let greedy = model.routes.iter().any(|r| {
+        r.path
+            .segments
+            .iter()
+            .any(|s| matches!(s, Segment::Greedy(_)))
+    });
+    if greedy {
+        w.insert_at(0, GREEDY_NOTE);
+    }
     w.insert_at(0, HEADER);
     document(model, &mut w, Refs::Placeholders);
     Ok(Files::from([(
@@ -267,24 +289,25 @@ fn paths(model: &Model, w: &mut Writer, refs: Refs) {
     }
 }
 
-/// The name OpenAPI gives a path variable: its template expression, so `proxy+` for a greedy
-/// `{proxy+}` (OpenAPI requires every template expression to be declared under its exact
-/// name, and nothing else). API Gateway calls the same variable `proxy` in mapping
-/// expressions (`method.request.path.proxy`), which is what integrations map.
-fn template_name(seg: &Segment) -> Option<String> {
-    match seg {
-        Segment::Literal(_) => None,
-        Segment::Var(v) => Some(v.clone()),
-        Segment::Greedy(v) => Some(format!("{v}+")),
-    }
+fn operation(model: &Model, route: &Route, w: &mut Writer, refs: Refs) {
+    path_parameters(route, w);
+    w.seq("security", |w| security(model, route, w));
+    integration(model, route, w, refs);
 }
 
-fn operation(model: &Model, route: &Route, w: &mut Writer, refs: Refs) {
+/// The operation's path parameters, one per variable of its path (OpenAPI requires every
+/// operation to declare them, the preflight included).
+fn path_parameters(route: &Route, w: &mut Writer) {
     if route.path.segments.iter().any(Segment::is_variable) {
+        // Each variable under API Gateway's name for it: `proxy` for a greedy `{proxy+}`, as
+        // AWS's own proxy-resource definitions write it, what its REST API import expects and
+        // what `method.request.path.proxy` maps. OpenAPI's path templating alone would read the
+        // expression as `proxy+`, and openapi-spec-validator says so for each greedy operation
+        // (see the header and tests/openapi.rs).
         w.seq("parameters", |w| {
-            for name in route.path.segments.iter().filter_map(template_name) {
+            for name in route.path.variables() {
                 w.item_map(|w| {
-                    w.str("name", &name);
+                    w.str("name", name);
                     w.str("in", "path");
                     w.bool("required", true);
                     w.map("schema", |w| w.str("type", "string"));
@@ -292,14 +315,14 @@ fn operation(model: &Model, route: &Route, w: &mut Writer, refs: Refs) {
             }
         });
     }
-    w.seq("security", |w| security(model, route, w));
-    integration(model, route, w, refs);
 }
 
 /// The CORS preflight of a path (`api.cors`): no authorization, a mock answering with the
-/// `Access-Control-*` headers (see `cfn::cors`). Not a route of the matrix.
+/// `Access-Control-*` headers (see `cfn::cors`). Not a route of the matrix. It declares the
+/// path's variables like every operation of the path: OpenAPI requires it.
 fn preflight(cors: &crate::model::stage::Cors, routes: &[&Route], w: &mut Writer) {
     let headers = super::cfn::cors::preflight_headers(cors, routes);
+    path_parameters(routes[0], w);
     w.map("responses", |w| {
         w.map("200", |w| {
             w.str("description", "CORS preflight");
@@ -441,16 +464,28 @@ fn integration(model: &Model, route: &Route, w: &mut Writer, refs: Refs) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Path;
 
     #[test]
-    fn greedy_variables_keep_the_plus_in_their_openapi_name() {
-        let names: Vec<String> = Path::parse("/files/{id}/{rest+}")
-            .unwrap()
-            .segments
-            .iter()
-            .filter_map(template_name)
+    fn greedy_variables_are_declared_under_api_gateways_name() {
+        let text = "version: 1
+api: {name: files, stage: prod, authorizer: cognito-scopes}
+user_pool: {name: files-users}
+resource_server: {identifier: api, name: Files}
+scopes: {read: Read}
+groups: {Reader: {scopes: [read]}}
+routes:
+  GET /files/{id}/{rest+}: [read]
+";
+        let model = crate::cmd::load_text("roles.yaml", text.to_string())
+            .model
+            .expect("loads");
+        let files = generate(&model).unwrap();
+        let doc = std::str::from_utf8(&files[DOCUMENT]).unwrap();
+        let names: Vec<&str> = doc
+            .lines()
+            .filter_map(|l| l.trim_start().strip_prefix("- name: "))
             .collect();
-        assert_eq!(names, ["id", "rest+"]);
+        assert_eq!(names, ["id", "rest"], "{doc}");
+        assert!(doc.contains("\"/files/{id}/{rest+}\":"), "{doc}");
     }
 }
