@@ -1,8 +1,7 @@
 //! checkov, the scanner many CI pipelines run on CloudFormation, passes the generated
-//! templates of every strategy and option, in both API definition modes (a resource per path
-//! and method, and `api.definition: body`, a 2,000-route file among them), with zero failed
-//! checks. Each check rolegen does not
-//! pass on purpose is skipped in the one resource's `Metadata`, with a written reason; the
+//! templates of every strategy and option, in every API definition mode (a resource per path
+//! and method, `api.definition: body` with a 2,000-route file among them, and `package`), with
+//! zero failed checks. Each check rolegen does not pass on purpose is skipped in the one resource's `Metadata`, with a written reason; the
 //! test proves every skip is needed and sits where it is needed: with the skips taken out,
 //! checkov fails exactly the skipped (check, resource) pairs, no more and no fewer.
 //! checkov is installed (pinned) under `target/tools/checkov`; it runs offline.
@@ -117,6 +116,21 @@ fn cases() -> Vec<(&'static str, String)> {
             )
         ),
     ));
+    // `api.definition: package`: the document beside the template, put by a function (its
+    // role, its invoke config and the custom resource are what checkov reads).
+    for (name, settings) in [
+        ("package, lambda", "authorizer: lambda, definition: package"),
+        (
+            "package, cognito-scopes",
+            "authorizer: cognito-scopes, definition: package",
+        ),
+        (
+            "package, verified-permissions, PRIVATE",
+            "authorizer: verified-permissions, definition: package, endpoint: PRIVATE, vpc_endpoint_ids: [vpce-0123456789abcdef0]",
+        ),
+    ] {
+        v.push((name, format!("{}{routes}", head(settings, ""))));
+    }
     // 2,000 routes in one template (`rolegen synth`: nested REST paths, public reads, greedy
     // paths, Lambda and HTTP integrations; 50 groups keep it under 1 MB).
     let synth = common::rolegen()
@@ -231,6 +245,12 @@ fn every_template_passes_and_every_skip_is_needed() {
             for r in t["Resources"].as_object().unwrap().values() {
                 assert_ne!(r["Type"], "AWS::ApiGateway::Method", "{name}");
             }
+        }
+        if name.starts_with("package") {
+            assert_eq!(
+                t["Resources"]["ApiBody"]["Type"], "Custom::RolegenApiBody",
+                "{name}"
+            );
         }
         for (id, r) in t["Resources"].as_object_mut().unwrap() {
             let ty = r["Type"].as_str().unwrap().to_string();

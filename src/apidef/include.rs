@@ -7,9 +7,9 @@
 //! or a file that cannot be read, leaves the body unread: its routes are then counted as not
 //! compared (never as missing).
 
+use super::ApiDef;
 use super::openapi::{self, Defaults};
 use super::tree::{self, Node};
-use super::ApiDef;
 use std::path::Path;
 use std::rc::Rc;
 
