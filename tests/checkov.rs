@@ -1,8 +1,9 @@
 //! checkov, the scanner many CI pipelines run on CloudFormation, passes the generated
 //! templates of every strategy and option, in every API definition mode (a resource per path
 //! and method, `api.definition: body` with a 2,000-route file among them, and `package`), with
-//! zero failed checks. Each check rolegen does not pass on purpose is skipped in the one resource's `Metadata`, with a written reason; the
-//! test proves every skip is needed and sits where it is needed: with the skips taken out,
+//! zero failed checks. Each check rolegen does not pass on purpose is skipped in the one
+//! resource's `Metadata`, with a written reason; the test proves every skip is needed and sits
+//! where it is needed: with the skips taken out,
 //! checkov fails exactly the skipped (check, resource) pairs, no more and no fewer.
 //! checkov is installed (pinned) under `target/tools/checkov`; it runs offline.
 
