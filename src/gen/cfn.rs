@@ -53,11 +53,16 @@ pub fn generate_with(model: &Model, limits: Limits) -> Result<Files, Vec<Diagnos
     };
     let ids = LogicalIds::new(model, cedar.as_ref())?;
     let mut errors = Vec::new();
+    // `api.definition: package`: the document beside the template, whose hash the template
+    // carries.
+    let document = (model.settings.definition == crate::model::Definition::Package
+        && !model.api.external)
+        .then(|| package::body(model));
     let Template {
         yaml,
         resources,
         api_resources,
-    } = build(model, &ids, cedar.as_ref());
+    } = build(model, &ids, cedar.as_ref(), document.as_deref());
     if resources > limits.max_resources {
         errors.push(
             Diagnostic::error(
@@ -94,10 +99,9 @@ pub fn generate_with(model: &Model, limits: Limits) -> Result<Files, Vec<Diagnos
         );
     }
     let mut files = Files::new();
-    if model.settings.definition == crate::model::Definition::Package && !model.api.external {
-        files = package::files(model);
-        let written = std::str::from_utf8(&files[package::BODY]).unwrap_or_default();
-        let body = package::filled_size(model, written);
+    if let Some(document) = document {
+        let body = package::filled_size(&document);
+        files = package::files(document);
         if body > limits.max_body_bytes {
             errors.push(
                 Diagnostic::error(
@@ -561,7 +565,12 @@ struct Count {
     api_resources: usize,
 }
 
-fn build(model: &Model, ids: &LogicalIds, cedar: Option<&Cedar>) -> Template {
+fn build(
+    model: &Model,
+    ids: &LogicalIds,
+    cedar: Option<&Cedar>,
+    document: Option<&str>,
+) -> Template {
     // About 800 bytes per route, measured on synthetic files.
     let mut w = Writer::with_capacity(8192 + 900 * model.routes.len());
     let mut n = Count::default();
@@ -604,7 +613,7 @@ fn build(model: &Model, ids: &LogicalIds, cedar: Option<&Cedar>) -> Template {
             _ => authorizer_function(model, ids, w, &mut n, false),
         }
         if !model.api.external {
-            api(model, ids, w, &mut n);
+            api(model, ids, document, w, &mut n);
         }
     });
     w.map("Outputs", |w| {
@@ -1271,9 +1280,9 @@ fn verified_permissions(
     }
 }
 
-fn api(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut Count) {
+fn api(model: &Model, ids: &LogicalIds, document: Option<&str>, w: &mut Writer, n: &mut Count) {
     if model.settings.definition.is_document() {
-        return body::api(model, w, n);
+        return body::api(model, document, w, n);
     }
     let rest_api_start = w.len();
     resource(

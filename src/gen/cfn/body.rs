@@ -15,7 +15,8 @@ use super::{Count, Writer, no_head, private_api_policy, r, resource, short_hash}
 use crate::r#gen::openapi::{Refs, document};
 use crate::model::{Definition, Endpoint, Model};
 
-pub(super) fn api(model: &Model, w: &mut Writer, n: &mut Count) {
+/// `file`: with `package`, the document beside the template (see [`super::package::body`]).
+pub(super) fn api(model: &Model, file: Option<&str>, w: &mut Writer, n: &mut Count) {
     let start = w.len();
     let packaged = model.settings.definition == Definition::Package;
     resource(
@@ -52,13 +53,17 @@ pub(super) fn api(model: &Model, w: &mut Writer, n: &mut Count) {
             }
         },
     );
-    let fingerprint = if packaged {
+    let fingerprint = if let Some(body) = file.filter(|_| packaged) {
         // The document is the file the function puts; the RestApi's own properties count too.
-        let body = super::package::body(model);
-        let mut seen = body.clone();
-        seen.push_str(w.written_since(start));
+        let fingerprint = {
+            use sha2::{Digest, Sha256};
+            let mut h = Sha256::new();
+            h.update(body.as_bytes());
+            h.update(w.written_since(start).as_bytes());
+            super::hex_prefix(&h.finalize(), 12)
+        };
         super::package::resources(model, &short_hash(body.as_bytes(), 64), w, n);
-        short_hash(seen.as_bytes(), 12)
+        fingerprint
     } else {
         short_hash(w.written_since(start).as_bytes(), 12)
     };
