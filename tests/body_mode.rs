@@ -724,6 +724,34 @@ fn package_puts_the_document_body_mode_would() {
     common::assert_cfn_lint_clean_all(&lint);
 }
 
+/// The packaged document is the `openapi` target's document (which tests/openapi.rs validates),
+/// in JSON: the same placeholders, paths, preflights and extensions.
+#[test]
+fn package_document_is_the_openapi_file() {
+    let text = random_with_integrations(5, "lambda", 40, true)
+        .replace("definition: body", "definition: package");
+    let dir = common::scratch("package-openapi");
+    fs::write(dir.join("roles.yaml"), &text).unwrap();
+    let out = common::rolegen()
+        .current_dir(&dir)
+        .args(["gen", "--target", "cfn,openapi"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("out/cfn/api-body/body.json")).unwrap())
+            .unwrap();
+    let yaml: Value =
+        serde_saphyr::from_str(&fs::read_to_string(dir.join("out/openapi/openapi.yaml")).unwrap())
+            .unwrap();
+    assert!(json["paths"].as_object().unwrap().len() > 10);
+    assert_eq!(without_version(json), without_version(yaml));
+}
+
 /// The client the tests run the function with is the one its lock file pins, hash for hash.
 #[test]
 fn package_lock_pins_the_tested_client() {
