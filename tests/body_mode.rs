@@ -165,10 +165,15 @@ fn read_roles(text: &str) -> Roles {
 }
 
 fn generate(dir: &Path, text: &str) -> Value {
+    generate_targets(dir, text, "cfn")
+}
+
+/// `rolegen gen --target targets` on `text` in `dir`; the template.
+fn generate_targets(dir: &Path, text: &str, targets: &str) -> Value {
     fs::write(dir.join("roles.yaml"), text).unwrap();
     let out = common::rolegen()
         .current_dir(dir)
-        .args(["gen", "--target", "cfn"])
+        .args(["gen", "--target", targets])
         .output()
         .unwrap();
     assert!(
@@ -505,6 +510,12 @@ fn random_with_integrations(seed: u64, strategy: &str, routes: usize, cors: bool
     out
 }
 
+/// [`random_with_integrations`] as `api.definition: package`.
+fn package_roles(seed: u64, strategy: &str, routes: usize, cors: bool) -> String {
+    random_with_integrations(seed, strategy, routes, cors)
+        .replace("definition: body", "definition: package")
+}
+
 /// What the stand-ins saw when the function ran once with `event`.
 fn run_function(out_dir: &Path, event: &Value, mode: &str) -> Vec<Value> {
     run_function_for(out_dir, event, mode, 60_000)
@@ -728,20 +739,9 @@ fn package_puts_the_document_body_mode_would() {
 /// in JSON: the same placeholders, paths, preflights and extensions.
 #[test]
 fn package_document_is_the_openapi_file() {
-    let text = random_with_integrations(5, "lambda", 40, true)
-        .replace("definition: body", "definition: package");
+    let text = package_roles(5, "lambda", 40, true);
     let dir = common::scratch("package-openapi");
-    fs::write(dir.join("roles.yaml"), &text).unwrap();
-    let out = common::rolegen()
-        .current_dir(&dir)
-        .args(["gen", "--target", "cfn,openapi"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    generate_targets(&dir, &text, "cfn,openapi");
     let json: Value =
         serde_json::from_str(&fs::read_to_string(dir.join("out/cfn/api-body/body.json")).unwrap())
             .unwrap();
@@ -781,8 +781,7 @@ fn package_lock_pins_the_tested_client() {
 /// missing; values are data (JSON-escaped), never text pasted into the document.
 #[test]
 fn package_function_fails_closed() {
-    let text = random_with_integrations(7, "lambda", 30, false)
-        .replace("definition: body", "definition: package");
+    let text = package_roles(7, "lambda", 30, false);
     let dir = common::scratch("package-fails");
     let t = generate(&dir, &text);
     let out = dir.join("out");
@@ -935,8 +934,7 @@ fn five_thousand_routes_as_a_package() {
 /// to S3, the routes count as not compared (never as missing or as matching).
 #[test]
 fn drift_reads_the_packaged_document() {
-    let text = random_with_integrations(11, "cognito-scopes", 30, true)
-        .replace("definition: body", "definition: package");
+    let text = package_roles(11, "cognito-scopes", 30, true);
     let dir = common::scratch("package-drift");
     generate(&dir, &text);
     let drift = |api: &str| {
