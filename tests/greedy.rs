@@ -46,20 +46,7 @@ fn drift_reads_proxy_and_proxy_plus_alike() {
     let mut reports = Vec::new();
     for name in ["proxy", "proxy+"] {
         fs::write(dir.join("api.json"), document(name)).unwrap();
-        let out = common::rolegen()
-            .current_dir(&dir)
-            .args(["drift", "--api", "api.json", "--format", "json"])
-            .output()
-            .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{name}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(v["findings"], serde_json::json!([]), "{name}");
+        let v = drift_clean(&dir, "api.json", name);
         reports.push(v["summary"].clone());
     }
     assert_eq!(reports[0], reports[1]);
@@ -127,19 +114,25 @@ fn rolegen_writes_aws_form_and_drift_reads_it_back() {
             ["proxy"],
             "{name}"
         );
-        let out = common::rolegen()
-            .current_dir(&dir)
-            .args(["drift", "--api", file, "--format", "json"])
-            .output()
-            .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{name}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(v["findings"], serde_json::json!([]), "{name}");
+        drift_clean(&dir, file, name);
     }
+}
+
+/// `rolegen drift --api file` in `dir` finds nothing; its JSON report.
+fn drift_clean(dir: &std::path::Path, file: &str, name: &str) -> serde_json::Value {
+    let out = common::rolegen()
+        .current_dir(dir)
+        .args(["drift", "--api", file, "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{name}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["findings"], serde_json::json!([]), "{name}");
+    v
 }
