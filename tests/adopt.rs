@@ -386,5 +386,34 @@ fn a_definition_with_an_external_api_is_a_warning() {
         err.contains("warning[unused]: `api.definition` has no effect with `api.external: true`"),
         "{err}"
     );
+    // At the value, in the file as written.
+    let text = fs::read_to_string(dir.join("roles.yaml")).unwrap();
+    let line = text
+        .lines()
+        .position(|l| l == "  definition: package")
+        .unwrap();
+    assert!(
+        err.contains(&format!("roles.yaml:{}:15", line + 1)),
+        "{err}"
+    );
     assert!(!dir.join("out/cfn/api-body").exists());
+}
+
+/// MFA is the pool's own setting: with an existing pool the template does not set it.
+#[test]
+fn mfa_with_an_existing_pool_is_a_warning() {
+    let (dir, run) = generate_edited(
+        "existing_scopes",
+        "  existing: true\n",
+        "  existing: true\n  mfa: required\n",
+        "adopt-mfa",
+    );
+    assert!(run.status.success());
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        err.contains("warning[unused]: `mfa` has no effect with `existing: true`"),
+        "{err}"
+    );
+    let t = fs::read_to_string(dir.join("out/cfn/template.yaml")).unwrap();
+    assert!(!t.contains("MfaConfiguration"));
 }

@@ -340,11 +340,7 @@ fn read_back(case: &str, model: &Model, doc: &Value) {
             if key == "options" && model.settings.cors.is_some() {
                 // The path's CORS preflight (roles.yaml cannot declare OPTIONS with CORS):
                 // no authorization, a mock, and the path's variables declared as anywhere.
-                let vars: Vec<String> = path
-                    .split('/')
-                    .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
-                    .map(|v| v.trim_end_matches('+').to_string())
-                    .collect();
+                let vars = path_variables(path);
                 assert_eq!(
                     names(op.get("parameters")),
                     vars,
@@ -389,6 +385,15 @@ fn read_back(case: &str, model: &Model, doc: &Value) {
     assert_eq!(used_placeholders, expected, "{case}: placeholders");
 }
 
+/// The variables of a path as API Gateway names them: `{id}` is `id`, a greedy `{proxy+}` is
+/// `proxy` (AWS's proxy-resource examples).
+fn path_variables(path: &str) -> Vec<String> {
+    path.split('/')
+        .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+        .map(|v| v.trim_end_matches('+').to_string())
+        .collect()
+}
+
 fn check_operation(
     case: &str,
     model: &Model,
@@ -400,8 +405,9 @@ fn check_operation(
     let key = route.key();
     let keys: BTreeSet<&str> = op.as_object().unwrap().keys().map(String::as_str).collect();
     let mut allowed = BTreeSet::from(["security", "responses", "x-amazon-apigateway-integration"]);
-    // API Gateway's names for the path variables (`proxy` for `{proxy+}`).
-    let vars: Vec<String> = route.path.variables().map(str::to_string).collect();
+    // API Gateway's names for the path variables (`proxy` for `{proxy+}`), read here from the
+    // route's own text.
+    let vars = path_variables(key.split_once(' ').unwrap().1);
     if !vars.is_empty() {
         allowed.insert("parameters");
     }

@@ -529,6 +529,15 @@ impl Builder<'_> {
                 .help("the template takes an existing pool as parameters and never creates, replaces or deletes it"),
             );
         }
+        if let (Some(m), Some(e)) = (&p.mfa, &p.existing)
+            && e.value
+        {
+            self.err(
+                Diagnostic::warning("unused", "`mfa` has no effect with `existing: true`")
+                    .at(m.span)
+                    .help("MFA is a setting of the pool itself, which the template does not own: set it on the pool"),
+            );
+        }
         let sign_in = super::signin::build(p, self.diags);
         Some(UserPool {
             name: name.value.to_string(),

@@ -260,7 +260,7 @@ pub const CHECKS: &[Check] = &[
             id: "RG235",
             name: "sign-in-domain-changed",
             severity: Severity::Warning,
-            summary: "the hosted sign-in domain changed or was removed: the sign-in page and token endpoint move",
+            summary: "the hosted sign-in domain changed (the update fails: a pool has one domain) or was removed (the sign-in page and token endpoint stop answering)",
         },
         check: sign_in_domain_changed,
     },
@@ -269,7 +269,7 @@ pub const CHECKS: &[Check] = &[
             id: "RG236",
             name: "mfa-changed",
             severity: Severity::Warning,
-            summary: "MFA became required (every user enrols at the next sign-in) or was relaxed",
+            summary: "MFA became required (every user enrols at the next sign-in) or was relaxed (fewer users are asked for a code)",
         },
         check: mfa_changed,
     },
@@ -278,7 +278,7 @@ pub const CHECKS: &[Check] = &[
             id: "RG237",
             name: "sign-in-url-removed",
             severity: Severity::Warning,
-            summary: "a callback or logout URL was removed: apps that send users there get an error",
+            summary: "a callback or logout URL was removed, or the callback URLs were left to the template parameter: apps that send users there get an error",
         },
         check: sign_in_url_removed,
     },
@@ -1008,26 +1008,45 @@ fn sign_in_domain_changed(v: &Versions, out: &mut Report) {
         &v.nm.user_pool.sign_in.domain,
     );
     let Some(old) = old else { return };
-    let message = match new {
-        Some(new) if new == old => return,
-        Some(new) => format!(
-            "hosted sign-in domain `{old}` → `{new}`: the `UserPoolDomain` is replaced, so the sign-in page and the token endpoint move to `https://{new}.auth.<region>.amazoncognito.com`; apps and machine clients that use `{old}` fail"
+    match new {
+        Some(new) if new == old => {}
+        // CloudFormation creates the new `UserPoolDomain` before it deletes the old one, and
+        // Cognito refuses a second domain on a pool ("User pool already has a domain
+        // configured"; aws-cdk#10062).
+        Some(new) => out.push_as(
+            Severity::Error,
+            None,
+            format!(
+                "hosted sign-in domain `{old}` → `{new}`: a user pool has one domain, and CloudFormation creates the new one before it deletes the old one, so the update fails; once through, the sign-in page and the token endpoint move to `https://{new}.auth.<region>.amazoncognito.com`"
+            ),
+            v.new.setting(
+                |r| r.user_pool.domain.as_ref().map(|d| d.span),
+                "user_pool",
+            ),
+            Some(
+                "deploy once without `domain` (the old domain is deleted; sign-in stops), then with the new one, and update every app's and machine client's Cognito domain",
+            ),
         ),
-        None => format!(
-            "hosted sign-in domain `{old}` removed: the sign-in page and the token endpoint stop answering"
+        None => out.push(
+            None,
+            format!(
+                "hosted sign-in domain `{old}` removed: the sign-in page and the token endpoint stop answering"
+            ),
+            v.old.setting(
+                |r| r.user_pool.domain.as_ref().map(|d| d.span),
+                "user_pool",
+            ),
+            Some("keep it while any app or machine client signs in through it"),
         ),
-    };
-    out.push(
-        None,
-        message,
-        v.new
-            .setting(|r| r.user_pool.domain.as_ref().map(|d| d.span), "user_pool"),
-        Some("update every app's and machine client's Cognito domain when this deploys"),
-    );
+    }
 }
 
 fn mfa_changed(v: &Versions, out: &mut Report) {
     use crate::model::Mfa;
+    // With an existing pool, the template does not set MFA (see `user_pool.existing`).
+    if v.nm.user_pool.existing || v.om.user_pool.existing {
+        return;
+    }
     let (old, new) = (v.om.user_pool.sign_in.mfa, v.nm.user_pool.sign_in.mfa);
     let name = |m: Mfa| match m {
         Mfa::Off => "off",
@@ -1040,8 +1059,12 @@ fn mfa_changed(v: &Versions, out: &mut Report) {
             "every user without an authenticator app must set one up at the next sign-in (apps must answer Cognito's `MFA_SETUP` challenge)",
             "tell users first; CloudFormation has been reported to fail this change on an existing pool (cloudformation-coverage-roadmap #1176)",
         ),
-        (Mfa::Required, _) | (Mfa::Optional, Mfa::Off) => (
-            "users who relied on a second factor sign in with a password alone",
+        (Mfa::Required, Mfa::Optional) => (
+            "users who have an authenticator app are still asked for a code, but new users and those who never set one up sign in with a password alone",
+            "make sure this is meant: a second factor is no longer enforced",
+        ),
+        (_, Mfa::Off) => (
+            "every user signs in with a password alone, authenticator app or not",
             "make sure this is meant: it weakens sign-in for every user",
         ),
         // Off → optional: nobody has to do anything.
@@ -1058,8 +1081,22 @@ fn mfa_changed(v: &Versions, out: &mut Report) {
 
 fn sign_in_url_removed(v: &Versions, out: &mut Report) {
     let (o, n) = (&v.om.user_pool.sign_in, &v.nm.user_pool.sign_in);
+    // A list left to the template's `CallbackUrl` parameter: one URL, by default localhost.
+    if let (Some(old), None) = (&o.callback_urls, &n.callback_urls) {
+        out.push(
+            None,
+            format!(
+                "`callback_urls` removed: the app client now takes one callback URL from the template's `CallbackUrl` parameter (default `http://localhost:3000/callback`) instead of the {} listed",
+                old.len()
+            ),
+            v.old.setting(
+                |r| r.user_pool.callback_urls.as_ref().map(|u| u.span),
+                "user_pool",
+            ),
+            Some("keep the list, or pass `CallbackUrl` at deploy time for the one app left"),
+        );
+    }
     let mut lists = vec![("logout", &o.logout_urls[..], &n.logout_urls[..])];
-    // Without `callback_urls` the template takes them as a parameter: nothing to compare.
     if let (Some(old), Some(new)) = (&o.callback_urls, &n.callback_urls) {
         lists.insert(0, ("callback", &old[..], &new[..]));
     }
@@ -1068,9 +1105,13 @@ fn sign_in_url_removed(v: &Versions, out: &mut Report) {
             out.push(
                 None,
                 format!(
-                    "{kind} URL `{url}` removed: the hosted sign-in page refuses to send users there (`redirect_mismatch`)"
+                    "{kind} URL `{url}` removed: the hosted sign-in page no longer sends users there ({})",
+                    match kind {
+                        "callback" => "a sign-in asking for it gets `redirect_mismatch`",
+                        _ => "a sign-out asking for it gets an error page",
+                    }
                 ),
-                v.new.setting(
+                v.old.setting(
                     |r| match kind {
                         "callback" => r.user_pool.callback_urls.as_ref().map(|u| u.span),
                         _ => r.user_pool.logout_urls.as_ref().map(|u| u.span),
