@@ -943,6 +943,22 @@ fn http_integration_url_with_a_variable_the_path_lacks() {
     assert_eq!(help.as_deref(), Some("did you mean `orderId`?"));
 }
 
+/// API Gateway fills an integration URI's `{name}` from `integration.request.path.name`; its
+/// proxy examples write `{proxy}`, never `{proxy+}`.
+#[test]
+fn http_integration_url_with_a_greedy_plus() {
+    let text = with_head(&format!(
+        "{VALID_TAIL}  GET /files/{{proxy+}}:\n    scopes: [readonly]\n    integration:\n      http: https://files.example.com/{{proxy+}}\n"
+    ));
+    let help = assert_error(
+        &text,
+        "bad-value",
+        "the URL writes `{proxy+}`; a URL names a greedy variable without the `+`",
+        "https://files.example.com/{proxy+}",
+    );
+    assert!(help.unwrap().contains("write `{proxy}` in the URL"));
+}
+
 #[test]
 fn authorizer_ttl_out_of_range_and_unused() {
     let text = with_head(VALID_TAIL).replace(

@@ -313,7 +313,12 @@ impl Emitter<'_> {
             }
             Integration::Http(base) => {
                 long(&mut self.out);
-                let _ = writeln!(self.out, "    integration:\n      http: \"{base}{path}\"");
+                // A URL names a greedy variable without its `+` (`{path}`).
+                let url_path = path.replace("+}", "}");
+                let _ = writeln!(
+                    self.out,
+                    "    integration:\n      http: \"{base}{url_path}\""
+                );
             }
         }
     }

@@ -1350,8 +1350,20 @@ impl Builder<'_> {
             let Some(close) = rest[open..].find('}') else {
                 break;
             };
-            let name = rest[open + 1..open + close].trim_end_matches('+');
-            if !vars.contains(&name) {
+            let written = &rest[open + 1..open + close];
+            let name = written.trim_end_matches('+');
+            if written != name && vars.contains(&name) {
+                // API Gateway fills an integration URI's `{name}` from
+                // `integration.request.path.name`; its proxy examples write `{proxy}`.
+                self.err(
+                    Diagnostic::error(
+                        "bad-value",
+                        format!("the URL writes `{{{written}}}`; a URL names a greedy variable without the `+`"),
+                    )
+                    .at(url.span)
+                    .help(format!("write `{{{name}}}` in the URL (the path keeps `{{{written}}}`), as AWS's proxy examples do")),
+                );
+            } else if !vars.contains(&name) {
                 self.err(
                     Diagnostic::error(
                         "unknown-variable",
