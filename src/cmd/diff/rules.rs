@@ -1007,7 +1007,24 @@ fn sign_in_domain_changed(v: &Versions, out: &mut Report) {
         &v.om.user_pool.sign_in.domain,
         &v.nm.user_pool.sign_in.domain,
     );
-    let Some(old) = old else { return };
+    let Some(old) = old else {
+        // An existing pool may have a domain already, made outside this template.
+        if let (Some(new), true) = (new, v.nm.user_pool.existing) {
+            out.push_as(
+                Severity::Note,
+                None,
+                format!(
+                    "hosted sign-in domain `{new}` added to an existing pool: a pool has one domain, so the update fails if the pool already has one"
+                ),
+                v.new.setting(
+                    |r| r.user_pool.domain.as_ref().map(|d| d.span),
+                    "user_pool",
+                ),
+                Some("check first: `aws cognito-idp describe-user-pool --user-pool-id <id> --query UserPool.Domain`"),
+            );
+        }
+        return;
+    };
     match new {
         Some(new) if new == old => {}
         // CloudFormation creates the new `UserPoolDomain` before it deletes the old one, and
