@@ -1128,50 +1128,35 @@ fn authorizer_function(model: &Model, ids: &LogicalIds, w: &mut Writer, n: &mut 
                 .then_some(("MACHINE_CLIENT_IDS", ids.clients.as_slice())),
         },
     );
-    resource(
-        w,
-        n,
-        "AuthorizerPermission",
-        "AWS::Lambda::Permission",
-        no_head,
-        &[],
-        |w| {
-            w.str("Action", "lambda:InvokeFunction");
-            get_att(w, "FunctionName", "AuthorizerFunction", "Arn");
-            w.str("Principal", "apigateway.amazonaws.com");
-            sub(
-                w,
-                "SourceArn",
-                if body && !model.api.external {
-                    "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${RestApi}/authorizers/*"
-                } else {
-                    adopt::authorizer_source_arn(model)
-                },
-            );
-        },
-    );
+    // API Gateway may invoke the function as this API's authorizer (an authorizer of a body
+    // has no logical ID: any of the API's authorizers).
+    let source = if body && !model.api.external {
+        "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${RestApi}/authorizers/*"
+            .to_string()
+    } else {
+        adopt::authorizer_source_arn(model).to_string()
+    };
+    authorizer_permission(w, n, "AuthorizerPermission", &source);
     if model.has_bound() && !body && !model.api.external {
-        resource(
+        authorizer_permission(
             w,
             n,
             "AuthorizerByPathPermission",
-            "AWS::Lambda::Permission",
-            no_head,
-            &[],
-            |w| {
-                w.str("Action", "lambda:InvokeFunction");
-                get_att(w, "FunctionName", "AuthorizerFunction", "Arn");
-                w.str("Principal", "apigateway.amazonaws.com");
-                sub(
-                    w,
-                    "SourceArn",
-                    &format!(
-                        "arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{RestApi}}/authorizers/${{{BY_PATH_AUTHORIZER}}}"
-                    ),
-                );
-            },
+            &format!(
+                "arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{RestApi}}/authorizers/${{{BY_PATH_AUTHORIZER}}}"
+            ),
         );
     }
+}
+
+/// API Gateway may invoke the authorizer function from `source_arn` (an `Fn::Sub` template).
+fn authorizer_permission(w: &mut Writer, n: &mut Count, id: &str, source_arn: &str) {
+    resource(w, n, id, "AWS::Lambda::Permission", no_head, &[], |w| {
+        w.str("Action", "lambda:InvokeFunction");
+        get_att(w, "FunctionName", "AuthorizerFunction", "Arn");
+        w.str("Principal", "apigateway.amazonaws.com");
+        sub(w, "SourceArn", source_arn);
+    });
 }
 
 /// Text of at most `max` characters (AVP's descriptions), cut at a character boundary.
@@ -1292,27 +1277,7 @@ fn api(model: &Model, ids: &LogicalIds, document: Option<&str>, w: &mut Writer, 
         "AWS::ApiGateway::RestApi",
         no_head,
         &[],
-        |w| {
-            w.str("Name", &model.api.name);
-            if let Some(d) = &model.api.description {
-                w.str("Description", d);
-            }
-            let endpoint = &model.api.endpoint;
-            w.map("EndpointConfiguration", |w| {
-                w.strs("Types", [endpoint.as_str()]);
-                if let Endpoint::Private { vpc_endpoint_ids } = endpoint {
-                    w.strs(
-                        "VpcEndpointIds",
-                        vpc_endpoint_ids.iter().map(String::as_str),
-                    );
-                }
-            });
-            // A private API without a resource policy cannot be called at all; this one admits
-            // requests through the listed VPC endpoints and denies every other.
-            if let Endpoint::Private { vpc_endpoint_ids } = endpoint {
-                w.map("Policy", |w| private_api_policy(w, vpc_endpoint_ids));
-            }
-        },
+        |w| rest_api_properties(model, w),
     );
 
     // A resource policy takes effect only with a new deployment: a private API's REST API
@@ -1544,34 +1509,15 @@ fn method(
         &[],
         skips,
         |w| {
-            r(w, "RestApiId", "RestApi");
-            match resource_id {
-                Some(res) => r(w, "ResourceId", res),
-                None => get_att(w, "ResourceId", "RestApi", "RootResourceId"),
-            }
+            method_target(w, resource_id);
             w.str("HttpMethod", route.method.as_str());
             method_auth(model, route, w);
             match &route.integration {
-                Integration::Mock => {
-                    w.map("Integration", |w| {
-                        w.str("Type", "MOCK");
-                        w.map("RequestTemplates", |w| {
-                            w.str("application/json", "{\"statusCode\": 200}")
-                        });
-                        w.seq("IntegrationResponses", |w| {
-                            w.item_map(|w| {
-                                w.str("StatusCode", "200");
-                                cors::mock_integration_response(model, w);
-                            })
-                        });
-                    });
-                    w.seq("MethodResponses", |w| {
-                        w.item_map(|w| {
-                            w.str("StatusCode", "200");
-                            cors::mock_method_response(model, w);
-                        })
-                    });
-                }
+                Integration::Mock => mock(
+                    w,
+                    |w| cors::mock_integration_response(model, w),
+                    |w| cors::mock_method_response(model, w),
+                ),
                 Integration::Lambda { param } => {
                     w.map("Integration", |w| {
                         w.str("Type", "AWS_PROXY");
@@ -1632,6 +1578,30 @@ pub(super) fn path_mappings(w: &mut Writer, k: &str, route: &Route) {
 /// A private API's resource policy (the template's `Policy`, the document's
 /// `x-amazon-apigateway-policy`): requests through any other VPC endpoint are denied, those
 /// through the listed ones allowed.
+/// The `RestApi`'s own properties, whatever defines its paths: name, description, endpoint
+/// type and, for a private API, its VPC endpoints and resource policy.
+fn rest_api_properties(model: &Model, w: &mut Writer) {
+    w.str("Name", &model.api.name);
+    if let Some(d) = &model.api.description {
+        w.str("Description", d);
+    }
+    let endpoint = &model.api.endpoint;
+    w.map("EndpointConfiguration", |w| {
+        w.strs("Types", [endpoint.as_str()]);
+        if let Endpoint::Private { vpc_endpoint_ids } = endpoint {
+            w.strs(
+                "VpcEndpointIds",
+                vpc_endpoint_ids.iter().map(String::as_str),
+            );
+        }
+    });
+    // A private API without a resource policy cannot be called at all; this one admits
+    // requests through the listed VPC endpoints and denies every other.
+    if let Endpoint::Private { vpc_endpoint_ids } = endpoint {
+        w.map("Policy", |w| private_api_policy(w, vpc_endpoint_ids));
+    }
+}
+
 pub(super) fn private_api_policy(w: &mut Writer, vpc_endpoint_ids: &[String]) {
     let invoke = |w: &mut Writer, effect: &str| {
         w.str("Effect", effect);
@@ -1653,6 +1623,38 @@ pub(super) fn private_api_policy(w: &mut Writer, vpc_endpoint_ids: &[String]) {
             });
         });
         w.item_map(|w| invoke(w, "Allow"));
+    });
+}
+
+/// Which resource a method is on: the API, and the resource (`None`: the API's root).
+fn method_target(w: &mut Writer, resource_id: Option<&str>) {
+    r(w, "RestApiId", "RestApi");
+    match resource_id {
+        Some(res) => r(w, "ResourceId", res),
+        None => get_att(w, "ResourceId", "RestApi", "RootResourceId"),
+    }
+}
+
+/// A mock integration answering 200 and the method's 200 response; `integration` and `method`
+/// add to their 200 entries (the CORS headers).
+fn mock(w: &mut Writer, integration: impl FnOnce(&mut Writer), method: impl FnOnce(&mut Writer)) {
+    w.map("Integration", |w| {
+        w.str("Type", "MOCK");
+        w.map("RequestTemplates", |w| {
+            w.str("application/json", "{\"statusCode\": 200}")
+        });
+        w.seq("IntegrationResponses", |w| {
+            w.item_map(|w| {
+                w.str("StatusCode", "200");
+                integration(w);
+            })
+        });
+    });
+    w.seq("MethodResponses", |w| {
+        w.item_map(|w| {
+            w.str("StatusCode", "200");
+            method(w);
+        })
     });
 }
 

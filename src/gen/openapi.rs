@@ -317,6 +317,24 @@ fn path_parameters(route: &Route, w: &mut Writer) {
     }
 }
 
+/// A mock integration answering 200; `response` adds to its default response (the CORS
+/// headers).
+fn mock_integration(w: &mut Writer, response: impl FnOnce(&mut Writer)) {
+    w.map("x-amazon-apigateway-integration", |w| {
+        w.str("type", "mock");
+        w.map("requestTemplates", |w| {
+            w.str("application/json", "{\"statusCode\": 200}")
+        });
+        w.str("passthroughBehavior", "when_no_match");
+        w.map("responses", |w| {
+            w.map("default", |w| {
+                w.str("statusCode", "200");
+                response(w);
+            })
+        });
+    });
+}
+
 /// The CORS preflight of a path (`api.cors`): no authorization, a mock answering with the
 /// `Access-Control-*` headers (see `cfn::cors`). Not a route of the matrix. It declares the
 /// path's variables like every operation of the path: OpenAPI requires it.
@@ -330,19 +348,7 @@ fn preflight(cors: &crate::model::stage::Cors, routes: &[&Route], w: &mut Writer
         })
     });
     w.seq("security", |_| {});
-    w.map("x-amazon-apigateway-integration", |w| {
-        w.str("type", "mock");
-        w.map("requestTemplates", |w| {
-            w.str("application/json", "{\"statusCode\": 200}")
-        });
-        w.str("passthroughBehavior", "when_no_match");
-        w.map("responses", |w| {
-            w.map("default", |w| {
-                w.str("statusCode", "200");
-                cors_mappings(cors, &headers, w);
-            })
-        });
-    });
+    mock_integration(w, |w| cors_mappings(cors, &headers, w));
 }
 
 /// The headers a response declares.
@@ -414,20 +420,10 @@ fn integration(model: &Model, route: &Route, w: &mut Writer, refs: Refs) {
                     }
                 })
             });
-            w.map(INTEGRATION, |w| {
-                w.str("type", "mock");
-                w.map("requestTemplates", |w| {
-                    w.str("application/json", "{\"statusCode\": 200}")
-                });
-                w.str("passthroughBehavior", "when_no_match");
-                w.map("responses", |w| {
-                    w.map("default", |w| {
-                        w.str("statusCode", "200");
-                        if let (Some(c), Some(h)) = (cors, &cors_headers) {
-                            cors_mappings(c, h, w);
-                        }
-                    })
-                });
+            mock_integration(w, |w| {
+                if let (Some(c), Some(h)) = (cors, &cors_headers) {
+                    cors_mappings(c, h, w);
+                }
             });
         }
         Integration::Lambda { param } => {

@@ -11,9 +11,9 @@
 //! `FailOnWarnings` makes a definition API Gateway only half understands fail the stack
 //! instead of deploying without it.
 
-use super::{Count, Writer, no_head, private_api_policy, r, resource, short_hash};
+use super::{Count, Writer, no_head, r, resource, short_hash};
 use crate::r#gen::openapi::{Refs, document};
-use crate::model::{Definition, Endpoint, Model};
+use crate::model::{Definition, Model};
 
 /// `file`: with `package`, the document beside the template (see [`super::package::body`]).
 pub(super) fn api(model: &Model, file: Option<&str>, w: &mut Writer, n: &mut Count) {
@@ -27,23 +27,7 @@ pub(super) fn api(model: &Model, file: Option<&str>, w: &mut Writer, n: &mut Cou
         no_head,
         &[],
         |w| {
-            w.str("Name", &model.api.name);
-            if let Some(d) = &model.api.description {
-                w.str("Description", d);
-            }
-            let endpoint = &model.api.endpoint;
-            w.map("EndpointConfiguration", |w| {
-                w.strs("Types", [endpoint.as_str()]);
-                if let Endpoint::Private { vpc_endpoint_ids } = endpoint {
-                    w.strs(
-                        "VpcEndpointIds",
-                        vpc_endpoint_ids.iter().map(String::as_str),
-                    );
-                }
-            });
-            if let Endpoint::Private { vpc_endpoint_ids } = endpoint {
-                w.map("Policy", |w| private_api_policy(w, vpc_endpoint_ids));
-            }
+            super::rest_api_properties(model, w);
             if !packaged {
                 w.str("Mode", "overwrite");
                 w.bool("FailOnWarnings", true);

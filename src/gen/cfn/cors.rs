@@ -11,7 +11,7 @@
 //! the browser refuses the answer. Origins and header names are checked in `model::stage` to
 //! hold no quote or `$`, so they are written into the template as they are.
 
-use super::{Count, LogicalIds, Writer, get_att, no_head, r, resource};
+use super::{Count, LogicalIds, Writer, no_head, r, resource};
 use crate::model::stage::Cors;
 use crate::model::{Method, Model, Route};
 
@@ -182,32 +182,15 @@ fn preflights(
         let headers = preflight_headers(cors, routes);
         n.api_resources += 1;
         resource(w, n, &id, "AWS::ApiGateway::Method", no_head, &[], |w| {
-            r(w, "RestApiId", "RestApi");
-            match resource_id {
-                Some(res) => r(w, "ResourceId", res),
-                None => get_att(w, "ResourceId", "RestApi", "RootResourceId"),
-            }
+            super::method_target(w, *resource_id);
             w.str("HttpMethod", "OPTIONS");
             // A preflight carries no credentials: it must be answered without them.
             w.str("AuthorizationType", "NONE");
-            w.map("Integration", |w| {
-                w.str("Type", "MOCK");
-                w.map("RequestTemplates", |w| {
-                    w.str("application/json", "{\"statusCode\": 200}")
-                });
-                w.seq("IntegrationResponses", |w| {
-                    w.item_map(|w| {
-                        w.str("StatusCode", "200");
-                        integration_response(cors, &headers, w);
-                    })
-                });
-            });
-            w.seq("MethodResponses", |w| {
-                w.item_map(|w| {
-                    w.str("StatusCode", "200");
-                    method_response(&headers, w);
-                })
-            });
+            super::mock(
+                w,
+                |w| integration_response(cors, &headers, w),
+                |w| method_response(&headers, w),
+            );
         });
         ids.push(id);
     }
