@@ -60,6 +60,28 @@ impl Limits {
 /// order of files never depends on hashing.
 pub type Files = BTreeMap<String, Vec<u8>>;
 
+/// The `package.json` of a generated Node.js function (an ES module for Lambda's
+/// `nodejs22.x`, `index.mjs`), pretty-printed with a final line break as npm writes it.
+pub(crate) fn node_package(
+    name: &str,
+    description: &str,
+    dependencies: serde_json::Value,
+) -> Vec<u8> {
+    let package = serde_json::json!({
+        "name": name,
+        "version": "1.0.0",
+        "private": true,
+        "description": description,
+        "type": "module",
+        "main": "index.mjs",
+        "engines": { "node": ">=22" },
+        "dependencies": dependencies,
+    });
+    let mut s = serde_json::to_string_pretty(&package).expect("json");
+    s.push('\n');
+    s.into_bytes()
+}
+
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Target {
     /// Lambda REQUEST authorizer: an embedded route → groups table (`lambda`), or a call to
